@@ -1,0 +1,13 @@
+//! sea-orm entities of Kassa: one file per table, columns only.
+//!
+//! No logic lives here and nothing of Kassa is imported: `store/` converts rows
+//! to domain types. Times are unix milliseconds, money is integer minor units
+//! (fiat) or base units (USDC, 6 decimals), identical on SQLite and PostgreSQL.
+
+pub mod counter;
+pub mod deposit;
+pub mod idempotency_key;
+pub mod merchant;
+pub mod merchant_domain;
+pub mod session;
+pub mod webhook_event;

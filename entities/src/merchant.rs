@@ -1,0 +1,30 @@
+//! A merchant account: API key (hashed), webhook settings, payout wallet, package.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "merchants")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub email: String,
+    #[sea_orm(unique)]
+    pub api_key_prefix: String,
+    pub api_key_hash: String,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+    pub payout_wallet: Option<String>,
+    pub package: String,
+    pub checkout_mode: String,
+    pub country: Option<String>,
+    pub crypto_enabled: bool,
+    pub disabled: bool,
+    pub display_name: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

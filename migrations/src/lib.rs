@@ -1,0 +1,29 @@
+//! Database migrations of Kassa, applied in order on start and by `kassa migrate`.
+//!
+//! One file per migration, named after its module. A migration that has landed
+//! is never edited: a change of schema is a new file. Migrations never import the
+//! entities crate, so an old migration keeps its meaning when entities change.
+//! Times are BIGINT unix milliseconds and money is BIGINT minor/base units, so
+//! SQLite and PostgreSQL store identical values.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_merchants;
+mod m20261125_000002_create_sessions;
+mod m20261125_000003_create_webhook_events;
+mod m20261125_000004_create_idempotency_keys;
+
+/// The ordered list of every migration.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_merchants::Migration),
+            Box::new(m20261125_000002_create_sessions::Migration),
+            Box::new(m20261125_000003_create_webhook_events::Migration),
+            Box::new(m20261125_000004_create_idempotency_keys::Migration),
+        ]
+    }
+}

@@ -1,0 +1,184 @@
+//! `SessionCreator`: durable session creation with group commit.
+//!
+//! Concurrent `CreateSession` messages queue up while a batch commits; the
+//! next batch takes everything queued (up to `create_batch_max`) and writes
+//! it in one transaction, so one fsync serves many requests. Each reply is
+//! sent only after its batch has committed.
+//!
+//! Deposit addresses come from a small pool of pre-reserved HD indexes: an
+//! index is reserved in the database before it is used, so a crash can skip
+//! indexes but never reuse one.
+
+use std::collections::VecDeque;
+
+use actix::prelude::*;
+use rand::Rng;
+use tokio::sync::oneshot;
+
+use crate::chain::hd::HdWallet;
+use crate::store::sessions::{AssignedSession, NewSession, SessionRecord};
+use crate::store::{Store, StoreError};
+
+/// Session ids are random in this range: never 0, below 2^53 (exact in JSON
+/// numbers everywhere), and not guessable from one another.
+const ID_RANGE: std::ops::Range<i64> = 1_000_000_000..(1_i64 << 53);
+/// How many HD indexes to reserve at once beyond what a batch needs.
+const POOL_REFILL: u32 = 256;
+
+/// Why a session could not be created.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CreateError {
+    #[error("the database is unavailable")]
+    Unavailable,
+    #[error("deposit wallet could not be derived: {0}")]
+    Wallet(String),
+    #[error("session batch failed: {0}")]
+    Failed(String),
+    #[error("the session creator stopped")]
+    Stopped,
+}
+
+impl From<StoreError> for CreateError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(_) => CreateError::Unavailable,
+            other => CreateError::Failed(format!("{other:#}")),
+        }
+    }
+}
+
+/// Create this session; answered after commit.
+#[derive(Message)]
+#[rtype(result = "Result<SessionRecord, CreateError>")]
+pub struct CreateSession(pub NewSession);
+
+type Reply = oneshot::Sender<Result<SessionRecord, CreateError>>;
+
+pub struct SessionCreator {
+    store: Store,
+    wallet: HdWallet,
+    batch_max: usize,
+    queue: VecDeque<(NewSession, Reply)>,
+    flushing: bool,
+    /// Reserved (index, address) pairs not yet used.
+    pool: VecDeque<(i64, String)>,
+}
+
+impl SessionCreator {
+    pub fn new(store: Store, wallet: HdWallet, batch_max: usize) -> Self {
+        Self {
+            store,
+            wallet,
+            batch_max,
+            queue: VecDeque::new(),
+            flushing: false,
+            pool: VecDeque::new(),
+        }
+    }
+
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        if self.flushing || self.queue.is_empty() {
+            return;
+        }
+        self.flushing = true;
+        let take = self.queue.len().min(self.batch_max);
+        let batch: Vec<(NewSession, Reply)> = self.queue.drain(..take).collect();
+        let mut pool = std::mem::take(&mut self.pool);
+        let store = self.store.clone();
+        let wallet = self.wallet.clone();
+        let work = async move {
+            let result = commit_batch(
+                &store,
+                &wallet,
+                &mut pool,
+                batch.iter().map(|(n, _)| n.clone()).collect(),
+            )
+            .await;
+            (result, batch, pool)
+        };
+        ctx.spawn(work.into_actor(self).map(|(result, batch, pool), act, ctx| {
+            act.pool = pool;
+            match result {
+                Ok(records) => {
+                    metrics::counter!("kassa_sessions_created_total").increment(records.len() as u64);
+                    metrics::histogram!("kassa_create_batch_size").record(records.len() as f64);
+                    for ((_, reply), record) in batch.into_iter().zip(records) {
+                        let _ = reply.send(Ok(record));
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, size = batch.len(), "session batch failed");
+                    for (_, reply) in batch {
+                        let _ = reply.send(Err(err.clone()));
+                    }
+                }
+            }
+            act.flushing = false;
+            act.flush(ctx);
+        }));
+    }
+}
+
+impl Actor for SessionCreator {
+    type Context = Context<Self>;
+}
+
+impl Handler<CreateSession> for SessionCreator {
+    type Result = ResponseFuture<Result<SessionRecord, CreateError>>;
+
+    fn handle(&mut self, msg: CreateSession, ctx: &mut Context<Self>) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.queue.push_back((msg.0, tx));
+        self.flush(ctx);
+        Box::pin(async move { rx.await.unwrap_or(Err(CreateError::Stopped)) })
+    }
+}
+
+/// Assigns ids and addresses, then inserts the whole batch in one transaction.
+/// A (vanishingly rare) id collision retries the batch with fresh ids.
+async fn commit_batch(
+    store: &Store,
+    wallet: &HdWallet,
+    pool: &mut VecDeque<(i64, String)>,
+    batch: Vec<NewSession>,
+) -> Result<Vec<SessionRecord>, CreateError> {
+    if pool.len() < batch.len() {
+        let want = u32::try_from(batch.len())
+            .unwrap_or(u32::MAX)
+            .saturating_add(POOL_REFILL);
+        let range = store.reserve_hd_indexes(want).await?;
+        for index in range {
+            let child = u32::try_from(index)
+                .map_err(|_| CreateError::Wallet("HD index space exhausted".into()))?;
+            let address = wallet
+                .address(child)
+                .map_err(|e| CreateError::Wallet(format!("{e:#}")))?;
+            pool.push_back((index, address.to_checksum(None)));
+        }
+    }
+    let mut assigned: Vec<AssignedSession> = batch
+        .into_iter()
+        .filter_map(|new| {
+            let (hd_index, deposit_address) = pool.pop_front()?;
+            Some(AssignedSession {
+                id: 0,
+                hd_index,
+                deposit_address,
+                new,
+            })
+        })
+        .collect();
+    for _attempt in 0..3 {
+        for s in &mut assigned {
+            s.id = rand::rng().random_range(ID_RANGE);
+        }
+        match store.insert_sessions(&assigned).await {
+            Ok(()) => return Ok(assigned.iter().map(AssignedSession::to_record).collect()),
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(CreateError::Failed(
+        "session id collisions persisted".into(),
+    ))
+}

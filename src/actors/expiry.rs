@@ -1,0 +1,68 @@
+//! `ExpirySweeper`: ends sessions whose `expires_at` has passed.
+//!
+//! Expiry lives in the database (an indexed `expires_at`), not in sleeping
+//! actors: each tick asks for due sessions and sends each an `ExpireSession`,
+//! so open sessions cost no memory. Time is read from the injected clock.
+
+use std::time::Duration;
+
+use actix::prelude::*;
+
+use super::handle::Sessions;
+use crate::clock::SharedClock;
+use crate::store::Store;
+
+const BATCH: u64 = 500;
+
+pub struct ExpirySweeper {
+    store: Store,
+    clock: SharedClock,
+    sessions: Sessions,
+    interval: Duration,
+    running: bool,
+}
+
+impl ExpirySweeper {
+    pub fn new(store: Store, clock: SharedClock, sessions: Sessions, interval: Duration) -> Self {
+        Self {
+            store,
+            clock,
+            sessions,
+            interval,
+            running: false,
+        }
+    }
+
+    fn sweep(&mut self, ctx: &mut Context<Self>) {
+        if self.running {
+            return;
+        }
+        self.running = true;
+        let store = self.store.clone();
+        let sessions = self.sessions.clone();
+        let now_ms = self.clock.now_ms();
+        let work = async move {
+            let due = match store.due_for_expiry(now_ms, BATCH).await {
+                Ok(due) => due,
+                Err(e) => {
+                    tracing::warn!(error = %e, "expiry sweep could not read due sessions");
+                    return;
+                }
+            };
+            for id in due {
+                if let Err(e) = sessions.expire(id, false).await {
+                    tracing::warn!(session_id = id, error = %e, "expiry failed; will retry");
+                }
+            }
+        };
+        ctx.spawn(work.into_actor(self).map(|_, act, _| act.running = false));
+    }
+}
+
+impl Actor for ExpirySweeper {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(self.interval, |act, ctx| act.sweep(ctx));
+    }
+}

@@ -1,0 +1,129 @@
+//! `Sessions`: the handle the rest of the gateway holds to create sessions
+//! and send facts to them. It hides which actor does what, and retries a
+//! message once on a fresh actor when the old one died.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use actix::prelude::*;
+
+use super::creator::{CreateError, CreateSession, SessionCreator};
+use super::registry::{Died, GetStats, Lookup, RegistryStats, SessionRegistry};
+use super::session::{
+    DepositObserved, ExpireSession, InjectPanic, SessionActor, SessionError, SessionOutcome,
+};
+use crate::store::sessions::{NewSession, SessionRecord};
+use crate::store::transitions::DepositFact;
+
+#[derive(Clone)]
+pub struct Sessions {
+    creator: Addr<SessionCreator>,
+    registry: Addr<SessionRegistry>,
+    /// Messages sent to session actors and not yet answered (mailbox depth).
+    in_flight: Arc<AtomicI64>,
+}
+
+impl Sessions {
+    pub fn new(creator: Addr<SessionCreator>, registry: Addr<SessionRegistry>) -> Self {
+        Self {
+            creator,
+            registry,
+            in_flight: Arc::new(AtomicI64::new(0)),
+        }
+    }
+
+    /// Creates a session; answered after it is committed.
+    pub async fn create(&self, new: NewSession) -> Result<SessionRecord, CreateError> {
+        self.creator
+            .send(CreateSession(new))
+            .await
+            .unwrap_or(Err(CreateError::Stopped))
+    }
+
+    /// Tells a session that a transfer reached its deposit address.
+    pub async fn deposit(
+        &self,
+        session_id: i64,
+        fact: DepositFact,
+    ) -> Result<SessionOutcome, SessionError> {
+        self.dispatch(session_id, DepositObserved(fact)).await
+    }
+
+    /// Ends a session whose time has come (or, with `force`, now).
+    pub async fn expire(
+        &self,
+        session_id: i64,
+        force: bool,
+    ) -> Result<SessionOutcome, SessionError> {
+        self.dispatch(session_id, ExpireSession { force }).await
+    }
+
+    /// Sandbox fault switch: makes the session's actor panic.
+    pub async fn inject_panic(&self, session_id: i64) -> Result<(), SessionError> {
+        let addr = self
+            .registry
+            .send(Lookup { id: session_id })
+            .await
+            .map_err(|_| SessionError::Unavailable)?;
+        addr.do_send(InjectPanic);
+        Ok(())
+    }
+
+    /// Supervision figures, with the current mailbox depth.
+    pub async fn stats(&self) -> (RegistryStats, i64) {
+        let stats = self.registry.send(GetStats).await.unwrap_or_default();
+        (stats, self.in_flight.load(Ordering::Relaxed))
+    }
+
+    async fn dispatch<M>(&self, id: i64, msg: M) -> Result<SessionOutcome, SessionError>
+    where
+        M: Message<Result = Result<SessionOutcome, SessionError>> + Clone + Send + 'static,
+        SessionActor: Handler<M>,
+    {
+        let addr = self
+            .registry
+            .send(Lookup { id })
+            .await
+            .map_err(|_| SessionError::Unavailable)?;
+        match self.send_counted(&addr, msg.clone()).await {
+            Err(MailboxError::Closed) => {
+                let fresh = self
+                    .registry
+                    .send(Died { id, addr })
+                    .await
+                    .map_err(|_| SessionError::Unavailable)?;
+                self.send_counted(&fresh, msg)
+                    .await
+                    .map_err(|_| SessionError::Unavailable)?
+            }
+            Err(MailboxError::Timeout) => Err(SessionError::Unavailable),
+            Ok(result) => result,
+        }
+    }
+
+    async fn send_counted<M>(
+        &self,
+        addr: &Addr<SessionActor>,
+        msg: M,
+    ) -> Result<M::Result, MailboxError>
+    where
+        M: Message + Send + 'static,
+        M::Result: Send,
+        SessionActor: Handler<M>,
+    {
+        let depth = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        metrics::gauge!("kassa_registry_mailbox_depth").set(depth as f64);
+        let result = addr.send(msg).await;
+        let depth = self.in_flight.fetch_sub(1, Ordering::Relaxed) - 1;
+        metrics::gauge!("kassa_registry_mailbox_depth").set(depth as f64);
+        result
+    }
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions")
+            .field("in_flight", &self.in_flight)
+            .finish_non_exhaustive()
+    }
+}

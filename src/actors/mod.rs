@@ -1,0 +1,9 @@
+//! The engine: actors that own state and do I/O. Handlers hold the
+//! [`handle::Sessions`] handle; actors never import actix-web.
+
+pub mod creator;
+pub mod expiry;
+pub mod handle;
+pub mod registry;
+pub mod sandbox;
+pub mod session;

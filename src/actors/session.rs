@@ -1,0 +1,321 @@
+//! `SessionActor`: the only writer of one session's state.
+//!
+//! It loads its session on the first message, asks the pure state machine
+//! what a fact does, and persists the answer (row, deposit, outbox) in one
+//! version-checked transaction before replying. Messages are handled one at
+//! a time (`AtomicResponse`), so no two transitions of a session interleave.
+//! Idle actors passivate; the registry brings them back on demand.
+
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+
+use super::registry::{Passivated, SessionRegistry};
+use crate::clock::SharedClock;
+use crate::domain::session::{Command, Decision, Policy, Refusal, SessionState, decide};
+use crate::store::sessions::SessionRecord;
+use crate::store::transitions::{DepositFact, DepositWrite, OutboxEvent, TransitionWrite};
+use crate::store::{Store, StoreError};
+use crate::webhooks::payload;
+
+/// A transfer to the session's deposit address (from the chain watcher or the
+/// sandbox). Idempotent by `(tx_hash, log_index)`.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "Result<SessionOutcome, SessionError>")]
+pub struct DepositObserved(pub DepositFact);
+
+/// The expiry sweep (or a sandbox simulation, with `force`) ends the session.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "Result<SessionOutcome, SessionError>")]
+pub struct ExpireSession {
+    pub force: bool,
+}
+
+/// Sandbox fault switch: the actor panics, to exercise supervision.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct InjectPanic;
+
+/// The session after a message, and why nothing changed if nothing did.
+#[derive(Debug, Clone)]
+pub struct SessionOutcome {
+    pub record: SessionRecord,
+    pub refusal: Option<Refusal>,
+}
+
+/// Why a message could not be handled.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SessionError {
+    #[error("no such session")]
+    NotFound,
+    #[error("the database is unavailable")]
+    Unavailable,
+    #[error("{0}")]
+    Unexpected(String),
+}
+
+impl From<StoreError> for SessionError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(_) => SessionError::Unavailable,
+            other => SessionError::Unexpected(format!("{other:#}")),
+        }
+    }
+}
+
+/// What every session actor needs; cloned into each.
+#[derive(Debug, Clone)]
+pub struct SessionDeps {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub policy: Policy,
+    pub required_confirmations: u64,
+    pub idle: Duration,
+}
+
+pub struct SessionActor {
+    id: i64,
+    deps: SessionDeps,
+    registry: Addr<SessionRegistry>,
+    /// `None` until loaded, and again after a failed write (reload next time).
+    record: Option<SessionRecord>,
+    last_active: Instant,
+}
+
+impl SessionActor {
+    pub fn new(id: i64, deps: SessionDeps, registry: Addr<SessionRegistry>) -> Self {
+        Self {
+            id,
+            deps,
+            registry,
+            record: None,
+            last_active: Instant::now(),
+        }
+    }
+
+    /// Runs `step` against the current record, keeping the new one on success.
+    fn run<F, Fut>(&mut self, step: F) -> AtomicResponse<Self, Result<SessionOutcome, SessionError>>
+    where
+        F: FnOnce(SessionDeps, SessionRecord) -> Fut + 'static,
+        Fut: Future<Output = Result<SessionOutcome, SessionError>> + 'static,
+    {
+        self.last_active = Instant::now();
+        let deps = self.deps.clone();
+        let cached = self.record.clone();
+        let id = self.id;
+        let work = async move {
+            let record = match cached {
+                Some(r) => r,
+                None => deps
+                    .store
+                    .session(id)
+                    .await?
+                    .ok_or(SessionError::NotFound)?,
+            };
+            step(deps, record).await
+        };
+        AtomicResponse::new(Box::pin(work.into_actor(self).map(|result, act, _| {
+            act.record = result.as_ref().ok().map(|o| o.record.clone());
+            result
+        })))
+    }
+}
+
+impl Actor for SessionActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let tick = (self.deps.idle / 2).max(Duration::from_millis(500));
+        ctx.run_interval(tick, |act, ctx| {
+            if act.last_active.elapsed() >= act.deps.idle {
+                act.registry.do_send(Passivated {
+                    id: act.id,
+                    addr: ctx.address(),
+                });
+                ctx.stop();
+            }
+        });
+    }
+}
+
+impl Handler<DepositObserved> for SessionActor {
+    type Result = AtomicResponse<Self, Result<SessionOutcome, SessionError>>;
+
+    fn handle(&mut self, msg: DepositObserved, _: &mut Context<Self>) -> Self::Result {
+        self.run(move |deps, record| on_deposit(deps, record, msg.0))
+    }
+}
+
+impl Handler<ExpireSession> for SessionActor {
+    type Result = AtomicResponse<Self, Result<SessionOutcome, SessionError>>;
+
+    fn handle(&mut self, msg: ExpireSession, _: &mut Context<Self>) -> Self::Result {
+        self.run(move |deps, record| async move {
+            let now_ms = deps.clock.now_ms();
+            let command = Command::Expire {
+                now_ms,
+                force: msg.force,
+            };
+            match decide(&state_of(&record), command, &deps.policy) {
+                Ok(decision) => commit(&deps, record, decision, None, None).await,
+                Err(refusal) => Ok(SessionOutcome {
+                    record,
+                    refusal: Some(refusal),
+                }),
+            }
+        })
+    }
+}
+
+impl Handler<InjectPanic> for SessionActor {
+    type Result = ();
+
+    #[expect(
+        clippy::panic,
+        reason = "sandbox-only fault switch that exercises supervision"
+    )]
+    fn handle(&mut self, _: InjectPanic, _: &mut Context<Self>) {
+        panic!(
+            "sandbox fault switch: session actor {} panics on purpose",
+            self.id
+        );
+    }
+}
+
+async fn on_deposit(
+    deps: SessionDeps,
+    record: SessionRecord,
+    fact: DepositFact,
+) -> Result<SessionOutcome, SessionError> {
+    let now_ms = deps.clock.now_ms();
+    let confirmed = fact.confirmations >= deps.required_confirmations;
+    let known = deps
+        .store
+        .known_deposit(&fact.tx_hash, fact.log_index)
+        .await?;
+    let (command, write) = match known {
+        Some(k) if k.session_id != record.id => {
+            return Err(SessionError::Unexpected(format!(
+                "deposit {} belongs to session {}",
+                fact.tx_hash, k.session_id
+            )));
+        }
+        Some(k) if k.counted || !confirmed => {
+            return Ok(SessionOutcome {
+                record,
+                refusal: Some(Refusal::NoChange),
+            });
+        }
+        Some(_) => (
+            Command::DepositConfirmed {
+                amount_units: fact.amount_units,
+                observed_at_ms: now_ms,
+            },
+            DepositWrite::NowCounted { fact: fact.clone() },
+        ),
+        None if confirmed => (
+            Command::DepositConfirmed {
+                amount_units: fact.amount_units,
+                observed_at_ms: now_ms,
+            },
+            DepositWrite::New {
+                fact: fact.clone(),
+                counted: true,
+            },
+        ),
+        None => (
+            Command::DepositSeen {
+                observed_at_ms: now_ms,
+            },
+            DepositWrite::New {
+                fact: fact.clone(),
+                counted: false,
+            },
+        ),
+    };
+    match decide(&state_of(&record), command, &deps.policy) {
+        Ok(decision) => commit(&deps, record, decision, Some(write), Some(fact.tx_hash)).await,
+        Err(refusal) => {
+            if known.is_none() {
+                let write = DepositWrite::New {
+                    fact: fact.clone(),
+                    counted: false,
+                };
+                let note = (refusal == Refusal::TooLate).then(|| {
+                    format!(
+                        "a payment arrived after the grace window (tx {}); it was not counted",
+                        fact.tx_hash
+                    )
+                });
+                deps.store
+                    .record_deposit(record.id, &write, note, now_ms)
+                    .await?;
+            }
+            Ok(SessionOutcome {
+                record,
+                refusal: Some(refusal),
+            })
+        }
+    }
+}
+
+/// Persists a decision (row + deposit + outbox) and returns the new record.
+async fn commit(
+    deps: &SessionDeps,
+    record: SessionRecord,
+    decision: Decision,
+    deposit: Option<DepositWrite>,
+    tx_hash: Option<String>,
+) -> Result<SessionOutcome, SessionError> {
+    let now_ms = deps.clock.now_ms();
+    let mut next = record.clone();
+    next.status = decision.status;
+    next.received = crate::domain::money::UsdcAmount::from_units(decision.received_units);
+    next.version = record.version + 1;
+    if decision.became_paid {
+        next.paid_at_ms = Some(now_ms);
+    }
+    if next.txid_in.is_none() {
+        next.txid_in = tx_hash.clone();
+    }
+    let mut events = Vec::with_capacity(decision.events.len());
+    for kind in &decision.events {
+        let sequence = next.event_count + 1;
+        next.event_count = sequence;
+        events.push(OutboxEvent {
+            event_id: payload::event_id(next.id, sequence),
+            sequence,
+            status: kind.as_str(),
+            payload: payload::build(&next, *kind, sequence).to_string(),
+        });
+    }
+    let write = TransitionWrite {
+        session_id: record.id,
+        merchant_id: record.merchant_id,
+        expected_version: record.version,
+        status: next.status,
+        received_units: decision.received_units,
+        paid_at_ms: next.paid_at_ms,
+        txid_in: next.txid_in.clone().filter(|_| record.txid_in.is_none()),
+        last_error: next.last_error.clone(),
+        deposit,
+        events,
+    };
+    deps.store.apply_transition(&write, now_ms).await?;
+    for kind in &decision.events {
+        metrics::counter!("kassa_session_events_total", "status" => kind.as_str()).increment(1);
+    }
+    Ok(SessionOutcome {
+        record: next,
+        refusal: None,
+    })
+}
+
+fn state_of(record: &SessionRecord) -> SessionState {
+    SessionState {
+        status: record.status,
+        expected_units: record.expected.units(),
+        received_units: record.received.units(),
+        expires_at_ms: record.expires_at_ms,
+    }
+}

@@ -1,0 +1,79 @@
+//! Merchant authentication: `Authorization: Bearer KEY` or `X-API-Key: KEY`,
+//! looked up by the key's public id and checked in constant time, then the
+//! per-key rate limit. Keys are never logged.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use governor::clock::{Clock, DefaultClock};
+
+use super::state::AppState;
+use crate::domain::api_key;
+use crate::domain::merchant::Merchant;
+use crate::error::ApiError;
+use crate::store::StoreError;
+
+/// The merchant a request authenticated as.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Merchant);
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let presented = presented_key(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| {
+                ApiError::Unexpected(anyhow::anyhow!("application state missing"))
+            })?;
+            let key = presented.ok_or(ApiError::MissingApiKey)?;
+            let id = api_key::public_id(&key).ok_or(ApiError::InvalidApiKey)?;
+            let found = state
+                .store
+                .merchant_by_key_id(id)
+                .await
+                .map_err(store_error)?;
+            let credentials = found.ok_or(ApiError::InvalidApiKey)?;
+            if !api_key::matches(&key, &credentials.api_key_hash) {
+                return Err(ApiError::InvalidApiKey);
+            }
+            if credentials.merchant.disabled {
+                return Err(ApiError::MerchantDisabled);
+            }
+            if let Err(not_until) = state.limiter.check_key(&id.to_string()) {
+                let retry_after = not_until.wait_time_from(DefaultClock::default().now());
+                return Err(ApiError::RateLimited { retry_after });
+            }
+            Ok(Authenticated(credentials.merchant))
+        })
+    }
+}
+
+fn presented_key(req: &HttpRequest) -> Option<String> {
+    let headers = req.headers();
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| rest.trim().to_string())
+        });
+    let header_key = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string());
+    bearer.or(header_key).filter(|k| !k.is_empty())
+}
+
+/// Store failures at the edge: an outage is a 503, anything else unexpected.
+pub fn store_error(err: StoreError) -> ApiError {
+    match err {
+        StoreError::Unavailable(_) => ApiError::Unavailable,
+        other => ApiError::Unexpected(anyhow::Error::new(other)),
+    }
+}

@@ -1,0 +1,60 @@
+//! The merchant JSON API: one endpoint per file. Handlers extract, convert to
+//! domain types (the documented error code on failure), make one call to an
+//! actor handle or store function, and respond.
+
+pub mod auth;
+pub mod body;
+pub mod create_session;
+pub mod health;
+pub mod idempotency;
+pub mod me;
+pub mod metrics;
+pub mod middleware;
+pub mod sandbox_pay;
+pub mod session_status;
+pub mod session_view;
+pub mod state;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::error::ApiError;
+
+/// Registers every API route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::QueryConfig::default()
+            .error_handler(|_, _| ApiError::InvalidRequest("the query string is malformed").into()),
+    )
+    .service(
+        web::resource("/gateway/session.php")
+            .route(web::post().to(create_session::create_session))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/gateway/session_status.php")
+            .route(web::get().to(session_status::session_status))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/gateway/me.php")
+            .route(web::get().to(me::me))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/sandbox/pay")
+            .route(web::post().to(sandbox_pay::sandbox_pay))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .route("/healthz", web::get().to(health::healthz))
+    .route("/readyz", web::get().to(health::readyz))
+    .route("/metrics", web::get().to(metrics::metrics));
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}
+
+/// The JSON answer for any path that does not exist.
+pub async fn not_found(_: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}

@@ -1,0 +1,26 @@
+//! What every handler can reach: handles to the actors and the store, the
+//! clock, and the checked settings.
+
+use std::sync::Arc;
+
+use governor::DefaultKeyedRateLimiter;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::actors::handle::Sessions;
+use crate::actors::sandbox::SandboxPayments;
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::store::Store;
+
+pub struct AppState {
+    pub store: Store,
+    pub sessions: Sessions,
+    /// Present in sandbox mode only.
+    pub sandbox: Option<SandboxPayments>,
+    pub clock: SharedClock,
+    pub settings: Arc<Settings>,
+    /// Base URL of the hosted pages (`checkout_url`).
+    pub public_base: String,
+    pub limiter: DefaultKeyedRateLimiter<String>,
+    pub metrics: PrometheusHandle,
+}

@@ -1,0 +1,75 @@
+//! The command line: `serve` (the default), `migrate`, `merchant …`,
+//! `sandbox pay …`. Every command reads the same configuration as the server,
+//! so the CLI works against the same database while the server runs.
+
+mod merchant;
+mod sandbox;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::store::Store;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kassa",
+    version,
+    about = "Self-hostable payment gateway (USDC on Polygon, signed webhooks)"
+)]
+pub struct Cli {
+    /// Configuration file (default: ./kassa.toml when it exists).
+    #[arg(long, global = true, env = "KASSA_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage merchants.
+    #[command(subcommand)]
+    Merchant(merchant::MerchantCommand),
+    /// Sandbox tools (sandbox mode only).
+    #[command(subcommand)]
+    Sandbox(sandbox::SandboxCommand),
+}
+
+/// Runs the command; errors are printed by `main`.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve::serve(settings).await,
+        Command::Migrate => {
+            let store = Store::connect(&settings.database).await?;
+            store.migrate().await?;
+            println!("migrations applied to {}", redact(&settings.database.url));
+            Ok(())
+        }
+        Command::Merchant(cmd) => merchant::run(cmd, &settings).await,
+        Command::Sandbox(cmd) => sandbox::run(cmd, &settings).await,
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The folder for new files, created if needed.
+fn ensure_dir(path: &std::path::Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(path)?;
+    Ok(path.to_path_buf())
+}

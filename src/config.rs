@@ -1,0 +1,407 @@
+//! Configuration: an optional `kassa.toml` plus `KASSA_*` environment
+//! variables, read once at start and turned into checked types.
+//!
+//! A bad value fails here, with a message naming the setting; nothing past
+//! this module re-checks configuration. Secrets are wrapped so they never
+//! reach a log line.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::money::Currency;
+use crate::domain::routing::{Method, RoutingSwitches};
+
+/// Sandbox (in-process ledger, simulated payments) or live (real chain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Sandbox,
+    Live,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Sandbox => "sandbox",
+            Mode::Live => "live",
+        }
+    }
+}
+
+/// The settings as written by the operator, before any check.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawSettings {
+    pub bind: String,
+    pub data_dir: String,
+    pub database_url: Option<String>,
+    pub public_url: Option<String>,
+    pub mode: String,
+    pub session_lifetime_secs: u64,
+    pub grace_period_secs: u64,
+    pub max_amount: String,
+    pub underpayment_tolerance_usdc: String,
+    pub required_confirmations: u32,
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
+    pub meta_max_bytes: usize,
+    pub wallet_mnemonic: Option<String>,
+    pub wallet_mnemonic_file: Option<String>,
+    pub expiry_sweep_interval_ms: u64,
+    pub db_max_connections: u32,
+    pub db_acquire_timeout_ms: u64,
+    pub create_batch_max: usize,
+    pub session_idle_secs: u64,
+    pub smart_router_enabled: bool,
+    pub rates: BTreeMap<String, String>,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            data_dir: "kassa-data".into(),
+            database_url: None,
+            public_url: None,
+            mode: "sandbox".into(),
+            session_lifetime_secs: 15 * 60,
+            grace_period_secs: 60 * 60,
+            max_amount: "1000000".into(),
+            underpayment_tolerance_usdc: "0.01".into(),
+            required_confirmations: 12,
+            rate_limit_per_second: 50,
+            rate_limit_burst: 100,
+            meta_max_bytes: 8 * 1024,
+            wallet_mnemonic: None,
+            wallet_mnemonic_file: None,
+            expiry_sweep_interval_ms: 1000,
+            db_max_connections: 16,
+            db_acquire_timeout_ms: 2000,
+            create_batch_max: 256,
+            session_idle_secs: 300,
+            smart_router_enabled: true,
+            rates: default_rates(),
+        }
+    }
+}
+
+/// Indicative USDC per unit of each currency, used in sandbox and as the
+/// starting table in live mode (operators override them in `[rates]`).
+fn default_rates() -> BTreeMap<String, String> {
+    [
+        ("USD", "1"),
+        ("EUR", "1.08"),
+        ("GBP", "1.27"),
+        ("CHF", "1.13"),
+        ("CAD", "0.73"),
+        ("AUD", "0.66"),
+        ("JPY", "0.0067"),
+        ("SEK", "0.095"),
+        ("NOK", "0.093"),
+        ("DKK", "0.145"),
+        ("PLN", "0.25"),
+        ("CZK", "0.043"),
+        ("KWD", "3.25"),
+    ]
+    .into_iter()
+    .map(|(c, r)| (c.to_string(), r.to_string()))
+    .collect()
+}
+
+/// Checked configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database: DatabaseSettings,
+    /// Base of `checkout_url`; `None` means "derive from the bound address".
+    pub public_url: Option<String>,
+    pub mode: Mode,
+    pub session_lifetime: Duration,
+    pub grace_period: Duration,
+    pub max_amount: Decimal,
+    /// Underpayments smaller than this many USDC base units still count as paid.
+    pub underpayment_tolerance_units: u64,
+    pub required_confirmations: u32,
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
+    pub meta_max_bytes: usize,
+    pub wallet: WalletSecretSource,
+    pub expiry_sweep_interval: Duration,
+    pub create_batch_max: usize,
+    pub session_idle: Duration,
+    /// The global Smart Routing switch.
+    pub smart_router_enabled: bool,
+    /// USDC per unit of fiat, by upper-case currency code.
+    pub rates: BTreeMap<&'static str, Decimal>,
+}
+
+/// Where the database lives.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+/// Where the wallet master secret (a BIP-39 mnemonic) comes from.
+#[derive(Debug, Clone)]
+pub enum WalletSecretSource {
+    Inline(SecretString),
+    File(PathBuf),
+    /// Sandbox only: generated into the data folder on first start.
+    SandboxGenerated(PathBuf),
+}
+
+impl Settings {
+    /// Reads `kassa.toml` (or `config_path`) and `KASSA_*` variables, then checks them.
+    pub fn load(config_path: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut figment = Figment::from(Serialized::defaults(RawSettings::default()));
+        match config_path {
+            Some(path) => {
+                if !path.exists() {
+                    bail!("configuration file {} does not exist", path.display());
+                }
+                figment = figment.merge(Toml::file(path));
+            }
+            None => figment = figment.merge(Toml::file("kassa.toml")),
+        }
+        let figment = figment.merge(Env::prefixed("KASSA_").split("__").ignore(&[
+            "config",
+            "log",
+            "test_require_all",
+            "test_postgres_url",
+        ]));
+        let raw: RawSettings = figment
+            .extract()
+            .map_err(|e| anyhow!("invalid configuration: {e}"))?;
+        Self::check(raw)
+    }
+
+    /// Turns raw settings into checked ones; every error names its setting.
+    pub fn check(raw: RawSettings) -> anyhow::Result<Settings> {
+        let bind: SocketAddr = raw.bind.parse().with_context(|| {
+            format!(
+                "setting `bind` (KASSA_BIND): `{}` is not an address like 127.0.0.1:8080",
+                raw.bind
+            )
+        })?;
+        let mode = match raw.mode.as_str() {
+            "sandbox" => Mode::Sandbox,
+            "live" => Mode::Live,
+            other => {
+                bail!("setting `mode` (KASSA_MODE): `{other}` is neither `sandbox` nor `live`")
+            }
+        };
+        let data_dir = PathBuf::from(&raw.data_dir);
+        let database_url = match raw.database_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => {
+                if !(url.starts_with("postgres://")
+                    || url.starts_with("postgresql://")
+                    || url.starts_with("sqlite:"))
+                {
+                    bail!(
+                        "setting `database_url` (KASSA_DATABASE_URL): expected postgres://… or sqlite:…"
+                    );
+                }
+                url.to_string()
+            }
+            None => format!("sqlite://{}", data_dir.join("kassa.sqlite3").display()),
+        };
+        let public_url = match raw.public_url.filter(|u| !u.is_empty()) {
+            Some(u) => {
+                let parsed = url::Url::parse(&u).with_context(|| {
+                    format!("setting `public_url` (KASSA_PUBLIC_URL): `{u}` is not a URL")
+                })?;
+                if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                    bail!("setting `public_url` (KASSA_PUBLIC_URL): `{u}` must be an http(s) URL");
+                }
+                Some(u.trim_end_matches('/').to_string())
+            }
+            None => None,
+        };
+        let max_amount: Decimal = raw
+            .max_amount
+            .parse()
+            .ok()
+            .filter(|d: &Decimal| *d > Decimal::ZERO)
+            .ok_or_else(|| {
+                anyhow!(
+                    "setting `max_amount` (KASSA_MAX_AMOUNT): `{}` is not a positive number",
+                    raw.max_amount
+                )
+            })?;
+        let tolerance: Decimal = raw
+            .underpayment_tolerance_usdc
+            .parse()
+            .ok()
+            .filter(|d: &Decimal| *d >= Decimal::ZERO && d.scale() <= 6)
+            .ok_or_else(|| {
+                anyhow!(
+                    "setting `underpayment_tolerance_usdc`: `{}` is not a USDC amount",
+                    raw.underpayment_tolerance_usdc
+                )
+            })?;
+        let underpayment_tolerance_units =
+            u64::try_from((tolerance * Decimal::from(1_000_000)).trunc().mantissa())
+                .map_err(|_| anyhow!("setting `underpayment_tolerance_usdc` is too large"))?;
+        let mut rates = BTreeMap::new();
+        for (code, rate) in &raw.rates {
+            let currency = Currency::parse(code).map_err(|_| {
+                anyhow!("setting `rates.{code}`: `{code}` is not an ISO 4217 currency")
+            })?;
+            let rate: Decimal = rate
+                .parse()
+                .ok()
+                .filter(|d: &Decimal| *d > Decimal::ZERO)
+                .ok_or_else(|| {
+                    anyhow!("setting `rates.{code}`: `{rate}` is not a positive number")
+                })?;
+            rates.insert(currency.code(), rate);
+        }
+        rates.insert("USD", Decimal::ONE);
+        let wallet = match (
+            raw.wallet_mnemonic.filter(|m| !m.is_empty()),
+            raw.wallet_mnemonic_file.filter(|f| !f.is_empty()),
+        ) {
+            (Some(_), Some(_)) => {
+                bail!("settings `wallet_mnemonic` and `wallet_mnemonic_file`: set only one")
+            }
+            (Some(m), None) => WalletSecretSource::Inline(SecretString::from(m)),
+            (None, Some(f)) => WalletSecretSource::File(PathBuf::from(f)),
+            (None, None) => match mode {
+                Mode::Sandbox => {
+                    WalletSecretSource::SandboxGenerated(data_dir.join("sandbox-wallet.mnemonic"))
+                }
+                Mode::Live => bail!(
+                    "setting `wallet_mnemonic_file` (KASSA_WALLET_MNEMONIC_FILE) or `wallet_mnemonic` (KASSA_WALLET_MNEMONIC) is required in live mode"
+                ),
+            },
+        };
+        if raw.rate_limit_per_second == 0 {
+            bail!("setting `rate_limit_per_second` must be at least 1");
+        }
+        if raw.session_lifetime_secs < 60 {
+            bail!("setting `session_lifetime_secs` must be at least 60");
+        }
+        if raw.create_batch_max == 0 {
+            bail!("setting `create_batch_max` must be at least 1");
+        }
+        if raw.db_max_connections == 0 {
+            bail!("setting `db_max_connections` must be at least 1");
+        }
+        Ok(Settings {
+            bind,
+            data_dir,
+            database: DatabaseSettings {
+                url: database_url,
+                max_connections: raw.db_max_connections,
+                acquire_timeout: Duration::from_millis(raw.db_acquire_timeout_ms.max(100)),
+            },
+            public_url,
+            mode,
+            session_lifetime: Duration::from_secs(raw.session_lifetime_secs),
+            grace_period: Duration::from_secs(raw.grace_period_secs),
+            max_amount,
+            underpayment_tolerance_units,
+            required_confirmations: raw.required_confirmations.max(1),
+            rate_limit_per_second: raw.rate_limit_per_second,
+            rate_limit_burst: raw.rate_limit_burst.max(1),
+            meta_max_bytes: raw.meta_max_bytes,
+            wallet,
+            expiry_sweep_interval: Duration::from_millis(raw.expiry_sweep_interval_ms.max(10)),
+            create_batch_max: raw.create_batch_max,
+            session_idle: Duration::from_secs(raw.session_idle_secs.max(1)),
+            smart_router_enabled: raw.smart_router_enabled,
+            rates,
+        })
+    }
+
+    /// The routing switches: in sandbox mode the sandbox on-ramp serves every
+    /// fiat method; live providers are configured with the checkout issue.
+    pub fn routing_switches(&self) -> RoutingSwitches {
+        let configured = match self.mode {
+            Mode::Sandbox => vec![
+                Method::Card,
+                Method::Paypal,
+                Method::Revolut,
+                Method::Bank,
+                Method::Ideal,
+            ],
+            Mode::Live => Vec::new(),
+        };
+        RoutingSwitches {
+            enabled_global: self.smart_router_enabled,
+            configured,
+        }
+    }
+
+    /// Base URL of the hosted pages, as customers reach them.
+    pub fn public_base(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(u) => u.clone(),
+            None => format!("http://{bound}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_a_valid_sandbox_configuration() {
+        let s = Settings::check(RawSettings::default()).unwrap();
+        assert_eq!(s.mode, Mode::Sandbox);
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert!(s.database.url.starts_with("sqlite://kassa-data/"));
+        assert_eq!(s.session_lifetime, Duration::from_secs(900));
+        assert_eq!(s.rates.get("USD"), Some(&Decimal::ONE));
+    }
+
+    #[test]
+    fn a_bad_bind_address_names_the_setting() {
+        let raw = RawSettings {
+            bind: "nonsense".into(),
+            ..RawSettings::default()
+        };
+        let err = Settings::check(raw).unwrap_err().to_string();
+        assert!(err.contains("KASSA_BIND"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_mode_names_the_setting() {
+        let raw = RawSettings {
+            mode: "production".into(),
+            ..RawSettings::default()
+        };
+        let err = Settings::check(raw).unwrap_err().to_string();
+        assert!(err.contains("KASSA_MODE"), "{err}");
+    }
+
+    #[test]
+    fn live_mode_requires_a_wallet_secret() {
+        let raw = RawSettings {
+            mode: "live".into(),
+            ..RawSettings::default()
+        };
+        let err = Settings::check(raw).unwrap_err().to_string();
+        assert!(err.contains("wallet_mnemonic"), "{err}");
+    }
+
+    #[test]
+    fn a_rate_for_an_unknown_currency_is_refused() {
+        let mut raw = RawSettings::default();
+        raw.rates.insert("ZZZ".into(), "1".into());
+        let err = Settings::check(raw).unwrap_err().to_string();
+        assert!(err.contains("rates.ZZZ"), "{err}");
+    }
+}

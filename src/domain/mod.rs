@@ -1,0 +1,13 @@
+//! Pure rules and value types: money, shop domains, e-mail and wallet
+//! addresses, API keys, merchants, the session state machine and the routing
+//! policy. No I/O here: every function can be unit-tested in isolation.
+
+pub mod api_key;
+pub mod email;
+pub mod https_url;
+pub mod merchant;
+pub mod money;
+pub mod routing;
+pub mod session;
+pub mod shop_domain;
+pub mod wallet;

@@ -1,0 +1,255 @@
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+
+const EXPIRES: i64 = 1_000_000;
+const POLICY: Policy = Policy {
+    grace_ms: 60_000,
+    tolerance_units: 10_000,
+};
+
+fn state(status: SessionStatus, received_units: u64) -> SessionState {
+    SessionState {
+        status,
+        expected_units: 79_000_000,
+        received_units,
+        expires_at_ms: EXPIRES,
+    }
+}
+
+fn confirmed(amount_units: u64, observed_at_ms: i64) -> Command {
+    Command::DepositConfirmed {
+        amount_units,
+        observed_at_ms,
+    }
+}
+
+#[test]
+fn a_seen_deposit_makes_a_created_session_pending() {
+    let d = decide(
+        &state(SessionStatus::Created, 0),
+        Command::DepositSeen { observed_at_ms: 1 },
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(d.status, SessionStatus::Pending);
+    assert_eq!(d.events, vec![EventKind::Pending]);
+    assert!(!d.became_paid);
+}
+
+#[test]
+fn a_seen_deposit_changes_nothing_once_pending_underpaid_or_paid() {
+    for status in [
+        SessionStatus::Pending,
+        SessionStatus::Underpaid,
+        SessionStatus::Paid,
+    ] {
+        let r = decide(
+            &state(status, 0),
+            Command::DepositSeen { observed_at_ms: 1 },
+            &POLICY,
+        );
+        assert_eq!(r, Err(Refusal::NoChange), "{status}");
+    }
+}
+
+#[test]
+fn a_seen_deposit_reopens_an_expired_session_only_within_grace() {
+    let expired = state(SessionStatus::Expired, 0);
+    let inside = decide(
+        &expired,
+        Command::DepositSeen {
+            observed_at_ms: EXPIRES + 60_000,
+        },
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(inside.status, SessionStatus::Pending);
+    let outside = decide(
+        &expired,
+        Command::DepositSeen {
+            observed_at_ms: EXPIRES + 60_001,
+        },
+        &POLICY,
+    );
+    assert_eq!(outside, Err(Refusal::TooLate));
+}
+
+#[test]
+fn the_exact_amount_confirmed_makes_the_session_paid() {
+    for status in [SessionStatus::Created, SessionStatus::Pending] {
+        let d = decide(&state(status, 0), confirmed(79_000_000, 5), &POLICY).unwrap();
+        assert_eq!(d.status, SessionStatus::Paid);
+        assert_eq!(d.received_units, 79_000_000);
+        assert_eq!(d.events, vec![EventKind::Paid]);
+        assert!(d.became_paid);
+    }
+}
+
+#[test]
+fn a_shortfall_within_tolerance_is_paid() {
+    let d = decide(
+        &state(SessionStatus::Created, 0),
+        confirmed(78_990_000, 5),
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(d.status, SessionStatus::Paid);
+}
+
+#[test]
+fn a_shortfall_beyond_tolerance_is_underpaid() {
+    let d = decide(
+        &state(SessionStatus::Created, 0),
+        confirmed(78_989_999, 5),
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(d.status, SessionStatus::Underpaid);
+    assert_eq!(d.events, vec![EventKind::Underpaid]);
+    assert!(!d.became_paid);
+}
+
+#[test]
+fn a_second_deposit_completes_an_underpaid_session() {
+    let d = decide(
+        &state(SessionStatus::Underpaid, 40_000_000),
+        confirmed(39_000_000, 5),
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(d.status, SessionStatus::Paid);
+    assert_eq!(d.received_units, 79_000_000);
+}
+
+#[test]
+fn too_much_is_paid_with_an_overpaid_event() {
+    let d = decide(
+        &state(SessionStatus::Created, 0),
+        confirmed(80_000_000, 5),
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(d.status, SessionStatus::Paid);
+    assert_eq!(d.events, vec![EventKind::Paid, EventKind::Overpaid]);
+}
+
+#[test]
+fn more_money_after_paid_is_recorded_as_overpaid() {
+    let d = decide(
+        &state(SessionStatus::Paid, 79_000_000),
+        confirmed(1_000_000, 5),
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(d.status, SessionStatus::Paid);
+    assert_eq!(d.received_units, 80_000_000);
+    assert_eq!(d.events, vec![EventKind::Overpaid]);
+    assert!(!d.became_paid);
+}
+
+#[test]
+fn a_payment_within_grace_makes_an_expired_session_paid_late() {
+    let d = decide(
+        &state(SessionStatus::Expired, 0),
+        confirmed(79_000_000, EXPIRES + 30_000),
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(d.status, SessionStatus::Paid);
+    assert_eq!(d.events, vec![EventKind::Paid, EventKind::PaidLate]);
+}
+
+#[test]
+fn a_payment_after_grace_is_refused() {
+    let r = decide(
+        &state(SessionStatus::Expired, 0),
+        confirmed(79_000_000, EXPIRES + 60_001),
+        &POLICY,
+    );
+    assert_eq!(r, Err(Refusal::TooLate));
+}
+
+#[test]
+fn a_confirmation_of_a_deposit_seen_in_time_is_not_late() {
+    let d = decide(
+        &state(SessionStatus::Pending, 0),
+        confirmed(79_000_000, EXPIRES - 1),
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(d.events, vec![EventKind::Paid]);
+}
+
+#[test]
+fn a_created_session_expires_once_its_time_has_come() {
+    let early = decide(
+        &state(SessionStatus::Created, 0),
+        Command::Expire {
+            now_ms: EXPIRES - 1,
+            force: false,
+        },
+        &POLICY,
+    );
+    assert_eq!(early, Err(Refusal::NotYetDue));
+    let due = decide(
+        &state(SessionStatus::Created, 0),
+        Command::Expire {
+            now_ms: EXPIRES,
+            force: false,
+        },
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(due.status, SessionStatus::Expired);
+    assert_eq!(due.events, vec![EventKind::Expired]);
+}
+
+#[test]
+fn a_forced_expiry_ends_a_created_session_early() {
+    let d = decide(
+        &state(SessionStatus::Created, 0),
+        Command::Expire {
+            now_ms: 0,
+            force: true,
+        },
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(d.status, SessionStatus::Expired);
+}
+
+#[test]
+fn sessions_with_money_in_flight_or_final_do_not_expire() {
+    let cases = [
+        (SessionStatus::Pending, Refusal::PaymentInProgress),
+        (SessionStatus::Underpaid, Refusal::PaymentInProgress),
+        (
+            SessionStatus::Paid,
+            Refusal::AlreadyFinal(SessionStatus::Paid),
+        ),
+        (
+            SessionStatus::Expired,
+            Refusal::AlreadyFinal(SessionStatus::Expired),
+        ),
+    ];
+    for (status, refusal) in cases {
+        let r = decide(
+            &state(status, 0),
+            Command::Expire {
+                now_ms: EXPIRES + 1,
+                force: true,
+            },
+            &POLICY,
+        );
+        assert_eq!(r, Err(refusal), "{status}");
+    }
+}
+
+#[test]
+fn every_status_round_trips_through_its_name() {
+    for status in SessionStatus::ALL {
+        assert_eq!(status.as_str().parse::<SessionStatus>().unwrap(), status);
+    }
+    assert!("open".parse::<SessionStatus>().is_err());
+}

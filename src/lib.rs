@@ -1,0 +1,25 @@
+//! Kassa: a self-hostable payment gateway. Merchants create checkout sessions
+//! over the documented API, customers pay on hosted pages, every payment
+//! settles as USDC on Polygon, and merchants learn of it by signed webhook.
+//!
+//! Map of the modules (imports point one way, down this list):
+//! - [`domain`]: pure rules and value types (money, domains, state machine, routing).
+//! - [`store`]: the database (sea-orm over SQLite or PostgreSQL), rows ↔ domain records.
+//! - [`chain`]: Polygon: HD derivation of deposit addresses.
+//! - [`webhooks`]: event payloads.
+//! - [`actors`]: the engine (session registry and actors, group-commit creator, expiry sweep, sandbox payments).
+//! - [`api`]: the merchant JSON API, health and metrics endpoints.
+//! - [`startup`]: wiring; [`config`], [`clock`], [`telemetry`], [`error`]: cross-cutting; [`cli`]: commands.
+
+pub mod actors;
+pub mod api;
+pub mod chain;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod webhooks;

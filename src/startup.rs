@@ -1,0 +1,163 @@
+//! Wiring: binds the listener (port 0 in tests), migrates the database,
+//! starts the actors and the HTTP server. The one place that knows everything.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex};
+
+use actix::Actor;
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, middleware::from_fn, web};
+use anyhow::Context;
+use governor::{Quota, RateLimiter};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::actors::creator::SessionCreator;
+use crate::actors::expiry::ExpirySweeper;
+use crate::actors::handle::Sessions;
+use crate::actors::registry::SessionRegistry;
+use crate::actors::sandbox::SandboxPayments;
+use crate::actors::session::SessionDeps;
+use crate::api::{self, state::AppState};
+use crate::chain::hd::HdWallet;
+use crate::clock::SharedClock;
+use crate::config::{Mode, Settings};
+use crate::domain::session::Policy;
+use crate::store::Store;
+
+/// A built application: listening, not yet serving.
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+    store: Store,
+    sessions: Sessions,
+}
+
+impl Application {
+    /// Connects, migrates, starts the actors and binds `settings.bind`.
+    /// Must run inside the actix system (actors live on its arbiter).
+    pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<Application> {
+        let store = Store::connect(&settings.database).await?;
+        store.migrate().await?;
+        let wallet = HdWallet::load(&settings.wallet)?;
+        let listener = TcpListener::bind(settings.bind).with_context(|| {
+            format!(
+                "setting `bind` (KASSA_BIND): cannot listen on {}",
+                settings.bind
+            )
+        })?;
+        let address = listener.local_addr()?;
+        let public_base = settings.public_base(address);
+        let settings = Arc::new(settings);
+
+        let deps = SessionDeps {
+            store: store.clone(),
+            clock: clock.clone(),
+            policy: Policy {
+                grace_ms: i64::try_from(settings.grace_period.as_millis()).unwrap_or(i64::MAX),
+                tolerance_units: settings.underpayment_tolerance_units,
+            },
+            required_confirmations: u64::from(settings.required_confirmations),
+            idle: settings.session_idle,
+        };
+        let registry = SessionRegistry::new(deps).start();
+        let creator = SessionCreator::new(store.clone(), wallet, settings.create_batch_max).start();
+        let sessions = Sessions::new(creator, registry);
+        ExpirySweeper::new(
+            store.clone(),
+            clock.clone(),
+            sessions.clone(),
+            settings.expiry_sweep_interval,
+        )
+        .start();
+        let sandbox = (settings.mode == Mode::Sandbox).then(|| {
+            SandboxPayments::new(
+                sessions.clone(),
+                store.clone(),
+                u64::from(settings.required_confirmations),
+            )
+        });
+
+        let quota = Quota::per_second(
+            std::num::NonZeroU32::new(settings.rate_limit_per_second)
+                .unwrap_or(std::num::NonZeroU32::MIN),
+        )
+        .allow_burst(
+            std::num::NonZeroU32::new(settings.rate_limit_burst)
+                .unwrap_or(std::num::NonZeroU32::MIN),
+        );
+        let state = web::Data::new(AppState {
+            store: store.clone(),
+            sessions: sessions.clone(),
+            sandbox,
+            clock,
+            settings,
+            public_base,
+            limiter: RateLimiter::keyed(quota),
+            metrics: metrics_handle()?,
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(from_fn(api::middleware::observe))
+                .configure(api::routes)
+                .default_service(web::to(api::not_found))
+        })
+        .listen(listener)?
+        .disable_signals()
+        .shutdown_timeout(5)
+        .run();
+        Ok(Application {
+            address,
+            server,
+            store,
+            sessions,
+        })
+    }
+
+    /// The address actually bound (its port is the real one when 0 was asked).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// A handle that stops the server gracefully.
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server is stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The process-wide Prometheus recorder, installed once.
+fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
+    static HANDLE: Mutex<Option<PrometheusHandle>> = Mutex::new(None);
+    let mut slot = HANDLE
+        .lock()
+        .map_err(|_| anyhow::anyhow!("metrics recorder lock poisoned"))?;
+    if let Some(h) = slot.as_ref() {
+        return Ok(h.clone());
+    }
+    let handle = PrometheusBuilder::new()
+        .set_buckets(&[
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+        ])
+        .context("metrics buckets")?
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    *slot = Some(handle.clone());
+    Ok(handle)
+}

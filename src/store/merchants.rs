@@ -1,0 +1,261 @@
+//! Merchant rows: create, update, list, and the API-key lookup.
+
+use kassa_entities::{merchant, merchant_domain};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+
+use super::{Store, StoreError};
+use crate::domain::merchant::{CheckoutMode, Merchant, Package};
+
+/// What creating a merchant needs (secrets already generated or chosen).
+#[derive(Debug, Clone)]
+pub struct NewMerchant {
+    pub email: String,
+    pub api_key_id: String,
+    pub api_key_hash: String,
+    pub domains: Vec<String>,
+    pub payout_wallet: Option<String>,
+    pub package: Package,
+    pub checkout_mode: CheckoutMode,
+    pub country: Option<String>,
+    pub crypto_enabled: bool,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+    pub display_name: Option<String>,
+}
+
+/// A partial update: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct MerchantUpdate {
+    pub email: Option<String>,
+    pub domains: Option<Vec<String>>,
+    pub payout_wallet: Option<String>,
+    pub package: Option<Package>,
+    pub checkout_mode: Option<CheckoutMode>,
+    pub country: Option<String>,
+    pub crypto_enabled: Option<bool>,
+    pub disabled: Option<bool>,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+    pub display_name: Option<String>,
+    /// A replacement API key (id, hash).
+    pub api_key: Option<(String, String)>,
+}
+
+/// A merchant found by its API key id, with the stored key hash to check.
+#[derive(Debug, Clone)]
+pub struct MerchantCredentials {
+    pub merchant: Merchant,
+    pub api_key_hash: String,
+}
+
+impl Store {
+    /// Creates a merchant and its allowlist; returns its id.
+    pub async fn create_merchant(&self, new: NewMerchant, now_ms: i64) -> Result<i64, StoreError> {
+        let txn = self.db().begin().await?;
+        let row = merchant::ActiveModel {
+            email: Set(new.email),
+            api_key_prefix: Set(new.api_key_id),
+            api_key_hash: Set(new.api_key_hash),
+            webhook_url: Set(new.webhook_url),
+            webhook_secret: Set(new.webhook_secret),
+            payout_wallet: Set(new.payout_wallet),
+            package: Set(new.package.as_str().into()),
+            checkout_mode: Set(new.checkout_mode.as_str().into()),
+            country: Set(new.country),
+            crypto_enabled: Set(new.crypto_enabled),
+            disabled: Set(false),
+            display_name: Set(new.display_name),
+            created_at: Set(now_ms),
+            updated_at: Set(now_ms),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        insert_domains(&txn, row.id, &new.domains).await?;
+        txn.commit().await?;
+        Ok(row.id)
+    }
+
+    /// Applies a partial update; `Ok(false)` when there is no such merchant.
+    pub async fn update_merchant(
+        &self,
+        id: i64,
+        update: MerchantUpdate,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let txn = self.db().begin().await?;
+        let Some(row) = merchant::Entity::find_by_id(id).one(&txn).await? else {
+            return Ok(false);
+        };
+        let mut active: merchant::ActiveModel = row.into();
+        if let Some(v) = update.email {
+            active.email = Set(v);
+        }
+        if let Some(v) = update.payout_wallet {
+            active.payout_wallet = Set(Some(v).filter(|w| !w.is_empty()));
+        }
+        if let Some(v) = update.package {
+            active.package = Set(v.as_str().into());
+        }
+        if let Some(v) = update.checkout_mode {
+            active.checkout_mode = Set(v.as_str().into());
+        }
+        if let Some(v) = update.country {
+            active.country = Set(Some(v).filter(|c| !c.is_empty()));
+        }
+        if let Some(v) = update.crypto_enabled {
+            active.crypto_enabled = Set(v);
+        }
+        if let Some(v) = update.disabled {
+            active.disabled = Set(v);
+        }
+        if let Some(v) = update.webhook_url {
+            active.webhook_url = Set(Some(v).filter(|u| !u.is_empty()));
+        }
+        if let Some(v) = update.webhook_secret {
+            active.webhook_secret = Set(Some(v));
+        }
+        if let Some(v) = update.display_name {
+            active.display_name = Set(Some(v).filter(|n| !n.is_empty()));
+        }
+        if let Some((key_id, key_hash)) = update.api_key {
+            active.api_key_prefix = Set(key_id);
+            active.api_key_hash = Set(key_hash);
+        }
+        active.updated_at = Set(now_ms);
+        active.update(&txn).await?;
+        if let Some(domains) = update.domains {
+            merchant_domain::Entity::delete_many()
+                .filter(merchant_domain::Column::MerchantId.eq(id))
+                .exec(&txn)
+                .await?;
+            insert_domains(&txn, id, &domains).await?;
+        }
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// Every merchant, oldest first.
+    pub async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError> {
+        let rows = merchant::Entity::find()
+            .order_by_asc(merchant::Column::Id)
+            .all(self.db())
+            .await?;
+        let domains = merchant_domain::Entity::find()
+            .order_by_asc(merchant_domain::Column::Domain)
+            .all(self.db())
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let mine = domains
+                    .iter()
+                    .filter(|d| d.merchant_id == row.id)
+                    .map(|d| d.domain.clone())
+                    .collect();
+                to_merchant(row, mine)
+            })
+            .collect()
+    }
+
+    /// One merchant by id.
+    pub async fn merchant(&self, id: i64) -> Result<Option<Merchant>, StoreError> {
+        let Some(row) = merchant::Entity::find_by_id(id).one(self.db()).await? else {
+            return Ok(None);
+        };
+        let domains = self.domains_of(row.id).await?;
+        Ok(Some(to_merchant(row, domains)?))
+    }
+
+    /// The merchant owning the API key id, with its key hash.
+    pub async fn merchant_by_key_id(
+        &self,
+        key_id: &str,
+    ) -> Result<Option<MerchantCredentials>, StoreError> {
+        let Some(row) = merchant::Entity::find()
+            .filter(merchant::Column::ApiKeyPrefix.eq(key_id))
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let api_key_hash = row.api_key_hash.clone();
+        let domains = self.domains_of(row.id).await?;
+        Ok(Some(MerchantCredentials {
+            merchant: to_merchant(row, domains)?,
+            api_key_hash,
+        }))
+    }
+
+    /// The webhook secret of a merchant (kept apart from [`Merchant`] so it is never shown by accident).
+    pub async fn webhook_secret(&self, id: i64) -> Result<Option<String>, StoreError> {
+        Ok(merchant::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .and_then(|row| row.webhook_secret))
+    }
+
+    /// Whether any merchant exists (first start seeds a demo one).
+    pub async fn has_merchants(&self) -> Result<bool, StoreError> {
+        Ok(merchant::Entity::find().one(self.db()).await?.is_some())
+    }
+
+    async fn domains_of(&self, id: i64) -> Result<Vec<String>, StoreError> {
+        Ok(merchant_domain::Entity::find()
+            .filter(merchant_domain::Column::MerchantId.eq(id))
+            .order_by_asc(merchant_domain::Column::Domain)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|d| d.domain)
+            .collect())
+    }
+}
+
+async fn insert_domains(
+    txn: &sea_orm::DatabaseTransaction,
+    id: i64,
+    domains: &[String],
+) -> Result<(), StoreError> {
+    let mut unique: Vec<&String> = domains.iter().collect();
+    unique.sort();
+    unique.dedup();
+    if unique.is_empty() {
+        return Ok(());
+    }
+    merchant_domain::Entity::insert_many(unique.into_iter().map(|d| {
+        merchant_domain::ActiveModel {
+            merchant_id: Set(id),
+            domain: Set(d.clone()),
+        }
+    }))
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+fn to_merchant(row: merchant::Model, domains: Vec<String>) -> Result<Merchant, StoreError> {
+    let package = row
+        .package
+        .parse()
+        .map_err(|e| StoreError::Unexpected(anyhow::Error::new(e)))?;
+    let checkout_mode = row
+        .checkout_mode
+        .parse()
+        .map_err(|e| StoreError::Unexpected(anyhow::Error::new(e)))?;
+    Ok(Merchant {
+        id: row.id,
+        email: row.email,
+        package,
+        checkout_mode,
+        country: row.country,
+        crypto_enabled: row.crypto_enabled,
+        disabled: row.disabled,
+        payout_wallet: row.payout_wallet,
+        webhook_url: row.webhook_url,
+        display_name: row.display_name,
+        domains,
+    })
+}

@@ -1,0 +1,161 @@
+//! The durable store: sea-orm queries and transactions over SQLite (default)
+//! or PostgreSQL. The only importer of `kassa_entities`; rows become domain
+//! records here and nowhere else.
+//!
+//! SQLite runs in WAL mode with `synchronous=FULL`, so an acknowledged write
+//! survives power loss. Every pool acquire is bounded, so a database outage
+//! becomes [`StoreError::Unavailable`] quickly instead of a hang, and the pool
+//! reconnects by itself when the database returns.
+
+pub mod idempotency;
+pub mod merchants;
+pub mod sessions;
+pub mod transitions;
+
+use std::str::FromStr;
+
+use anyhow::Context;
+use kassa_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, RuntimeErr, SqlErr,
+    SqlxPostgresConnector, SqlxSqliteConnector, Statement,
+};
+
+use crate::config::DatabaseSettings;
+
+/// A failure of the store, classified for the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached right now; retry later.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] DbErr),
+    /// A uniqueness or version check failed.
+    #[error("conflict")]
+    Conflict,
+    /// A row holds something the code cannot read.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<DbErr> for StoreError {
+    fn from(err: DbErr) -> Self {
+        if is_unavailable(&err) {
+            return StoreError::Unavailable(err);
+        }
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict,
+            _ => StoreError::Unexpected(anyhow::Error::new(err)),
+        }
+    }
+}
+
+/// Whether an error means "the database is not there", as opposed to a bad query.
+fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as SqlxError;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match e.as_ref() {
+                SqlxError::Io(_)
+                | SqlxError::PoolTimedOut
+                | SqlxError::PoolClosed
+                | SqlxError::WorkerCrashed
+                | SqlxError::Protocol(_)
+                | SqlxError::Tls(_) => true,
+                SqlxError::Database(db) => {
+                    // SQLITE_BUSY / SQLITE_LOCKED after busy_timeout; PostgreSQL admin shutdown classes.
+                    let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+                    matches!(
+                        code.as_str(),
+                        "5" | "6" | "517" | "57P01" | "57P02" | "57P03" | "53300"
+                    )
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Opens the database named by `settings` (creating a SQLite file and its folder if needed).
+    pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Store> {
+        let url = settings.url.as_str();
+        let db = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .with_context(|| format!("setting `database_url`: cannot read `{url}`"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(settings.acquire_timeout);
+            if let Some(dir) = options
+                .get_filename()
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating the data folder {}", dir.display()))?;
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(settings.max_connections)
+                .min_connections(1)
+                .acquire_timeout(settings.acquire_timeout)
+                .connect_with(options)
+                .await
+                .with_context(|| format!("opening the SQLite database {url}"))?;
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+        } else {
+            let options = PgConnectOptions::from_str(url)
+                .context("setting `database_url`: not a PostgreSQL URL")?;
+            let pool = PgPoolOptions::new()
+                .max_connections(settings.max_connections)
+                .acquire_timeout(settings.acquire_timeout)
+                .connect_with(options)
+                .await
+                .context("connecting to PostgreSQL (setting `database_url`)")?;
+            SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+        };
+        Ok(Store { db })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        Migrator::up(&self.db, None)
+            .await
+            .context("applying migrations")
+    }
+
+    /// Whether the database answers and every migration is applied.
+    pub async fn readiness(&self) -> Result<bool, StoreError> {
+        let backend = self.db.get_database_backend();
+        self.db
+            .execute_raw(Statement::from_string(backend, "SELECT 1"))
+            .await?;
+        let pending = Migrator::get_pending_migrations(&self.db).await?;
+        Ok(pending.is_empty())
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Closes the pool (for tests that drop their database).
+    pub async fn close(self) {
+        let _ = self.db.close().await;
+    }
+}

@@ -1,0 +1,292 @@
+//! Session rows: batched creation (group commit), HD index reservation, and
+//! the lookups of the merchant API and the expiry sweep.
+
+use std::ops::Range;
+
+use kassa_entities::{counter, session};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+
+use super::{Store, StoreError};
+use crate::domain::money::{Currency, Money, UsdcAmount};
+use crate::domain::session::SessionStatus;
+
+/// A session about to be created (id, index and address not yet assigned).
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub merchant_id: i64,
+    pub order_id: Option<String>,
+    pub amount: Money,
+    pub expected: UsdcAmount,
+    pub shop_domain: String,
+    pub customer_email: Option<String>,
+    pub return_url: Option<String>,
+    pub cancel_url: Option<String>,
+    pub webhook_url: Option<String>,
+    /// The `meta` object as the merchant sent it (JSON text).
+    pub meta: Option<String>,
+    pub routing_hint: Option<String>,
+    pub test: bool,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// A new session with what the creator assigned to it.
+#[derive(Debug, Clone)]
+pub struct AssignedSession {
+    pub id: i64,
+    pub hd_index: i64,
+    pub deposit_address: String,
+    pub new: NewSession,
+}
+
+/// A stored session, as the rest of the gateway reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub hd_index: i64,
+    pub deposit_address: String,
+    pub order_id: Option<String>,
+    pub amount: Money,
+    pub expected: UsdcAmount,
+    pub received: UsdcAmount,
+    pub status: SessionStatus,
+    pub version: i64,
+    pub event_count: i32,
+    pub shop_domain: String,
+    pub customer_email: Option<String>,
+    pub return_url: Option<String>,
+    pub cancel_url: Option<String>,
+    pub webhook_url: Option<String>,
+    pub meta: Option<String>,
+    pub routing_hint: Option<String>,
+    pub selected_provider: Option<String>,
+    pub txid_in: Option<String>,
+    pub txid_out: Option<String>,
+    pub last_error: Option<String>,
+    pub test: bool,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub paid_at_ms: Option<i64>,
+}
+
+const HD_COUNTER: &str = "hd_index";
+
+impl Store {
+    /// Reserves `n` fresh HD indexes; they are never handed out again, used or not.
+    pub async fn reserve_hd_indexes(&self, n: u32) -> Result<Range<i64>, StoreError> {
+        let txn = self.db().begin().await?;
+        counter::Entity::update_many()
+            .col_expr(
+                counter::Column::Value,
+                Expr::col(counter::Column::Value).add(i64::from(n)),
+            )
+            .filter(counter::Column::Name.eq(HD_COUNTER))
+            .exec(&txn)
+            .await?;
+        let row = counter::Entity::find_by_id(HD_COUNTER.to_string())
+            .one(&txn)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Unexpected(anyhow::anyhow!("the hd_index counter is missing"))
+            })?;
+        txn.commit().await?;
+        Ok(row.value - i64::from(n)..row.value)
+    }
+
+    /// Inserts a batch of sessions in one transaction (one commit for all).
+    pub async fn insert_sessions(&self, batch: &[AssignedSession]) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db().begin().await?;
+        session::Entity::insert_many(batch.iter().map(to_active))
+            .exec_without_returning(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// A session by id, whoever owns it.
+    pub async fn session(&self, id: i64) -> Result<Option<SessionRecord>, StoreError> {
+        session::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .map(to_record)
+            .transpose()
+    }
+
+    /// A session by id, only if `merchant_id` owns it.
+    pub async fn merchant_session(
+        &self,
+        merchant_id: i64,
+        id: i64,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(self
+            .session(id)
+            .await?
+            .filter(|s| s.merchant_id == merchant_id))
+    }
+
+    /// The merchant's newest session with this order reference.
+    pub async fn session_by_order(
+        &self,
+        merchant_id: i64,
+        order_id: &str,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        session::Entity::find()
+            .filter(session::Column::MerchantId.eq(merchant_id))
+            .filter(session::Column::OrderId.eq(order_id))
+            .order_by_desc(session::Column::CreatedAt)
+            .order_by_desc(session::Column::HdIndex)
+            .one(self.db())
+            .await?
+            .map(to_record)
+            .transpose()
+    }
+
+    /// Ids of open sessions whose expiry time has passed (uses the status/expires_at index).
+    pub async fn due_for_expiry(&self, now_ms: i64, limit: u64) -> Result<Vec<i64>, StoreError> {
+        Ok(session::Entity::find()
+            .select_only()
+            .column(session::Column::Id)
+            .filter(session::Column::Status.eq(SessionStatus::Created.as_str()))
+            .filter(session::Column::ExpiresAt.lte(now_ms))
+            .order_by_asc(session::Column::ExpiresAt)
+            .limit(limit)
+            .into_tuple::<i64>()
+            .all(self.db())
+            .await?)
+    }
+
+    /// How many sessions are in each status.
+    pub async fn count_by_status(&self) -> Result<Vec<(SessionStatus, u64)>, StoreError> {
+        let mut out = Vec::new();
+        for status in SessionStatus::ALL {
+            let n = session::Entity::find()
+                .filter(session::Column::Status.eq(status.as_str()))
+                .count(self.db())
+                .await?;
+            out.push((status, n));
+        }
+        Ok(out)
+    }
+}
+
+fn to_active(s: &AssignedSession) -> session::ActiveModel {
+    let n = &s.new;
+    session::ActiveModel {
+        id: Set(s.id),
+        merchant_id: Set(n.merchant_id),
+        hd_index: Set(s.hd_index),
+        deposit_address: Set(s.deposit_address.clone()),
+        order_id: Set(n.order_id.clone()),
+        amount_minor: Set(n.amount.minor()),
+        currency: Set(n.amount.currency().code().to_string()),
+        expected_usdc: Set(units_to_i64(n.expected.units())),
+        received_usdc: Set(0),
+        status: Set(SessionStatus::Created.as_str().to_string()),
+        version: Set(0),
+        event_count: Set(0),
+        shop_domain: Set(n.shop_domain.clone()),
+        customer_email: Set(n.customer_email.clone()),
+        return_url: Set(n.return_url.clone()),
+        cancel_url: Set(n.cancel_url.clone()),
+        webhook_url: Set(n.webhook_url.clone()),
+        meta: Set(n.meta.clone()),
+        routing_hint: Set(n.routing_hint.clone()),
+        selected_provider: Set(None),
+        txid_in: Set(None),
+        txid_out: Set(None),
+        last_error: Set(None),
+        test: Set(n.test),
+        created_at: Set(n.created_at_ms),
+        expires_at: Set(n.expires_at_ms),
+        paid_at: Set(None),
+    }
+}
+
+/// USDC base units as stored (BIGINT); amounts above i64::MAX cannot be created.
+pub(crate) fn units_to_i64(units: u64) -> i64 {
+    i64::try_from(units).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn to_record(row: session::Model) -> Result<SessionRecord, StoreError> {
+    let unexpected =
+        |what: &str| StoreError::Unexpected(anyhow::anyhow!("session {}: {what}", row.id));
+    let currency = Currency::parse(&row.currency).map_err(|_| unexpected("bad currency"))?;
+    let status: SessionStatus = row.status.parse().map_err(|_| unexpected("bad status"))?;
+    let expected = UsdcAmount::from_units(
+        u64::try_from(row.expected_usdc).map_err(|_| unexpected("bad amount"))?,
+    );
+    let received = UsdcAmount::from_units(
+        u64::try_from(row.received_usdc).map_err(|_| unexpected("bad amount"))?,
+    );
+    Ok(SessionRecord {
+        id: row.id,
+        merchant_id: row.merchant_id,
+        hd_index: row.hd_index,
+        deposit_address: row.deposit_address,
+        order_id: row.order_id,
+        amount: Money::from_minor(row.amount_minor, currency),
+        expected,
+        received,
+        status,
+        version: row.version,
+        event_count: row.event_count,
+        shop_domain: row.shop_domain,
+        customer_email: row.customer_email,
+        return_url: row.return_url,
+        cancel_url: row.cancel_url,
+        webhook_url: row.webhook_url,
+        meta: row.meta,
+        routing_hint: row.routing_hint,
+        selected_provider: row.selected_provider,
+        txid_in: row.txid_in,
+        txid_out: row.txid_out,
+        last_error: row.last_error,
+        test: row.test,
+        created_at_ms: row.created_at,
+        expires_at_ms: row.expires_at,
+        paid_at_ms: row.paid_at,
+    })
+}
+
+impl AssignedSession {
+    /// The record this session will have once inserted.
+    pub fn to_record(&self) -> SessionRecord {
+        let n = &self.new;
+        SessionRecord {
+            id: self.id,
+            merchant_id: n.merchant_id,
+            hd_index: self.hd_index,
+            deposit_address: self.deposit_address.clone(),
+            order_id: n.order_id.clone(),
+            amount: n.amount,
+            expected: n.expected,
+            received: UsdcAmount::from_units(0),
+            status: SessionStatus::Created,
+            version: 0,
+            event_count: 0,
+            shop_domain: n.shop_domain.clone(),
+            customer_email: n.customer_email.clone(),
+            return_url: n.return_url.clone(),
+            cancel_url: n.cancel_url.clone(),
+            webhook_url: n.webhook_url.clone(),
+            meta: n.meta.clone(),
+            routing_hint: n.routing_hint.clone(),
+            selected_provider: None,
+            txid_in: None,
+            txid_out: None,
+            last_error: None,
+            test: n.test,
+            created_at_ms: n.created_at_ms,
+            expires_at_ms: n.expires_at_ms,
+            paid_at_ms: None,
+        }
+    }
+}

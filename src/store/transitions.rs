@@ -1,0 +1,203 @@
+//! Session transitions: the row update (version-checked), the deposit that
+//! caused it and the outbox rows announcing it, all in one transaction.
+//!
+//! Nothing here decides anything: `domain::session::decide` did, and the
+//! session actor hands over what to write.
+
+use kassa_entities::{deposit, session, webhook_event};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+
+use super::sessions::units_to_i64;
+use super::{Store, StoreError};
+use crate::domain::session::SessionStatus;
+
+/// A transfer to a deposit address as the chain (or the sandbox) reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepositFact {
+    pub tx_hash: String,
+    pub log_index: i64,
+    pub amount_units: u64,
+    pub confirmations: u64,
+}
+
+/// What is already known of a deposit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownDeposit {
+    pub session_id: i64,
+    pub counted: bool,
+}
+
+/// How the deposit row changes with this write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DepositWrite {
+    New { fact: DepositFact, counted: bool },
+    NowCounted { fact: DepositFact },
+}
+
+/// One outbox row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEvent {
+    pub event_id: String,
+    pub sequence: i32,
+    pub status: &'static str,
+    pub payload: String,
+}
+
+/// Everything one transition writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransitionWrite {
+    pub session_id: i64,
+    pub merchant_id: i64,
+    pub expected_version: i64,
+    pub status: SessionStatus,
+    pub received_units: u64,
+    pub paid_at_ms: Option<i64>,
+    pub txid_in: Option<String>,
+    pub last_error: Option<String>,
+    pub deposit: Option<DepositWrite>,
+    pub events: Vec<OutboxEvent>,
+}
+
+impl Store {
+    /// A deposit already recorded, by its chain identity.
+    pub async fn known_deposit(
+        &self,
+        tx_hash: &str,
+        log_index: i64,
+    ) -> Result<Option<KnownDeposit>, StoreError> {
+        Ok(deposit::Entity::find()
+            .filter(deposit::Column::TxHash.eq(tx_hash))
+            .filter(deposit::Column::LogIndex.eq(log_index))
+            .one(self.db())
+            .await?
+            .map(|d| KnownDeposit {
+                session_id: d.session_id,
+                counted: d.counted,
+            }))
+    }
+
+    /// Applies a transition; [`StoreError::Conflict`] if another writer moved the session first.
+    pub async fn apply_transition(
+        &self,
+        write: &TransitionWrite,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let event_count = i32::try_from(write.events.len()).unwrap_or(i32::MAX);
+        let mut update = session::Entity::update_many()
+            .col_expr(session::Column::Status, Expr::value(write.status.as_str()))
+            .col_expr(
+                session::Column::ReceivedUsdc,
+                Expr::value(units_to_i64(write.received_units)),
+            )
+            .col_expr(
+                session::Column::Version,
+                Expr::value(write.expected_version + 1),
+            )
+            .col_expr(
+                session::Column::EventCount,
+                Expr::col(session::Column::EventCount).add(event_count),
+            )
+            .col_expr(session::Column::PaidAt, Expr::value(write.paid_at_ms))
+            .col_expr(
+                session::Column::LastError,
+                Expr::value(write.last_error.clone()),
+            );
+        if let Some(txid) = &write.txid_in {
+            update = update.col_expr(session::Column::TxidIn, Expr::value(txid.clone()));
+        }
+        let result = update
+            .filter(session::Column::Id.eq(write.session_id))
+            .filter(session::Column::Version.eq(write.expected_version))
+            .exec(&txn)
+            .await?;
+        if result.rows_affected != 1 {
+            return Err(StoreError::Conflict);
+        }
+        if let Some(deposit) = &write.deposit {
+            write_deposit(&txn, write.session_id, deposit, now_ms).await?;
+        }
+        if !write.events.is_empty() {
+            webhook_event::Entity::insert_many(write.events.iter().map(|e| {
+                webhook_event::ActiveModel {
+                    event_id: Set(e.event_id.clone()),
+                    session_id: Set(write.session_id),
+                    merchant_id: Set(write.merchant_id),
+                    sequence: Set(e.sequence),
+                    status: Set(e.status.to_string()),
+                    payload: Set(e.payload.clone()),
+                    state: Set("pending".into()),
+                    attempts: Set(0),
+                    next_attempt_at: Set(now_ms),
+                    created_at: Set(now_ms),
+                    delivered_at: Set(None),
+                    ..Default::default()
+                }
+            }))
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Records a deposit that moves no state (a late one, or a repeat sighting),
+    /// with a note on the session for the merchant.
+    pub async fn record_deposit(
+        &self,
+        session_id: i64,
+        write: &DepositWrite,
+        note: Option<String>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        write_deposit(&txn, session_id, write, now_ms).await?;
+        if let Some(note) = note {
+            session::Entity::update_many()
+                .col_expr(session::Column::LastError, Expr::value(note))
+                .filter(session::Column::Id.eq(session_id))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+async fn write_deposit(
+    txn: &sea_orm::DatabaseTransaction,
+    session_id: i64,
+    write: &DepositWrite,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    match write {
+        DepositWrite::New { fact, counted } => {
+            deposit::Entity::insert(deposit::ActiveModel {
+                session_id: Set(session_id),
+                tx_hash: Set(fact.tx_hash.clone()),
+                log_index: Set(fact.log_index),
+                amount_usdc: Set(units_to_i64(fact.amount_units)),
+                confirmations: Set(i64::try_from(fact.confirmations).unwrap_or(i64::MAX)),
+                counted: Set(*counted),
+                observed_at: Set(now_ms),
+                ..Default::default()
+            })
+            .exec_without_returning(txn)
+            .await?;
+        }
+        DepositWrite::NowCounted { fact } => {
+            deposit::Entity::update_many()
+                .col_expr(deposit::Column::Counted, Expr::value(true))
+                .col_expr(
+                    deposit::Column::Confirmations,
+                    Expr::value(i64::try_from(fact.confirmations).unwrap_or(i64::MAX)),
+                )
+                .filter(deposit::Column::TxHash.eq(fact.tx_hash.clone()))
+                .filter(deposit::Column::LogIndex.eq(fact.log_index))
+                .exec(txn)
+                .await?;
+        }
+    }
+    Ok(())
+}

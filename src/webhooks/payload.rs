@@ -1,0 +1,67 @@
+//! The `payment.session` event body, built from a committed session record.
+//!
+//! The document's fields come first and keep their names and types
+//! (`session_id` an integer, `amount` a string); `sent_at` is added by the
+//! sender at delivery time, so the stored payload omits it.
+
+use serde_json::{Map, Value, json};
+
+use crate::clock::format_doc_time;
+use crate::domain::session::EventKind;
+use crate::store::sessions::SessionRecord;
+
+/// The stable id of a session's n-th event (the same across retries).
+pub fn event_id(session_id: i64, sequence: i32) -> String {
+    format!("evt_{session_id}_{sequence}")
+}
+
+/// The event body (without `sent_at`) for `kind` on `session`.
+pub fn build(session: &SessionRecord, kind: EventKind, sequence: i32) -> Value {
+    let paid = session.received.units() > 0;
+    let mut body = Map::new();
+    body.insert("event".into(), json!("payment.session"));
+    body.insert("event_id".into(), json!(event_id(session.id, sequence)));
+    body.insert("sequence".into(), json!(sequence));
+    body.insert("session_id".into(), json!(session.id));
+    body.insert("merchant_id".into(), json!(session.merchant_id));
+    body.insert("order_id".into(), json!(session.order_id));
+    body.insert("status".into(), json!(kind.as_str()));
+    body.insert("session_status".into(), json!(session.status.as_str()));
+    body.insert("amount".into(), json!(session.amount.to_string()));
+    body.insert("currency".into(), json!(session.amount.currency().code()));
+    body.insert("shop_domain".into(), json!(session.shop_domain));
+    body.insert("email".into(), json!(session.customer_email));
+    body.insert(
+        "txid".into(),
+        json!(session.txid_out.as_ref().or(session.txid_in.as_ref())),
+    );
+    body.insert("txid_in".into(), json!(session.txid_in));
+    body.insert("txid_out".into(), json!(session.txid_out));
+    body.insert(
+        "paid_value_coin".into(),
+        json!(paid.then(|| session.received.to_string())),
+    );
+    body.insert("paid_coin".into(), json!(paid.then_some("USDC")));
+    body.insert(
+        "expected_value_coin".into(),
+        json!(session.expected.to_string()),
+    );
+    body.insert("polygon_address_in".into(), json!(session.deposit_address));
+    body.insert("provider".into(), json!(session.selected_provider));
+    body.insert("test".into(), json!(session.test));
+    body.insert(
+        "created_at".into(),
+        json!(format_doc_time(session.created_at_ms)),
+    );
+    body.insert(
+        "expires_at".into(),
+        json!(format_doc_time(session.expires_at_ms)),
+    );
+    let meta = session
+        .meta
+        .as_deref()
+        .and_then(|m| serde_json::from_str::<Value>(m).ok())
+        .unwrap_or(Value::Null);
+    body.insert("meta".into(), meta);
+    Value::Object(body)
+}

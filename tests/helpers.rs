@@ -1,0 +1,424 @@
+//! Test harness: starts the real server in-process on a random port with a
+//! fresh database (SQLite in a temp folder, or a PostgreSQL database created
+//! for the test and dropped afterwards) and talks HTTP to it.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kassa::clock::{ManualClock, SharedClock};
+use kassa::config::{RawSettings, Settings};
+use kassa::domain::api_key;
+use kassa::domain::merchant::{CheckoutMode, Package};
+use kassa::startup::Application;
+use kassa::store::Store;
+use kassa::store::merchants::NewMerchant;
+use serde_json::{Value, json};
+
+pub const WALLET: &str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+const TEST_PHRASE: &str = "test test test test test test test test test test test junk";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Whether every suite must run (CI): a missing prerequisite is then a failure.
+pub fn require_all() -> bool {
+    std::env::var("KASSA_TEST_REQUIRE_ALL").is_ok_and(|v| v == "1")
+}
+
+/// Skips (prints `skipped: …`) or, under `KASSA_TEST_REQUIRE_ALL=1`, fails.
+pub fn skip(why: &str) {
+    if require_all() {
+        panic!("KASSA_TEST_REQUIRE_ALL=1 but this suite cannot run: {why}");
+    }
+    println!("skipped: {why}");
+}
+
+/// The PostgreSQL server URL for tests, if configured.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("KASSA_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A database made for one test.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_drop: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("kassa.sqlite3").display());
+                Some(TestDb {
+                    url,
+                    _dir: Some(dir),
+                    pg_drop: None,
+                })
+            }
+            Backend::Postgres => {
+                let Some(admin) = postgres_url() else {
+                    skip("KASSA_TEST_POSTGRES_URL is not set (PostgreSQL suite)");
+                    return None;
+                };
+                let name = format!("kassa_test_{:016x}", rand::random::<u64>());
+                pg_exec(&admin, &format!("CREATE DATABASE {name}")).await;
+                let mut url = url::Url::parse(&admin).unwrap();
+                url.set_path(&name);
+                Some(TestDb {
+                    url: url.to_string(),
+                    _dir: None,
+                    pg_drop: Some((admin, name)),
+                })
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg_drop.take() {
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(pg_exec(
+                    &admin,
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ));
+            })
+            .join();
+        }
+    }
+}
+
+async fn pg_exec(admin_url: &str, sql: &str) {
+    use sea_orm::sqlx::{Connection, Executor, PgConnection};
+    let mut conn = PgConnection::connect(admin_url)
+        .await
+        .expect("connecting to KASSA_TEST_POSTGRES_URL");
+    let statement = sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(sql.to_string()));
+    conn.execute(statement)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let _ = conn.close().await;
+}
+
+/// Test settings: random port, fast expiry sweep, generous rate limit.
+pub fn settings(db_url: &str, data_dir: &std::path::Path) -> RawSettings {
+    RawSettings {
+        bind: "127.0.0.1:0".into(),
+        data_dir: data_dir.display().to_string(),
+        database_url: Some(db_url.to_string()),
+        wallet_mnemonic: Some(TEST_PHRASE.into()),
+        expiry_sweep_interval_ms: 50,
+        rate_limit_per_second: 100_000,
+        rate_limit_burst: 100_000,
+        db_acquire_timeout_ms: 1000,
+        ..RawSettings::default()
+    }
+}
+
+/// A merchant created for a test, with its plain API key.
+#[derive(Debug, Clone)]
+pub struct TestMerchant {
+    pub id: i64,
+    pub api_key: String,
+    pub webhook_secret: String,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub store: Store,
+    pub merchant: TestMerchant,
+    pub app_handle: actix_web::dev::ServerHandle,
+    pub sessions: kassa::actors::handle::Sessions,
+    pub db: TestDb,
+    _data_dir: tempfile::TempDir,
+}
+
+/// Starts the app on `backend` with default test settings; `None` when the backend is skipped.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Starts the app after `tweak` adjusts the settings.
+pub async fn spawn_app_with(
+    backend: Backend,
+    tweak: impl FnOnce(&mut RawSettings),
+) -> Option<TestApp> {
+    let db = TestDb::new(backend).await?;
+    Some(spawn_on(db, tweak).await)
+}
+
+/// Starts the app on an existing test database.
+pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut RawSettings)) -> TestApp {
+    kassa::telemetry::init_for_tests();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut raw = settings(&db.url, data_dir.path());
+    tweak(&mut raw);
+    let settings = Settings::check(raw).unwrap();
+    let clock = ManualClock::new();
+    let shared: SharedClock = clock.clone();
+    let app = Application::build(settings, shared)
+        .await
+        .expect("the application starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let store = app.store().clone();
+    let sessions = app.sessions().clone();
+    let app_handle = app.server_handle();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let merchant = create_merchant(&store, MerchantSpec::default()).await;
+    TestApp {
+        base,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
+        clock,
+        store,
+        merchant,
+        app_handle,
+        sessions,
+        db,
+        _data_dir: data_dir,
+    }
+}
+
+/// What a test merchant looks like.
+#[derive(Debug, Clone)]
+pub struct MerchantSpec {
+    pub domains: Vec<String>,
+    pub payout_wallet: Option<String>,
+    pub package: Package,
+    pub checkout_mode: CheckoutMode,
+    pub country: Option<String>,
+}
+
+impl Default for MerchantSpec {
+    fn default() -> Self {
+        Self {
+            domains: vec!["shop.example".into(), "xn--bcher-kva.example".into()],
+            payout_wallet: Some(WALLET.into()),
+            package: Package::Pro,
+            checkout_mode: CheckoutMode::SmartRouter,
+            country: Some("NL".into()),
+        }
+    }
+}
+
+pub async fn create_merchant(store: &Store, spec: MerchantSpec) -> TestMerchant {
+    let key = api_key::generate();
+    let secret = api_key::new_webhook_secret();
+    let id = store
+        .create_merchant(
+            NewMerchant {
+                email: "merchant@shop.example".into(),
+                api_key_id: key.id.clone(),
+                api_key_hash: key.hash.clone(),
+                domains: spec.domains,
+                payout_wallet: spec.payout_wallet,
+                package: spec.package,
+                checkout_mode: spec.checkout_mode,
+                country: spec.country,
+                crypto_enabled: true,
+                webhook_url: None,
+                webhook_secret: Some(secret.clone()),
+                display_name: Some("Test Shop".into()),
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    TestMerchant {
+        id,
+        api_key: key.key,
+        webhook_secret: secret,
+    }
+}
+
+/// A valid create body.
+pub fn order(reference: &str) -> Value {
+    json!({
+        "domain": "shop.example",
+        "merchant_ref": reference,
+        "amount": "79.00",
+        "currency": "EUR",
+        "customer_email": "buyer@example.com",
+        "return_url": "https://shop.example/thank-you",
+        "cancel_url": "https://shop.example/checkout",
+    })
+}
+
+/// An HTTP answer, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    pub fn error_code(&self) -> String {
+        self.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+pub async fn read(response: reqwest::Response) -> Answer {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    Answer {
+        status,
+        headers,
+        text,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `POST /gateway/session.php` as the test merchant.
+    pub async fn create_session(&self, body: &Value) -> Answer {
+        self.create_session_as(&self.merchant.api_key, body).await
+    }
+
+    pub async fn create_session_as(&self, key: &str, body: &Value) -> Answer {
+        self.create_session_raw(key, body.to_string(), None).await
+    }
+
+    pub async fn create_session_raw(
+        &self,
+        key: &str,
+        body: String,
+        idempotency_key: Option<&str>,
+    ) -> Answer {
+        let mut req = self
+            .client
+            .post(self.url("/gateway/session.php"))
+            .bearer_auth(key)
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(k) = idempotency_key {
+            req = req.header("Idempotency-Key", k);
+        }
+        read(req.send().await.unwrap()).await
+    }
+
+    /// Creates a session and returns its id (asserting success).
+    pub async fn new_session(&self, reference: &str) -> i64 {
+        let answer = self.create_session(&order(reference)).await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        answer.json()["session_id"].as_i64().unwrap()
+    }
+
+    /// `GET /gateway/session_status.php?{query}` as the test merchant.
+    pub async fn status(&self, query: &str) -> Answer {
+        self.status_as(&self.merchant.api_key, query).await
+    }
+
+    pub async fn status_as(&self, key: &str, query: &str) -> Answer {
+        let req = self
+            .client
+            .get(self.url(&format!("/gateway/session_status.php?{query}")))
+            .header("X-API-Key", key);
+        read(req.send().await.unwrap()).await
+    }
+
+    /// The session's status string.
+    pub async fn session_status(&self, id: i64) -> String {
+        self.status(&format!("session_id={id}")).await.json()["session"]["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// `GET /gateway/me.php`.
+    pub async fn me(&self) -> Answer {
+        read(
+            self.client
+                .get(self.url("/gateway/me.php"))
+                .bearer_auth(&self.merchant.api_key)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// `POST /sandbox/pay`.
+    pub async fn sandbox_pay(&self, body: Value) -> Answer {
+        read(
+            self.client
+                .post(self.url("/sandbox/pay"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        read(self.client.get(self.url(path)).send().await.unwrap()).await
+    }
+
+    /// Polls until the session has `status` (the expiry sweep runs every 50 ms).
+    pub async fn wait_for_status(&self, id: i64, status: &str) {
+        for _ in 0..200 {
+            if self.session_status(id).await == status {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!(
+            "session {id} never became {status}; it is {}",
+            self.session_status(id).await
+        );
+    }
+
+    pub async fn stop(self) {
+        self.app_handle.stop(false).await;
+        self.store.clone().close().await;
+    }
+}
+
+/// Declares a test that runs once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[actix_web::test]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+                #[actix_web::test]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}

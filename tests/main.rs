@@ -1,0 +1,9 @@
+//! The integration test binary: one module per feature, all driving the real
+//! server over HTTP (see `helpers.rs`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod api_create;
+mod api_status;
