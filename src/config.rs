@@ -61,6 +61,7 @@ pub struct RawSettings {
     pub create_batch_max: usize,
     pub session_idle_secs: u64,
     pub smart_router_enabled: bool,
+    pub auth_cache_ttl_ms: u64,
     pub rates: BTreeMap<String, String>,
 }
 
@@ -88,6 +89,7 @@ impl Default for RawSettings {
             create_batch_max: 256,
             session_idle_secs: 300,
             smart_router_enabled: true,
+            auth_cache_ttl_ms: 1000,
             rates: default_rates(),
         }
     }
@@ -140,6 +142,8 @@ pub struct Settings {
     pub session_idle: Duration,
     /// The global Smart Routing switch.
     pub smart_router_enabled: bool,
+    /// How long an authenticated API key is trusted without a database read.
+    pub auth_cache_ttl: Duration,
     /// USDC per unit of fiat, by upper-case currency code.
     pub rates: BTreeMap<&'static str, Decimal>,
 }
@@ -321,6 +325,7 @@ impl Settings {
             create_batch_max: raw.create_batch_max,
             session_idle: Duration::from_secs(raw.session_idle_secs.max(1)),
             smart_router_enabled: raw.smart_router_enabled,
+            auth_cache_ttl: Duration::from_millis(raw.auth_cache_ttl_ms),
             rates,
         })
     }

@@ -90,9 +90,10 @@ impl Application {
             sessions: sessions.clone(),
             sandbox,
             clock,
-            settings,
+            settings: settings.clone(),
             public_base,
             limiter: RateLimiter::keyed(quota),
+            auth_cache: api::auth::AuthCache::new(settings.auth_cache_ttl),
             metrics: metrics_handle()?,
         });
         let server = HttpServer::new(move || {

@@ -7,3 +7,8 @@ mod helpers;
 
 mod api_create;
 mod api_status;
+mod engine;
+mod idempotency;
+mod operations;
+mod outage;
+mod sandbox;

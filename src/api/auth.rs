@@ -4,6 +4,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use governor::clock::{Clock, DefaultClock};
@@ -13,6 +15,38 @@ use crate::domain::api_key;
 use crate::domain::merchant::Merchant;
 use crate::error::ApiError;
 use crate::store::StoreError;
+use crate::store::merchants::MerchantCredentials;
+
+/// Recently authenticated keys, so a busy shop does not cost a database read
+/// per request. Entries live `ttl`: disabling a merchant or rotating its key
+/// takes effect within that time on every node.
+pub struct AuthCache {
+    entries: quick_cache::sync::Cache<String, (Instant, Arc<MerchantCredentials>)>,
+    ttl: Duration,
+}
+
+impl AuthCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            entries: quick_cache::sync::Cache::new(10_000),
+            ttl,
+        }
+    }
+
+    fn get(&self, key_id: &str) -> Option<Arc<MerchantCredentials>> {
+        self.entries
+            .get(key_id)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, c)| c)
+    }
+
+    fn put(&self, key_id: &str, credentials: Arc<MerchantCredentials>) {
+        if !self.ttl.is_zero() {
+            self.entries
+                .insert(key_id.to_string(), (Instant::now(), credentials));
+        }
+    }
+}
 
 /// The merchant a request authenticated as.
 #[derive(Debug, Clone)]
@@ -31,12 +65,19 @@ impl FromRequest for Authenticated {
             })?;
             let key = presented.ok_or(ApiError::MissingApiKey)?;
             let id = api_key::public_id(&key).ok_or(ApiError::InvalidApiKey)?;
-            let found = state
-                .store
-                .merchant_by_key_id(id)
-                .await
-                .map_err(store_error)?;
-            let credentials = found.ok_or(ApiError::InvalidApiKey)?;
+            let credentials = match state.auth_cache.get(id) {
+                Some(c) => c,
+                None => {
+                    let found = state
+                        .store
+                        .merchant_by_key_id(id)
+                        .await
+                        .map_err(store_error)?;
+                    let c = Arc::new(found.ok_or(ApiError::InvalidApiKey)?);
+                    state.auth_cache.put(id, c.clone());
+                    c
+                }
+            };
             if !api_key::matches(&key, &credentials.api_key_hash) {
                 return Err(ApiError::InvalidApiKey);
             }
@@ -47,7 +88,7 @@ impl FromRequest for Authenticated {
                 let retry_after = not_until.wait_time_from(DefaultClock::default().now());
                 return Err(ApiError::RateLimited { retry_after });
             }
-            Ok(Authenticated(credentials.merchant))
+            Ok(Authenticated(credentials.merchant.clone()))
         })
     }
 }

@@ -22,5 +22,6 @@ pub struct AppState {
     /// Base URL of the hosted pages (`checkout_url`).
     pub public_base: String,
     pub limiter: DefaultKeyedRateLimiter<String>,
+    pub auth_cache: super::auth::AuthCache,
     pub metrics: PrometheusHandle,
 }

@@ -1,0 +1,134 @@
+//! Sandbox payments rehearse every outcome through the real actor and store path.
+
+use serde_json::json;
+
+use crate::helpers::{Backend, spawn_app, spawn_app_with};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_sandbox_payment_makes_the_session_paid_with_plausible_chain_fields,
+    sandbox_simulations_reach_every_outcome,
+    a_repeated_deposit_is_counted_once,
+);
+
+async fn a_sandbox_payment_makes_the_session_paid_with_plausible_chain_fields(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let id = app.new_session("PAY_ME").await;
+
+    let paid = app.sandbox_pay(json!({ "session_id": id })).await;
+
+    assert_eq!(paid.status, 200, "{}", paid.text);
+    let status = app.status(&format!("session_id={id}")).await.json();
+    assert_eq!(status["status"], json!("paid"));
+    let s = &status["session"];
+    assert_eq!(s["status"], json!("paid"));
+    let txid = s["txid_in"].as_str().unwrap();
+    assert!(txid.starts_with("0x") && txid.len() == 66, "{txid}");
+    assert_eq!(s["txid"], json!(txid));
+    assert_eq!(s["paid_value_coin"], json!("85.32"));
+    assert_eq!(s["paid_coin"], json!("USDC"));
+    assert!(s["paid_at"].is_string());
+    app.stop().await;
+}
+
+async fn sandbox_simulations_reach_every_outcome(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let cases = [
+        ("underpaid", "underpaid"),
+        ("overpaid", "paid"),
+        ("late", "paid"),
+        ("expire", "expired"),
+    ];
+    for (simulate, expected) in cases {
+        let id = app.new_session(&format!("SIM_{simulate}")).await;
+        let answer = app
+            .sandbox_pay(json!({ "session_id": id, "simulate": simulate }))
+            .await;
+        assert_eq!(answer.status, 200, "{simulate}: {}", answer.text);
+        assert_eq!(app.session_status(id).await, expected, "{simulate}");
+    }
+
+    let underpaid = app.status("order_id=SIM_underpaid").await.json();
+    assert_eq!(underpaid["session"]["remaining_value_coin"], json!("42.66"));
+    let id = underpaid["session"]["id"].as_i64().unwrap();
+    let rest = app.sandbox_pay(json!({ "session_id": id })).await;
+    assert_eq!(rest.status, 200, "{}", rest.text);
+    assert_eq!(
+        app.session_status(id).await,
+        "paid",
+        "the rest completes an underpaid session"
+    );
+
+    let exact = app.new_session("SIM_amount").await;
+    let partial = app
+        .sandbox_pay(json!({ "session_id": exact, "amount": "10.5" }))
+        .await;
+    assert_eq!(partial.json()["session"]["paid_value_coin"], json!("10.50"));
+
+    let expired = app.status("order_id=SIM_expire").await.json()["session"]["id"]
+        .as_i64()
+        .unwrap();
+    let again = app
+        .sandbox_pay(json!({ "session_id": expired, "simulate": "expire" }))
+        .await;
+    assert_eq!(
+        (again.status, again.error_code()),
+        (409, "sandbox_refused".to_string())
+    );
+    let unknown = app.sandbox_pay(json!({ "session_id": 123456789 })).await;
+    assert_eq!(
+        (unknown.status, unknown.error_code()),
+        (404, "session_not_found".to_string())
+    );
+    let bad = app
+        .sandbox_pay(json!({ "session_id": exact, "simulate": "explode" }))
+        .await;
+    assert_eq!(
+        (bad.status, bad.error_code()),
+        (400, "invalid_request".to_string())
+    );
+    app.stop().await;
+}
+
+async fn a_repeated_deposit_is_counted_once(backend: Backend) {
+    use kassa::store::transitions::DepositFact;
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let id = app.new_session("TWICE").await;
+    let fact = DepositFact {
+        tx_hash: format!("0x{}", "ab".repeat(32)),
+        log_index: 3,
+        amount_units: 50_000_000,
+        confirmations: 12,
+    };
+
+    let first = app.sessions.deposit(id, fact.clone()).await.unwrap();
+    let second = app.sessions.deposit(id, fact).await.unwrap();
+
+    assert_eq!(first.record.received.units(), 50_000_000);
+    assert_eq!(
+        second.record.received.units(),
+        50_000_000,
+        "the same (tx, log) is not counted twice"
+    );
+    assert_eq!(app.session_status(id).await, "underpaid");
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn the_sandbox_endpoint_does_not_exist_in_live_mode() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, |s| s.mode = "live".into()).await else {
+        return;
+    };
+    let answer = app.sandbox_pay(json!({ "session_id": 1 })).await;
+    assert_eq!(
+        (answer.status, answer.error_code()),
+        (404, "not_found".to_string())
+    );
+    app.stop().await;
+}
