@@ -134,7 +134,8 @@ impl ApiError {
         }
     }
 
-    fn retry_after(&self) -> Option<Duration> {
+    /// How long a client should wait before retrying, when that is known.
+    pub fn retry_after(&self) -> Option<Duration> {
         match self {
             ApiError::RateLimited { retry_after } => Some(*retry_after),
             ApiError::Unavailable | ApiError::WalletCreateFailed => Some(Duration::from_secs(1)),

@@ -22,13 +22,17 @@ const WAIT: Duration = Duration::from_secs(10);
 pub struct Answer {
     pub status: StatusCode,
     pub body: String,
+    /// Seconds for `Retry-After` (outages); never part of a stored answer.
+    pub retry_after: Option<u64>,
 }
 
 impl Answer {
     pub fn into_response(self) -> HttpResponse {
-        HttpResponse::build(self.status)
-            .content_type("application/json")
-            .body(self.body)
+        let mut response = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after {
+            response.insert_header(("Retry-After", secs.to_string()));
+        }
+        response.content_type("application/json").body(self.body)
     }
 
     pub fn from_result(result: Result<serde_json::Value, ApiError>) -> Answer {
@@ -36,6 +40,7 @@ impl Answer {
             Ok(value) => Answer {
                 status: StatusCode::OK,
                 body: value.to_string(),
+                retry_after: None,
             },
             Err(err) => {
                 if let ApiError::Unexpected(cause) = &err {
@@ -44,6 +49,7 @@ impl Answer {
                 Answer {
                     status: err.status_code(),
                     body: err.body().to_string(),
+                    retry_after: err.retry_after().map(|d| d.as_secs().max(1)),
                 }
             }
         }
@@ -92,7 +98,11 @@ where
             Reservation::Reserved => break,
             Reservation::Answered { status, body } => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-                return Ok(Answer { status, body });
+                return Ok(Answer {
+                    status,
+                    body,
+                    retry_after: None,
+                });
             }
             Reservation::Mismatch => return Err(ApiError::IdempotencyConflict),
             Reservation::InFlight if tokio::time::Instant::now() < deadline => {
