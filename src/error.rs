@@ -10,7 +10,65 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::{Map, Value, json};
+
+/// Every error code the API can answer (the OpenAPI document lists them).
+pub const ERROR_CODES: [&str; 23] = [
+    "missing_api_key",
+    "invalid_api_key",
+    "merchant_disabled",
+    "invalid_json",
+    "payload_too_large",
+    "invalid_request",
+    "invalid_domain",
+    "domain_not_allowed",
+    "invalid_amount",
+    "invalid_currency",
+    "invalid_email",
+    "invalid_meta",
+    "missing_merchant_payout_wallet",
+    "invalid_merchant_payout_wallet",
+    "rate_limited",
+    "wallet_create_failed",
+    "session_not_found",
+    "idempotency_conflict",
+    "not_found",
+    "method_not_allowed",
+    "sandbox_refused",
+    "service_unavailable",
+    "internal_error",
+];
+
+/// The shape of every error answer.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Always false.
+    #[schema(example = false)]
+    pub ok: bool,
+    /// A stable snake_case code.
+    #[schema(example = "domain_not_allowed", inline)]
+    pub error: ErrorCode,
+    /// With `domain_not_allowed`: the normalised domain that was refused.
+    #[schema(example = "yourshop.com")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// A human explanation (may change; do not match on it).
+    pub message: String,
+}
+
+/// The error codes, as a schema enumeration.
+#[derive(Debug, serde::Serialize)]
+pub struct ErrorCode(pub &'static str);
+
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(ERROR_CODES))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ErrorCode {}
 
 /// An error answered to an API client as `{"ok":false,"error":"<code>",…}`.
 #[derive(Debug, thiserror::Error)]
@@ -144,15 +202,16 @@ impl ApiError {
     }
 
     /// The JSON body of this error.
-    pub fn body(&self) -> Value {
-        let mut body = Map::new();
-        body.insert("ok".into(), Value::Bool(false));
-        body.insert("error".into(), Value::String(self.code().into()));
-        if let ApiError::DomainNotAllowed { domain } = self {
-            body.insert("domain".into(), json!(domain));
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            ok: false,
+            error: ErrorCode(self.code()),
+            domain: match self {
+                ApiError::DomainNotAllowed { domain } => Some(domain.clone()),
+                _ => None,
+            },
+            message: self.message(),
         }
-        body.insert("message".into(), Value::String(self.message()));
-        Value::Object(body)
     }
 }
 
@@ -192,5 +251,49 @@ impl ResponseError for ApiError {
             }
         }
         response.json(self.body())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_code_is_listed_for_the_openapi_document() {
+        let all = [
+            ApiError::MissingApiKey,
+            ApiError::InvalidApiKey,
+            ApiError::MerchantDisabled,
+            ApiError::InvalidJson,
+            ApiError::PayloadTooLarge,
+            ApiError::InvalidRequest(""),
+            ApiError::InvalidDomain,
+            ApiError::DomainNotAllowed {
+                domain: String::new(),
+            },
+            ApiError::InvalidAmount(""),
+            ApiError::InvalidCurrency(""),
+            ApiError::InvalidEmail,
+            ApiError::InvalidMeta(""),
+            ApiError::MissingPayoutWallet,
+            ApiError::InvalidPayoutWallet,
+            ApiError::RateLimited {
+                retry_after: Duration::from_secs(1),
+            },
+            ApiError::WalletCreateFailed,
+            ApiError::SessionNotFound,
+            ApiError::IdempotencyConflict,
+            ApiError::NotFound,
+            ApiError::MethodNotAllowed,
+            ApiError::SandboxRefused(String::new()),
+            ApiError::Unavailable,
+            ApiError::Unexpected(anyhow::anyhow!("x")),
+        ];
+        let codes: Vec<&str> = all.iter().map(ApiError::code).collect();
+        assert_eq!(codes, ERROR_CODES);
+        for e in &all {
+            assert_ne!(e.status_code(), StatusCode::OK);
+            assert!(!e.body().ok);
+        }
     }
 }

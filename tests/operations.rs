@@ -188,3 +188,66 @@ fn toml_from(text: &str) -> kassa::config::RawSettings {
         .extract()
         .unwrap()
 }
+
+#[actix_web::test]
+async fn the_openapi_document_describes_the_merchant_api() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+
+    let doc = app.get("/openapi.json").await.json();
+
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/gateway/session.php",
+        "/gateway/session_status.php",
+        "/gateway/me.php",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} documented");
+    }
+    let request = &doc["components"]["schemas"]["CreateSessionRequest"]["properties"];
+    for field in [
+        "domain",
+        "merchant_ref",
+        "order_id",
+        "amount",
+        "currency",
+        "return_url",
+        "cancel_url",
+        "customer_email",
+        "email",
+        "provider",
+        "method",
+        "payment_provider",
+        "payment_method",
+        "meta",
+    ] {
+        assert!(
+            request.get(field).is_some(),
+            "request field {field} documented"
+        );
+    }
+    let response = &doc["components"]["schemas"]["CreateSessionResponse"]["properties"];
+    for field in [
+        "ok",
+        "session_id",
+        "checkout_url",
+        "direct_url",
+        "selected_provider",
+        "smart_route",
+        "expires_at",
+    ] {
+        assert!(
+            response.get(field).is_some(),
+            "response field {field} documented"
+        );
+    }
+    let text = doc.to_string();
+    for code in kassa::error::ERROR_CODES {
+        assert!(
+            text.contains(&format!("\"{code}\"")),
+            "error code {code} documented"
+        );
+    }
+    app.stop().await;
+}

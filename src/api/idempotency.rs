@@ -35,11 +35,13 @@ impl Answer {
         response.content_type("application/json").body(self.body)
     }
 
-    pub fn from_result(result: Result<serde_json::Value, ApiError>) -> Answer {
-        match result {
-            Ok(value) => Answer {
+    pub fn from_result<T: serde::Serialize>(result: Result<T, ApiError>) -> Answer {
+        match result
+            .and_then(|v| serde_json::to_string(&v).map_err(|e| ApiError::Unexpected(e.into())))
+        {
+            Ok(body) => Answer {
                 status: StatusCode::OK,
-                body: value.to_string(),
+                body,
                 retry_after: None,
             },
             Err(err) => {
@@ -48,7 +50,7 @@ impl Answer {
                 }
                 Answer {
                     status: err.status_code(),
-                    body: err.body().to_string(),
+                    body: serde_json::to_string(&err.body()).unwrap_or_default(),
                     retry_after: err.retry_after().map(|d| d.as_secs().max(1)),
                 }
             }

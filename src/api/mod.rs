@@ -10,7 +10,9 @@ pub mod idempotency;
 pub mod me;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod sandbox_pay;
+pub mod session_request;
 pub mod session_status;
 pub mod session_view;
 pub mod state;
@@ -47,7 +49,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .route("/healthz", web::get().to(health::healthz))
     .route("/readyz", web::get().to(health::readyz))
-    .route("/metrics", web::get().to(metrics::metrics));
+    .route("/metrics", web::get().to(metrics::metrics))
+    .route("/openapi.json", web::get().to(openapi::openapi_json));
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::body::{MAX_BODY, read_limited};
-use super::session_view::session_json;
+use super::session_view::SessionView;
 use super::state::AppState;
 use crate::actors::sandbox::Simulation;
 use crate::actors::session::SessionError;
@@ -79,6 +79,6 @@ pub async fn sandbox_pay(
         "txid_in": receipt.tx_hash,
         "paid_value_coin": receipt.amount.map(|a| a.to_string()),
         "status": receipt.outcome.record.status.as_str(),
-        "session": session_json(&receipt.outcome.record, &state.public_base),
+        "session": SessionView::new(&receipt.outcome.record, &state.public_base),
     })))
 }

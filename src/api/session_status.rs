@@ -4,21 +4,49 @@
 //! very same 404 as a missing one.
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Authenticated, store_error};
-use super::session_view::session_json;
+use super::session_view::SessionView;
 use super::state::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 
-#[derive(Debug, Deserialize)]
+/// Which session to look up: one of the three.
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct StatusQuery {
+    /// The session id.
     session_id: Option<String>,
+    /// Your order reference: finds your newest session with it.
     order_id: Option<String>,
+    /// `session_<id>`.
     number: Option<String>,
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusResponse {
+    #[schema(example = true)]
+    ok: bool,
+    /// Mirrors `session.status` (some clients read it here).
+    #[schema(example = "paid")]
+    status: &'static str,
+    session: SessionView,
+}
+
+/// Get a session's status.
+#[utoipa::path(
+    get,
+    path = "/gateway/session_status.php",
+    params(StatusQuery),
+    responses(
+        (status = 200, description = "The session", body = StatusResponse),
+        (status = 401, description = "`missing_api_key` / `invalid_api_key`", body = ErrorBody),
+        (status = 404, description = "`session_not_found` (also for other merchants' sessions)", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 503, description = "`service_unavailable`", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn session_status(
     state: web::Data<AppState>,
     merchant: Authenticated,
@@ -31,11 +59,11 @@ pub async fn session_status(
     }
     .map_err(store_error)?;
     let session = found.ok_or(ApiError::SessionNotFound)?;
-    Ok(HttpResponse::Ok().json(json!({
-        "ok": true,
-        "status": session.status.as_str(),
-        "session": session_json(&session, &state.public_base),
-    })))
+    Ok(HttpResponse::Ok().json(StatusResponse {
+        ok: true,
+        status: session.status.as_str(),
+        session: SessionView::new(&session, &state.public_base),
+    }))
 }
 
 enum Lookup {

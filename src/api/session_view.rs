@@ -1,8 +1,12 @@
-//! How a session is shown to its merchant (`session_status`, sandbox answers).
+//! How a session is shown to its merchant (`session_status`, sandbox answers):
+//! the document's `session` object, then extra fields clients may ignore.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::clock::format_doc_time;
+use crate::domain::money::UsdcAmount;
 use crate::store::sessions::SessionRecord;
 
 /// The hosted checkout URL of a session.
@@ -10,38 +14,99 @@ pub fn checkout_url(public_base: &str, session_id: i64) -> String {
     format!("{public_base}/pay.php?session={session_id}")
 }
 
-/// The document's `session` object, plus extra fields clients may ignore.
-pub fn session_json(s: &SessionRecord, public_base: &str) -> Value {
-    let paid = s.received.units() > 0;
-    let meta = s
-        .meta
-        .as_deref()
-        .and_then(|m| serde_json::from_str::<Value>(m).ok())
-        .unwrap_or(Value::Null);
-    let remaining = s.expected.units().saturating_sub(s.received.units());
-    json!({
-        "id": s.id,
-        "order_id": s.order_id,
-        "status": s.status.as_str(),
-        "amount": s.amount.to_string(),
-        "currency": s.amount.currency().code(),
-        "shop_domain": s.shop_domain,
-        "created_at": format_doc_time(s.created_at_ms),
-        "expires_at": format_doc_time(s.expires_at_ms),
-        "payment_url": checkout_url(public_base, s.id),
-        "txid": s.txid_out.as_ref().or(s.txid_in.as_ref()),
-        "txid_in": s.txid_in,
-        "txid_out": s.txid_out,
-        "paid_value_coin": paid.then(|| s.received.to_string()),
-        "paid_coin": paid.then_some("USDC"),
-        "last_error": s.last_error,
-        "polygon_address_in": s.deposit_address,
-        "expected_value_coin": s.expected.to_string(),
-        "remaining_value_coin": crate::domain::money::UsdcAmount::from_units(remaining).to_string(),
-        "paid_at": s.paid_at_ms.map(format_doc_time),
-        "email": s.customer_email,
-        "routing_hint": s.routing_hint,
-        "test": s.test,
-        "meta": meta,
-    })
+/// A checkout session as its merchant sees it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Session)]
+pub struct SessionView {
+    /// Session id (a JSON integer, below 2^53).
+    #[schema(example = 4815162342108_i64)]
+    pub id: i64,
+    /// The merchant's order reference (`merchant_ref`/`order_id` at creation).
+    #[schema(example = "ORDER_123")]
+    pub order_id: Option<String>,
+    /// `created`, `pending`, `paid`, `underpaid` or `expired`. Only `paid` is success.
+    #[schema(example = "paid")]
+    pub status: &'static str,
+    /// Amount with the currency's decimals, as a string.
+    #[schema(example = "79.00")]
+    pub amount: String,
+    #[schema(example = "EUR")]
+    pub currency: &'static str,
+    #[schema(example = "yourshop.com")]
+    pub shop_domain: String,
+    /// `YYYY-MM-DD HH:MM:SS`, UTC.
+    #[schema(example = "2026-02-25 12:00:00")]
+    pub created_at: String,
+    /// `YYYY-MM-DD HH:MM:SS`, UTC.
+    #[schema(example = "2026-02-25 12:15:00")]
+    pub expires_at: String,
+    /// The hosted checkout page.
+    pub payment_url: String,
+    /// The payout transaction once known, else the deposit transaction; null until paid.
+    pub txid: Option<String>,
+    /// The deposit transaction on Polygon.
+    pub txid_in: Option<String>,
+    /// The payout transaction to the merchant's wallet.
+    pub txid_out: Option<String>,
+    /// USDC received, null until a deposit counts.
+    #[schema(example = "85.32")]
+    pub paid_value_coin: Option<String>,
+    /// `USDC` once paid.
+    #[schema(example = "USDC")]
+    pub paid_coin: Option<&'static str>,
+    pub last_error: Option<String>,
+    /// The session's own Polygon deposit address.
+    #[schema(example = "0xB4d4EF55C6439dbcfB982E75d0FC9B2c27f26CDF")]
+    pub polygon_address_in: String,
+    /// USDC owed, fixed at creation.
+    #[schema(example = "85.32")]
+    pub expected_value_coin: String,
+    /// USDC still owed (an underpaid session shows the rest).
+    #[schema(example = "0.00")]
+    pub remaining_value_coin: String,
+    pub paid_at: Option<String>,
+    pub email: Option<String>,
+    /// The normalised routing hint sent at creation.
+    pub routing_hint: Option<String>,
+    /// True for sessions created in sandbox mode.
+    pub test: bool,
+    /// The `meta` object as sent at creation.
+    #[schema(value_type = Option<Object>)]
+    pub meta: Value,
+}
+
+impl SessionView {
+    pub fn new(s: &SessionRecord, public_base: &str) -> SessionView {
+        let paid = s.received.units() > 0;
+        let remaining = s.expected.units().saturating_sub(s.received.units());
+        SessionView {
+            id: s.id,
+            order_id: s.order_id.clone(),
+            status: s.status.as_str(),
+            amount: s.amount.to_string(),
+            currency: s.amount.currency().code(),
+            shop_domain: s.shop_domain.clone(),
+            created_at: format_doc_time(s.created_at_ms),
+            expires_at: format_doc_time(s.expires_at_ms),
+            payment_url: checkout_url(public_base, s.id),
+            txid: s.txid_out.clone().or_else(|| s.txid_in.clone()),
+            txid_in: s.txid_in.clone(),
+            txid_out: s.txid_out.clone(),
+            paid_value_coin: paid.then(|| s.received.to_string()),
+            paid_coin: paid.then_some("USDC"),
+            last_error: s.last_error.clone(),
+            polygon_address_in: s.deposit_address.clone(),
+            expected_value_coin: s.expected.to_string(),
+            remaining_value_coin: UsdcAmount::from_units(remaining).to_string(),
+            paid_at: s.paid_at_ms.map(format_doc_time),
+            email: s.customer_email.clone(),
+            routing_hint: s.routing_hint.clone(),
+            test: s.test,
+            meta: s
+                .meta
+                .as_deref()
+                .and_then(|m| serde_json::from_str(m).ok())
+                .unwrap_or(Value::Null),
+        }
+    }
 }
