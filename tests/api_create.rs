@@ -200,3 +200,62 @@ async fn create_session_refuses_bad_input_with_the_documented_codes(backend: Bac
     );
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn no_input_produces_a_server_error() {
+    use rand::{Rng, SeedableRng};
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let nested = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let mut bodies: Vec<String> = vec![
+        String::new(),
+        "null".into(),
+        "[]".into(),
+        "\"text\"".into(),
+        "{\"amount\": 1e999999}".into(),
+        "{\"domain\":\"shop.example\",\"amount\":1e400,\"currency\":\"EUR\"}".into(),
+        "{\"domain\":\"shop.example\",\"amount\":123456789012345678901234567890,\"currency\":\"EUR\"}".into(),
+        "{\"domain\":\"shop.example\",\"amount\":\"99999999999999999999999999999999.99\",\"currency\":\"EUR\"}".into(),
+        "{\"domain\":\"shop.example\",\"amount\":-0,\"currency\":\"EUR\"}".into(),
+        "{\"domain\":\"\u{0}\",\"amount\":\"1\",\"currency\":\"EUR\"}".into(),
+        "{\"domain\":\"xn--\",\"amount\":\"1\",\"currency\":\"EUR\"}".into(),
+        "{\"domain\":\"shop.example\",\"amount\":\"1\",\"currency\":\"EUR\",\"meta\":\"x\"}".into(),
+        "{\"domain\":{\"a\":1},\"amount\":[1],\"currency\":true,\"customer_email\":{}}".into(),
+        "{\"domain\":\"shop.example\",\"amount\":\"1\",\"currency\":\"EUR\",\"return_url\":\"javascript:alert(1)\"}".into(),
+        format!("{{\"domain\":\"{}\",\"amount\":\"1\",\"currency\":\"EUR\"}}", "a.".repeat(3000)),
+        format!("{{\"domain\":\"shop.example\",\"amount\":\"1\",\"currency\":\"EUR\",\"meta\":{nested}}}"),
+        format!("{{\"domain\":\"shop.example\",\"amount\":\"1\",\"currency\":\"EUR\",\"merchant_ref\":\"{}\"}}", "x".repeat(60_000)),
+        "x".repeat(70_000),
+    ];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let alphabet = b"{}[]\":,.-+e0123456789abcdefnulltrue \\u";
+    for _ in 0..200 {
+        let len = rng.random_range(0..60);
+        let junk: String = (0..len)
+            .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
+            .collect();
+        bodies.push(junk);
+    }
+
+    for body in bodies {
+        let answer = app
+            .create_session_raw(&app.merchant.api_key, body.clone(), None)
+            .await;
+        assert!(
+            answer.status < 500,
+            "{} for {:.80}: {}",
+            answer.status,
+            body,
+            answer.text
+        );
+        assert_eq!(
+            answer.json()["ok"].is_boolean(),
+            true,
+            "JSON answer for {body:.80}"
+        );
+    }
+    let status = app.status("session_id=99999999999999999999999").await;
+    assert!(status.status < 500);
+    app.stop().await;
+}

@@ -51,6 +51,12 @@ async fn a_thousand_concurrent_creations_all_succeed_with_distinct_ids(backend: 
         .map(|(_, n)| n)
         .sum();
     assert_eq!(stored, 1000, "no lost rows");
+    let commits = app.sessions.commit_stats().await;
+    assert_eq!(commits.sessions, 1000);
+    assert!(
+        commits.batches < 1000,
+        "concurrent creates share commits: {commits:?}"
+    );
     let sorted: Vec<i64> = {
         let mut v: Vec<i64> = ids.into_iter().collect();
         v.sort();
@@ -128,6 +134,40 @@ async fn sessions_expire_on_the_injected_clock_and_accept_payment_within_grace(b
             .as_str()
             .unwrap()
             .contains("grace")
+    );
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn idle_session_actors_are_passivated_and_come_back_on_demand() {
+    let Some(app) =
+        crate::helpers::spawn_app_with(Backend::Sqlite, |s| s.session_idle_secs = 1).await
+    else {
+        return;
+    };
+    let id = app.new_session("IDLE").await;
+    app.sandbox_pay(json!({ "session_id": id, "amount": "1" }))
+        .await;
+    let (busy, _) = app.sessions.stats().await;
+    assert_eq!(busy.live, 1);
+
+    let mut passivated = false;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let (stats, _) = app.sessions.stats().await;
+        if stats.passivated >= 1 && stats.live == 0 {
+            passivated = true;
+            break;
+        }
+    }
+    assert!(passivated, "an idle actor is passivated");
+
+    let paid = app.sandbox_pay(json!({ "session_id": id })).await;
+    assert_eq!(paid.status, 200, "{}", paid.text);
+    assert_eq!(
+        app.session_status(id).await,
+        "paid",
+        "a passivated session is reloaded from the database"
     );
     app.stop().await;
 }

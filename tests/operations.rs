@@ -251,3 +251,17 @@ async fn the_openapi_document_describes_the_merchant_api() {
     }
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn sqlite_runs_in_wal_mode_with_synchronous_full() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let durability = app.store.sqlite_durability().await.unwrap();
+    assert_eq!(
+        durability,
+        Some(("wal".to_string(), 2)),
+        "journal_mode=wal, synchronous=FULL (2)"
+    );
+    app.stop().await;
+}

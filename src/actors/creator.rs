@@ -52,6 +52,17 @@ impl From<StoreError> for CreateError {
 #[rtype(result = "Result<SessionRecord, CreateError>")]
 pub struct CreateSession(pub NewSession);
 
+/// How much group commit has done: sessions per batch is `sessions / batches`.
+#[derive(Message)]
+#[rtype(result = "CommitStats")]
+pub struct GetCommitStats;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    pub batches: u64,
+    pub sessions: u64,
+}
+
 type Reply = oneshot::Sender<Result<SessionRecord, CreateError>>;
 
 pub struct SessionCreator {
@@ -62,6 +73,7 @@ pub struct SessionCreator {
     flushing: bool,
     /// Reserved (index, address) pairs not yet used.
     pool: VecDeque<(i64, String)>,
+    stats: CommitStats,
 }
 
 impl SessionCreator {
@@ -73,6 +85,7 @@ impl SessionCreator {
             queue: VecDeque::new(),
             flushing: false,
             pool: VecDeque::new(),
+            stats: CommitStats::default(),
         }
     }
 
@@ -100,6 +113,8 @@ impl SessionCreator {
             act.pool = pool;
             match result {
                 Ok(records) => {
+                    act.stats.batches += 1;
+                    act.stats.sessions += records.len() as u64;
                     metrics::counter!("kassa_sessions_created_total").increment(records.len() as u64);
                     metrics::histogram!("kassa_create_batch_size").record(records.len() as f64);
                     for ((_, reply), record) in batch.into_iter().zip(records) {
@@ -131,6 +146,14 @@ impl Handler<CreateSession> for SessionCreator {
         self.queue.push_back((msg.0, tx));
         self.flush(ctx);
         Box::pin(async move { rx.await.unwrap_or(Err(CreateError::Stopped)) })
+    }
+}
+
+impl Handler<GetCommitStats> for SessionCreator {
+    type Result = MessageResult<GetCommitStats>;
+
+    fn handle(&mut self, _: GetCommitStats, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.stats)
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use actix::prelude::*;
 
-use super::creator::{CreateError, CreateSession, SessionCreator};
+use super::creator::{CommitStats, CreateError, CreateSession, GetCommitStats, SessionCreator};
 use super::registry::{Died, GetStats, Lookup, RegistryStats, SessionRegistry};
 use super::session::{
     DepositObserved, ExpireSession, InjectPanic, SessionActor, SessionError, SessionOutcome,
@@ -67,6 +67,11 @@ impl Sessions {
             .map_err(|_| SessionError::Unavailable)?;
         addr.do_send(InjectPanic);
         Ok(())
+    }
+
+    /// What group commit has done so far.
+    pub async fn commit_stats(&self) -> CommitStats {
+        self.creator.send(GetCommitStats).await.unwrap_or_default()
     }
 
     /// Supervision figures, with the current mailbox depth.

@@ -146,6 +146,30 @@ impl Store {
         Ok(pending.is_empty())
     }
 
+    /// For SQLite: the journal mode and synchronous level in force on a
+    /// pooled connection (`("wal", 2)` means WAL with `synchronous=FULL`).
+    pub async fn sqlite_durability(&self) -> Result<Option<(String, i64)>, StoreError> {
+        if self.backend() != DbBackend::Sqlite {
+            return Ok(None);
+        }
+        let backend = self.backend();
+        let journal = self
+            .db
+            .query_one_raw(Statement::from_string(backend, "PRAGMA journal_mode"))
+            .await?
+            .map(|row| row.try_get_by_index::<String>(0))
+            .transpose()?
+            .unwrap_or_default();
+        let synchronous = self
+            .db
+            .query_one_raw(Statement::from_string(backend, "PRAGMA synchronous"))
+            .await?
+            .map(|row| row.try_get_by_index::<i64>(0))
+            .transpose()?
+            .unwrap_or_default();
+        Ok(Some((journal, synchronous)))
+    }
+
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
     }

@@ -1,0 +1,169 @@
+//! The `kassa` command line, run as a real process against the same database
+//! as a running server.
+
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestDb, order, spawn_on};
+
+/// Runs `kassa args…` with `env` off the test thread (the server under test
+/// shares this thread, so blocking it would stall the server).
+async fn kassa(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    actix_web::rt::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_kassa"))
+            .args(&args)
+            .env_remove("KASSA_TEST_POSTGRES_URL")
+            .env_remove("KASSA_TEST_REQUIRE_ALL")
+            .envs(env)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[actix_web::test]
+async fn merchant_create_prints_a_working_key_once_and_list_shows_the_merchant() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let url = db.url.clone();
+    let app = spawn_on(db, |_| {}).await;
+    let env = [("KASSA_DATABASE_URL", url.as_str()), ("KASSA_LOG", "error")];
+
+    let created = kassa(
+        &[
+            "merchant",
+            "create",
+            "--email",
+            "ops@cli-shop.example",
+            "--domain",
+            "cli-shop.example",
+            "--domain",
+            "www.second.example",
+            "--payout-wallet",
+            "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+            "--package",
+            "pro",
+            "--checkout-mode",
+            "smart_router",
+            "--country",
+            "nl",
+            "--crypto",
+            "off",
+            "--json",
+        ],
+        &env,
+    )
+    .await;
+
+    assert!(created.status.success(), "{}", stderr(&created));
+    let out: Value = serde_json::from_str(stdout(&created).trim()).unwrap();
+    let key = out["api_key"].as_str().unwrap().to_string();
+    assert!(out["merchant_id"].is_i64());
+    assert!(
+        out["webhook_secret"]
+            .as_str()
+            .unwrap()
+            .starts_with("whsec_")
+    );
+    let mut body = order("CLI_1");
+    body["domain"] = json!("second.example");
+    let answer = app.create_session_as(&key, &body).await;
+    assert_eq!(answer.status, 200, "the printed key works: {}", answer.text);
+
+    let listed = kassa(&["merchant", "list", "--json"], &env).await;
+    let list: Value = serde_json::from_str(stdout(&listed).trim()).unwrap();
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["merchant_id"] == out["merchant_id"])
+        .unwrap();
+    assert_eq!(row["country"], json!("NL"));
+    assert_eq!(row["crypto_enabled"], json!(false));
+    assert_eq!(
+        row["domains"],
+        json!(["cli-shop.example", "second.example"])
+    );
+    assert!(
+        !stdout(&listed).contains(&key),
+        "the key is shown only once"
+    );
+
+    let id = out["merchant_id"].to_string();
+    let updated = kassa(&["merchant", "update", "--id", &id, "--disable"], &env).await;
+    assert!(updated.status.success(), "{}", stderr(&updated));
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn merchant_create_refuses_a_bad_wallet_naming_the_flag() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let env = [("KASSA_DATABASE_URL", db.url.as_str())];
+    let out = kassa(
+        &[
+            "merchant",
+            "create",
+            "--email",
+            "a@b.example",
+            "--domain",
+            "b.example",
+            "--payout-wallet",
+            "0x123",
+        ],
+        &env,
+    )
+    .await;
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--payout-wallet"), "{}", stderr(&out));
+}
+
+#[actix_web::test]
+async fn sandbox_pay_from_the_cli_pays_through_the_running_server() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let app = spawn_on(db, |_| {}).await;
+    let id = app.new_session("CLI_PAY").await;
+
+    let paid = kassa(
+        &["sandbox", "pay", &id.to_string(), "--simulate", "overpaid"],
+        &[("KASSA_PUBLIC_URL", &app.base)],
+    )
+    .await;
+
+    assert!(paid.status.success(), "{}", stderr(&paid));
+    assert_eq!(app.session_status(id).await, "paid");
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn sandbox_pay_says_clearly_when_no_server_is_running() {
+    let out = kassa(&["sandbox", "pay", "123"], &[("KASSA_BIND", "127.0.0.1:9")]).await;
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no Kassa server is running"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[actix_web::test]
+async fn bad_configuration_fails_at_start_naming_the_setting() {
+    let out = kassa(&["migrate"], &[("KASSA_BIND", "not-an-address")]).await;
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("KASSA_BIND"), "{}", stderr(&out));
+    let out = kassa(&["migrate"], &[("KASSA_MODE", "production")]).await;
+    assert!(stderr(&out).contains("KASSA_MODE"), "{}", stderr(&out));
+}
