@@ -249,9 +249,8 @@ async fn no_input_produces_a_server_error() {
             body,
             answer.text
         );
-        assert_eq!(
+        assert!(
             answer.json()["ok"].is_boolean(),
-            true,
             "JSON answer for {body:.80}"
         );
     }
