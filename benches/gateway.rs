@@ -25,6 +25,7 @@ fn main() {
         Some("serve-kassa") => return serve_kassa(&args[2]),
         _ => {}
     }
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let seconds: u64 = flag(&args, "--seconds")
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
@@ -69,11 +70,14 @@ async fn run(duration: Duration, db: &str) {
     }
     if db == "postgres" || db == "both" {
         match std::env::var("KASSA_TEST_POSTGRES_URL") {
-            Ok(url) if !url.is_empty() => targets.push(("postgres".to_string(), url)),
+            Ok(url) if !url.is_empty() => {
+                targets.push(("postgres".to_string(), create_pg_database(&url).await))
+            }
             _ => println!("(postgres skipped: KASSA_TEST_POSTGRES_URL is not set)"),
         }
     }
     for (label, url) in targets {
+        let _cleanup = PgCleanup(url.clone());
         let kassa = Server::start(&["serve-kassa", &url]);
         let key = kassa.key.clone();
         let create_url = format!("http://{}/gateway/session.php", kassa.addr);
@@ -226,6 +230,46 @@ async fn create_one(url: &str, key: &str) -> i64 {
         .unwrap();
     let v: serde_json::Value = r.json().await.unwrap();
     v["session_id"].as_i64().unwrap()
+}
+
+async fn pg_exec(admin: &str, sql: String) {
+    use sea_orm::sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, raw_sql};
+    let mut conn = PgConnection::connect(admin).await.unwrap();
+    conn.execute(raw_sql(AssertSqlSafe(sql))).await.unwrap();
+}
+
+/// A fresh database for one benchmark run; dropped by [`PgCleanup`].
+async fn create_pg_database(admin: &str) -> String {
+    let name = format!("kassa_bench_{:08x}", rand::random::<u32>());
+    pg_exec(admin, format!("CREATE DATABASE {name}")).await;
+    let mut u = url::Url::parse(admin).unwrap();
+    u.set_path(&name);
+    u.to_string()
+}
+
+struct PgCleanup(String);
+
+impl Drop for PgCleanup {
+    fn drop(&mut self) {
+        if !self.0.starts_with("postgres") {
+            return;
+        }
+        let mut admin = url::Url::parse(&self.0).unwrap();
+        let name = admin.path().trim_start_matches('/').to_string();
+        admin.set_path("/postgres");
+        let admin = admin.to_string();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(pg_exec(
+                &admin,
+                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            ));
+        })
+        .join();
+    }
 }
 
 /// A server child process that printed `READY <addr> [key]`.

@@ -62,6 +62,7 @@ pub struct RawSettings {
     pub session_idle_secs: u64,
     pub smart_router_enabled: bool,
     pub auth_cache_ttl_ms: u64,
+    pub session_cache_ttl_ms: u64,
     pub rates: BTreeMap<String, String>,
 }
 
@@ -90,6 +91,7 @@ impl Default for RawSettings {
             session_idle_secs: 300,
             smart_router_enabled: true,
             auth_cache_ttl_ms: 1000,
+            session_cache_ttl_ms: 1000,
             rates: default_rates(),
         }
     }
@@ -154,6 +156,8 @@ pub struct DatabaseSettings {
     pub url: String,
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// How long a session read from the database is served from memory.
+    pub session_cache_ttl: Duration,
 }
 
 /// Where the wallet master secret (a BIP-39 mnemonic) comes from.
@@ -309,6 +313,7 @@ impl Settings {
                 url: database_url,
                 max_connections: raw.db_max_connections,
                 acquire_timeout: Duration::from_millis(raw.db_acquire_timeout_ms.max(100)),
+                session_cache_ttl: Duration::from_millis(raw.session_cache_ttl_ms),
             },
             public_url,
             mode,

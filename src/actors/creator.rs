@@ -22,8 +22,11 @@ use crate::store::{Store, StoreError};
 /// Session ids are random in this range: never 0, below 2^53 (exact in JSON
 /// numbers everywhere), and not guessable from one another.
 const ID_RANGE: std::ops::Range<i64> = 1_000_000_000..(1_i64 << 53);
-/// How many HD indexes to reserve at once beyond what a batch needs.
-const POOL_REFILL: u32 = 256;
+/// How many HD indexes to reserve (and derive) at once.
+const POOL_REFILL: u32 = 2048;
+/// Below this many ready addresses a background refill starts, so creates
+/// rarely wait for derivation.
+const POOL_LOW_WATER: usize = 1024;
 
 /// Why a session could not be created.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -73,6 +76,7 @@ pub struct SessionCreator {
     flushing: bool,
     /// Reserved (index, address) pairs not yet used.
     pool: VecDeque<(i64, String)>,
+    refilling: bool,
     stats: CommitStats,
 }
 
@@ -85,6 +89,7 @@ impl SessionCreator {
             queue: VecDeque::new(),
             flushing: false,
             pool: VecDeque::new(),
+            refilling: false,
             stats: CommitStats::default(),
         }
     }
@@ -109,7 +114,8 @@ impl SessionCreator {
             .await;
             (result, batch, pool)
         };
-        ctx.spawn(work.into_actor(self).map(|(result, batch, pool), act, ctx| {
+        ctx.spawn(work.into_actor(self).map(|(result, batch, mut pool), act, ctx| {
+            pool.extend(act.pool.drain(..));
             act.pool = pool;
             match result {
                 Ok(records) => {
@@ -129,13 +135,58 @@ impl SessionCreator {
                 }
             }
             act.flushing = false;
+            act.refill_in_background(ctx);
             act.flush(ctx);
+        }));
+    }
+
+    /// Tops the address pool up off the request path when it runs low.
+    fn refill_in_background(&mut self, ctx: &mut Context<Self>) {
+        if self.refilling || self.pool.len() >= POOL_LOW_WATER {
+            return;
+        }
+        self.refilling = true;
+        let (store, wallet) = (self.store.clone(), self.wallet.clone());
+        let work = async move { reserve_addresses(&store, &wallet, POOL_REFILL).await };
+        ctx.spawn(work.into_actor(self).map(|result, act, _| {
+            act.refilling = false;
+            match result {
+                Ok(fresh) => act.pool.extend(fresh),
+                Err(e) => tracing::warn!(error = %e, "refilling the deposit address pool failed"),
+            }
         }));
     }
 }
 
+/// Reserves `n` HD indexes and derives their addresses on the blocking pool.
+async fn reserve_addresses(
+    store: &Store,
+    wallet: &HdWallet,
+    n: u32,
+) -> Result<Vec<(i64, String)>, CreateError> {
+    let range = store.reserve_hd_indexes(n).await?;
+    let (start, end) = (
+        u32::try_from(range.start)
+            .map_err(|_| CreateError::Wallet("HD index space exhausted".into()))?,
+        u32::try_from(range.end)
+            .map_err(|_| CreateError::Wallet("HD index space exhausted".into()))?,
+    );
+    let wallet = wallet.clone();
+    let addresses = tokio::task::spawn_blocking(move || wallet.addresses(start..end))
+        .await
+        .map_err(|e| CreateError::Wallet(format!("derivation task failed: {e}")))?
+        .map_err(|e| CreateError::Wallet(format!("{e:#}")))?;
+    Ok(range
+        .zip(addresses.into_iter().map(|a| a.to_checksum(None)))
+        .collect())
+}
+
 impl Actor for SessionCreator {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.refill_in_background(ctx);
+    }
 }
 
 impl Handler<CreateSession> for SessionCreator {
@@ -169,15 +220,7 @@ async fn commit_batch(
         let want = u32::try_from(batch.len())
             .unwrap_or(u32::MAX)
             .saturating_add(POOL_REFILL);
-        let range = store.reserve_hd_indexes(want).await?;
-        for index in range {
-            let child = u32::try_from(index)
-                .map_err(|_| CreateError::Wallet("HD index space exhausted".into()))?;
-            let address = wallet
-                .address(child)
-                .map_err(|e| CreateError::Wallet(format!("{e:#}")))?;
-            pool.push_back((index, address.to_checksum(None)));
-        }
+        pool.extend(reserve_addresses(store, wallet, want).await?);
     }
     let mut assigned: Vec<AssignedSession> = batch
         .into_iter()

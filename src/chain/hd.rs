@@ -23,7 +23,11 @@ const ACCOUNT_PATH: &str = "m/44'/60'/0'/0";
 #[derive(Clone)]
 pub struct HdWallet {
     account: XPriv,
-    account_pub: XPub,
+    /// The account node's public point, compressed key and chain code, kept
+    /// ready so each address costs one HMAC and one table-based multiplication.
+    account_point: k256::ProjectivePoint,
+    account_key: [u8; 33],
+    chain_code: [u8; 32],
 }
 
 impl fmt::Debug for HdWallet {
@@ -46,9 +50,20 @@ impl HdWallet {
             .derive_key(ACCOUNT_PATH, None)
             .map_err(|e| anyhow!("deriving {ACCOUNT_PATH}: {e}"))?;
         let account_pub = account.verify_key();
+        let verifying: &coins_bip32::ecdsa::VerifyingKey = account_pub.as_ref();
+        let compressed = verifying.to_sec1_point(true);
+        let account_key: [u8; 33] = compressed
+            .as_bytes()
+            .try_into()
+            .map_err(|_| anyhow!("unexpected public key length"))?;
+        let account_point = k256::ProjectivePoint::from(*verifying.as_affine());
+        let info: &coins_bip32::primitives::XKeyInfo = account.as_ref();
+        let chain_code = info.chain_code.0;
         Ok(HdWallet {
             account,
-            account_pub,
+            account_point,
+            account_key,
+            chain_code,
         })
     }
 
@@ -74,17 +89,47 @@ impl HdWallet {
 
     /// The deposit address at `m/44'/60'/0'/0/{index}`.
     pub fn address(&self, index: u32) -> anyhow::Result<Address> {
-        let child = self
-            .account_pub
-            .derive_child(index)
-            .map_err(|e| anyhow!("deriving child {index}: {e}"))?;
-        let key: &coins_bip32::ecdsa::VerifyingKey = child.as_ref();
-        let point = key.to_sec1_point(false);
-        let raw = point
-            .as_bytes()
-            .get(1..)
-            .ok_or_else(|| anyhow!("empty public key"))?;
-        Ok(Address::from_raw_public_key(raw))
+        self.addresses(index..index.saturating_add(1))?
+            .pop()
+            .ok_or_else(|| anyhow!("index {index} is not a normal child index"))
+    }
+
+    /// The deposit addresses of a range of indexes, derived together: BIP-32
+    /// public child derivation (`K_i = K + IL·G`, `IL` from HMAC-SHA512 of the
+    /// chain code) with one shared field inversion for the whole range.
+    pub fn addresses(&self, indexes: std::ops::Range<u32>) -> anyhow::Result<Vec<Address>> {
+        use hmac::{Hmac, Mac};
+        use k256::elliptic_curve::BatchNormalize;
+        use k256::elliptic_curve::PrimeField;
+        use k256::elliptic_curve::sec1::ToSec1Point;
+        if indexes.end > coins_bip32::BIP32_HARDEN {
+            return Err(anyhow!("indexes {indexes:?} reach hardened children"));
+        }
+        let mut points = Vec::with_capacity(indexes.len());
+        for index in indexes {
+            let mut mac = Hmac::<sha2::Sha512>::new_from_slice(&self.chain_code)
+                .map_err(|_| anyhow!("bad chain code"))?;
+            mac.update(&self.account_key);
+            mac.update(&index.to_be_bytes());
+            let digest = mac.finalize().into_bytes();
+            let il: [u8; 32] = digest[..32].try_into().map_err(|_| anyhow!("short HMAC"))?;
+            // BIP-32: an IL at or above the curve order (probability < 2^-127) invalidates the index.
+            let tweak = Option::<k256::Scalar>::from(k256::Scalar::from_repr(il.into()))
+                .ok_or_else(|| anyhow!("index {index} is invalid under BIP-32"))?;
+            points.push(k256::ProjectivePoint::mul_by_generator(&tweak) + self.account_point);
+        }
+        let affine = k256::ProjectivePoint::batch_normalize(points.as_slice());
+        affine
+            .iter()
+            .map(|p| {
+                let encoded = p.to_sec1_point(false);
+                let raw = encoded
+                    .as_bytes()
+                    .get(1..)
+                    .ok_or_else(|| anyhow!("empty public key"))?;
+                Ok(Address::from_raw_public_key(raw))
+            })
+            .collect()
     }
 
     /// The signing key of the deposit address at `index` (for sweeping it).
@@ -160,6 +205,22 @@ mod tests {
         let point = key.verifying_key().to_sec1_point(false);
         let from_key = Address::from_raw_public_key(&point.as_bytes()[1..]);
         assert_eq!(from_key, wallet.address(7).unwrap());
+    }
+
+    #[test]
+    fn fast_derivation_agrees_with_the_reference_implementation() {
+        let wallet = HdWallet::from_phrase(&SecretString::from(TEST_PHRASE)).unwrap();
+        for index in [0, 1, 2, 19, 1000, 65_537, 0x7fff_ffff] {
+            let reference = wallet.account.verify_key().derive_child(index).unwrap();
+            let key: &coins_bip32::ecdsa::VerifyingKey = reference.as_ref();
+            let point = key.to_sec1_point(false);
+            let expected = Address::from_raw_public_key(&point.as_bytes()[1..]);
+            assert_eq!(wallet.address(index).unwrap(), expected, "index {index}");
+        }
+        assert!(
+            wallet.address(0x8000_0000).is_err(),
+            "hardened indexes are not deposit addresses"
+        );
     }
 
     #[test]

@@ -82,9 +82,21 @@ fn is_unavailable(err: &DbErr) -> bool {
 }
 
 /// Handle to the database; cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Recently read or created sessions. Every write of a session through
+    /// this store refreshes or drops its entry, so a single node never reads
+    /// stale state; entries expire after `ttl` so several nodes converge.
+    sessions: std::sync::Arc<sessions::SessionCache>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {
@@ -126,7 +138,10 @@ impl Store {
                 .context("connecting to PostgreSQL (setting `database_url`)")?;
             SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
         };
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            sessions: std::sync::Arc::new(sessions::SessionCache::new(settings.session_cache_ttl)),
+        })
     }
 
     /// Applies every pending migration.

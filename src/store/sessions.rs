@@ -76,6 +76,44 @@ pub struct SessionRecord {
 
 const HD_COUNTER: &str = "hd_index";
 
+/// How many sessions the read cache keeps.
+const CACHE_CAPACITY: usize = 50_000;
+
+/// A bounded cache of session records by id (see [`Store`]).
+pub struct SessionCache {
+    entries: quick_cache::sync::Cache<i64, (std::time::Instant, std::sync::Arc<SessionRecord>)>,
+    ttl: std::time::Duration,
+}
+
+impl SessionCache {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self {
+            entries: quick_cache::sync::Cache::new(CACHE_CAPACITY),
+            ttl,
+        }
+    }
+
+    fn get(&self, id: i64) -> Option<SessionRecord> {
+        self.entries
+            .get(&id)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, r)| SessionRecord::clone(&r))
+    }
+
+    fn put(&self, record: SessionRecord) {
+        if !self.ttl.is_zero() {
+            self.entries.insert(
+                record.id,
+                (std::time::Instant::now(), std::sync::Arc::new(record)),
+            );
+        }
+    }
+
+    pub(crate) fn forget(&self, id: i64) {
+        self.entries.remove(&id);
+    }
+}
+
 impl Store {
     /// Reserves `n` fresh HD indexes; they are never handed out again, used or not.
     pub async fn reserve_hd_indexes(&self, n: u32) -> Result<Range<i64>, StoreError> {
@@ -108,16 +146,26 @@ impl Store {
             .exec_without_returning(&txn)
             .await?;
         txn.commit().await?;
+        for s in batch {
+            self.sessions.put(s.to_record());
+        }
         Ok(())
     }
 
     /// A session by id, whoever owns it.
     pub async fn session(&self, id: i64) -> Result<Option<SessionRecord>, StoreError> {
-        session::Entity::find_by_id(id)
+        if let Some(record) = self.sessions.get(id) {
+            return Ok(Some(record));
+        }
+        let record = session::Entity::find_by_id(id)
             .one(self.db())
             .await?
             .map(to_record)
-            .transpose()
+            .transpose()?;
+        if let Some(r) = &record {
+            self.sessions.put(r.clone());
+        }
+        Ok(record)
     }
 
     /// A session by id, only if `merchant_id` owns it.

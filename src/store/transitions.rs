@@ -113,6 +113,7 @@ impl Store {
             .exec(&txn)
             .await?;
         if result.rows_affected != 1 {
+            self.sessions.forget(write.session_id);
             return Err(StoreError::Conflict);
         }
         if let Some(deposit) = &write.deposit {
@@ -139,6 +140,7 @@ impl Store {
             .await?;
         }
         txn.commit().await?;
+        self.sessions.forget(write.session_id);
         Ok(())
     }
 
@@ -161,6 +163,7 @@ impl Store {
                 .await?;
         }
         txn.commit().await?;
+        self.sessions.forget(session_id);
         Ok(())
     }
 }
