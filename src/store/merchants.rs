@@ -3,7 +3,6 @@
 use kassa_entities::{merchant, merchant_domain};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 
 use super::{Store, StoreError};
@@ -54,7 +53,7 @@ pub struct MerchantCredentials {
 impl Store {
     /// Creates a merchant and its allowlist; returns its id.
     pub async fn create_merchant(&self, new: NewMerchant, now_ms: i64) -> Result<i64, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let row = merchant::ActiveModel {
             email: Set(new.email),
             api_key_prefix: Set(new.api_key_id),
@@ -86,7 +85,7 @@ impl Store {
         update: MerchantUpdate,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let Some(row) = merchant::Entity::find_by_id(id).one(&txn).await? else {
             return Ok(false);
         };

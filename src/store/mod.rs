@@ -185,6 +185,20 @@ impl Store {
         Ok(Some((journal, synchronous)))
     }
 
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: it takes
+    /// the write lock up front (waiting up to the busy timeout) instead of
+    /// failing when a read transaction later tries to upgrade.
+    pub(crate) async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+        use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+        self.db
+            .begin_with_options(TransactionOptions {
+                isolation_level: None,
+                access_mode: None,
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            })
+            .await
+    }
+
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
     }

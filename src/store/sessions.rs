@@ -7,7 +7,7 @@ use kassa_entities::{counter, session};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 
 use super::{Store, StoreError};
@@ -117,7 +117,7 @@ impl SessionCache {
 impl Store {
     /// Reserves `n` fresh HD indexes; they are never handed out again, used or not.
     pub async fn reserve_hd_indexes(&self, n: u32) -> Result<Range<i64>, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         counter::Entity::update_many()
             .col_expr(
                 counter::Column::Value,
@@ -141,7 +141,7 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         session::Entity::insert_many(batch.iter().map(to_active))
             .exec_without_returning(&txn)
             .await?;

@@ -6,7 +6,7 @@
 
 use kassa_entities::{deposit, session, webhook_event};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::sessions::units_to_i64;
 use super::{Store, StoreError};
@@ -83,7 +83,7 @@ impl Store {
         write: &TransitionWrite,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let event_count = i32::try_from(write.events.len()).unwrap_or(i32::MAX);
         let mut update = session::Entity::update_many()
             .col_expr(session::Column::Status, Expr::value(write.status.as_str()))
@@ -153,7 +153,7 @@ impl Store {
         note: Option<String>,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         write_deposit(&txn, session_id, write, now_ms).await?;
         if let Some(note) = note {
             session::Entity::update_many()
