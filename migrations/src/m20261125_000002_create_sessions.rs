@@ -128,15 +128,6 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_sessions_deposit_address")
-                    .table(Sessions::Table)
-                    .col(Sessions::DepositAddress)
-                    .to_owned(),
-            )
-            .await?;
-        manager
             .create_table(
                 Table::create()
                     .table(Deposits::Table)
