@@ -18,7 +18,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::money::Currency;
-use crate::domain::routing::{Method, RoutingSwitches};
+use crate::providers::credentials::{OnrampSettings, RawOnramp};
 
 /// Sandbox (in-process ledger, simulated payments) or live (real chain).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +63,16 @@ pub struct RawSettings {
     pub smart_router_enabled: bool,
     pub auth_cache_ttl_ms: u64,
     pub session_cache_ttl_ms: u64,
+    pub routing_file: Option<String>,
+    pub routing_reload_ms: u64,
+    pub provider_cooldown_secs: u64,
+    pub page_secret: Option<String>,
+    pub webhook_timeout_secs: u64,
+    pub webhook_endpoint_concurrency: usize,
+    pub webhook_tick_ms: u64,
+    pub webhook_allow_private: bool,
     pub rates: BTreeMap<String, String>,
+    pub onramp: RawOnramp,
 }
 
 impl Default for RawSettings {
@@ -92,7 +101,16 @@ impl Default for RawSettings {
             smart_router_enabled: true,
             auth_cache_ttl_ms: 1000,
             session_cache_ttl_ms: 1000,
+            routing_file: None,
+            routing_reload_ms: 2000,
+            provider_cooldown_secs: 300,
+            page_secret: None,
+            webhook_timeout_secs: 15,
+            webhook_endpoint_concurrency: 8,
+            webhook_tick_ms: 1000,
+            webhook_allow_private: false,
             rates: default_rates(),
+            onramp: RawOnramp::default(),
         }
     }
 }
@@ -144,10 +162,29 @@ pub struct Settings {
     pub session_idle: Duration,
     /// The global Smart Routing switch.
     pub smart_router_enabled: bool,
+    /// A webhook answer slower than this is a failed attempt.
+    pub webhook_timeout: Duration,
+    /// Deliveries in flight at once per endpoint.
+    pub webhook_endpoint_concurrency: usize,
+    /// How often due retries are looked for (new events wake the sender at once).
+    pub webhook_tick: Duration,
+    /// Allow loopback/private webhook targets (development and tests only).
+    pub webhook_allow_private: bool,
     /// How long an authenticated API key is trusted without a database read.
     pub auth_cache_ttl: Duration,
     /// USDC per unit of fiat, by upper-case currency code.
     pub rates: BTreeMap<&'static str, Decimal>,
+    /// The routing file (table, EPv2 switches, merchant allow/block lists);
+    /// `None`: the built-in table.
+    pub routing_file: Option<PathBuf>,
+    /// How often the routing file is checked for changes.
+    pub routing_reload: Duration,
+    /// How long a provider that failed to build its URL is passed over.
+    pub provider_cooldown: Duration,
+    /// The page-token key; `None`: generated into `page_secret_file`.
+    pub page_secret: Option<SecretString>,
+    pub page_secret_file: PathBuf,
+    pub onramp: OnrampSettings,
 }
 
 /// Where the database lives.
@@ -182,12 +219,11 @@ impl Settings {
             }
             None => figment = figment.merge(Toml::file("kassa.toml")),
         }
-        let figment = figment.merge(Env::prefixed("KASSA_").split("__").ignore(&[
-            "config",
-            "log",
-            "test_require_all",
-            "test_postgres_url",
-        ]));
+        // KASSA_TEST_* belong to the test suite, KASSA_CONFIG and KASSA_LOG to main.
+        let figment = figment.merge(Env::prefixed("KASSA_").split("__").filter(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            !key.starts_with("test_") && !matches!(key.as_str(), "config" | "log")
+        }));
         let raw: RawSettings = figment
             .extract()
             .map_err(|e| anyhow!("invalid configuration: {e}"))?;
@@ -306,6 +342,12 @@ impl Settings {
         if raw.db_max_connections == 0 {
             bail!("setting `db_max_connections` must be at least 1");
         }
+        let onramp = raw.onramp.check().map_err(|e| anyhow!(e))?;
+        let page_secret = raw
+            .page_secret
+            .filter(|s| !s.trim().is_empty())
+            .map(SecretString::from);
+        let page_secret_file = data_dir.join("page.secret");
         Ok(Settings {
             bind,
             data_dir,
@@ -331,27 +373,21 @@ impl Settings {
             session_idle: Duration::from_secs(raw.session_idle_secs.max(1)),
             smart_router_enabled: raw.smart_router_enabled,
             auth_cache_ttl: Duration::from_millis(raw.auth_cache_ttl_ms),
+            webhook_timeout: Duration::from_secs(raw.webhook_timeout_secs.max(1)),
+            webhook_endpoint_concurrency: raw.webhook_endpoint_concurrency.max(1),
+            webhook_tick: Duration::from_millis(raw.webhook_tick_ms.max(10)),
+            webhook_allow_private: raw.webhook_allow_private,
             rates,
+            routing_file: raw
+                .routing_file
+                .filter(|f| !f.trim().is_empty())
+                .map(PathBuf::from),
+            routing_reload: Duration::from_millis(raw.routing_reload_ms.max(100)),
+            provider_cooldown: Duration::from_secs(raw.provider_cooldown_secs),
+            page_secret,
+            page_secret_file,
+            onramp,
         })
-    }
-
-    /// The routing switches: in sandbox mode the sandbox on-ramp serves every
-    /// fiat method; live providers are configured with the checkout issue.
-    pub fn routing_switches(&self) -> RoutingSwitches {
-        let configured = match self.mode {
-            Mode::Sandbox => vec![
-                Method::Card,
-                Method::Paypal,
-                Method::Revolut,
-                Method::Bank,
-                Method::Ideal,
-            ],
-            Mode::Live => Vec::new(),
-        };
-        RoutingSwitches {
-            enabled_global: self.smart_router_enabled,
-            configured,
-        }
     }
 
     /// Base URL of the hosted pages, as customers reach them.

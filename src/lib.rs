@@ -6,6 +6,7 @@
 //! - [`domain`]: pure rules and value types (money, domains, state machine, routing).
 //! - [`store`]: the database (sea-orm over SQLite or PostgreSQL), rows ↔ domain records.
 //! - [`chain`]: Polygon: HD derivation of deposit addresses.
+//! - [`providers`]: on-ramp adapters (one per provider) building hosted widget URLs.
 //! - [`webhooks`]: event payloads.
 //! - [`actors`]: the engine (session registry and actors, group-commit creator, expiry sweep, sandbox payments).
 //! - [`api`]: the merchant JSON API, health and metrics endpoints.
@@ -19,6 +20,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod providers;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -17,12 +17,14 @@ use crate::actors::handle::Sessions;
 use crate::actors::registry::SessionRegistry;
 use crate::actors::sandbox::SandboxPayments;
 use crate::actors::session::SessionDeps;
+use crate::actors::webhook_sender::{SenderSettings, WebhookSender};
 use crate::api::{self, state::AppState};
 use crate::chain::hd::HdWallet;
 use crate::clock::SharedClock;
 use crate::config::{Mode, Settings};
 use crate::domain::session::Policy;
 use crate::store::Store;
+use crate::webhooks::delivery::Deliverer;
 
 /// A built application: listening, not yet serving.
 pub struct Application {
@@ -49,6 +51,27 @@ impl Application {
         let public_base = settings.public_base(address);
         let settings = Arc::new(settings);
 
+        if settings.webhook_allow_private {
+            tracing::warn!(
+                "webhook_allow_private is ON: webhooks may target loopback and private addresses (SSRF guard off); never use this in production"
+            );
+        }
+        let deliverer = Deliverer::new(
+            settings.webhook_timeout,
+            settings.webhook_allow_private,
+            settings.mode == Mode::Live,
+        )?;
+        let webhooks = WebhookSender::new(
+            store.clone(),
+            clock.clone(),
+            deliverer,
+            SenderSettings {
+                per_endpoint: settings.webhook_endpoint_concurrency,
+                tick: settings.webhook_tick,
+            },
+        )
+        .start();
+
         let deps = SessionDeps {
             store: store.clone(),
             clock: clock.clone(),
@@ -58,6 +81,7 @@ impl Application {
             },
             required_confirmations: u64::from(settings.required_confirmations),
             idle: settings.session_idle,
+            webhooks: Some(webhooks.recipient()),
         };
         let registry = SessionRegistry::new(deps).start();
         let creator = SessionCreator::new(store.clone(), wallet, settings.create_batch_max).start();
@@ -77,6 +101,8 @@ impl Application {
             )
         });
 
+        let router = start_router(&settings, &public_base, clock.clone())?;
+
         let quota = Quota::per_second(
             std::num::NonZeroU32::new(settings.rate_limit_per_second)
                 .unwrap_or(std::num::NonZeroU32::MIN),
@@ -89,6 +115,7 @@ impl Application {
             store: store.clone(),
             sessions: sessions.clone(),
             sandbox,
+            router,
             clock,
             settings: settings.clone(),
             public_base,
@@ -141,6 +168,32 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Loads the page secret, builds the on-ramp adapters and starts the router.
+fn start_router(
+    settings: &Settings,
+    public_base: &str,
+    clock: SharedClock,
+) -> anyhow::Result<crate::actors::router::Router> {
+    use crate::actors::router::{Router, RouterActor, RouterSetup};
+    let page_secret = crate::providers::page_secret::load(
+        settings.page_secret.as_ref(),
+        &settings.page_secret_file,
+    )?;
+    let sandbox = settings.mode == Mode::Sandbox;
+    let providers =
+        crate::providers::Providers::new(&settings.onramp, public_base, page_secret, sandbox);
+    let actor = RouterActor::new(RouterSetup {
+        providers,
+        clock,
+        sandbox,
+        setting_enabled: settings.smart_router_enabled,
+        routing_file: settings.routing_file.clone(),
+        reload_every: settings.routing_reload,
+        cooldown: settings.provider_cooldown,
+    })?;
+    Ok(Router::new(actor.start(), settings.smart_router_enabled))
 }
 
 /// The process-wide Prometheus recorder, installed once.

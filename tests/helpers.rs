@@ -123,7 +123,7 @@ pub fn settings(db_url: &str, data_dir: &std::path::Path) -> RawSettings {
         expiry_sweep_interval_ms: 50,
         rate_limit_per_second: 100_000,
         rate_limit_burst: 100_000,
-        db_acquire_timeout_ms: 1000,
+        db_acquire_timeout_ms: 3000,
         ..RawSettings::default()
     }
 }

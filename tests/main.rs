@@ -12,4 +12,8 @@ mod engine;
 mod idempotency;
 mod operations;
 mod outage;
+mod receiver;
+mod routing;
 mod sandbox;
+mod webhook_receivers;
+mod webhooks;

@@ -10,4 +10,5 @@ pub mod idempotency_key;
 pub mod merchant;
 pub mod merchant_domain;
 pub mod session;
+pub mod webhook_attempt;
 pub mod webhook_event;

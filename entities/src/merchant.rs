@@ -13,6 +13,13 @@ pub struct Model {
     pub api_key_hash: String,
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
+    /// The secret being rotated out; also signs until `webhook_secret_previous_until`.
+    pub webhook_secret_previous: Option<String>,
+    pub webhook_secret_previous_until: Option<i64>,
+    /// Set when the endpoint answered 410 Gone; cleared when re-enabled.
+    pub webhook_disabled: bool,
+    /// Comma-separated event statuses to deliver; `None` means all.
+    pub webhook_statuses: Option<String>,
     pub payout_wallet: Option<String>,
     pub package: String,
     pub checkout_mode: String,

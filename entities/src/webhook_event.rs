@@ -14,11 +14,14 @@ pub struct Model {
     pub sequence: i32,
     pub status: String,
     pub payload: String,
+    /// The session's own webhook URL, if it had one; else the merchant's at delivery time.
+    pub target_url: Option<String>,
     pub state: String,
     pub attempts: i32,
     pub next_attempt_at: i64,
     pub created_at: i64,
     pub delivered_at: Option<i64>,
+    pub last_error: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,10 @@ enum Merchants {
     ApiKeyHash,
     WebhookUrl,
     WebhookSecret,
+    WebhookSecretPrevious,
+    WebhookSecretPreviousUntil,
+    WebhookDisabled,
+    WebhookStatuses,
     PayoutWallet,
     Package,
     CheckoutMode,
@@ -45,6 +49,10 @@ impl MigrationTrait for Migration {
                     .col(string(Merchants::ApiKeyHash))
                     .col(text_null(Merchants::WebhookUrl))
                     .col(text_null(Merchants::WebhookSecret))
+                    .col(text_null(Merchants::WebhookSecretPrevious))
+                    .col(big_integer_null(Merchants::WebhookSecretPreviousUntil))
+                    .col(boolean(Merchants::WebhookDisabled).default(false))
+                    .col(text_null(Merchants::WebhookStatuses))
                     .col(string_null(Merchants::PayoutWallet))
                     .col(string(Merchants::Package))
                     .col(string(Merchants::CheckoutMode))

@@ -5,5 +5,7 @@ pub mod creator;
 pub mod expiry;
 pub mod handle;
 pub mod registry;
+pub mod router;
 pub mod sandbox;
 pub mod session;
+pub mod webhook_sender;

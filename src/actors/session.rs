@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 
 use super::registry::{Passivated, SessionRegistry};
+use super::webhook_sender::Wake;
 use crate::clock::SharedClock;
 use crate::domain::session::{Command, Decision, Policy, Refusal, SessionState, decide};
 use crate::store::sessions::SessionRecord;
@@ -71,6 +72,8 @@ pub struct SessionDeps {
     pub policy: Policy,
     pub required_confirmations: u64,
     pub idle: Duration,
+    /// Woken after a commit that wrote outbox rows.
+    pub webhooks: Option<Recipient<Wake>>,
 }
 
 pub struct SessionActor {
@@ -300,8 +303,14 @@ async fn commit(
         last_error: next.last_error.clone(),
         deposit,
         events,
+        webhook_url: record.webhook_url.clone(),
     };
     deps.store.apply_transition(&write, now_ms).await?;
+    if !write.events.is_empty()
+        && let Some(webhooks) = &deps.webhooks
+    {
+        webhooks.do_send(Wake);
+    }
     for kind in &decision.events {
         metrics::counter!("kassa_session_events_total", "status" => kind.as_str()).increment(1);
     }

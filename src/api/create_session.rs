@@ -13,6 +13,7 @@ use super::session_request::{Body, parse};
 use super::session_view::checkout_url;
 use super::state::AppState;
 use crate::actors::creator::CreateError;
+use crate::actors::router::RouteRequest;
 use crate::clock::format_doc_time;
 use crate::domain::merchant::Merchant;
 use crate::error::{ApiError, ErrorBody};
@@ -33,6 +34,11 @@ pub struct Created {
     selected_provider: Option<String>,
     /// Whether Smart Routing is in force for your account.
     smart_route: bool,
+    /// Why routing resolved your hint or not (`resolved`, `no_hint`,
+    /// `package_not_allowed`, `country_not_eligible`, …), then any provider
+    /// passed over: `resolved; skipped moonpay (unhealthy)`.
+    #[schema(example = "resolved")]
+    routing_reason: String,
     /// `YYYY-MM-DD HH:MM:SS`, UTC.
     #[schema(example = "2026-02-25 12:34:56")]
     expires_at: String,
@@ -91,21 +97,40 @@ pub async fn create_session(
 }
 
 async fn create(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<Created, ApiError> {
-    let new = parse(state, merchant, body)?;
-    let record = state.sessions.create(new).await.map_err(|e| match e {
-        CreateError::Unavailable => ApiError::Unavailable,
-        CreateError::Wallet(_) | CreateError::Failed(_) | CreateError::Stopped => {
-            tracing::error!(error = %e, "session creation failed");
-            ApiError::WalletCreateFailed
-        }
-    })?;
+    let parsed = parse(state, merchant, body)?;
+    let hint = parsed.session.routing_hint.clone();
+    let record = state
+        .sessions
+        .create(parsed.session)
+        .await
+        .map_err(|e| match e {
+            CreateError::Unavailable => ApiError::Unavailable,
+            CreateError::Wallet(_) | CreateError::Failed(_) | CreateError::Stopped => {
+                tracing::error!(error = %e, "session creation failed");
+                ApiError::WalletCreateFailed
+            }
+        })?;
+    let route = state
+        .router
+        .route(RouteRequest {
+            merchant: merchant.clone(),
+            hint,
+            country: parsed.customer_country,
+            session_id: record.id,
+            deposit_address: record.deposit_address.clone(),
+            fiat: record.amount,
+            email: record.customer_email.clone(),
+            return_url: record.return_url.clone(),
+        })
+        .await;
     Ok(Created {
         ok: true,
         session_id: record.id,
         checkout_url: checkout_url(&state.public_base, record.id),
-        direct_url: None,
-        selected_provider: None,
-        smart_route: merchant.smart_routing_effective(state.settings.smart_router_enabled),
+        direct_url: route.direct_url,
+        selected_provider: route.selected_provider.map(|p| p.as_str().to_string()),
+        smart_route: route.smart_route,
+        routing_reason: route.description,
         expires_at: format_doc_time(record.expires_at_ms),
         status: record.status.as_str(),
         order_id: record.order_id,

@@ -1,5 +1,6 @@
 //! `GET /gateway/me.php`: the merchant's package, checkout mode, country and
-//! Smart Routing capabilities, computed from its configuration.
+//! Smart Routing capabilities, from the router's policy (the same one that
+//! resolves routing hints, so the two never disagree).
 
 use actix_web::{HttpResponse, web};
 use indexmap::IndexMap;
@@ -8,7 +9,6 @@ use utoipa::ToSchema;
 
 use super::auth::Authenticated;
 use super::state::AppState;
-use crate::domain::routing;
 use crate::error::{ApiError, ErrorBody};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -66,7 +66,11 @@ pub async fn me(
     merchant: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let m = merchant.0;
-    let view = routing::capabilities(&m, &state.settings.routing_switches());
+    let view = state
+        .router
+        .capabilities(m.clone())
+        .await
+        .ok_or(ApiError::Unavailable)?;
     let methods = view
         .methods
         .iter()

@@ -11,7 +11,7 @@ use super::state::AppState;
 use crate::config::Mode;
 use crate::domain::email::Email;
 use crate::domain::https_url::HttpsUrl;
-use crate::domain::merchant::{Merchant, PayoutWalletProblem};
+use crate::domain::merchant::{Merchant, PayoutWalletProblem, parse_country};
 use crate::domain::money::{Currency, Money, UsdcAmount};
 use crate::domain::shop_domain::ShopDomain;
 use crate::error::ApiError;
@@ -71,10 +71,30 @@ pub struct Body {
     /// A webhook URL for this session only (`https://`).
     #[schema(value_type = Option<String>)]
     webhook_url: Option<Value>,
+    /// The customer's country (ISO 3166-1 alpha-2), when your shop knows it:
+    /// Smart Routing offers iDEAL only to customers from NL. Alias: `country`.
+    #[schema(value_type = Option<String>, example = "NL")]
+    customer_country: Option<Value>,
+    /// Alias of `customer_country`.
+    #[schema(value_type = Option<String>)]
+    country: Option<Value>,
+}
+
+/// A checked create request: the session to store, and what routing needs
+/// beyond it.
+#[derive(Debug)]
+pub struct ParsedRequest {
+    pub session: NewSession,
+    /// Upper-case alpha-2; `None` when absent or not a country code.
+    pub customer_country: Option<String>,
 }
 
 /// Turns the body into a [`NewSession`], or the documented error.
-pub fn parse(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<NewSession, ApiError> {
+pub fn parse(
+    state: &AppState,
+    merchant: &Merchant,
+    body: &[u8],
+) -> Result<ParsedRequest, ApiError> {
     let body: Body = serde_json::from_slice(body).map_err(|_| ApiError::InvalidJson)?;
     let domain = text(&body.domain).ok_or(ApiError::InvalidDomain)?;
     let domain = ShopDomain::parse(&domain).map_err(|_| ApiError::InvalidDomain)?;
@@ -139,7 +159,10 @@ pub fn parse(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<NewSe
     let now_ms = state.clock.now_ms();
     let lifetime_ms =
         i64::try_from(state.settings.session_lifetime.as_millis()).unwrap_or(i64::MAX);
-    Ok(NewSession {
+    let customer_country = text(&body.customer_country)
+        .or_else(|| text(&body.country))
+        .and_then(|c| parse_country(&c));
+    let session = NewSession {
         merchant_id: merchant.id,
         order_id: text(&body.merchant_ref)
             .or_else(|| text(&body.order_id))
@@ -156,6 +179,10 @@ pub fn parse(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<NewSe
         test: state.settings.mode == Mode::Sandbox,
         created_at_ms: now_ms,
         expires_at_ms: now_ms.saturating_add(lifetime_ms),
+    };
+    Ok(ParsedRequest {
+        session,
+        customer_country,
     })
 }
 

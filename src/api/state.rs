@@ -17,6 +17,8 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Present in sandbox mode only.
     pub sandbox: Option<SandboxPayments>,
+    /// Smart Routing: the routing policy with its configuration and provider health.
+    pub router: crate::actors::router::Router,
     pub clock: SharedClock,
     pub settings: Arc<Settings>,
     /// Base URL of the hosted pages (`checkout_url`).

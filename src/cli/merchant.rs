@@ -89,6 +89,18 @@ pub struct UpdateArgs {
     /// Issue a new API key (the old one stops working); printed once.
     #[arg(long)]
     rotate_api_key: bool,
+    /// New webhook secret; the old one keeps signing (Standard Webhooks header) for the window.
+    #[arg(long)]
+    rotate_webhook_secret: bool,
+    /// How long the old webhook secret stays valid after a rotation (hours).
+    #[arg(long, default_value_t = 24)]
+    rotation_window_hours: u64,
+    /// Re-enable a webhook endpoint parked after it answered 410 Gone.
+    #[arg(long)]
+    webhook_enable: bool,
+    /// Event statuses to deliver, comma-separated (e.g. `paid,expired`); `all` for every status.
+    #[arg(long)]
+    webhook_statuses: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -151,6 +163,14 @@ async fn create(store: &Store, a: CreateArgs) -> anyhow::Result<()> {
 
 async fn update(store: &Store, a: UpdateArgs) -> anyhow::Result<()> {
     let new_key = a.rotate_api_key.then(api_key::generate);
+    let new_secret = a.rotate_webhook_secret.then(api_key::new_webhook_secret);
+    let window_ms =
+        i64::try_from(a.rotation_window_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
+    let statuses = a
+        .webhook_statuses
+        .as_deref()
+        .map(parse_statuses)
+        .transpose()?;
     let update = MerchantUpdate {
         email: a
             .email
@@ -193,6 +213,11 @@ async fn update(store: &Store, a: UpdateArgs) -> anyhow::Result<()> {
         webhook_secret: a.webhook_secret,
         display_name: a.display_name,
         api_key: new_key.as_ref().map(|k| (k.id.clone(), k.hash.clone())),
+        webhook_disabled: a.webhook_enable.then_some(false),
+        webhook_statuses: statuses,
+        rotate_webhook_secret: new_secret
+            .clone()
+            .map(|s| (s, SystemClock.now_ms().saturating_add(window_ms))),
     };
     if !store
         .update_merchant(a.id, update, SystemClock.now_ms())
@@ -269,6 +294,36 @@ fn parse_wallet(raw: &str) -> anyhow::Result<String> {
     WalletAddress::parse(raw)
         .map(|w| w.checksummed())
         .map_err(|_| anyhow!("--payout-wallet: `{raw}` is not a valid Polygon address (0x + 40 hex digits, EIP-55 checksum if mixed case)"))
+}
+
+/// `paid,expired` → the statuses; `all` → every status (an empty list).
+fn parse_statuses(raw: &str) -> anyhow::Result<Vec<String>> {
+    const KNOWN: [&str; 7] = [
+        "pending",
+        "paid",
+        "underpaid",
+        "overpaid",
+        "expired",
+        "paid_late",
+        "reversed",
+    ];
+    if raw.trim() == "all" {
+        return Ok(Vec::new());
+    }
+    raw.split(',')
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            if KNOWN.contains(&s.as_str()) {
+                Ok(s)
+            } else {
+                Err(anyhow!(
+                    "--webhook-statuses: unknown status `{s}` (known: {})",
+                    KNOWN.join(", ")
+                ))
+            }
+        })
+        .collect()
 }
 
 fn country(raw: &str) -> anyhow::Result<String> {

@@ -5,6 +5,7 @@
 mod merchant;
 mod sandbox;
 mod serve;
+mod webhooks;
 
 use std::path::PathBuf;
 
@@ -35,10 +36,13 @@ pub enum Command {
     Migrate,
     /// Manage merchants.
     #[command(subcommand)]
-    Merchant(merchant::MerchantCommand),
+    Merchant(Box<merchant::MerchantCommand>),
     /// Sandbox tools (sandbox mode only).
     #[command(subcommand)]
     Sandbox(sandbox::SandboxCommand),
+    /// Webhook delivery log, resend, replay, dead letters, test events.
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
 }
 
 /// Runs the command; errors are printed by `main`.
@@ -52,8 +56,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied to {}", redact(&settings.database.url));
             Ok(())
         }
-        Command::Merchant(cmd) => merchant::run(cmd, &settings).await,
+        Command::Merchant(cmd) => merchant::run(*cmd, &settings).await,
         Command::Sandbox(cmd) => sandbox::run(cmd, &settings).await,
+        Command::Webhooks(cmd) => webhooks::run(cmd, &settings).await,
     }
 }
 

@@ -1,11 +1,24 @@
 //! Smart Routing policy (pure): which payment methods a merchant can route,
-//! given its package, checkout mode, the global switch and which methods have
-//! a provider configured. `me.php` and (later) the checkout page and the
-//! router all ask this one function, so they never disagree.
+//! given its package, checkout mode, the global switch, the routing table,
+//! provider health and the merchant's allow/block lists; and, for one
+//! session's hint, which provider takes the customer. `me.php`, the create
+//! endpoint and the hosted pages all ask here, so they never disagree.
+//!
+//! - [`provider`]: provider slugs, layers (EPv1/EPv2/EPv3) and hint parsing.
+//! - [`table`]: the routing configuration (the operator's routing file).
+//! - [`policy`]: the decision itself ([`decide`]).
+
+pub mod policy;
+pub mod provider;
+pub mod table;
+#[cfg(test)]
+mod tests_table;
 
 use std::str::FromStr;
 
-use super::merchant::Merchant;
+pub use policy::{Audience, Decision, ProviderStates, Reason, RouteContext, Skip, decide};
+pub use provider::{Hint, Layer, Provider};
+pub use table::{Epv2Switches, MerchantRules, RoutingConfig};
 
 /// A payment method family, as the document names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -50,14 +63,6 @@ impl FromStr for Method {
     }
 }
 
-/// Operator switches that shape routing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoutingSwitches {
-    pub enabled_global: bool,
-    /// Methods with at least one provider configured.
-    pub configured: Vec<Method>,
-}
-
 /// One method's standing for a merchant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MethodCapability {
@@ -76,25 +81,28 @@ pub struct Capabilities {
     pub methods: Vec<MethodCapability>,
 }
 
-/// What Smart Routing can do for `merchant`.
-pub fn capabilities(merchant: &Merchant, switches: &RoutingSwitches) -> Capabilities {
-    let effective = merchant.smart_routing_effective(switches.enabled_global);
+/// What Smart Routing can do for the context's merchant, per method, for
+/// any of its customers (country rules apply per customer, not here).
+pub fn capabilities(ctx: &RouteContext<'_>) -> Capabilities {
     let methods = Method::ALL
         .into_iter()
         .map(|method| {
-            let configured = switches.configured.contains(&method);
+            let enabled = ctx.method_enabled(method);
+            let configured = ctx.method_configured(method);
             MethodCapability {
                 method,
-                enabled: effective,
+                enabled,
                 configured,
-                available: effective && configured,
+                available: enabled
+                    && configured
+                    && ctx.method_available(method, Audience::AnyCustomer),
             }
         })
         .collect();
     Capabilities {
-        enabled_global: switches.enabled_global,
-        allowed_for_package: merchant.package.allows_smart_routing(),
-        effective,
+        enabled_global: ctx.enabled_global(),
+        allowed_for_package: ctx.merchant.package.allows_smart_routing(),
+        effective: ctx.smart_route(),
         methods,
     }
 }
@@ -103,7 +111,7 @@ pub fn capabilities(merchant: &Merchant, switches: &RoutingSwitches) -> Capabili
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::domain::merchant::{CheckoutMode, Package};
+    use crate::domain::merchant::{CheckoutMode, Merchant, Package};
 
     fn merchant(package: Package, mode: CheckoutMode) -> Merchant {
         Merchant {
@@ -121,19 +129,24 @@ mod tests {
         }
     }
 
-    fn switches(on: bool) -> RoutingSwitches {
-        RoutingSwitches {
-            enabled_global: on,
-            configured: vec![Method::Card, Method::Ideal],
-        }
+    /// Card and iDEAL configured (through MoonPay and iDEAL), nothing else.
+    fn caps(m: &Merchant, on: bool) -> Capabilities {
+        let config = RoutingConfig::defaults(false);
+        let states = ProviderStates {
+            configured: [Provider::Moonpay, Provider::Ideal].into(),
+            unhealthy: Default::default(),
+        };
+        capabilities(&RouteContext {
+            merchant: m,
+            config: &config,
+            states: &states,
+            setting_enabled: on,
+        })
     }
 
     #[test]
     fn a_pro_smart_router_merchant_has_its_configured_methods_available() {
-        let c = capabilities(
-            &merchant(Package::Pro, CheckoutMode::SmartRouter),
-            &switches(true),
-        );
+        let c = caps(&merchant(Package::Pro, CheckoutMode::SmartRouter), true);
         assert!(c.effective && c.allowed_for_package && c.enabled_global);
         let card = c.methods.iter().find(|m| m.method == Method::Card).unwrap();
         assert!(card.enabled && card.configured && card.available);
@@ -142,7 +155,9 @@ mod tests {
             .iter()
             .find(|m| m.method == Method::Paypal)
             .unwrap();
-        assert!(paypal.enabled && !paypal.configured && !paypal.available);
+        assert!(paypal.enabled && paypal.configured && paypal.available);
+        let bank = c.methods.iter().find(|m| m.method == Method::Bank).unwrap();
+        assert!(bank.enabled && !bank.configured && !bank.available);
     }
 
     #[test]
@@ -153,7 +168,7 @@ mod tests {
             (Package::Unlimited, CheckoutMode::SmartRouter, false),
         ];
         for (package, mode, on) in cases {
-            let c = capabilities(&merchant(package, mode), &switches(on));
+            let c = caps(&merchant(package, mode), on);
             assert!(!c.effective);
             assert!(c.methods.iter().all(|m| !m.available && !m.enabled));
         }

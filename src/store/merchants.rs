@@ -41,6 +41,12 @@ pub struct MerchantUpdate {
     pub display_name: Option<String>,
     /// A replacement API key (id, hash).
     pub api_key: Option<(String, String)>,
+    /// Re-enable (false) or park (true) the webhook endpoint.
+    pub webhook_disabled: Option<bool>,
+    /// Statuses to deliver (`Some(vec![])` means all).
+    pub webhook_statuses: Option<Vec<String>>,
+    /// Rotate: the new secret, and until when the old one keeps signing.
+    pub rotate_webhook_secret: Option<(String, i64)>,
 }
 
 /// A merchant found by its API key id, with the stored key hash to check.
@@ -89,6 +95,7 @@ impl Store {
         let Some(row) = merchant::Entity::find_by_id(id).one(&txn).await? else {
             return Ok(false);
         };
+        let previous_secret = row.webhook_secret.clone();
         let mut active: merchant::ActiveModel = row.into();
         if let Some(v) = update.email {
             active.email = Set(v);
@@ -116,6 +123,17 @@ impl Store {
         }
         if let Some(v) = update.webhook_secret {
             active.webhook_secret = Set(Some(v));
+        }
+        if let Some((new_secret, previous_until)) = update.rotate_webhook_secret {
+            active.webhook_secret_previous = Set(previous_secret);
+            active.webhook_secret_previous_until = Set(Some(previous_until));
+            active.webhook_secret = Set(Some(new_secret));
+        }
+        if let Some(v) = update.webhook_disabled {
+            active.webhook_disabled = Set(v);
+        }
+        if let Some(v) = update.webhook_statuses {
+            active.webhook_statuses = Set(Some(v.join(",")).filter(|s| !s.is_empty()));
         }
         if let Some(v) = update.display_name {
             active.display_name = Set(Some(v).filter(|n| !n.is_empty()));

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod merchants;
 pub mod sessions;
 pub mod transitions;
+pub mod webhooks;
 
 use std::str::FromStr;
 

@@ -57,6 +57,8 @@ pub struct TransitionWrite {
     pub last_error: Option<String>,
     pub deposit: Option<DepositWrite>,
     pub events: Vec<OutboxEvent>,
+    /// The session's own webhook URL (else the merchant's is used at delivery).
+    pub webhook_url: Option<String>,
 }
 
 impl Store {
@@ -128,6 +130,7 @@ impl Store {
                     sequence: Set(e.sequence),
                     status: Set(e.status.to_string()),
                     payload: Set(e.payload.clone()),
+                    target_url: Set(write.webhook_url.clone()),
                     state: Set("pending".into()),
                     attempts: Set(0),
                     next_attempt_at: Set(now_ms),

@@ -1,4 +1,6 @@
-//! Webhooks: the event payload built from the database row (and, with the
-//! delivery issue, signing and the SSRF-safe HTTP client).
+//! Webhooks: the event payload built from the database row, the signed
+//! delivery over an SSRF-safe HTTP client.
 
+pub mod delivery;
 pub mod payload;
+pub mod ssrf;

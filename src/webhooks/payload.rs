@@ -65,3 +65,33 @@ pub fn build(session: &SessionRecord, kind: EventKind, sequence: i32) -> Value {
     body.insert("meta".into(), meta);
     Value::Object(body)
 }
+
+/// The body of a merchant-triggered test event, shaped like the live
+/// gateway's dashboard test: session 0, amount "0.00", status `test`.
+pub fn build_test(merchant_id: i64, event_id: &str, now_ms: i64) -> Value {
+    let suffix = event_id.rsplit('_').next().unwrap_or("0");
+    let mut body = Map::new();
+    body.insert("event".into(), json!("payment.session"));
+    body.insert("event_id".into(), json!(event_id));
+    body.insert("sequence".into(), json!(0));
+    body.insert("session_id".into(), json!(0));
+    body.insert("merchant_id".into(), json!(merchant_id));
+    body.insert("order_id".into(), json!(format!("TEST-WEBHOOK-{suffix}")));
+    body.insert("status".into(), json!("test"));
+    body.insert("amount".into(), json!("0.00"));
+    body.insert("currency".into(), json!("EUR"));
+    body.insert("shop_domain".into(), Value::Null);
+    body.insert("email".into(), Value::Null);
+    body.insert("txid".into(), Value::Null);
+    body.insert("txid_in".into(), Value::Null);
+    body.insert("txid_out".into(), Value::Null);
+    body.insert("paid_value_coin".into(), Value::Null);
+    body.insert("paid_coin".into(), Value::Null);
+    body.insert("polygon_address_in".into(), Value::Null);
+    body.insert("provider".into(), Value::Null);
+    body.insert("test".into(), json!(true));
+    body.insert("created_at".into(), json!(format_doc_time(now_ms)));
+    body.insert("expires_at".into(), json!(format_doc_time(now_ms)));
+    body.insert("meta".into(), Value::Null);
+    Value::Object(body)
+}

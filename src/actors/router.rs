@@ -1,0 +1,282 @@
+//! RouterActor: holds the routing configuration (the routing file, re-read
+//! when it changes) and provider health (unhealthy-until times on the
+//! injected clock), and answers routing questions by asking the pure policy
+//! in `domain::routing`. It then asks the chosen adapters for their URLs;
+//! one that fails is passed over for `provider_cooldown` and the next in
+//! priority is tried.
+//!
+//! Must not: import actix-web, touch the database, or log credentials.
+
+mod config_file;
+mod handle;
+mod outcomes;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use actix::prelude::*;
+
+pub use handle::{
+    GetCapabilities, GetRouterStatus, ProviderFailed, ReloadRouting, RouteOutcome, RouteRequest,
+    RouteSession, Router, RouterStatus, SessionPaid,
+};
+
+use crate::clock::SharedClock;
+use crate::domain::routing::Provider;
+use crate::domain::routing::{
+    Audience, ProviderStates, Reason, RouteContext, RoutingConfig, Skip, capabilities, decide,
+};
+use crate::providers::{BuildError, Providers, WidgetRequest};
+use config_file::RoutingFile;
+use outcomes::Outcomes;
+
+/// What the router is built from.
+pub struct RouterSetup {
+    pub providers: Providers,
+    pub clock: SharedClock,
+    pub sandbox: bool,
+    /// The `smart_router_enabled` setting.
+    pub setting_enabled: bool,
+    pub routing_file: Option<PathBuf>,
+    pub reload_every: Duration,
+    pub cooldown: Duration,
+}
+
+pub struct RouterActor {
+    config: RoutingConfig,
+    providers: Providers,
+    clock: SharedClock,
+    sandbox: bool,
+    setting_enabled: bool,
+    file: Option<RoutingFile>,
+    reload_every: Duration,
+    cooldown_ms: i64,
+    unhealthy_until: HashMap<Provider, i64>,
+    outcomes: Outcomes,
+}
+
+impl RouterActor {
+    /// Builds the router, reading the routing file once (a broken file at
+    /// start is an error; later a broken file keeps the previous table).
+    pub fn new(setup: RouterSetup) -> anyhow::Result<RouterActor> {
+        let mut file = setup.routing_file.map(RoutingFile::new);
+        let config = match file.as_mut() {
+            Some(f) => f
+                .load(setup.sandbox)
+                .map_err(|e| anyhow::anyhow!("setting `routing_file` (KASSA_ROUTING_FILE): {e}"))?,
+            None => RoutingConfig::defaults(setup.sandbox),
+        };
+        Ok(RouterActor {
+            config,
+            providers: setup.providers,
+            clock: setup.clock,
+            sandbox: setup.sandbox,
+            setting_enabled: setup.setting_enabled,
+            file,
+            reload_every: setup.reload_every,
+            cooldown_ms: i64::try_from(setup.cooldown.as_millis()).unwrap_or(i64::MAX),
+            unhealthy_until: HashMap::new(),
+            outcomes: Outcomes::default(),
+        })
+    }
+
+    fn states(&self, now_ms: i64) -> ProviderStates {
+        ProviderStates {
+            configured: self.providers.configured(),
+            unhealthy: self
+                .unhealthy_until
+                .iter()
+                .filter(|(_, until)| **until > now_ms)
+                .map(|(p, _)| *p)
+                .collect::<BTreeSet<_>>(),
+        }
+    }
+
+    fn mark_unhealthy(&mut self, provider: Provider, now_ms: i64) {
+        self.unhealthy_until
+            .insert(provider, now_ms.saturating_add(self.cooldown_ms));
+        metrics::gauge!("kassa_routing_provider_unhealthy", "provider" => provider.as_str())
+            .set(1.0);
+    }
+
+    fn reload(&mut self) -> Result<(), String> {
+        let Some(file) = self.file.as_mut() else {
+            return Ok(());
+        };
+        match file.load(self.sandbox) {
+            Ok(config) => {
+                self.config = config;
+                metrics::counter!("kassa_routing_config_reloads_total", "result" => "ok")
+                    .increment(1);
+                tracing::info!(path = %file.path.display(), "routing file reloaded");
+                Ok(())
+            }
+            Err(e) => {
+                // Remember the broken version so it is not re-read every tick.
+                file.stamp = file.current_stamp();
+                metrics::counter!("kassa_routing_config_reloads_total", "result" => "error")
+                    .increment(1);
+                tracing::warn!(error = %e, "routing file refused; keeping the previous table");
+                Err(e)
+            }
+        }
+    }
+
+    fn tick(&mut self) {
+        if self.file.as_ref().is_some_and(RoutingFile::changed) {
+            let _ = self.reload();
+        }
+        let now = self.clock.now_ms();
+        self.unhealthy_until.retain(|p, until| {
+            let keep = *until > now;
+            if !keep {
+                metrics::gauge!("kassa_routing_provider_unhealthy", "provider" => p.as_str())
+                    .set(0.0);
+            }
+            keep
+        });
+        self.outcomes.prune(now);
+    }
+
+    fn route(&mut self, r: RouteRequest) -> RouteOutcome {
+        let now = self.clock.now_ms();
+        let states = self.states(now);
+        let ctx = RouteContext {
+            merchant: &r.merchant,
+            config: &self.config,
+            states: &states,
+            setting_enabled: self.setting_enabled,
+        };
+        let mut decision = decide(
+            &ctx,
+            r.hint.as_deref(),
+            Audience::Customer(r.country.as_deref()),
+        );
+        let request = WidgetRequest {
+            session_id: r.session_id,
+            deposit_address: &r.deposit_address,
+            fiat: r.fiat,
+            email: r.email.as_deref(),
+            return_url: r.return_url.as_deref(),
+            country: r.country.as_deref(),
+        };
+        let mut chosen = None;
+        for provider in std::mem::take(&mut decision.candidates) {
+            let built = match self.providers.get(provider) {
+                Some(adapter) => adapter.widget_url(&request),
+                None => Err(BuildError::Unsupported("not configured")),
+            };
+            match built {
+                Ok(url) => {
+                    chosen = Some((provider, url));
+                    break;
+                }
+                Err(BuildError::Unsupported(_)) => {
+                    decision.skipped.push((provider, Skip::Unsupported));
+                }
+                Err(BuildError::Failed(error)) => {
+                    tracing::warn!(provider = provider.as_str(), session_id = r.session_id, %error, "provider failed to build its redirect");
+                    metrics::counter!("kassa_routing_build_failures_total", "provider" => provider.as_str()).increment(1);
+                    self.mark_unhealthy(provider, now);
+                    decision.skipped.push((provider, Skip::BuildFailed));
+                }
+            }
+        }
+        if decision.reason == Reason::Resolved && chosen.is_none() {
+            decision.reason = Reason::AllProvidersFailed;
+        }
+        let method = decision.method;
+        if let Some((provider, _)) = &chosen {
+            decision.candidates = vec![*provider];
+            self.outcomes
+                .started(r.session_id, *provider, r.country.as_deref(), method, now);
+        }
+        metrics::counter!(
+            "kassa_routing_decisions_total",
+            "reason" => decision.reason.as_str(),
+            "provider" => chosen.as_ref().map_or("none", |(p, _)| p.as_str()),
+            "method" => method.map_or("none", |m| m.as_str())
+        )
+        .increment(1);
+        let description = decision.describe();
+        tracing::info!(session_id = r.session_id, merchant_id = r.merchant.id, routing_reason = %description, "routing decision");
+        let (selected_provider, direct_url) =
+            chosen.map_or((None, None), |(p, u)| (Some(p), Some(u)));
+        RouteOutcome {
+            direct_url,
+            selected_provider,
+            smart_route: decision.smart_route,
+            reason: decision.reason,
+            description,
+        }
+    }
+}
+
+impl Actor for RouterActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(self.reload_every, |actor, _| actor.tick());
+    }
+}
+
+impl Handler<RouteSession> for RouterActor {
+    type Result = MessageResult<RouteSession>;
+    fn handle(&mut self, msg: RouteSession, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.route(msg.0))
+    }
+}
+
+impl Handler<GetCapabilities> for RouterActor {
+    type Result = MessageResult<GetCapabilities>;
+    fn handle(&mut self, msg: GetCapabilities, _: &mut Self::Context) -> Self::Result {
+        let states = self.states(self.clock.now_ms());
+        MessageResult(capabilities(&RouteContext {
+            merchant: &msg.0,
+            config: &self.config,
+            states: &states,
+            setting_enabled: self.setting_enabled,
+        }))
+    }
+}
+
+impl Handler<ReloadRouting> for RouterActor {
+    type Result = Result<(), String>;
+    fn handle(&mut self, _: ReloadRouting, _: &mut Self::Context) -> Self::Result {
+        self.reload()
+    }
+}
+
+impl Handler<ProviderFailed> for RouterActor {
+    type Result = ();
+    fn handle(&mut self, msg: ProviderFailed, _: &mut Self::Context) {
+        let now = self.clock.now_ms();
+        self.mark_unhealthy(msg.0, now);
+    }
+}
+
+impl Handler<SessionPaid> for RouterActor {
+    type Result = ();
+    fn handle(&mut self, msg: SessionPaid, _: &mut Self::Context) {
+        let now = self.clock.now_ms();
+        self.outcomes.completed(msg.session_id, now);
+    }
+}
+
+impl Handler<GetRouterStatus> for RouterActor {
+    type Result = MessageResult<GetRouterStatus>;
+    fn handle(&mut self, _: GetRouterStatus, _: &mut Self::Context) -> Self::Result {
+        let now = self.clock.now_ms();
+        MessageResult(RouterStatus {
+            config: Some(self.config.clone()),
+            configured: self.providers.configured().into_iter().collect(),
+            unhealthy_until: self
+                .unhealthy_until
+                .iter()
+                .filter(|(_, u)| **u > now)
+                .map(|(p, u)| (*p, *u))
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,144 @@
+//! `kassa webhooks list | resend | replay | dead | test`: the delivery log and
+//! the operator's levers. Changes are picked up by the running server's
+//! sender on its next tick.
+
+use anyhow::{anyhow, bail};
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use clap::Subcommand;
+use rand::Rng;
+
+use crate::clock::{Clock, SystemClock, format_doc_time};
+use crate::config::Settings;
+use crate::store::Store;
+use crate::webhooks::payload;
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Every event of a session and each delivery attempt.
+    List { session_id: i64 },
+    /// Queue one event again, now.
+    Resend { event_id: String },
+    /// Queue again a merchant's events created in a time range (after its outage).
+    Replay {
+        #[arg(long)]
+        merchant: i64,
+        /// `YYYY-MM-DD HH:MM:SS` or RFC 3339 (UTC).
+        #[arg(long)]
+        since: String,
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Deliveries that gave up (dead letters).
+    Dead {
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+    },
+    /// Send a test event (`status: test`, `session_id: 0`) to a merchant's endpoint.
+    Test {
+        #[arg(long)]
+        merchant: i64,
+    },
+}
+
+pub async fn run(cmd: WebhooksCommand, settings: &Settings) -> anyhow::Result<()> {
+    let store = Store::connect(&settings.database).await?;
+    store.migrate().await?;
+    let now_ms = SystemClock.now_ms();
+    match cmd {
+        WebhooksCommand::List { session_id } => {
+            let events = store.webhooks_of_session(session_id).await?;
+            if events.is_empty() {
+                println!("no webhook events for session {session_id}");
+            }
+            for (event, attempts) in events {
+                println!(
+                    "{}  #{} {:<10} {:<9} attempts={} created={}{}",
+                    event.event_id,
+                    event.sequence,
+                    event.status,
+                    event.state,
+                    event.attempts,
+                    format_doc_time(event.created_at),
+                    event
+                        .last_error
+                        .map(|e| format!("  last_error={e}"))
+                        .unwrap_or_default()
+                );
+                for a in attempts {
+                    println!(
+                        "    attempt {} at {}  {}  {} ms{}{}",
+                        a.attempt,
+                        format_doc_time(a.started_at),
+                        a.http_status
+                            .map(|s| format!("HTTP {s}"))
+                            .unwrap_or_else(|| "no answer".into()),
+                        a.latency_ms,
+                        a.error.map(|e| format!("  error={e}")).unwrap_or_default(),
+                        a.response_snippet
+                            .filter(|s| !s.is_empty())
+                            .map(|s| format!("  body={:.80}", s.replace('\n', " ")))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
+        WebhooksCommand::Resend { event_id } => {
+            if !store.resend_webhook(&event_id, now_ms).await? {
+                bail!("no webhook event {event_id}");
+            }
+            println!("{event_id} queued");
+        }
+        WebhooksCommand::Replay {
+            merchant,
+            since,
+            until,
+        } => {
+            let since_ms = parse_time(&since)?;
+            let until_ms = until
+                .as_deref()
+                .map(parse_time)
+                .transpose()?
+                .unwrap_or(i64::MAX);
+            let n = store
+                .replay_webhooks(merchant, since_ms, until_ms, now_ms)
+                .await?;
+            println!("{n} event(s) of merchant {merchant} queued again");
+        }
+        WebhooksCommand::Dead { limit } => {
+            for e in store.dead_webhooks(limit).await? {
+                println!(
+                    "{}  session={} merchant={} status={} attempts={} last_error={}",
+                    e.event_id,
+                    e.session_id,
+                    e.merchant_id,
+                    e.status,
+                    e.attempts,
+                    e.last_error.unwrap_or_default()
+                );
+            }
+        }
+        WebhooksCommand::Test { merchant } => {
+            if store.merchant(merchant).await?.is_none() {
+                bail!("no merchant with id {merchant}");
+            }
+            let event_id = format!("evt_test_{merchant}_{:016x}", rand::rng().random::<u64>());
+            let body = payload::build_test(merchant, &event_id, now_ms);
+            store
+                .insert_test_webhook(merchant, &event_id, body.to_string(), now_ms)
+                .await?;
+            println!("test event {event_id} queued for merchant {merchant}");
+        }
+    }
+    Ok(())
+}
+
+fn parse_time(s: &str) -> anyhow::Result<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp_millis());
+    }
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+        .map(|n| Utc.from_utc_datetime(&n).timestamp_millis())
+        .map_err(|_| {
+            anyhow!("`{s}` is not a time like 2026-02-25 12:00:00 or 2026-02-25T12:00:00Z")
+        })
+}

@@ -1,0 +1,322 @@
+//! The webhook outbox as the sender and the CLI see it: due events (in
+//! per-session order), merchant endpoints and secrets, attempts, and the
+//! operator's resend / replay / dead-letter views.
+
+use kassa_entities::{merchant, webhook_attempt, webhook_event};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+};
+
+use super::{Store, StoreError};
+
+pub use kassa_entities::webhook_attempt::Model as AttemptRow;
+pub use kassa_entities::webhook_event::Model as OutboxRow;
+
+/// Where and how a merchant receives webhooks.
+#[derive(Clone)]
+pub struct MerchantHook {
+    pub url: Option<String>,
+    /// Active secrets, the current one first (a rotated-out one while its window lasts).
+    pub secrets: Vec<String>,
+    pub disabled: bool,
+    /// Statuses to deliver; `None` means all.
+    pub statuses: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for MerchantHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MerchantHook")
+            .field("url", &self.url)
+            .field("secrets", &self.secrets.len())
+            .field("disabled", &self.disabled)
+            .finish()
+    }
+}
+
+/// One attempt, as recorded.
+#[derive(Debug, Clone)]
+pub struct NewAttempt {
+    pub url: String,
+    pub started_at_ms: i64,
+    pub http_status: Option<u16>,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+    pub snippet: Option<String>,
+}
+
+/// Where an event stands after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterAttempt {
+    Delivered,
+    RetryAt(i64),
+    Dead,
+}
+
+impl Store {
+    /// Pending events due by `now_ms`, oldest first, each only when no earlier
+    /// event of its session is still pending, and not for a disabled endpoint.
+    pub async fn due_webhooks(
+        &self,
+        now_ms: i64,
+        limit: u64,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let sql = "SELECT e.* FROM webhook_events e \
+            WHERE e.state = 'pending' AND e.next_attempt_at <= $1 \
+            AND NOT EXISTS (SELECT 1 FROM webhook_events p WHERE e.session_id <> 0 AND p.session_id = e.session_id \
+                AND p.state = 'pending' AND p.sequence < e.sequence) \
+            AND NOT (e.target_url IS NULL AND EXISTS (SELECT 1 FROM merchants m WHERE m.id = e.merchant_id AND m.webhook_disabled)) \
+            ORDER BY e.next_attempt_at, e.id LIMIT $2";
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let stmt =
+            Statement::from_sql_and_values(self.backend(), sql, [now_ms.into(), limit.into()]);
+        Ok(webhook_event::Entity::find()
+            .from_raw_sql(stmt)
+            .all(self.db())
+            .await?)
+    }
+
+    /// The earliest `next_attempt_at` of any pending event (to sleep until).
+    pub async fn next_webhook_due(&self) -> Result<Option<i64>, StoreError> {
+        Ok(webhook_event::Entity::find()
+            .select_only()
+            .column_as(webhook_event::Column::NextAttemptAt.min(), "m")
+            .filter(webhook_event::Column::State.eq("pending"))
+            .into_tuple::<Option<i64>>()
+            .one(self.db())
+            .await?
+            .flatten())
+    }
+
+    /// How many events are pending, and when the oldest was created.
+    pub async fn webhook_queue(&self) -> Result<(u64, Option<i64>), StoreError> {
+        let row = webhook_event::Entity::find()
+            .select_only()
+            .column_as(webhook_event::Column::Id.count(), "n")
+            .column_as(webhook_event::Column::CreatedAt.min(), "oldest")
+            .filter(webhook_event::Column::State.eq("pending"))
+            .into_tuple::<(i64, Option<i64>)>()
+            .one(self.db())
+            .await?;
+        Ok(row
+            .map(|(n, oldest)| (u64::try_from(n).unwrap_or(0), oldest))
+            .unwrap_or((0, None)))
+    }
+
+    /// A merchant's webhook endpoint and active secrets at `now_ms`.
+    pub async fn merchant_hook(
+        &self,
+        merchant_id: i64,
+        now_ms: i64,
+    ) -> Result<Option<MerchantHook>, StoreError> {
+        let Some(m) = merchant::Entity::find_by_id(merchant_id)
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut secrets: Vec<String> = m.webhook_secret.into_iter().collect();
+        if let (Some(previous), Some(until)) =
+            (m.webhook_secret_previous, m.webhook_secret_previous_until)
+            && until > now_ms
+        {
+            secrets.push(previous);
+        }
+        let statuses = m.webhook_statuses.map(|s| {
+            s.split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect()
+        });
+        Ok(Some(MerchantHook {
+            url: m.webhook_url,
+            secrets,
+            disabled: m.webhook_disabled,
+            statuses,
+        }))
+    }
+
+    /// Records an attempt and moves the event on, in one transaction.
+    pub async fn record_attempt(
+        &self,
+        event: &OutboxRow,
+        attempt: NewAttempt,
+        after: AfterAttempt,
+    ) -> Result<(), StoreError> {
+        let txn = self.begin_write().await?;
+        let attempts = event.attempts + 1;
+        webhook_attempt::Entity::insert(webhook_attempt::ActiveModel {
+            event_row_id: Set(event.id),
+            event_id: Set(event.event_id.clone()),
+            session_id: Set(event.session_id),
+            attempt: Set(attempts),
+            url: Set(attempt.url),
+            scheduled_at: Set(event.next_attempt_at),
+            started_at: Set(attempt.started_at_ms),
+            http_status: Set(attempt.http_status.map(i32::from)),
+            latency_ms: Set(attempt.latency_ms),
+            error: Set(attempt.error.clone()),
+            response_snippet: Set(attempt.snippet),
+            ..Default::default()
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        let (state, next, delivered) = match after {
+            AfterAttempt::Delivered => (
+                "delivered",
+                event.next_attempt_at,
+                Some(attempt.started_at_ms),
+            ),
+            AfterAttempt::RetryAt(at) => ("pending", at, None),
+            AfterAttempt::Dead => ("dead", event.next_attempt_at, None),
+        };
+        let last_error = attempt.error.or_else(|| {
+            attempt
+                .http_status
+                .filter(|s| !(200..300).contains(s))
+                .map(|s| format!("HTTP {s}"))
+        });
+        webhook_event::Entity::update_many()
+            .col_expr(webhook_event::Column::Attempts, Expr::value(attempts))
+            .col_expr(webhook_event::Column::State, Expr::value(state))
+            .col_expr(webhook_event::Column::NextAttemptAt, Expr::value(next))
+            .col_expr(webhook_event::Column::DeliveredAt, Expr::value(delivered))
+            .col_expr(webhook_event::Column::LastError, Expr::value(last_error))
+            .filter(webhook_event::Column::Id.eq(event.id))
+            // Only from the state this attempt started from: a stale copy never moves the event.
+            .filter(webhook_event::Column::Attempts.eq(event.attempts))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Marks an event as not to be delivered (no endpoint, or a status the merchant does not want).
+    pub async fn skip_webhook(&self, row_id: i64, reason: &str) -> Result<(), StoreError> {
+        webhook_event::Entity::update_many()
+            .col_expr(webhook_event::Column::State, Expr::value("skipped"))
+            .col_expr(webhook_event::Column::LastError, Expr::value(reason))
+            .filter(webhook_event::Column::Id.eq(row_id))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
+    /// Parks a merchant's endpoint after `410 Gone` (until re-enabled).
+    pub async fn disable_webhook_endpoint(&self, merchant_id: i64) -> Result<(), StoreError> {
+        merchant::Entity::update_many()
+            .col_expr(merchant::Column::WebhookDisabled, Expr::value(true))
+            .filter(merchant::Column::Id.eq(merchant_id))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
+    /// Every event of a session with its attempts, in order.
+    pub async fn webhooks_of_session(
+        &self,
+        session_id: i64,
+    ) -> Result<Vec<(OutboxRow, Vec<AttemptRow>)>, StoreError> {
+        let events = webhook_event::Entity::find()
+            .filter(webhook_event::Column::SessionId.eq(session_id))
+            .order_by_asc(webhook_event::Column::Sequence)
+            .all(self.db())
+            .await?;
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            let attempts = webhook_attempt::Entity::find()
+                .filter(webhook_attempt::Column::EventRowId.eq(e.id))
+                .order_by_asc(webhook_attempt::Column::Attempt)
+                .all(self.db())
+                .await?;
+            out.push((e, attempts));
+        }
+        Ok(out)
+    }
+
+    /// Puts an event back in the queue now (its attempt count starts over).
+    pub async fn resend_webhook(&self, event_id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let result = webhook_event::Entity::update_many()
+            .col_expr(webhook_event::Column::State, Expr::value("pending"))
+            .col_expr(webhook_event::Column::Attempts, Expr::value(0))
+            .col_expr(webhook_event::Column::NextAttemptAt, Expr::value(now_ms))
+            .filter(webhook_event::Column::EventId.eq(event_id))
+            .exec(self.db())
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+
+    /// Re-queues a merchant's events created in `[since, until)`.
+    pub async fn replay_webhooks(
+        &self,
+        merchant_id: i64,
+        since_ms: i64,
+        until_ms: i64,
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let result = webhook_event::Entity::update_many()
+            .col_expr(webhook_event::Column::State, Expr::value("pending"))
+            .col_expr(webhook_event::Column::Attempts, Expr::value(0))
+            .col_expr(webhook_event::Column::NextAttemptAt, Expr::value(now_ms))
+            .filter(webhook_event::Column::MerchantId.eq(merchant_id))
+            .filter(webhook_event::Column::CreatedAt.gte(since_ms))
+            .filter(webhook_event::Column::CreatedAt.lt(until_ms))
+            .exec(self.db())
+            .await?;
+        Ok(result.rows_affected)
+    }
+
+    /// Dead letters, newest first.
+    pub async fn dead_webhooks(&self, limit: u64) -> Result<Vec<OutboxRow>, StoreError> {
+        Ok(webhook_event::Entity::find()
+            .filter(webhook_event::Column::State.eq("dead"))
+            .order_by_desc(webhook_event::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?)
+    }
+
+    /// Queues a merchant's test event (session 0), due now.
+    pub async fn insert_test_webhook(
+        &self,
+        merchant_id: i64,
+        event_id: &str,
+        payload: String,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        webhook_event::Entity::insert(webhook_event::ActiveModel {
+            event_id: Set(event_id.to_string()),
+            session_id: Set(0),
+            merchant_id: Set(merchant_id),
+            sequence: Set(0),
+            status: Set("test".into()),
+            payload: Set(payload),
+            target_url: Set(None),
+            state: Set("pending".into()),
+            attempts: Set(0),
+            next_attempt_at: Set(now_ms),
+            created_at: Set(now_ms),
+            delivered_at: Set(None),
+            last_error: Set(None),
+            ..Default::default()
+        })
+        .exec_without_returning(self.db())
+        .await?;
+        Ok(())
+    }
+
+    /// For tests and benchmarks: how many attempts were recorded in all.
+    pub async fn count_webhook_attempts(&self) -> Result<u64, StoreError> {
+        use sea_orm::PaginatorTrait;
+        Ok(webhook_attempt::Entity::find().count(self.db()).await?)
+    }
+
+    /// For tests and benchmarks: how many events are in `state`.
+    pub async fn count_webhooks(&self, state: &str) -> Result<u64, StoreError> {
+        use sea_orm::PaginatorTrait;
+        Ok(webhook_event::Entity::find()
+            .filter(webhook_event::Column::State.eq(state))
+            .count(self.db())
+            .await?)
+    }
+}

@@ -1,0 +1,428 @@
+//! Webhook delivery: signed bodies from the database, retries on the injected
+//! clock, 410, timeouts, isolation between merchants, SSRF refusals.
+
+use std::time::Duration;
+
+use kassa::clock::Clock;
+use kassa::domain::signature;
+use kassa::store::merchants::MerchantUpdate;
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp, order, spawn_app_with};
+use crate::on_both_backends;
+use crate::receiver::Receiver;
+
+on_both_backends!(
+    a_paid_session_is_delivered_signed_with_the_documented_body,
+    a_failing_receiver_gets_retries_until_it_answers,
+);
+
+async fn app_with_hooks(
+    backend: Backend,
+    tweak: impl FnOnce(&mut kassa::config::RawSettings),
+) -> Option<TestApp> {
+    spawn_app_with(backend, |s| {
+        s.webhook_allow_private = true;
+        s.webhook_tick_ms = 20;
+        tweak(s);
+    })
+    .await
+}
+
+async fn point_merchant_at(app: &TestApp, merchant_id: i64, url: &str) {
+    let update = MerchantUpdate {
+        webhook_url: Some(url.to_string()),
+        ..MerchantUpdate::default()
+    };
+    assert!(
+        app.store
+            .update_merchant(merchant_id, update, 0)
+            .await
+            .unwrap()
+    );
+}
+
+async fn a_paid_session_is_delivered_signed_with_the_documented_body(backend: Backend) {
+    let Some(app) = app_with_hooks(backend, |_| {}).await else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    point_merchant_at(&app, app.merchant.id, &receiver.url).await;
+    let mut body = order("HOOK_1");
+    body["meta"] = json!({"cart": 55, "note": "x"});
+    let id = app.create_session(&body).await.json()["session_id"]
+        .as_i64()
+        .unwrap();
+
+    app.sandbox_pay(json!({ "session_id": id })).await;
+    let got = receiver.wait_for(1, Duration::from_secs(10)).await;
+
+    let hook = &got[0];
+    assert_eq!(hook.header("content-type"), Some("application/json"));
+    assert!(hook.header("user-agent").unwrap().starts_with("Kassa"));
+    let expected = signature::x_signature(&app.merchant.webhook_secret, &hook.body);
+    assert_eq!(
+        hook.header("x-signature"),
+        Some(expected.as_str()),
+        "bare lowercase hex HMAC of the exact body"
+    );
+    let event = hook.json();
+    assert_eq!(event["event"], json!("payment.session"));
+    assert_eq!(event["status"], json!("paid"));
+    assert_eq!(event["session_id"], json!(id));
+    assert_eq!(event["merchant_id"], json!(app.merchant.id));
+    assert_eq!(event["order_id"], json!("HOOK_1"));
+    assert_eq!(event["amount"], json!("79.00"));
+    assert_eq!(event["currency"], json!("EUR"));
+    assert_eq!(event["shop_domain"], json!("shop.example"));
+    assert_eq!(event["email"], json!("buyer@example.com"));
+    assert_eq!(event["paid_coin"], json!("USDC"));
+    assert_eq!(event["paid_value_coin"], json!("85.32"));
+    assert_eq!(event["test"], json!(true));
+    assert_eq!(event["meta"], json!({"cart": 55, "note": "x"}));
+    for field in [
+        "txid",
+        "txid_in",
+        "txid_out",
+        "polygon_address_in",
+        "created_at",
+        "expires_at",
+        "sent_at",
+        "event_id",
+        "sequence",
+    ] {
+        assert!(event.get(field).is_some(), "{field} present");
+    }
+    let event_id = event["event_id"].as_str().unwrap();
+    assert_eq!(hook.header("webhook-id"), Some(event_id));
+    let ts: i64 = hook.header("webhook-timestamp").unwrap().parse().unwrap();
+    let standard =
+        signature::standard_signature(&[&app.merchant.webhook_secret], event_id, ts, &hook.body);
+    assert_eq!(hook.header("webhook-signature"), Some(standard.as_str()));
+    receiver.stop().await;
+    app.stop().await;
+}
+
+async fn a_failing_receiver_gets_retries_until_it_answers(backend: Backend) {
+    let Some(app) = app_with_hooks(backend, |_| {}).await else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    receiver.answer_next(&[
+        (500, Duration::ZERO),
+        (500, Duration::ZERO),
+        (500, Duration::ZERO),
+    ]);
+    point_merchant_at(&app, app.merchant.id, &receiver.url).await;
+    let id = app.new_session("RETRY").await;
+
+    app.sandbox_pay(json!({ "session_id": id })).await;
+    receiver.wait_for(1, Duration::from_secs(10)).await;
+    for (n, wait) in [(2, 6), (3, 6 * 60), (4, 35 * 60)] {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(receiver.count(), n - 1, "nothing before the schedule says");
+        app.clock.advance(Duration::from_secs(wait));
+        receiver.wait_for(n, Duration::from_secs(10)).await;
+    }
+
+    let log = wait_delivered(&app, id).await;
+    let (event, attempts) = &log[0];
+    assert_eq!(event.state, "delivered");
+    assert_eq!(attempts.len(), 4, "four attempts recorded");
+    assert_eq!(
+        attempts
+            .iter()
+            .filter(|a| a.http_status == Some(200))
+            .count(),
+        1,
+        "one success"
+    );
+    assert_eq!(
+        attempts
+            .iter()
+            .filter(|a| a.http_status == Some(500))
+            .count(),
+        3
+    );
+    receiver.stop().await;
+    app.stop().await;
+}
+
+async fn wait_delivered(
+    app: &TestApp,
+    session_id: i64,
+) -> Vec<(
+    kassa::store::webhooks::OutboxRow,
+    Vec<kassa::store::webhooks::AttemptRow>,
+)> {
+    for _ in 0..200 {
+        let log = app.store.webhooks_of_session(session_id).await.unwrap();
+        if !log.is_empty() && log.iter().all(|(e, _)| e.state != "pending") {
+            return log;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("webhooks of {session_id} still pending");
+}
+
+#[actix_web::test]
+async fn gone_disables_the_endpoint_and_no_further_attempts_are_made() {
+    let Some(app) = app_with_hooks(Backend::Sqlite, |_| {}).await else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    receiver.answer_by_default(410, Duration::ZERO);
+    point_merchant_at(&app, app.merchant.id, &receiver.url).await;
+    let first = app.new_session("GONE_1").await;
+    app.sandbox_pay(json!({ "session_id": first })).await;
+    receiver.wait_for(1, Duration::from_secs(10)).await;
+
+    let second = app.new_session("GONE_2").await;
+    app.sandbox_pay(json!({ "session_id": second })).await;
+    app.clock.advance(Duration::from_secs(3 * 86_400));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    assert_eq!(receiver.count(), 1, "no attempt after 410");
+    let update = MerchantUpdate {
+        webhook_disabled: Some(false),
+        ..MerchantUpdate::default()
+    };
+    app.store
+        .update_merchant(app.merchant.id, update, 0)
+        .await
+        .unwrap();
+    receiver.answer_by_default(200, Duration::ZERO);
+    receiver.wait_for(3, Duration::from_secs(10)).await;
+    receiver.stop().await;
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_receiver_slower_than_the_timeout_is_retried() {
+    let Some(app) = app_with_hooks(Backend::Sqlite, |s| s.webhook_timeout_secs = 1).await else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    receiver.answer_next(&[(200, Duration::from_secs(3))]);
+    point_merchant_at(&app, app.merchant.id, &receiver.url).await;
+    let id = app.new_session("SLOW").await;
+
+    app.sandbox_pay(json!({ "session_id": id })).await;
+    receiver.wait_for(1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.clock.advance(Duration::from_secs(6));
+    receiver.wait_for(2, Duration::from_secs(10)).await;
+
+    let log = wait_delivered(&app, id).await;
+    let attempts = &log[0].1;
+    assert_eq!(attempts.len(), 2);
+    assert!(
+        attempts[0]
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("timed out"),
+        "{:?}",
+        attempts[0]
+    );
+    assert_eq!(attempts[1].http_status, Some(200));
+    receiver.stop().await;
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_hanging_receiver_does_not_delay_another_merchants_deliveries() {
+    let Some(app) = app_with_hooks(Backend::Sqlite, |s| s.webhook_timeout_secs = 10).await else {
+        return;
+    };
+    let stuck = Receiver::start().await;
+    stuck.answer_by_default(200, Duration::from_secs(8));
+    let healthy = Receiver::start().await;
+    point_merchant_at(&app, app.merchant.id, &stuck.url).await;
+    let other =
+        crate::helpers::create_merchant(&app.store, crate::helpers::MerchantSpec::default()).await;
+    point_merchant_at(&app, other.id, &healthy.url).await;
+    for i in 0..12 {
+        let id = app.new_session(&format!("STUCK_{i}")).await;
+        app.sandbox_pay(json!({ "session_id": id })).await;
+    }
+
+    let started = std::time::Instant::now();
+    for i in 0..5 {
+        let id = app
+            .create_session_as(&other.api_key, &order(&format!("FINE_{i}")))
+            .await
+            .json()["session_id"]
+            .as_i64()
+            .unwrap();
+        app.sandbox_pay(json!({ "session_id": id })).await;
+    }
+    healthy.wait_for(5, Duration::from_secs(5)).await;
+
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the healthy merchant waited {:?}",
+        started.elapsed()
+    );
+    stuck.stop().await;
+    healthy.stop().await;
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn private_targets_are_refused_without_the_switch() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, |s| s.webhook_tick_ms = 20).await else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    point_merchant_at(&app, app.merchant.id, &receiver.url).await;
+    let id = app.new_session("SSRF").await;
+
+    app.sandbox_pay(json!({ "session_id": id })).await;
+    let mut attempts = Vec::new();
+    for _ in 0..200 {
+        attempts = app
+            .store
+            .webhooks_of_session(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .flat_map(|(_, a)| a)
+            .collect();
+        if !attempts.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+
+    assert_eq!(receiver.count(), 0, "nothing reached the loopback receiver");
+    assert!(
+        attempts[0]
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("refused target"),
+        "{:?}",
+        attempts[0]
+    );
+    receiver.stop().await;
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_three_day_outage_loses_nothing_and_keeps_the_schedule_and_order() {
+    use std::collections::{HashMap, HashSet};
+    let Some(app) = app_with_hooks(Backend::Sqlite, |s| s.webhook_endpoint_concurrency = 64).await
+    else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    receiver.answer_by_default(503, Duration::ZERO);
+    point_merchant_at(&app, app.merchant.id, &receiver.url).await;
+    let bodies: Vec<String> = (0..1000)
+        .map(|i| order(&format!("SOAK_{i}")).to_string())
+        .collect();
+    let created = futures_util::future::join_all(
+        bodies
+            .iter()
+            .map(|b| app.create_session_raw(&app.merchant.api_key, b.clone(), None)),
+    )
+    .await;
+    let ids: Vec<i64> = created
+        .iter()
+        .map(|a| a.json()["session_id"].as_i64().unwrap())
+        .collect();
+    // A hundred sessions are paid in two parts: two events each, whose order must hold.
+    let first_parts = ids[..100]
+        .iter()
+        .map(|id| app.sandbox_pay(json!({ "session_id": id, "simulate": "underpaid" })));
+    futures_util::future::join_all(first_parts).await;
+    for chunk in ids.chunks(100) {
+        futures_util::future::join_all(
+            chunk
+                .iter()
+                .map(|id| app.sandbox_pay(json!({ "session_id": id }))),
+        )
+        .await;
+    }
+    let events = 1100;
+
+    let mut elapsed = Duration::ZERO;
+    let mut attempt: i32 = 1;
+    wait_quiet(&app).await;
+    while elapsed < Duration::from_secs(72 * 3600) {
+        attempt += 1;
+        let step = kassa::domain::retry::nominal_delay(attempt)
+            .unwrap()
+            .mul_f64(1.1)
+            + Duration::from_secs(1);
+        elapsed += step;
+        if elapsed >= Duration::from_secs(72 * 3600) {
+            receiver.answer_by_default(200, Duration::ZERO);
+        }
+        app.clock.advance(step);
+        wait_quiet(&app).await;
+    }
+    for _ in 0..2400 {
+        if app.store.count_webhooks("delivered").await.unwrap() == events as u64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    assert_eq!(
+        app.store.count_webhooks("delivered").await.unwrap(),
+        events as u64,
+        "every event delivered"
+    );
+    let mut delivered = HashSet::new();
+    let mut first_paid_at: HashMap<i64, usize> = HashMap::new();
+    for (n, r) in receiver.all().iter().enumerate() {
+        let body = r.json();
+        let seq = body["sequence"].as_i64().unwrap();
+        let session = body["session_id"].as_i64().unwrap();
+        if seq == 2 {
+            first_paid_at.entry(session).or_insert(n);
+        } else if let Some(later) = first_paid_at.get(&session) {
+            panic!("session {session}: event 1 arrived (#{n}) after event 2 (#{later})");
+        }
+        delivered.insert(body["event_id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(delivered.len(), events);
+    let (_, attempts) = &app.store.webhooks_of_session(ids[500]).await.unwrap()[0];
+    assert!(
+        attempts.len() >= 12,
+        "retried through the outage: {} attempts",
+        attempts.len()
+    );
+    for pair in attempts.windows(2) {
+        let nominal = kassa::domain::retry::nominal_delay(pair[1].attempt)
+            .unwrap()
+            .as_millis() as i64;
+        let waited = pair[1].scheduled_at - pair[0].started_at;
+        assert!(
+            waited >= nominal * 9 / 10 - 50 && waited <= nominal * 11 / 10 + 50,
+            "attempt {}: waited {waited} ms for {nominal}",
+            pair[1].attempt
+        );
+    }
+    receiver.stop().await;
+    app.stop().await;
+}
+
+/// Waits until every due delivery has been attempted and recorded.
+async fn wait_quiet(app: &TestApp) {
+    for _ in 0..1200 {
+        if app
+            .store
+            .due_webhooks(app.clock.now_ms(), 1)
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("deliveries still due after a minute");
+}
