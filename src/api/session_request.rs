@@ -173,7 +173,7 @@ pub fn parse(
         customer_email,
         return_url: https(&body.return_url),
         cancel_url: https(&body.cancel_url),
-        webhook_url: https(&body.webhook_url),
+        webhook_url: webhook_target(state, &body.webhook_url)?,
         meta,
         routing_hint: hint.map(|h| h.chars().take(64).collect()),
         test: state.settings.mode == Mode::Sandbox,
@@ -184,6 +184,15 @@ pub fn parse(
         session,
         customer_country,
     })
+}
+
+/// A per-session webhook URL, checked like a merchant's: `https://` in live
+/// mode, and no literal private address unless the operator allowed it
+/// (host names are checked again, resolved, at every delivery).
+fn webhook_target(state: &AppState, v: &Option<Value>) -> Result<Option<String>, ApiError> {
+    let Some(url) = text(v) else { return Ok(None) };
+    let deliverer_rules = crate::webhooks::ssrf::check_literal(&url, state.settings.mode == Mode::Live, state.settings.webhook_allow_private);
+    deliverer_rules.map(|()| Some(url)).map_err(|_| ApiError::InvalidRequest("`webhook_url` must be a public https:// URL."))
 }
 
 /// A string field (numbers accepted too, as shops send numeric order ids); blank is absent.

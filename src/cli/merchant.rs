@@ -109,10 +109,26 @@ pub async fn run(cmd: MerchantCommand, settings: &Settings) -> anyhow::Result<()
     let store = Store::connect(&settings.database).await?;
     store.migrate().await?;
     match cmd {
-        MerchantCommand::Create(args) => create(&store, args).await,
-        MerchantCommand::Update(args) => update(&store, args).await,
+        MerchantCommand::Create(args) => {
+            check_webhook_url(&args.webhook_url, settings).await?;
+            create(&store, args).await
+        }
+        MerchantCommand::Update(args) => {
+            check_webhook_url(&args.webhook_url, settings).await?;
+            update(&store, args).await
+        }
         MerchantCommand::List { json } => list(&store, json).await,
     }
+}
+
+/// A webhook URL is checked when it is saved as well as at each delivery.
+async fn check_webhook_url(url: &Option<String>, settings: &Settings) -> anyhow::Result<()> {
+    if let Some(url) = url.as_deref().filter(|u| !u.is_empty()) {
+        crate::webhooks::ssrf::check_url(url, settings.mode == crate::config::Mode::Live, settings.webhook_allow_private)
+            .await
+            .map_err(|e| anyhow!("--webhook-url: {e}"))?;
+    }
+    Ok(())
 }
 
 async fn create(store: &Store, a: CreateArgs) -> anyhow::Result<()> {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT};
 use serde_json::{Map, Value};
 
-use super::ssrf::{GuardedResolver, TargetError, check_form, is_public};
+use super::ssrf::{GuardedResolver, TargetError};
 use crate::domain::signature;
 
 /// How much of a response body is kept with the attempt.
@@ -109,19 +109,7 @@ impl Deliverer {
     /// Checks the URL's form and, for literal IPs, the address (names are
     /// checked by the resolver at connect time).
     pub fn precheck(&self, url: &str) -> Result<(), TargetError> {
-        let parsed = check_form(url, self.https_only)?;
-        if self.allow_private {
-            return Ok(());
-        }
-        let literal = match parsed.host() {
-            Some(url::Host::Ipv4(v4)) => Some(std::net::IpAddr::V4(v4)),
-            Some(url::Host::Ipv6(v6)) => Some(std::net::IpAddr::V6(v6)),
-            _ => None,
-        };
-        match literal {
-            Some(ip) if !is_public(ip) => Err(TargetError::Private(ip)),
-            _ => Ok(()),
-        }
+        super::ssrf::check_literal(url, self.https_only, self.allow_private)
     }
 
     /// POSTs `body` to `url`, signed with `secrets` (the first keys `X-Signature`).

@@ -97,6 +97,21 @@ pub fn check_form(url: &str, https_only: bool) -> Result<url::Url, TargetError> 
     Ok(parsed)
 }
 
+/// Checks a URL's form and, when its host is a literal IP, that address
+/// (without any DNS lookup, for synchronous callers).
+pub fn check_literal(url: &str, https_only: bool, allow_private: bool) -> Result<(), TargetError> {
+    let parsed = check_form(url, https_only)?;
+    let literal = match parsed.host() {
+        Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+        Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+        _ => None,
+    };
+    match literal {
+        Some(ip) if !allow_private && !is_public(ip) => Err(TargetError::Private(ip)),
+        _ => Ok(()),
+    }
+}
+
 /// Checks a URL fully: form, then every address its host resolves to.
 pub async fn check_url(
     url: &str,
