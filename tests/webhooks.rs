@@ -429,7 +429,9 @@ async fn wait_quiet(app: &TestApp) {
 
 #[actix_web::test]
 async fn a_merchant_triggered_test_event_is_delivered_in_the_live_gateways_shape() {
-    let Some(app) = app_with_hooks(Backend::Sqlite, |_| {}).await else { return };
+    let Some(app) = app_with_hooks(Backend::Sqlite, |_| {}).await else {
+        return;
+    };
     let receiver = Receiver::start().await;
     point_merchant_at(&app, app.merchant.id, &receiver.url).await;
     let (db_url, merchant) = (app.db.url.clone(), app.merchant.id.to_string());
@@ -443,7 +445,11 @@ async fn a_merchant_triggered_test_event_is_delivered_in_the_live_gateways_shape
     })
     .await
     .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let got = receiver.wait_for(1, Duration::from_secs(10)).await;
 
     let event = got[0].json();
@@ -452,11 +458,20 @@ async fn a_merchant_triggered_test_event_is_delivered_in_the_live_gateways_shape
     assert_eq!(event["test"], json!(true));
     assert_eq!(event["session_id"], json!(0));
     assert_eq!(event["amount"], json!("0.00"));
-    assert!(event["order_id"].as_str().unwrap().starts_with("TEST-WEBHOOK-"));
+    assert!(
+        event["order_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("TEST-WEBHOOK-")
+    );
     let expected = signature::x_signature(&app.merchant.webhook_secret, &got[0].body);
     assert_eq!(got[0].header("x-signature"), Some(expected.as_str()));
     let metrics = app.get("/metrics").await.text;
-    for series in ["kassa_webhook_attempts_total{outcome=\"success\"}", "kassa_webhook_delivery_latency_seconds", "kassa_webhook_queue_depth"] {
+    for series in [
+        "kassa_webhook_attempts_total{outcome=\"success\"}",
+        "kassa_webhook_delivery_latency_seconds",
+        "kassa_webhook_queue_depth",
+    ] {
         assert!(metrics.contains(series), "missing {series}");
     }
     receiver.stop().await;
@@ -465,19 +480,39 @@ async fn a_merchant_triggered_test_event_is_delivered_in_the_live_gateways_shape
 
 #[actix_web::test]
 async fn a_merchant_receives_only_the_statuses_it_chose() {
-    let Some(app) = app_with_hooks(Backend::Sqlite, |_| {}).await else { return };
+    let Some(app) = app_with_hooks(Backend::Sqlite, |_| {}).await else {
+        return;
+    };
     let receiver = Receiver::start().await;
     point_merchant_at(&app, app.merchant.id, &receiver.url).await;
-    let update = MerchantUpdate { webhook_statuses: Some(vec!["paid".into()]), ..MerchantUpdate::default() };
-    app.store.update_merchant(app.merchant.id, update, 0).await.unwrap();
+    let update = MerchantUpdate {
+        webhook_statuses: Some(vec!["paid".into()]),
+        ..MerchantUpdate::default()
+    };
+    app.store
+        .update_merchant(app.merchant.id, update, 0)
+        .await
+        .unwrap();
     let id = app.new_session("FILTER").await;
 
-    app.sandbox_pay(json!({ "session_id": id, "simulate": "underpaid" })).await;
-    app.sandbox_pay(json!({ "session_id": id, "simulate": "overpaid" })).await;
+    app.sandbox_pay(json!({ "session_id": id, "simulate": "underpaid" }))
+        .await;
+    app.sandbox_pay(json!({ "session_id": id, "simulate": "overpaid" }))
+        .await;
     let log = wait_delivered(&app, id).await;
 
-    let states: Vec<(&str, &str)> = log.iter().map(|(e, _)| (e.status.as_str(), e.state.as_str())).collect();
-    assert_eq!(states, vec![("underpaid", "skipped"), ("paid", "delivered"), ("overpaid", "skipped")]);
+    let states: Vec<(&str, &str)> = log
+        .iter()
+        .map(|(e, _)| (e.status.as_str(), e.state.as_str()))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("underpaid", "skipped"),
+            ("paid", "delivered"),
+            ("overpaid", "skipped")
+        ]
+    );
     assert_eq!(receiver.count(), 1);
     assert_eq!(receiver.all()[0].json()["status"], json!("paid"));
     receiver.stop().await;

@@ -191,8 +191,14 @@ pub fn parse(
 /// (host names are checked again, resolved, at every delivery).
 fn webhook_target(state: &AppState, v: &Option<Value>) -> Result<Option<String>, ApiError> {
     let Some(url) = text(v) else { return Ok(None) };
-    let deliverer_rules = crate::webhooks::ssrf::check_literal(&url, state.settings.mode == Mode::Live, state.settings.webhook_allow_private);
-    deliverer_rules.map(|()| Some(url)).map_err(|_| ApiError::InvalidRequest("`webhook_url` must be a public https:// URL."))
+    let deliverer_rules = crate::webhooks::ssrf::check_literal(
+        &url,
+        state.settings.mode == Mode::Live,
+        state.settings.webhook_allow_private,
+    );
+    deliverer_rules
+        .map(|()| Some(url))
+        .map_err(|_| ApiError::InvalidRequest("`webhook_url` must be a public https:// URL."))
 }
 
 /// A string field (numbers accepted too, as shops send numeric order ids); blank is absent.

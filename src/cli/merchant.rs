@@ -124,9 +124,13 @@ pub async fn run(cmd: MerchantCommand, settings: &Settings) -> anyhow::Result<()
 /// A webhook URL is checked when it is saved as well as at each delivery.
 async fn check_webhook_url(url: &Option<String>, settings: &Settings) -> anyhow::Result<()> {
     if let Some(url) = url.as_deref().filter(|u| !u.is_empty()) {
-        crate::webhooks::ssrf::check_url(url, settings.mode == crate::config::Mode::Live, settings.webhook_allow_private)
-            .await
-            .map_err(|e| anyhow!("--webhook-url: {e}"))?;
+        crate::webhooks::ssrf::check_url(
+            url,
+            settings.mode == crate::config::Mode::Live,
+            settings.webhook_allow_private,
+        )
+        .await
+        .map_err(|e| anyhow!("--webhook-url: {e}"))?;
     }
     Ok(())
 }
