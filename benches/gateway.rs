@@ -10,8 +10,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::{BenchDb, Server, flag, serve_kassa};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -22,7 +24,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("serve-baseline") => return serve_baseline(),
-        Some("serve-kassa") => return serve_kassa(&args[2]),
+        Some("serve-kassa") => return serve_kassa(&args[2], None),
         _ => {}
     }
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -37,13 +39,6 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(run(duration, &db));
-}
-
-fn flag(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
 }
 
 async fn run(duration: Duration, db: &str) {
@@ -64,21 +59,15 @@ async fn run(duration: Duration, db: &str) {
         .await;
         rows.push(("baseline bare actix-web JSON POST".to_string(), c, r));
     }
-    let mut targets = Vec::new();
-    if db == "sqlite" || db == "both" {
-        targets.push(("sqlite".to_string(), "sqlite".to_string()));
-    }
-    if db == "postgres" || db == "both" {
-        match std::env::var("KASSA_TEST_POSTGRES_URL") {
-            Ok(url) if !url.is_empty() => {
-                targets.push(("postgres".to_string(), create_pg_database(&url).await))
-            }
-            _ => println!("(postgres skipped: KASSA_TEST_POSTGRES_URL is not set)"),
+    for label in ["sqlite", "postgres"] {
+        if db != label && db != "both" {
+            continue;
         }
-    }
-    for (label, url) in targets {
-        let _cleanup = PgCleanup(url.clone());
-        let kassa = Server::start(&["serve-kassa", &url]);
+        let Some(database) = BenchDb::create(label).await else {
+            println!("(postgres skipped: KASSA_TEST_POSTGRES_URL is not set)");
+            continue;
+        };
+        let kassa = Server::start(&["serve-kassa", &database.url]);
         let key = kassa.key.clone();
         let create_url = format!("http://{}/gateway/session.php", kassa.addr);
         for c in [1, 64] {
@@ -232,82 +221,6 @@ async fn create_one(url: &str, key: &str) -> i64 {
     v["session_id"].as_i64().unwrap()
 }
 
-async fn pg_exec(admin: &str, sql: String) {
-    use sea_orm::sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, raw_sql};
-    let mut conn = PgConnection::connect(admin).await.unwrap();
-    conn.execute(raw_sql(AssertSqlSafe(sql))).await.unwrap();
-}
-
-/// A fresh database for one benchmark run; dropped by [`PgCleanup`].
-async fn create_pg_database(admin: &str) -> String {
-    let name = format!("kassa_bench_{:08x}", rand::random::<u32>());
-    pg_exec(admin, format!("CREATE DATABASE {name}")).await;
-    let mut u = url::Url::parse(admin).unwrap();
-    u.set_path(&name);
-    u.to_string()
-}
-
-struct PgCleanup(String);
-
-impl Drop for PgCleanup {
-    fn drop(&mut self) {
-        if !self.0.starts_with("postgres") {
-            return;
-        }
-        let mut admin = url::Url::parse(&self.0).unwrap();
-        let name = admin.path().trim_start_matches('/').to_string();
-        admin.set_path("/postgres");
-        let admin = admin.to_string();
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(pg_exec(
-                &admin,
-                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            ));
-        })
-        .join();
-    }
-}
-
-/// A server child process that printed `READY <addr> [key]`.
-struct Server {
-    child: Child,
-    addr: String,
-    key: String,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(args)
-            .env("KASSA_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let mut parts = line.split_whitespace().skip(1);
-        let addr = parts
-            .next()
-            .expect("the server printed its address")
-            .to_string();
-        let key = parts.next().unwrap_or_default().to_string();
-        Server { child, addr, key }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The baseline: a bare actix-web endpoint that parses a JSON body and answers JSON.
 fn serve_baseline() {
     use actix_web::{App, HttpResponse, HttpServer, web};
@@ -324,68 +237,5 @@ fn serve_baseline() {
         .unwrap();
         println!("READY {}", server.addrs()[0]);
         server.run().await.unwrap();
-    });
-}
-
-/// Kassa itself on SQLite (a temp folder) or on a fresh PostgreSQL database.
-fn serve_kassa(db: &str) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    kassa::telemetry::init("warn");
-    actix_web::rt::System::new().block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let url = if db == "sqlite" {
-            format!("sqlite://{}", dir.path().join("bench.sqlite3").display())
-        } else {
-            let name = format!("kassa_bench_{:08x}", rand::random::<u32>());
-            let mut conn = <sea_orm::sqlx::PgConnection as sea_orm::sqlx::Connection>::connect(db)
-                .await
-                .unwrap();
-            sea_orm::sqlx::Executor::execute(
-                &mut conn,
-                sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(format!(
-                    "CREATE DATABASE {name}"
-                ))),
-            )
-            .await
-            .unwrap();
-            let mut u = url::Url::parse(db).unwrap();
-            u.set_path(&name);
-            u.to_string()
-        };
-        let raw = kassa::config::RawSettings {
-            bind: "127.0.0.1:0".into(),
-            data_dir: dir.path().display().to_string(),
-            database_url: Some(url),
-            rate_limit_per_second: 10_000_000,
-            rate_limit_burst: 10_000_000,
-            ..kassa::config::RawSettings::default()
-        };
-        let settings = kassa::config::Settings::check(raw).unwrap();
-        let app = kassa::startup::Application::build(settings, Arc::new(kassa::clock::SystemClock))
-            .await
-            .unwrap();
-        let key = kassa::domain::api_key::generate();
-        app.store()
-            .create_merchant(
-                kassa::store::merchants::NewMerchant {
-                    email: "bench@shop.example".into(),
-                    api_key_id: key.id.clone(),
-                    api_key_hash: key.hash.clone(),
-                    domains: vec!["shop.example".into()],
-                    payout_wallet: Some("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into()),
-                    package: kassa::domain::merchant::Package::Pro,
-                    checkout_mode: kassa::domain::merchant::CheckoutMode::SmartRouter,
-                    country: None,
-                    crypto_enabled: true,
-                    webhook_url: None,
-                    webhook_secret: None,
-                    display_name: None,
-                },
-                0,
-            )
-            .await
-            .unwrap();
-        println!("READY {} {}", app.address(), key.key);
-        app.run_until_stopped().await.unwrap();
     });
 }

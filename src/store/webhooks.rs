@@ -305,6 +305,30 @@ impl Store {
         Ok(())
     }
 
+    /// For benchmarks: (outbox row created, receiver answered 2xx) in ms for
+    /// every delivered event — the commit-to-200 latency of each delivery.
+    pub async fn delivery_timings(&self) -> Result<Vec<(i64, i64)>, StoreError> {
+        let events: std::collections::HashMap<i64, i64> = webhook_event::Entity::find()
+            .filter(webhook_event::Column::State.eq("delivered"))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e.created_at))
+            .collect();
+        let attempts = webhook_attempt::Entity::find()
+            .filter(webhook_attempt::Column::HttpStatus.between(200, 299))
+            .all(self.db())
+            .await?;
+        Ok(attempts
+            .into_iter()
+            .filter_map(|a| {
+                events
+                    .get(&a.event_row_id)
+                    .map(|created| (*created, a.started_at + a.latency_ms))
+            })
+            .collect())
+    }
+
     /// For tests and benchmarks: how many attempts were recorded in all.
     pub async fn count_webhook_attempts(&self) -> Result<u64, StoreError> {
         use sea_orm::PaginatorTrait;
