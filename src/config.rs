@@ -18,6 +18,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::money::Currency;
+use crate::domain::wallet::WalletAddress;
 use crate::providers::credentials::{OnrampSettings, RawOnramp};
 
 /// Sandbox (in-process ledger, simulated payments) or live (real chain).
@@ -71,6 +72,8 @@ pub struct RawSettings {
     pub webhook_endpoint_concurrency: usize,
     pub webhook_tick_ms: u64,
     pub webhook_allow_private: bool,
+    pub country_header: String,
+    pub usdc_contract: String,
     pub rates: BTreeMap<String, String>,
     pub onramp: RawOnramp,
 }
@@ -109,11 +112,16 @@ impl Default for RawSettings {
             webhook_endpoint_concurrency: 8,
             webhook_tick_ms: 1000,
             webhook_allow_private: false,
+            country_header: "CF-IPCountry".into(),
+            usdc_contract: USDC_POLYGON.into(),
             rates: default_rates(),
             onramp: RawOnramp::default(),
         }
     }
 }
+
+/// Native USDC on Polygon PoS (chain 137).
+pub const USDC_POLYGON: &str = "0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359";
 
 /// Indicative USDC per unit of each currency, used in sandbox and as the
 /// starting table in live mode (operators override them in `[rates]`).
@@ -184,6 +192,11 @@ pub struct Settings {
     /// The page-token key; `None`: generated into `page_secret_file`.
     pub page_secret: Option<SecretString>,
     pub page_secret_file: PathBuf,
+    /// Request header a trusted edge (CDN, proxy) sets to the customer's
+    /// country (lower case); `None`: no such edge, never read it.
+    pub country_header: Option<String>,
+    /// The USDC contract on Polygon the checkout asks customers to send.
+    pub usdc_contract: WalletAddress,
     pub onramp: OnrampSettings,
 }
 
@@ -348,6 +361,21 @@ impl Settings {
             .filter(|s| !s.trim().is_empty())
             .map(SecretString::from);
         let page_secret_file = data_dir.join("page.secret");
+        let country_header =
+            Some(raw.country_header.trim().to_ascii_lowercase()).filter(|h| !h.is_empty());
+        if let Some(h) = &country_header
+            && !h
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            bail!("setting `country_header` (KASSA_COUNTRY_HEADER): `{h}` is not a header name");
+        }
+        let usdc_contract = WalletAddress::parse(&raw.usdc_contract).map_err(|_| {
+            anyhow!(
+                "setting `usdc_contract` (KASSA_USDC_CONTRACT): `{}` is not a contract address",
+                raw.usdc_contract
+            )
+        })?;
         Ok(Settings {
             bind,
             data_dir,
@@ -386,6 +414,8 @@ impl Settings {
             provider_cooldown: Duration::from_secs(raw.provider_cooldown_secs),
             page_secret,
             page_secret_file,
+            country_header,
+            usdc_contract,
             onramp,
         })
     }

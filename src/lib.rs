@@ -10,6 +10,7 @@
 //! - [`webhooks`]: event payloads.
 //! - [`actors`]: the engine (session registry and actors, group-commit creator, expiry sweep, sandbox payments).
 //! - [`api`]: the merchant JSON API, health and metrics endpoints.
+//! - [`pages`]: hosted pages for customers (checkout, crypto checkout, sandbox on-ramp).
 //! - [`startup`]: wiring; [`config`], [`clock`], [`telemetry`], [`error`]: cross-cutting; [`cli`]: commands.
 
 pub mod actors;
@@ -20,6 +21,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod pages;
 pub mod providers;
 pub mod startup;
 pub mod store;

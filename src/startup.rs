@@ -101,7 +101,11 @@ impl Application {
             )
         });
 
-        let router = start_router(&settings, &public_base, clock.clone())?;
+        let page_secret = crate::providers::page_secret::load(
+            settings.page_secret.as_ref(),
+            &settings.page_secret_file,
+        )?;
+        let router = start_router(&settings, &public_base, page_secret.clone(), clock.clone())?;
 
         let quota = Quota::per_second(
             std::num::NonZeroU32::new(settings.rate_limit_per_second)
@@ -119,6 +123,7 @@ impl Application {
             clock,
             settings: settings.clone(),
             public_base,
+            page_secret,
             limiter: RateLimiter::keyed(quota),
             auth_cache: api::auth::AuthCache::new(settings.auth_cache_ttl),
             metrics: metrics_handle()?,
@@ -128,6 +133,7 @@ impl Application {
                 .app_data(state.clone())
                 .wrap(from_fn(api::middleware::observe))
                 .configure(api::routes)
+                .configure(crate::pages::routes)
                 .default_service(web::to(api::not_found))
         })
         .listen(listener)?
@@ -170,17 +176,14 @@ impl Application {
     }
 }
 
-/// Loads the page secret, builds the on-ramp adapters and starts the router.
+/// Builds the on-ramp adapters and starts the router.
 fn start_router(
     settings: &Settings,
     public_base: &str,
+    page_secret: crate::domain::page_token::PageSecret,
     clock: SharedClock,
 ) -> anyhow::Result<crate::actors::router::Router> {
     use crate::actors::router::{Router, RouterActor, RouterSetup};
-    let page_secret = crate::providers::page_secret::load(
-        settings.page_secret.as_ref(),
-        &settings.page_secret_file,
-    )?;
     let sandbox = settings.mode == Mode::Sandbox;
     let providers =
         crate::providers::Providers::new(&settings.onramp, public_base, page_secret, sandbox);

@@ -7,6 +7,7 @@ mod helpers;
 
 mod api_create;
 mod api_status;
+mod checkout;
 mod cli;
 mod engine;
 mod idempotency;

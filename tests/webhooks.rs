@@ -518,3 +518,127 @@ async fn a_merchant_receives_only_the_statuses_it_chose() {
     receiver.stop().await;
     app.stop().await;
 }
+
+/// The server as a separate process, so the test can `kill -9` it.
+struct ServerProcess {
+    child: std::process::Child,
+    base: String,
+}
+
+impl ServerProcess {
+    async fn start(db_url: &str, data_dir: &std::path::Path) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_kassa"))
+            .arg("serve")
+            .env("KASSA_BIND", format!("127.0.0.1:{port}"))
+            .env("KASSA_DATABASE_URL", db_url)
+            .env("KASSA_DATA_DIR", data_dir)
+            .env("KASSA_WEBHOOK_ALLOW_PRIVATE", "true")
+            .env("KASSA_WEBHOOK_TICK_MS", "50")
+            .env("KASSA_LOG", "error")
+            .env_remove("KASSA_TEST_POSTGRES_URL")
+            .env_remove("KASSA_TEST_REQUIRE_ALL")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client.get(format!("{base}/healthz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        ServerProcess { child, base }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    fn kill_9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[actix_web::test]
+async fn deliveries_pending_when_the_server_is_killed_arrive_after_restart() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let db = crate::helpers::TestDb::new(Backend::Sqlite).await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let store = kassa::store::Store::connect(&kassa::config::DatabaseSettings {
+        url: db.url.clone(),
+        max_connections: 2,
+        acquire_timeout: Duration::from_secs(2),
+        session_cache_ttl: Duration::ZERO,
+    })
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    let merchant =
+        crate::helpers::create_merchant(&store, crate::helpers::MerchantSpec::default()).await;
+    let receiver = Receiver::start().await;
+    receiver.answer_by_default(503, Duration::ZERO);
+    let update = MerchantUpdate {
+        webhook_url: Some(receiver.url.clone()),
+        ..MerchantUpdate::default()
+    };
+    store.update_merchant(merchant.id, update, 0).await.unwrap();
+
+    let mut server = ServerProcess::start(&db.url, data.path()).await;
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let created: serde_json::Value = client
+            .post(format!("{}/gateway/session.php", server.base))
+            .bearer_auth(&merchant.api_key)
+            .json(&order(&format!("KILL_{i}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["session_id"].as_i64().unwrap();
+        client
+            .post(format!("{}/sandbox/pay", server.base))
+            .json(&json!({ "session_id": id }))
+            .send()
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    receiver.wait_for(1, Duration::from_secs(10)).await;
+    server.kill_9();
+    receiver.answer_by_default(200, Duration::ZERO);
+
+    let _server = ServerProcess::start(&db.url, data.path()).await;
+    for _ in 0..300 {
+        if store.count_webhooks("delivered").await.unwrap() == 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        store.count_webhooks("delivered").await.unwrap(),
+        20,
+        "every pending delivery resumed"
+    );
+    let delivered: std::collections::HashSet<i64> = receiver
+        .all()
+        .iter()
+        .filter(|r| r.header("x-signature").is_some())
+        .filter_map(|r| r.json()["session_id"].as_i64())
+        .collect();
+    assert!(ids.iter().all(|id| delivered.contains(id)));
+    receiver.stop().await;
+}

@@ -10,6 +10,7 @@
 //! `kill -9`) resumes exactly where the database says.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -18,7 +19,9 @@ use rand::Rng;
 use crate::clock::{SharedClock, format_rfc3339};
 use crate::domain::retry::{self, Next};
 use crate::store::Store;
-use crate::store::webhooks::{AfterAttempt, NewAttempt, OutboxRow};
+use crate::store::webhooks::{AfterAttempt, MerchantHook, NewAttempt, OutboxRow};
+
+type HookCache = quick_cache::sync::Cache<i64, (Instant, Arc<MerchantHook>)>;
 use crate::webhooks::delivery::{Deliverer, body_with_sent_at};
 
 /// Something was written to the outbox: look now.
@@ -33,7 +36,11 @@ pub struct SenderSettings {
     pub tick: Duration,
 }
 
-const SCAN_LIMIT: u64 = 1000;
+const SCAN_LIMIT: u64 = 500;
+/// Completions within this window share one rescan.
+const RESCAN_DELAY: Duration = Duration::from_millis(5);
+/// How long a merchant's endpoint and secrets are reused without a read.
+const HOOK_TTL: Duration = Duration::from_secs(1);
 
 pub struct WebhookSender {
     store: Store,
@@ -47,7 +54,11 @@ pub struct WebhookSender {
     /// Deliveries that finished while the current scan was reading: its rows
     /// for them are stale (they would repeat the attempt just recorded).
     finished_during_scan: HashSet<i64>,
+    /// A rescan is already scheduled (completions are coalesced into one).
+    rescan_scheduled: bool,
     metrics_at: Option<Instant>,
+    /// Merchant endpoints and secrets, briefly cached (one read per merchant, not per delivery).
+    hooks: Arc<HookCache>,
 }
 
 impl WebhookSender {
@@ -67,7 +78,9 @@ impl WebhookSender {
             scanning: false,
             scan_again: false,
             finished_during_scan: HashSet::new(),
+            rescan_scheduled: false,
             metrics_at: None,
+            hooks: Arc::new(HookCache::new(10_000)),
         }
     }
 
@@ -134,7 +147,8 @@ impl WebhookSender {
             self.clock.clone(),
             self.deliverer.clone(),
         );
-        let work = async move { deliver(&store, &clock, &deliverer, row).await };
+        let hooks = self.hooks.clone();
+        let work = async move { deliver(&store, &clock, &deliverer, &hooks, row).await };
         ctx.spawn(work.into_actor(self).map(move |_, act, ctx| {
             act.in_flight.remove(&row_id);
             if act.scanning {
@@ -146,7 +160,15 @@ impl WebhookSender {
                     act.endpoint_load.remove(&endpoint);
                 }
             }
-            act.scan(ctx);
+            // A finished delivery may free an endpoint slot or unblock the
+            // session's next event; completions close together share one rescan.
+            if !act.rescan_scheduled {
+                act.rescan_scheduled = true;
+                ctx.run_later(RESCAN_DELAY, |act, ctx| {
+                    act.rescan_scheduled = false;
+                    act.scan(ctx);
+                });
+            }
         }));
     }
 }
@@ -169,12 +191,30 @@ impl Handler<Wake> for WebhookSender {
 }
 
 /// One attempt of one event, recorded before the event moves on.
-async fn deliver(store: &Store, clock: &SharedClock, deliverer: &Deliverer, event: OutboxRow) {
+async fn deliver(
+    store: &Store,
+    clock: &SharedClock,
+    deliverer: &Deliverer,
+    hooks: &HookCache,
+    event: OutboxRow,
+) {
     let now_ms = clock.now_ms();
-    let hook = match store.merchant_hook(event.merchant_id, now_ms).await {
-        Ok(Some(hook)) => hook,
-        Ok(None) => return skip(store, &event, "the merchant no longer exists").await,
-        Err(e) => return tracing::warn!(error = %e, "webhook endpoint lookup failed; will retry"),
+    let cached = hooks
+        .get(&event.merchant_id)
+        .filter(|(at, _)| at.elapsed() < HOOK_TTL);
+    let hook = match cached {
+        Some((_, hook)) => hook,
+        None => match store.merchant_hook(event.merchant_id, now_ms).await {
+            Ok(Some(hook)) => {
+                let hook = Arc::new(hook);
+                hooks.insert(event.merchant_id, (Instant::now(), hook.clone()));
+                hook
+            }
+            Ok(None) => return skip(store, &event, "the merchant no longer exists").await,
+            Err(e) => {
+                return tracing::warn!(error = %e, "webhook endpoint lookup failed; will retry");
+            }
+        },
     };
     let Some(url) = event.target_url.clone().or(hook.url.clone()) else {
         return skip(store, &event, "no webhook URL is configured").await;
@@ -207,6 +247,7 @@ async fn deliver(store: &Store, clock: &SharedClock, deliverer: &Deliverer, even
     let after = if outcome.succeeded() {
         AfterAttempt::Delivered
     } else if outcome.gone() && event.target_url.is_none() {
+        hooks.remove(&event.merchant_id);
         if let Err(e) = store.disable_webhook_endpoint(event.merchant_id).await {
             tracing::warn!(error = %e, "could not disable a gone webhook endpoint");
         }

@@ -23,6 +23,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Base URL of the hosted pages (`checkout_url`).
     pub public_base: String,
+    /// Key of the per-session page tokens (hosted pages, sandbox on-ramp).
+    pub page_secret: crate::domain::page_token::PageSecret,
     pub limiter: DefaultKeyedRateLimiter<String>,
     pub auth_cache: super::auth::AuthCache,
     pub metrics: PrometheusHandle,

@@ -1,0 +1,48 @@
+//! `GET /pay/status.json?session=N`: what the open checkout page polls.
+//! Public (reached by session id alone), so it answers only the status and
+//! the USDC still owed — nothing else of the session or its merchant.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use super::query::PageQuery;
+use super::security;
+use super::view::{PageState, remaining};
+use crate::api::state::AppState;
+use crate::store::StoreError;
+
+pub async fn status(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let query = PageQuery::parse(req.query_string().as_bytes());
+    let found = match query.session {
+        Some(id) => state.store.session(id).await,
+        None => Ok(None),
+    };
+    let (code, body) = match found {
+        Ok(Some(record)) => (
+            StatusCode::OK,
+            json!({
+                "status": PageState::of(&record, state.clock.now_ms()).as_str(),
+                "remaining": remaining(&record).to_string(),
+            }),
+        ),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            json!({"ok": false, "error": "session_not_found"}),
+        ),
+        Err(StoreError::Unavailable(_)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"ok": false, "error": "service_unavailable"}),
+        ),
+        Err(e @ (StoreError::Conflict | StoreError::Unexpected(_))) => {
+            tracing::error!(error = format!("{e:#}"), "status read failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"ok": false, "error": "internal_error"}),
+            )
+        }
+    };
+    let mut builder = HttpResponse::build(code);
+    security::common(&mut builder);
+    builder.json(body)
+}
