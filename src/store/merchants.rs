@@ -77,7 +77,7 @@ impl Store {
             updated_at: Set(now_ms),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(&*txn)
         .await?;
         insert_domains(&txn, row.id, &new.domains).await?;
         txn.commit().await?;
@@ -92,7 +92,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<bool, StoreError> {
         let txn = self.begin_write().await?;
-        let Some(row) = merchant::Entity::find_by_id(id).one(&txn).await? else {
+        let Some(row) = merchant::Entity::find_by_id(id).one(&*txn).await? else {
             return Ok(false);
         };
         let previous_secret = row.webhook_secret.clone();
@@ -143,11 +143,11 @@ impl Store {
             active.api_key_hash = Set(key_hash);
         }
         active.updated_at = Set(now_ms);
-        active.update(&txn).await?;
+        active.update(&*txn).await?;
         if let Some(domains) = update.domains {
             merchant_domain::Entity::delete_many()
                 .filter(merchant_domain::Column::MerchantId.eq(id))
-                .exec(&txn)
+                .exec(&*txn)
                 .await?;
             insert_domains(&txn, id, &domains).await?;
         }

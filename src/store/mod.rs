@@ -82,6 +82,25 @@ fn is_unavailable(err: &DbErr) -> bool {
     }
 }
 
+/// A write transaction, holding this process's SQLite write lane until it ends.
+pub(crate) struct WriteTxn {
+    txn: sea_orm::DatabaseTransaction,
+    _lane: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTxn {
+    pub(crate) async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = sea_orm::DatabaseTransaction;
+    fn deref(&self) -> &Self::Target {
+        &self.txn
+    }
+}
+
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -90,6 +109,9 @@ pub struct Store {
     /// this store refreshes or drops its entry, so a single node never reads
     /// stale state; entries expire after `ttl` so several nodes converge.
     sessions: std::sync::Arc<sessions::SessionCache>,
+    /// SQLite only: the in-process queue for the one write lock.
+    write_lane: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    lane_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for Store {
@@ -143,9 +165,13 @@ impl Store {
                 .context("connecting to PostgreSQL (setting `database_url`)")?;
             SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
         };
+        let write_lane = (db.get_database_backend() == DbBackend::Sqlite)
+            .then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
         Ok(Store {
             db,
             sessions: std::sync::Arc::new(sessions::SessionCache::new(settings.session_cache_ttl)),
+            write_lane,
+            lane_timeout: settings.acquire_timeout,
         })
     }
 
@@ -193,15 +219,32 @@ impl Store {
     /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: it takes
     /// the write lock up front (waiting up to the busy timeout) instead of
     /// failing when a read transaction later tries to upgrade.
-    pub(crate) async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction, DbErr> {
-        use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
-        self.db
+    ///
+    /// On SQLite, writers also queue in this process for the single write
+    /// lane first: SQLite's busy handler waits by sleeping with back-off, so
+    /// many connections racing for the lock waste milliseconds each; a fair
+    /// in-process queue hands the lock over at once.
+    pub(crate) async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
+        use sea_orm::{
+            ConnAcquireErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+        };
+        let lane = match &self.write_lane {
+            Some(lane) => Some(
+                tokio::time::timeout(self.lane_timeout, lane.clone().lock_owned())
+                    .await
+                    .map_err(|_| DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))?,
+            ),
+            None => None,
+        };
+        let txn = self
+            .db
             .begin_with_options(TransactionOptions {
                 isolation_level: None,
                 access_mode: None,
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             })
-            .await
+            .await?;
+        Ok(WriteTxn { txn, _lane: lane })
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {

@@ -124,10 +124,10 @@ impl Store {
                 Expr::col(counter::Column::Value).add(i64::from(n)),
             )
             .filter(counter::Column::Name.eq(HD_COUNTER))
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
         let row = counter::Entity::find_by_id(HD_COUNTER.to_string())
-            .one(&txn)
+            .one(&*txn)
             .await?
             .ok_or_else(|| {
                 StoreError::Unexpected(anyhow::anyhow!("the hd_index counter is missing"))
@@ -143,7 +143,7 @@ impl Store {
         }
         let txn = self.begin_write().await?;
         session::Entity::insert_many(batch.iter().map(to_active))
-            .exec_without_returning(&txn)
+            .exec_without_returning(&*txn)
             .await?;
         txn.commit().await?;
         for s in batch {

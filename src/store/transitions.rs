@@ -112,7 +112,7 @@ impl Store {
         let result = update
             .filter(session::Column::Id.eq(write.session_id))
             .filter(session::Column::Version.eq(write.expected_version))
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
         if result.rows_affected != 1 {
             self.sessions.forget(write.session_id);
@@ -139,7 +139,7 @@ impl Store {
                     ..Default::default()
                 }
             }))
-            .exec_without_returning(&txn)
+            .exec_without_returning(&*txn)
             .await?;
         }
         txn.commit().await?;
@@ -162,7 +162,7 @@ impl Store {
             session::Entity::update_many()
                 .col_expr(session::Column::LastError, Expr::value(note))
                 .filter(session::Column::Id.eq(session_id))
-                .exec(&txn)
+                .exec(&*txn)
                 .await?;
         }
         txn.commit().await?;

@@ -159,7 +159,7 @@ impl Store {
             response_snippet: Set(attempt.snippet),
             ..Default::default()
         })
-        .exec_without_returning(&txn)
+        .exec_without_returning(&*txn)
         .await?;
         let (state, next, delivered) = match after {
             AfterAttempt::Delivered => (
@@ -185,7 +185,7 @@ impl Store {
             .filter(webhook_event::Column::Id.eq(event.id))
             // Only from the state this attempt started from: a stale copy never moves the event.
             .filter(webhook_event::Column::Attempts.eq(event.attempts))
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
         txn.commit().await?;
         Ok(())
