@@ -284,16 +284,7 @@ async fn the_onramp_refuses_a_wrong_token_and_does_not_exist_in_live_mode() {
 
 #[actix_web::test]
 async fn a_blocked_provider_override_is_refused_and_nothing_else_is_picked() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("routing.toml");
-    std::fs::write(&file, "").unwrap();
-    let path = file.display().to_string();
-    let Some(app) = spawn_app_with(Backend::Sqlite, |s| {
-        s.routing_file = Some(path);
-        s.routing_reload_ms = 100;
-    })
-    .await
-    else {
+    let Some((app, file, _dir)) = crate::helpers::spawn_app_with_routing_file("").await else {
         return;
     };
     let id = app.new_session("B1").await;

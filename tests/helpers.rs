@@ -162,6 +162,23 @@ pub async fn spawn_app_with(
     Some(spawn_on(db, tweak).await)
 }
 
+/// A test app whose routing table is a file the test may rewrite (reloaded
+/// every 100 ms); keep the returned folder alive while the app runs.
+pub async fn spawn_app_with_routing_file(
+    initial: &str,
+) -> Option<(TestApp, std::path::PathBuf, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("routing.toml");
+    std::fs::write(&file, initial).unwrap();
+    let path = file.display().to_string();
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.routing_file = Some(path);
+        s.routing_reload_ms = 100;
+    })
+    .await?;
+    Some((app, file, dir))
+}
+
 /// Starts the app on an existing test database.
 pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut RawSettings)) -> TestApp {
     kassa::telemetry::init_for_tests();

@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    Backend, MerchantSpec, TestApp, create_merchant, order, spawn_app, spawn_app_with,
-};
+use crate::helpers::{Backend, MerchantSpec, TestApp, create_merchant, order, spawn_app};
 use crate::on_both_backends;
 use kassa::domain::merchant::{CheckoutMode, Package};
 
@@ -93,15 +91,8 @@ async fn a_free_merchants_hint_is_kept_and_ignored(backend: Backend) {
 
 #[actix_web::test]
 async fn epv2_resolves_to_the_provider_list_only_while_it_is_active() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("routing.toml");
-    std::fs::write(&file, "[epv2]\nactive = false\n").unwrap();
-    let path = file.display().to_string();
-    let Some(app) = spawn_app_with(Backend::Sqlite, |s| {
-        s.routing_file = Some(path);
-        s.routing_reload_ms = 100;
-    })
-    .await
+    let Some((app, file, _dir)) =
+        crate::helpers::spawn_app_with_routing_file("[epv2]\nactive = false\n").await
     else {
         return;
     };
