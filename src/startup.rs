@@ -72,6 +72,12 @@ impl Application {
         )
         .start();
 
+        let page_secret = crate::providers::page_secret::load(
+            settings.page_secret.as_ref(),
+            &settings.page_secret_file,
+        )?;
+        let router = start_router(&settings, &public_base, page_secret.clone(), clock.clone())?;
+
         let deps = SessionDeps {
             store: store.clone(),
             clock: clock.clone(),
@@ -82,6 +88,7 @@ impl Application {
             required_confirmations: u64::from(settings.required_confirmations),
             idle: settings.session_idle,
             webhooks: Some(webhooks.recipient()),
+            router: Some(router.clone()),
         };
         let registry = SessionRegistry::new(deps).start();
         let creator = SessionCreator::new(store.clone(), wallet, settings.create_batch_max).start();
@@ -100,12 +107,6 @@ impl Application {
                 u64::from(settings.required_confirmations),
             )
         });
-
-        let page_secret = crate::providers::page_secret::load(
-            settings.page_secret.as_ref(),
-            &settings.page_secret_file,
-        )?;
-        let router = start_router(&settings, &public_base, page_secret.clone(), clock.clone())?;
 
         let quota = Quota::per_second(
             std::num::NonZeroU32::new(settings.rate_limit_per_second)

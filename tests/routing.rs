@@ -221,18 +221,30 @@ async fn routing_figures_are_exposed_on_metrics() {
     let Some(app) = spawn_app(Backend::Sqlite).await else {
         return;
     };
-    created(
+    let body = created(
         &app,
         &app.merchant.api_key.clone(),
         &with_hint("X1", "method", "card"),
     )
     .await;
+    let id = body["session_id"].as_i64().unwrap();
+    let paid = app.sandbox_pay(json!({ "session_id": id })).await;
+    assert_eq!(paid.status, 200, "{}", paid.text);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
 
     let text = app.get("/metrics").await.text;
 
     assert!(text.contains("kassa_routing_decisions_total"), "{text}");
     assert!(
         text.contains("kassa_routing_sessions_started_total"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kassa_routing_sessions_completed_total"),
+        "a paid session completes its route: {text}"
+    );
+    assert!(
+        text.contains("kassa_routing_time_to_paid_seconds"),
         "{text}"
     );
     app.stop().await;

@@ -74,6 +74,8 @@ pub struct SessionDeps {
     pub idle: Duration,
     /// Woken after a commit that wrote outbox rows.
     pub webhooks: Option<Recipient<Wake>>,
+    /// Told when a session becomes paid (routing outcome figures).
+    pub router: Option<super::router::Router>,
 }
 
 pub struct SessionActor {
@@ -310,6 +312,11 @@ async fn commit(
         && let Some(webhooks) = &deps.webhooks
     {
         webhooks.do_send(Wake);
+    }
+    if decision.became_paid
+        && let Some(router) = &deps.router
+    {
+        router.session_paid(record.id);
     }
     for kind in &decision.events {
         metrics::counter!("kassa_session_events_total", "status" => kind.as_str()).increment(1);
