@@ -249,3 +249,53 @@ async fn routing_figures_are_exposed_on_metrics() {
     );
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn the_routing_decision_is_recorded_with_the_session() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let key = app.merchant.api_key.clone();
+    let routed = created(&app, &key, &with_hint("R1", "method", "card")).await;
+    let free = create_merchant(
+        &app.store,
+        MerchantSpec {
+            package: kassa::domain::merchant::Package::Free,
+            ..MerchantSpec::default()
+        },
+    )
+    .await;
+    let ignored = created(&app, &free.api_key, &with_hint("R2", "method", "card")).await;
+
+    let routed_status = app
+        .status(&format!("session_id={}", routed["session_id"]))
+        .await
+        .json();
+    let ignored_status = app
+        .status_as(
+            &free.api_key,
+            &format!("session_id={}", ignored["session_id"]),
+        )
+        .await
+        .json();
+
+    assert_eq!(
+        routed_status["session"]["selected_provider"],
+        routed["selected_provider"]
+    );
+    assert!(
+        routed_status["session"]["routing_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("resolved")
+    );
+    assert!(ignored_status["session"]["selected_provider"].is_null());
+    assert!(
+        ignored_status["session"]["routing_reason"]
+            .as_str()
+            .unwrap()
+            .contains("package"),
+        "{ignored_status}"
+    );
+    app.stop().await;
+}

@@ -26,6 +26,8 @@ pub struct Model {
     pub meta: Option<String>,
     pub routing_hint: Option<String>,
     pub selected_provider: Option<String>,
+    /// Why routing chose (or did not choose) a provider for the session's hint.
+    pub routing_reason: Option<String>,
     pub txid_in: Option<String>,
     pub txid_out: Option<String>,
     pub last_error: Option<String>,

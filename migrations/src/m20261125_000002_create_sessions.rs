@@ -29,6 +29,7 @@ enum Sessions {
     Meta,
     RoutingHint,
     SelectedProvider,
+    RoutingReason,
     TxidIn,
     TxidOut,
     LastError,
@@ -91,6 +92,7 @@ impl MigrationTrait for Migration {
                     .col(text_null(Sessions::Meta))
                     .col(string_null(Sessions::RoutingHint))
                     .col(string_null(Sessions::SelectedProvider))
+                    .col(text_null(Sessions::RoutingReason))
                     .col(string_null(Sessions::TxidIn))
                     .col(string_null(Sessions::TxidOut))
                     .col(text_null(Sessions::LastError))

@@ -123,6 +123,17 @@ async fn create(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<Cr
             return_url: record.return_url.clone(),
         })
         .await;
+    if record.routing_hint.is_some() {
+        let provider = route.selected_provider.map(|p| p.as_str());
+        if let Err(e) = state
+            .store
+            .record_route(record.id, provider, &route.description)
+            .await
+        {
+            // The session exists and is answered; only the audit note is missing.
+            tracing::warn!(session_id = record.id, error = %e, "could not record the routing decision");
+        }
+    }
     Ok(Created {
         ok: true,
         session_id: record.id,

@@ -68,6 +68,10 @@ pub struct SessionView {
     pub email: Option<String>,
     /// The normalised routing hint sent at creation.
     pub routing_hint: Option<String>,
+    /// The provider Smart Routing chose for the hint, if any.
+    pub selected_provider: Option<String>,
+    /// Why routing chose (or did not choose) a provider for the hint.
+    pub routing_reason: Option<String>,
     /// True for sessions created in sandbox mode.
     pub test: bool,
     /// The `meta` object as sent at creation.
@@ -101,6 +105,8 @@ impl SessionView {
             paid_at: s.paid_at_ms.map(format_doc_time),
             email: s.customer_email.clone(),
             routing_hint: s.routing_hint.clone(),
+            selected_provider: s.selected_provider.clone(),
+            routing_reason: s.routing_reason.clone(),
             test: s.test,
             meta: s
                 .meta

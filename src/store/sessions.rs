@@ -65,6 +65,7 @@ pub struct SessionRecord {
     pub meta: Option<String>,
     pub routing_hint: Option<String>,
     pub selected_provider: Option<String>,
+    pub routing_reason: Option<String>,
     pub txid_in: Option<String>,
     pub txid_out: Option<String>,
     pub last_error: Option<String>,
@@ -197,6 +198,29 @@ impl Store {
             .transpose()
     }
 
+    /// Records what routing decided for a session's hint.
+    pub async fn record_route(
+        &self,
+        id: i64,
+        provider: Option<&str>,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        session::Entity::update_many()
+            .col_expr(
+                session::Column::SelectedProvider,
+                Expr::value(provider.map(str::to_string)),
+            )
+            .col_expr(
+                session::Column::RoutingReason,
+                Expr::value(reason.to_string()),
+            )
+            .filter(session::Column::Id.eq(id))
+            .exec(self.db())
+            .await?;
+        self.sessions.forget(id);
+        Ok(())
+    }
+
     /// Ids of open sessions whose expiry time has passed (uses the status/expires_at index).
     pub async fn due_for_expiry(&self, now_ms: i64, limit: u64) -> Result<Vec<i64>, StoreError> {
         Ok(session::Entity::find()
@@ -248,6 +272,7 @@ fn to_active(s: &AssignedSession) -> session::ActiveModel {
         meta: Set(n.meta.clone()),
         routing_hint: Set(n.routing_hint.clone()),
         selected_provider: Set(None),
+        routing_reason: Set(None),
         txid_in: Set(None),
         txid_out: Set(None),
         last_error: Set(None),
@@ -294,6 +319,7 @@ pub(crate) fn to_record(row: session::Model) -> Result<SessionRecord, StoreError
         meta: row.meta,
         routing_hint: row.routing_hint,
         selected_provider: row.selected_provider,
+        routing_reason: row.routing_reason,
         txid_in: row.txid_in,
         txid_out: row.txid_out,
         last_error: row.last_error,
@@ -328,6 +354,7 @@ impl AssignedSession {
             meta: n.meta.clone(),
             routing_hint: n.routing_hint.clone(),
             selected_provider: None,
+            routing_reason: None,
             txid_in: None,
             txid_out: None,
             last_error: None,
