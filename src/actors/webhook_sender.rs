@@ -56,6 +56,9 @@ pub struct WebhookSender {
     finished_during_scan: HashSet<i64>,
     /// A rescan is already scheduled (completions are coalesced into one).
     rescan_scheduled: bool,
+    /// Attempts made and not yet recorded, and whether a record commit runs.
+    to_record: Vec<Made>,
+    recording: bool,
     metrics_at: Option<Instant>,
     /// Merchant endpoints and secrets, briefly cached (one read per merchant, not per delivery).
     hooks: Arc<HookCache>,
@@ -79,6 +82,8 @@ impl WebhookSender {
             scan_again: false,
             finished_during_scan: HashSet::new(),
             rescan_scheduled: false,
+            to_record: Vec::new(),
+            recording: false,
             metrics_at: None,
             hooks: Arc::new(HookCache::new(10_000)),
         }
@@ -149,10 +154,13 @@ impl WebhookSender {
         );
         let hooks = self.hooks.clone();
         let work = async move { deliver(&store, &clock, &deliverer, &hooks, row).await };
-        ctx.spawn(work.into_actor(self).map(move |_, act, ctx| {
-            act.in_flight.remove(&row_id);
-            if act.scanning {
-                act.finished_during_scan.insert(row_id);
+        ctx.spawn(work.into_actor(self).map(move |made, act, ctx| {
+            match made {
+                Some(made) => {
+                    act.to_record.push(made);
+                    act.record(ctx);
+                }
+                None => act.finish(row_id, ctx),
             }
             if let Some(load) = act.endpoint_load.get_mut(&endpoint) {
                 *load = load.saturating_sub(1);
@@ -160,15 +168,53 @@ impl WebhookSender {
                     act.endpoint_load.remove(&endpoint);
                 }
             }
-            // A finished delivery may free an endpoint slot or unblock the
-            // session's next event; completions close together share one rescan.
-            if !act.rescan_scheduled {
-                act.rescan_scheduled = true;
-                ctx.run_later(RESCAN_DELAY, |act, ctx| {
-                    act.rescan_scheduled = false;
-                    act.scan(ctx);
-                });
+            act.schedule_rescan(ctx);
+        }));
+    }
+
+    /// A delivery is over (its attempt recorded, or nothing to record).
+    fn finish(&mut self, row_id: i64, ctx: &mut Context<Self>) {
+        self.in_flight.remove(&row_id);
+        if self.scanning {
+            self.finished_during_scan.insert(row_id);
+        }
+        self.schedule_rescan(ctx);
+    }
+
+    /// A finished delivery may free an endpoint slot or unblock the session's
+    /// next event; completions close together share one rescan.
+    fn schedule_rescan(&mut self, ctx: &mut Context<Self>) {
+        if !self.rescan_scheduled {
+            self.rescan_scheduled = true;
+            ctx.run_later(RESCAN_DELAY, |act, ctx| {
+                act.rescan_scheduled = false;
+                act.scan(ctx);
+            });
+        }
+    }
+
+    /// Records finished attempts, all that are waiting in one transaction
+    /// (group commit); the events stay in flight until their record commits.
+    fn record(&mut self, ctx: &mut Context<Self>) {
+        if self.recording || self.to_record.is_empty() {
+            return;
+        }
+        self.recording = true;
+        let batch = std::mem::take(&mut self.to_record);
+        let store = self.store.clone();
+        let work = async move {
+            let result = store.record_attempts(&batch).await;
+            (result, batch)
+        };
+        ctx.spawn(work.into_actor(self).map(|(result, batch), act, ctx| {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, count = batch.len(), "could not record webhook attempts; they will be retried");
             }
+            for (event, _, _) in &batch {
+                act.finish(event.id, ctx);
+            }
+            act.recording = false;
+            act.record(ctx);
         }));
     }
 }
@@ -190,14 +236,18 @@ impl Handler<Wake> for WebhookSender {
     }
 }
 
-/// One attempt of one event, recorded before the event moves on.
+/// An attempt made, waiting to be recorded (with others, in one commit).
+type Made = (OutboxRow, NewAttempt, AfterAttempt);
+
+/// One attempt of one event; returns what to record (nothing when the event
+/// was skipped or its endpoint could not be read).
 async fn deliver(
     store: &Store,
     clock: &SharedClock,
     deliverer: &Deliverer,
     hooks: &HookCache,
     event: OutboxRow,
-) {
+) -> Option<Made> {
     let now_ms = clock.now_ms();
     let cached = hooks
         .get(&event.merchant_id)
@@ -210,14 +260,19 @@ async fn deliver(
                 hooks.insert(event.merchant_id, (Instant::now(), hook.clone()));
                 hook
             }
-            Ok(None) => return skip(store, &event, "the merchant no longer exists").await,
+            Ok(None) => {
+                skip(store, &event, "the merchant no longer exists").await;
+                return None;
+            }
             Err(e) => {
-                return tracing::warn!(error = %e, "webhook endpoint lookup failed; will retry");
+                tracing::warn!(error = %e, "webhook endpoint lookup failed; will retry");
+                return None;
             }
         },
     };
     let Some(url) = event.target_url.clone().or(hook.url.clone()) else {
-        return skip(store, &event, "no webhook URL is configured").await;
+        skip(store, &event, "no webhook URL is configured").await;
+        return None;
     };
     if event.status != "test"
         && hook
@@ -225,15 +280,17 @@ async fn deliver(
             .as_ref()
             .is_some_and(|s| !s.contains(&event.status))
     {
-        return skip(
+        skip(
             store,
             &event,
             "the merchant does not subscribe to this status",
         )
         .await;
+        return None;
     }
     if hook.secrets.is_empty() {
-        return skip(store, &event, "the merchant has no webhook secret").await;
+        skip(store, &event, "the merchant has no webhook secret").await;
+        return None;
     }
     let body = body_with_sent_at(&event.payload, &format_rfc3339(now_ms));
     let secrets: Vec<&str> = hook.secrets.iter().map(String::as_str).collect();
@@ -273,12 +330,10 @@ async fn deliver(
         error: outcome.error.clone(),
         snippet: outcome.snippet.clone(),
     };
-    if let Err(e) = store.record_attempt(&event, attempt, after).await {
-        tracing::warn!(error = %e, event_id = %event.event_id, "could not record a webhook attempt; it will be retried");
-    }
     if after == AfterAttempt::Dead {
         tracing::warn!(event_id = %event.event_id, "webhook delivery gave up: dead letter");
     }
+    Some((event, attempt, after))
 }
 
 async fn skip(store: &Store, event: &OutboxRow, reason: &str) {
