@@ -1,8 +1,9 @@
-//! Webhook delivery benchmark: N sessions are paid (64 at a time) against a
-//! local receiver; reports deliveries/s and the latency from the paid
-//! transition's commit (the outbox row's `created_at`) to the receiver's 200
-//! (the successful attempt's start plus its latency), both read back from the
-//! delivery log in the database.
+//! Webhook delivery benchmark against a local receiver, read back from the
+//! delivery log in the database: the latency from the paid transition's
+//! commit (the outbox row's `created_at`) to the receiver's 200 (the
+//! successful attempt's start plus its latency), measured with sessions paid
+//! one after another; and deliveries/s of a backlog (N sessions paid while
+//! the receiver is down, replayed when it comes back).
 //!
 //! Run: `cargo bench --bench webhooks` (options after `--`: `--sessions N`,
 //! `--db sqlite|postgres|both`).
@@ -22,7 +23,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("serve-kassa") => return serve_kassa(&args[2], args.get(3).map(String::as_str)),
-        Some("serve-receiver") => return serve_receiver(),
+        Some("serve-receiver") => return serve_receiver(args.get(2).map(String::as_str)),
         _ => {}
     }
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -36,36 +37,37 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        println!(
-            "# Kassa webhook delivery benchmark ({sessions} paid sessions, 64 payments in flight)"
-        );
-        println!("\n| database | deliveries/s | commit→200 p50 ms | p99 ms | max ms |");
+        println!("# Kassa webhook delivery benchmark");
+        println!("# latency: 500 sessions paid one after another, receiver up (commit of `paid` → receiver's 200)");
+        println!("# throughput: {sessions} sessions paid while the receiver is down, then replayed: the backlog's deliveries/s");
+        println!("\n| database | deliveries/s (backlog) | commit→200 p50 ms | p99 ms | max ms |");
         println!("|---|---|---|---|---|");
         for label in ["sqlite", "postgres"] {
             if db != label && db != "both" {
                 continue;
             }
-            let Some(database) = BenchDb::create(label).await else {
+            let Some(latency_db) = BenchDb::create(label).await else {
                 println!("(postgres skipped: KASSA_TEST_POSTGRES_URL is not set)");
                 continue;
             };
-            run(label, &database.url, sessions).await;
+            let latencies = latency_run(&latency_db.url, 500).await;
+            let throughput_db = BenchDb::create(label).await.unwrap();
+            let rate = backlog_run(&throughput_db.url, sessions).await;
+            let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or(0);
+            println!("| {label} | {rate:.0} | {} | {} | {} |", pct(0.5), pct(0.99), pct(1.0));
         }
     });
 }
 
-async fn run(label: &str, db_url: &str, n: usize) {
-    let receiver = Server::start(&["serve-receiver"]);
-    let hook = format!("http://{}/hook", receiver.addr);
-    let kassa = Server::start(&["serve-kassa", db_url, &hook]);
+/// Creates `n` sessions (64 at a time) and pays them (`concurrency` at a time).
+async fn create_and_pay(base: &str, key: &str, n: usize, concurrency: usize) {
     let client = reqwest::Client::new();
-    let base = format!("http://{}", kassa.addr);
     let mut ids = Vec::with_capacity(n);
     for chunk in (0..n).collect::<Vec<_>>().chunks(64) {
         let created = futures_util::future::join_all(chunk.iter().map(|_| {
             client
                 .post(format!("{base}/gateway/session.php"))
-                .header("X-API-Key", &kassa.key)
+                .header("X-API-Key", key)
                 .body(SESSION_BODY)
                 .send()
         }))
@@ -75,7 +77,7 @@ async fn run(label: &str, db_url: &str, n: usize) {
             ids.push(v["session_id"].as_i64().unwrap());
         }
     }
-    for chunk in ids.chunks(64) {
+    for chunk in ids.chunks(concurrency) {
         futures_util::future::join_all(chunk.iter().map(|id| {
             client
                 .post(format!("{base}/sandbox/pay"))
@@ -84,43 +86,84 @@ async fn run(label: &str, db_url: &str, n: usize) {
         }))
         .await;
     }
-    let store = kassa::store::Store::connect(&kassa::config::DatabaseSettings {
+}
+
+async fn store(db_url: &str) -> kassa::store::Store {
+    kassa::store::Store::connect(&kassa::config::DatabaseSettings {
         url: db_url.to_string(),
         max_connections: 2,
         acquire_timeout: Duration::from_secs(10),
         session_cache_ttl: Duration::ZERO,
     })
     .await
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while store.count_webhooks("delivered").await.unwrap() < n as u64 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let timings = store.delivery_timings().await.unwrap();
-    let first = timings.iter().map(|(c, _)| *c).min().unwrap_or(0);
-    let last = timings.iter().map(|(_, d)| *d).max().unwrap_or(1);
-    let mut latencies: Vec<i64> = timings.iter().map(|(c, d)| d - c).collect();
-    latencies.sort_unstable();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0)
-    };
-    let rate = timings.len() as f64 / ((last - first).max(1) as f64 / 1000.0);
-    println!(
-        "| {label} ({} delivered) | {rate:.0} | {} | {} | {} |",
-        timings.len(),
-        pct(0.5),
-        pct(0.99),
-        pct(1.0)
-    );
-    drop(kassa);
-    drop(receiver);
+    .unwrap()
 }
 
-/// A receiver that answers 200 at once (a well-behaved merchant endpoint).
-fn serve_receiver() {
+async fn wait_delivered(store: &kassa::store::Store, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while store.count_webhooks("delivered").await.unwrap() < n as u64 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Commit-to-200 latencies (ms, sorted) of `n` sessions paid one at a time.
+async fn latency_run(db_url: &str, n: usize) -> Vec<i64> {
+    let receiver = Server::start(&["serve-receiver"]);
+    let kassa = Server::start(&[
+        "serve-kassa",
+        db_url,
+        &format!("http://{}/hook", receiver.addr),
+    ]);
+    create_and_pay(&format!("http://{}", kassa.addr), &kassa.key, n, 1).await;
+    let store = store(db_url).await;
+    wait_delivered(&store, n).await;
+    let mut latencies: Vec<i64> = store
+        .delivery_timings()
+        .await
+        .unwrap()
+        .iter()
+        .map(|(c, d)| d - c)
+        .collect();
+    latencies.sort_unstable();
+    latencies
+}
+
+/// Deliveries/s of a backlog of `n` events once the receiver comes up.
+async fn backlog_run(db_url: &str, n: usize) -> f64 {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let kassa = Server::start(&[
+        "serve-kassa",
+        db_url,
+        &format!("http://127.0.0.1:{port}/hook"),
+    ]);
+    create_and_pay(&format!("http://{}", kassa.addr), &kassa.key, n, 64).await;
+    let _receiver = Server::start(&["serve-receiver", &port.to_string()]);
+    let store = store(db_url).await;
+    // The operator's `kassa webhooks replay` after an outage: every event due now.
+    let now = kassa::clock::Clock::now_ms(&kassa::clock::SystemClock);
+    store.replay_webhooks(1, 0, i64::MAX, now).await.unwrap();
+    wait_delivered(&store, n).await;
+    let done: Vec<i64> = store
+        .delivery_timings()
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, d)| *d)
+        .collect();
+    let (first, last) = (
+        done.iter().min().copied().unwrap_or(0),
+        done.iter().max().copied().unwrap_or(1),
+    );
+    done.len() as f64 / ((last - first).max(1) as f64 / 1000.0)
+}
+
+/// A receiver that answers 200 at once (a well-behaved merchant endpoint),
+/// on `port` when given.
+fn serve_receiver(port: Option<&str>) {
     use actix_web::{App, HttpResponse, HttpServer, web};
     actix_web::rt::System::new().block_on(async {
         let server = HttpServer::new(|| {
@@ -128,7 +171,7 @@ fn serve_receiver() {
                 HttpResponse::Ok().body("ok")
             }))
         })
-        .bind("127.0.0.1:0")
+        .bind(format!("127.0.0.1:{}", port.unwrap_or("0")))
         .unwrap();
         println!("READY {}", server.addrs()[0]);
         server.run().await.unwrap();
