@@ -76,18 +76,6 @@ impl Store {
             .await?)
     }
 
-    /// The earliest `next_attempt_at` of any pending event (to sleep until).
-    pub async fn next_webhook_due(&self) -> Result<Option<i64>, StoreError> {
-        Ok(webhook_event::Entity::find()
-            .select_only()
-            .column_as(webhook_event::Column::NextAttemptAt.min(), "m")
-            .filter(webhook_event::Column::State.eq("pending"))
-            .into_tuple::<Option<i64>>()
-            .one(self.db())
-            .await?
-            .flatten())
-    }
-
     /// How many events are pending, and when the oldest was created.
     pub async fn webhook_queue(&self) -> Result<(u64, Option<i64>), StoreError> {
         let row = webhook_event::Entity::find()
@@ -288,12 +276,6 @@ impl Store {
                     .map(|created| (*created, a.started_at + a.latency_ms))
             })
             .collect())
-    }
-
-    /// For tests and benchmarks: how many attempts were recorded in all.
-    pub async fn count_webhook_attempts(&self) -> Result<u64, StoreError> {
-        use sea_orm::PaginatorTrait;
-        Ok(webhook_attempt::Entity::find().count(self.db()).await?)
     }
 
     /// For tests and benchmarks: how many events are in `state`.
