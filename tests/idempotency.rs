@@ -84,3 +84,31 @@ async fn concurrent_duplicates_create_one_session(backend: Backend) {
     assert_eq!(total, 1);
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn keys_older_than_a_day_are_purged_by_the_sweeper() {
+    use kassa::clock::Clock;
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let first = app
+        .create_session_raw(
+            &app.merchant.api_key,
+            order("IDEM_OLD").to_string(),
+            Some("key-old"),
+        )
+        .await;
+    assert_eq!(first.status, 200);
+
+    app.clock.advance(std::time::Duration::from_secs(25 * 3600));
+    // The sweeper runs every 50 ms in tests and purges on every sixtieth run.
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+
+    let cutoff = app.clock.now_ms() - kassa::store::idempotency::KEEP_MS;
+    assert_eq!(
+        app.store.purge_idempotency(cutoff).await.unwrap(),
+        0,
+        "the sweeper already removed the old key"
+    );
+    app.stop().await;
+}

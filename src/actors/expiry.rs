@@ -3,6 +3,7 @@
 //! Expiry lives in the database (an indexed `expires_at`), not in sleeping
 //! actors: each tick asks for due sessions and sends each an `ExpireSession`,
 //! so open sessions cost no memory. Time is read from the injected clock.
+//! Every sixty sweeps it also forgets idempotency keys past their 24 hours.
 
 use std::time::Duration;
 
@@ -11,8 +12,11 @@ use actix::prelude::*;
 use super::handle::Sessions;
 use crate::clock::SharedClock;
 use crate::store::Store;
+use crate::store::idempotency::KEEP_MS;
 
 const BATCH: u64 = 500;
+/// Old idempotency keys are purged on every this-many sweeps.
+const PURGE_EVERY: u64 = 60;
 
 pub struct ExpirySweeper {
     store: Store,
@@ -20,6 +24,7 @@ pub struct ExpirySweeper {
     sessions: Sessions,
     interval: Duration,
     running: bool,
+    sweeps: u64,
 }
 
 impl ExpirySweeper {
@@ -30,6 +35,7 @@ impl ExpirySweeper {
             sessions,
             interval,
             running: false,
+            sweeps: 0,
         }
     }
 
@@ -38,10 +44,15 @@ impl ExpirySweeper {
             return;
         }
         self.running = true;
+        self.sweeps += 1;
+        let purge = self.sweeps.is_multiple_of(PURGE_EVERY);
         let store = self.store.clone();
         let sessions = self.sessions.clone();
         let now_ms = self.clock.now_ms();
         let work = async move {
+            if purge && let Err(e) = store.purge_idempotency(now_ms - KEEP_MS).await {
+                tracing::warn!(error = %e, "could not purge old idempotency keys");
+            }
             let due = match store.due_for_expiry(now_ms, BATCH).await {
                 Ok(due) => due,
                 Err(e) => {

@@ -12,9 +12,8 @@ use sha2::{Digest, Sha256};
 use super::auth::store_error;
 use super::state::AppState;
 use crate::error::ApiError;
-use crate::store::idempotency::Reservation;
+use crate::store::idempotency::{KEEP_MS, Reservation};
 
-const KEEP_MS: i64 = 24 * 60 * 60 * 1000;
 /// How long a duplicate waits for the first request to finish.
 const WAIT: Duration = Duration::from_secs(10);
 

@@ -6,6 +6,9 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{Store, StoreError};
 
+/// How long a key and its first response are kept.
+pub const KEEP_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// What a reservation attempt found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reservation {
