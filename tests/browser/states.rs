@@ -1,0 +1,96 @@
+//! What the browser shows besides paying: languages and the iDEAL country
+//! rule, a refused provider override, an expired session.
+
+use std::time::Duration;
+
+use crate::chrome::{Browser, ONE_AT_A_TIME};
+use crate::helpers::{Backend, spawn_app, spawn_app_with_routing_file};
+
+#[actix_web::test]
+async fn a_dutch_customer_sees_ideal_and_dutch_and_a_german_one_no_ideal() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(dutch) = Browser::start("nl-NL,nl").await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let id = app.new_session("BR-4").await;
+    let checkout = app.url(&format!("/pay.php?session={id}"));
+
+    dutch.open(&checkout).await;
+    assert!(dutch.has("a[data-method=ideal]").await);
+    assert_eq!(dutch.text("#choose").await, "Kies hoe je wilt betalen");
+    dutch.screenshot("checkout-nl").await;
+    dutch.close().await;
+
+    let german = Browser::start("de-DE,de").await.unwrap();
+    german.open(&checkout).await;
+    german.wait_for("a[data-method=card]").await;
+    assert!(!german.has("a[data-method=ideal]").await);
+    assert_eq!(german.text("#choose").await, "Wählen Sie eine Zahlungsart");
+    // The visible switch: the same page in English.
+    german.click("footer a[hreflang=en]").await;
+    german.wait_for("html[lang=en]").await;
+    assert_eq!(german.text("#choose").await, "Choose how to pay");
+    german.screenshot("checkout-de-switched-to-en").await;
+    german.close().await;
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_blocked_provider_override_shows_the_refusal_page() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(browser) = Browser::start("en-US,en").await else {
+        return;
+    };
+    let (app, file, _dir) = spawn_app_with_routing_file("").await.unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "[merchants.{}]\nblock_providers = [\"sandbox\"]\n",
+            app.merchant.id
+        ),
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let id = app.new_session("BR-5").await;
+
+    browser
+        .open(&app.url(&format!(
+            "/pay.php?session={id}&method=card&provider=sandbox"
+        )))
+        .await;
+
+    let error = browser.wait_for("#error").await;
+    assert_eq!(
+        error.attr("data-reason").await.unwrap().as_deref(),
+        Some("blocked_for_merchant")
+    );
+    assert!(
+        browser.path().await.ends_with("/pay.php"),
+        "no redirect elsewhere"
+    );
+    browser.screenshot("override-refused").await;
+    browser.close().await;
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn an_expired_session_shows_the_expired_state() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(browser) = Browser::start("en-US,en").await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let id = app.new_session("BR-6").await;
+    app.clock.advance(Duration::from_secs(16 * 60));
+
+    browser
+        .open(&app.url(&format!("/pay.php?session={id}")))
+        .await;
+
+    browser.wait_for("#state[data-state=expired]").await;
+    assert!(!browser.has("a[data-method=card]").await);
+    browser.screenshot("checkout-expired").await;
+    browser.close().await;
+    app.stop().await;
+}
