@@ -2,13 +2,20 @@
 
 use serde_json::json;
 
+use std::time::Duration;
+
+use kassa::domain::signature;
+use kassa::store::merchants::MerchantUpdate;
+
 use crate::helpers::{Backend, spawn_app, spawn_app_with};
 use crate::on_both_backends;
+use crate::receiver::Receiver;
 
 on_both_backends!(
     a_sandbox_payment_makes_the_session_paid_with_plausible_chain_fields,
     sandbox_simulations_reach_every_outcome,
     a_repeated_deposit_is_counted_once,
+    a_reversed_deposit_takes_a_paid_session_back_and_is_announced_in_order,
 );
 
 async fn a_sandbox_payment_makes_the_session_paid_with_plausible_chain_fields(backend: Backend) {
@@ -117,6 +124,82 @@ async fn a_repeated_deposit_is_counted_once(backend: Backend) {
         "the same (tx, log) is not counted twice"
     );
     assert_eq!(app.session_status(id).await, "underpaid");
+    app.stop().await;
+}
+
+async fn a_reversed_deposit_takes_a_paid_session_back_and_is_announced_in_order(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.webhook_allow_private = true;
+        s.webhook_tick_ms = 20;
+    })
+    .await
+    else {
+        return;
+    };
+    let shop = Receiver::start().await;
+    let hook = MerchantUpdate {
+        webhook_url: Some(shop.url.clone()),
+        ..MerchantUpdate::default()
+    };
+    assert!(
+        app.store
+            .update_merchant(app.merchant.id, hook, 0)
+            .await
+            .unwrap()
+    );
+    let id = app.new_session("REORG").await;
+    app.sandbox_pay(json!({ "session_id": id })).await;
+
+    let reversed = app
+        .sandbox_pay(json!({ "session_id": id, "simulate": "reversed" }))
+        .await;
+
+    assert_eq!(reversed.status, 200, "{}", reversed.text);
+    let status = app.status(&format!("session_id={id}")).await.json();
+    assert_eq!(
+        status["status"],
+        json!("pending"),
+        "nothing counts any more"
+    );
+    assert_eq!(status["session"]["paid_value_coin"], json!(null));
+    assert_eq!(status["session"]["paid_at"], json!(null));
+    assert_eq!(status["session"]["remaining_value_coin"], json!("85.32"));
+    let nothing_left = app
+        .sandbox_pay(json!({ "session_id": id, "simulate": "reversed" }))
+        .await;
+    assert_eq!(
+        (nothing_left.status, nothing_left.error_code()),
+        (409, "sandbox_refused".to_string())
+    );
+    app.sandbox_pay(json!({ "session_id": id })).await;
+    assert_eq!(app.session_status(id).await, "paid", "paid again");
+
+    let got = shop.wait_for(3, Duration::from_secs(10)).await;
+    let events: Vec<(i64, String)> = got
+        .iter()
+        .map(|r| {
+            let e = r.json();
+            (
+                e["sequence"].as_i64().unwrap(),
+                e["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            (1, "paid".into()),
+            (2, "reversed".into()),
+            (3, "paid".into())
+        ]
+    );
+    let reversal = &got[1];
+    assert_eq!(reversal.json()["session_status"], json!("pending"));
+    assert_eq!(
+        reversal.header("x-signature"),
+        Some(signature::x_signature(&app.merchant.webhook_secret, &reversal.body).as_str())
+    );
+    shop.stop().await;
     app.stop().await;
 }
 

@@ -10,7 +10,8 @@ use actix::prelude::*;
 use super::creator::{CommitStats, CreateError, CreateSession, GetCommitStats, SessionCreator};
 use super::registry::{Died, GetStats, Lookup, RegistryStats, SessionRegistry};
 use super::session::{
-    DepositObserved, ExpireSession, InjectPanic, SessionActor, SessionError, SessionOutcome,
+    DepositObserved, DepositReversed, ExpireSession, InjectPanic, SessionActor, SessionError,
+    SessionOutcome,
 };
 use crate::store::sessions::{NewSession, SessionRecord};
 use crate::store::transitions::DepositFact;
@@ -47,6 +48,17 @@ impl Sessions {
         fact: DepositFact,
     ) -> Result<SessionOutcome, SessionError> {
         self.dispatch(session_id, DepositObserved(fact)).await
+    }
+
+    /// Tells a session that one of its counted deposits left the canonical chain.
+    pub async fn reverse(
+        &self,
+        session_id: i64,
+        tx_hash: String,
+        log_index: i64,
+    ) -> Result<SessionOutcome, SessionError> {
+        self.dispatch(session_id, DepositReversed { tx_hash, log_index })
+            .await
     }
 
     /// Ends a session whose time has come (or, with `force`, now).

@@ -9,6 +9,7 @@ use rand::Rng;
 use super::handle::Sessions;
 use super::session::{SessionError, SessionOutcome};
 use crate::domain::money::UsdcAmount;
+use crate::domain::session::Refusal;
 use crate::store::Store;
 use crate::store::transitions::DepositFact;
 
@@ -27,6 +28,9 @@ pub enum Simulation {
     Expire,
     /// Make the session's actor panic first, then pay (supervision drill).
     Panic,
+    /// Take back the session's latest counted deposit, as a chain
+    /// reorganisation would (pays nothing).
+    Reversed,
 }
 
 impl std::str::FromStr for Simulation {
@@ -39,6 +43,7 @@ impl std::str::FromStr for Simulation {
             "late" => Ok(Simulation::Late),
             "expire" | "expired" => Ok(Simulation::Expire),
             "panic" => Ok(Simulation::Panic),
+            "reverse" | "reversed" => Ok(Simulation::Reversed),
             _ => Err(()),
         }
     }
@@ -84,6 +89,24 @@ impl SandboxPayments {
         match simulation {
             Simulation::Expire => {
                 let outcome = self.sessions.expire(session_id, true).await?;
+                return Ok(SandboxReceipt {
+                    outcome,
+                    tx_hash: None,
+                    amount: None,
+                });
+            }
+            Simulation::Reversed => {
+                let outcome = match self.store.latest_counted_deposit(session_id).await? {
+                    Some((tx_hash, log_index)) => {
+                        self.sessions
+                            .reverse(session_id, tx_hash, log_index)
+                            .await?
+                    }
+                    None => SessionOutcome {
+                        record,
+                        refusal: Some(Refusal::NoChange),
+                    },
+                };
                 return Ok(SandboxReceipt {
                     outcome,
                     tx_hash: None,

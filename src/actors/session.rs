@@ -16,6 +16,8 @@ use crate::clock::SharedClock;
 use crate::domain::session::{Command, Decision, Policy, Refusal, SessionState, decide};
 use crate::store::sessions::SessionRecord;
 use crate::store::transitions::{DepositFact, DepositWrite, OutboxEvent, TransitionWrite};
+
+mod deposits;
 use crate::store::{Store, StoreError};
 use crate::webhooks::payload;
 
@@ -24,6 +26,16 @@ use crate::webhooks::payload;
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "Result<SessionOutcome, SessionError>")]
 pub struct DepositObserved(pub DepositFact);
+
+/// A counted deposit left the canonical chain (a reorg): its amount stops
+/// counting. Identified by `(tx_hash, log_index)`; a deposit not counted (or
+/// unknown) changes nothing.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "Result<SessionOutcome, SessionError>")]
+pub struct DepositReversed {
+    pub tx_hash: String,
+    pub log_index: i64,
+}
 
 /// The expiry sweep (or a sandbox simulation, with `force`) ends the session.
 #[derive(Message, Debug, Clone)]
@@ -147,7 +159,15 @@ impl Handler<DepositObserved> for SessionActor {
     type Result = AtomicResponse<Self, Result<SessionOutcome, SessionError>>;
 
     fn handle(&mut self, msg: DepositObserved, _: &mut Context<Self>) -> Self::Result {
-        self.run(move |deps, record| on_deposit(deps, record, msg.0))
+        self.run(move |deps, record| deposits::on_deposit(deps, record, msg.0))
+    }
+}
+
+impl Handler<DepositReversed> for SessionActor {
+    type Result = AtomicResponse<Self, Result<SessionOutcome, SessionError>>;
+
+    fn handle(&mut self, msg: DepositReversed, _: &mut Context<Self>) -> Self::Result {
+        self.run(move |deps, record| deposits::on_reversal(deps, record, msg))
     }
 }
 
@@ -187,83 +207,6 @@ impl Handler<InjectPanic> for SessionActor {
     }
 }
 
-async fn on_deposit(
-    deps: SessionDeps,
-    record: SessionRecord,
-    fact: DepositFact,
-) -> Result<SessionOutcome, SessionError> {
-    let now_ms = deps.clock.now_ms();
-    let confirmed = fact.confirmations >= deps.required_confirmations;
-    let known = deps
-        .store
-        .known_deposit(&fact.tx_hash, fact.log_index)
-        .await?;
-    let (command, write) = match known {
-        Some(k) if k.session_id != record.id => {
-            return Err(SessionError::Unexpected(format!(
-                "deposit {} belongs to session {}",
-                fact.tx_hash, k.session_id
-            )));
-        }
-        Some(k) if k.counted || !confirmed => {
-            return Ok(SessionOutcome {
-                record,
-                refusal: Some(Refusal::NoChange),
-            });
-        }
-        Some(_) => (
-            Command::DepositConfirmed {
-                amount_units: fact.amount_units,
-                observed_at_ms: now_ms,
-            },
-            DepositWrite::NowCounted { fact: fact.clone() },
-        ),
-        None if confirmed => (
-            Command::DepositConfirmed {
-                amount_units: fact.amount_units,
-                observed_at_ms: now_ms,
-            },
-            DepositWrite::New {
-                fact: fact.clone(),
-                counted: true,
-            },
-        ),
-        None => (
-            Command::DepositSeen {
-                observed_at_ms: now_ms,
-            },
-            DepositWrite::New {
-                fact: fact.clone(),
-                counted: false,
-            },
-        ),
-    };
-    match decide(&state_of(&record), command, &deps.policy) {
-        Ok(decision) => commit(&deps, record, decision, Some(write), Some(fact.tx_hash)).await,
-        Err(refusal) => {
-            if known.is_none() {
-                let write = DepositWrite::New {
-                    fact: fact.clone(),
-                    counted: false,
-                };
-                let note = (refusal == Refusal::TooLate).then(|| {
-                    format!(
-                        "a payment arrived after the grace window (tx {}); it was not counted",
-                        fact.tx_hash
-                    )
-                });
-                deps.store
-                    .record_deposit(record.id, &write, note, now_ms)
-                    .await?;
-            }
-            Ok(SessionOutcome {
-                record,
-                refusal: Some(refusal),
-            })
-        }
-    }
-}
-
 /// Persists a decision (row + deposit + outbox) and returns the new record.
 async fn commit(
     deps: &SessionDeps,
@@ -279,6 +222,9 @@ async fn commit(
     next.version = record.version + 1;
     if decision.became_paid {
         next.paid_at_ms = Some(now_ms);
+    } else if next.status != crate::domain::session::SessionStatus::Paid {
+        // A reversal can take a paid session back: it is no longer paid.
+        next.paid_at_ms = None;
     }
     if next.txid_in.is_none() {
         next.txid_in = tx_hash.clone();

@@ -58,7 +58,7 @@ pub async fn sandbox_pay(
             .parse()
             .map_err(|_| {
                 ApiError::InvalidRequest(
-                    "`simulate` must be one of underpaid, overpaid, late, expire, panic.",
+                    "`simulate` must be one of underpaid, overpaid, late, expire, reversed, panic.",
                 )
             })?;
     let receipt = sandbox

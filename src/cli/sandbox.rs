@@ -14,8 +14,9 @@ pub enum SandboxCommand {
         /// USDC to send (default: what the session still owes).
         #[arg(long)]
         amount: Option<String>,
-        /// Rehearse an outcome instead of an exact payment.
-        #[arg(long, value_parser = ["underpaid", "overpaid", "late", "expire"])]
+        /// Rehearse an outcome instead of an exact payment (`reversed` takes back
+        /// the latest counted deposit, as a chain reorganisation would).
+        #[arg(long, value_parser = ["underpaid", "overpaid", "late", "expire", "reversed"])]
         simulate: Option<String>,
     },
 }

@@ -10,7 +10,11 @@
 //! underpaid ──more confirmed──▶ paid
 //! created ──expires_at passed──▶ expired ──confirmed within grace──▶ paid (late)
 //! paid ──more confirmed──▶ paid (excess recorded: overpaid event)
+//! paid | underpaid ──counted deposit reversed──▶ paid | underpaid | pending
 //! ```
+//! A reversal (the deposit's block left the canonical chain) takes its amount
+//! back out: what is left decides the status, and `pending` means nothing is
+//! counted any more while the transfer may still come back in a new block.
 //! An overpaid or late session is `paid` (the document's only success state);
 //! the `overpaid` / `paid_late` events tell the merchant the detail.
 
@@ -77,6 +81,7 @@ pub enum EventKind {
     Overpaid,
     Expired,
     PaidLate,
+    Reversed,
 }
 
 impl EventKind {
@@ -88,6 +93,7 @@ impl EventKind {
             EventKind::Overpaid => "overpaid",
             EventKind::Expired => "expired",
             EventKind::PaidLate => "paid_late",
+            EventKind::Reversed => "reversed",
         }
     }
 }
@@ -124,6 +130,8 @@ pub enum Command {
     },
     /// The expiry sweep (or, with `force`, a sandbox simulation) ends the session.
     Expire { now_ms: i64, force: bool },
+    /// A counted deposit of this amount left the canonical chain.
+    DepositReversed { amount_units: u64 },
 }
 
 /// The outcome of an accepted command.
@@ -203,6 +211,29 @@ pub fn decide(
             S::Pending | S::Underpaid => Err(Refusal::PaymentInProgress),
             S::Paid | S::Expired => Err(Refusal::AlreadyFinal(state.status)),
         },
+        Command::DepositReversed { amount_units } => match state.status {
+            S::Paid | S::Underpaid if amount_units > 0 && amount_units <= state.received_units => {
+                Ok(reverse(state, state.received_units - amount_units, policy))
+            }
+            S::Paid | S::Underpaid | S::Created | S::Pending | S::Expired => Err(Refusal::NoChange),
+        },
+    }
+}
+
+/// A counted deposit was taken back: what is still counted decides.
+fn reverse(state: &SessionState, received: u64, policy: &Policy) -> Decision {
+    let status = if received.saturating_add(policy.tolerance_units) >= state.expected_units {
+        SessionStatus::Paid
+    } else if received > 0 {
+        SessionStatus::Underpaid
+    } else {
+        SessionStatus::Pending
+    };
+    Decision {
+        status,
+        received_units: received,
+        events: vec![EventKind::Reversed],
+        became_paid: false,
     }
 }
 

@@ -253,3 +253,103 @@ fn every_status_round_trips_through_its_name() {
     }
     assert!("open".parse::<SessionStatus>().is_err());
 }
+
+fn reversed(amount_units: u64) -> Command {
+    Command::DepositReversed { amount_units }
+}
+
+#[test]
+fn reversing_the_only_deposit_of_a_paid_session_makes_it_pending_again() {
+    let d = decide(
+        &state(SessionStatus::Paid, 79_000_000),
+        reversed(79_000_000),
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(d.status, SessionStatus::Pending);
+    assert_eq!(d.received_units, 0);
+    assert_eq!(d.events, vec![EventKind::Reversed]);
+    assert!(!d.became_paid);
+}
+
+#[test]
+fn reversing_part_of_a_paid_session_leaves_it_underpaid() {
+    let d = decide(
+        &state(SessionStatus::Paid, 79_000_000),
+        reversed(30_000_000),
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(d.status, SessionStatus::Underpaid);
+    assert_eq!(d.received_units, 49_000_000);
+    assert_eq!(d.events, vec![EventKind::Reversed]);
+}
+
+#[test]
+fn reversing_only_the_excess_keeps_a_session_paid() {
+    let d = decide(
+        &state(SessionStatus::Paid, 90_000_000),
+        reversed(11_000_000),
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(d.status, SessionStatus::Paid);
+    assert_eq!(d.received_units, 79_000_000);
+    assert_eq!(d.events, vec![EventKind::Reversed]);
+}
+
+#[test]
+fn reversing_an_underpaid_sessions_deposit_makes_it_pending() {
+    let d = decide(
+        &state(SessionStatus::Underpaid, 40_000_000),
+        reversed(40_000_000),
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(d.status, SessionStatus::Pending);
+    assert_eq!(d.received_units, 0);
+}
+
+#[test]
+fn a_reversal_changes_nothing_where_nothing_was_counted() {
+    for status in [
+        SessionStatus::Created,
+        SessionStatus::Pending,
+        SessionStatus::Expired,
+    ] {
+        assert_eq!(
+            decide(&state(status, 0), reversed(1), &POLICY),
+            Err(Refusal::NoChange),
+            "{status}"
+        );
+    }
+}
+
+#[test]
+fn a_reversal_larger_than_what_was_counted_or_of_nothing_is_refused() {
+    let paid = state(SessionStatus::Paid, 79_000_000);
+    assert_eq!(
+        decide(&paid, reversed(79_000_001), &POLICY),
+        Err(Refusal::NoChange)
+    );
+    assert_eq!(decide(&paid, reversed(0), &POLICY), Err(Refusal::NoChange));
+}
+
+#[test]
+fn a_reversed_deposit_that_confirms_again_pays_the_session_again() {
+    let pending = decide(
+        &state(SessionStatus::Paid, 79_000_000),
+        reversed(79_000_000),
+        &POLICY,
+    )
+    .unwrap();
+    let again = SessionState {
+        status: pending.status,
+        received_units: pending.received_units,
+        ..state(SessionStatus::Paid, 0)
+    };
+    let d = decide(&again, confirmed(79_000_000, 10), &POLICY).unwrap();
+    assert_eq!(d.status, SessionStatus::Paid);
+    assert_eq!(d.events, vec![EventKind::Paid]);
+    assert!(d.became_paid);
+}

@@ -6,7 +6,7 @@
 
 use kassa_entities::{deposit, session, webhook_event};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::sessions::units_to_i64;
 use super::{Store, StoreError};
@@ -26,13 +26,25 @@ pub struct DepositFact {
 pub struct KnownDeposit {
     pub session_id: i64,
     pub counted: bool,
+    pub amount_units: u64,
 }
 
 /// How the deposit row changes with this write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DepositWrite {
-    New { fact: DepositFact, counted: bool },
-    NowCounted { fact: DepositFact },
+    New {
+        fact: DepositFact,
+        counted: bool,
+    },
+    NowCounted {
+        fact: DepositFact,
+    },
+    /// The deposit left the canonical chain: no longer counted (it counts
+    /// again if it confirms once more).
+    Reversed {
+        tx_hash: String,
+        log_index: i64,
+    },
 }
 
 /// One outbox row.
@@ -76,7 +88,23 @@ impl Store {
             .map(|d| KnownDeposit {
                 session_id: d.session_id,
                 counted: d.counted,
+                amount_units: u64::try_from(d.amount_usdc).unwrap_or(0),
             }))
+    }
+
+    /// The most recently observed deposit of a session that still counts,
+    /// as `(tx_hash, log_index)`.
+    pub async fn latest_counted_deposit(
+        &self,
+        session_id: i64,
+    ) -> Result<Option<(String, i64)>, StoreError> {
+        Ok(deposit::Entity::find()
+            .filter(deposit::Column::SessionId.eq(session_id))
+            .filter(deposit::Column::Counted.eq(true))
+            .order_by_desc(deposit::Column::Id)
+            .one(self.db())
+            .await?
+            .map(|d| (d.tx_hash, d.log_index)))
     }
 
     /// Applies a transition; [`StoreError::Conflict`] if another writer moved the session first.
@@ -201,6 +229,15 @@ async fn write_deposit(
                 )
                 .filter(deposit::Column::TxHash.eq(fact.tx_hash.clone()))
                 .filter(deposit::Column::LogIndex.eq(fact.log_index))
+                .exec(txn)
+                .await?;
+        }
+        DepositWrite::Reversed { tx_hash, log_index } => {
+            deposit::Entity::update_many()
+                .col_expr(deposit::Column::Counted, Expr::value(false))
+                .col_expr(deposit::Column::Confirmations, Expr::value(0_i64))
+                .filter(deposit::Column::TxHash.eq(tx_hash.clone()))
+                .filter(deposit::Column::LogIndex.eq(*log_index))
                 .exec(txn)
                 .await?;
         }
