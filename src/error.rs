@@ -12,7 +12,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
 /// Every error code the API can answer (the OpenAPI document lists them).
-pub const ERROR_CODES: [&str; 23] = [
+pub const ERROR_CODES: [&str; 24] = [
     "missing_api_key",
     "invalid_api_key",
     "merchant_disabled",
@@ -24,6 +24,7 @@ pub const ERROR_CODES: [&str; 23] = [
     "invalid_amount",
     "invalid_currency",
     "invalid_email",
+    "valid_customer_email_required",
     "invalid_meta",
     "missing_merchant_payout_wallet",
     "invalid_merchant_payout_wallet",
@@ -95,6 +96,10 @@ pub enum ApiError {
     InvalidCurrency(&'static str),
     #[error("invalid email")]
     InvalidEmail,
+    /// The routing hint sends the customer straight to a provider that takes
+    /// the e-mail up front, and none was sent.
+    #[error("customer e-mail required")]
+    EmailRequired { provider: &'static str },
     #[error("invalid meta")]
     InvalidMeta(&'static str),
     #[error("merchant payout wallet missing")]
@@ -136,6 +141,7 @@ impl ApiError {
             ApiError::InvalidAmount(_) => "invalid_amount",
             ApiError::InvalidCurrency(_) => "invalid_currency",
             ApiError::InvalidEmail => "invalid_email",
+            ApiError::EmailRequired { .. } => "valid_customer_email_required",
             ApiError::InvalidMeta(_) => "invalid_meta",
             ApiError::MissingPayoutWallet => "missing_merchant_payout_wallet",
             ApiError::InvalidPayoutWallet => "invalid_merchant_payout_wallet",
@@ -167,6 +173,11 @@ impl ApiError {
             ApiError::InvalidAmount(why) => (*why).into(),
             ApiError::InvalidCurrency(why) => (*why).into(),
             ApiError::InvalidEmail => "`customer_email` is not a valid e-mail address.".into(),
+            ApiError::EmailRequired { provider } => format!(
+                "The routing hint sends the customer straight to {provider}, which needs the \
+                 customer's e-mail: send `customer_email`, or leave out the hint and the \
+                 checkout page will ask for it."
+            ),
             ApiError::InvalidMeta(why) => (*why).into(),
             ApiError::MissingPayoutWallet => "Set a payout wallet for this merchant first.".into(),
             ApiError::InvalidPayoutWallet => {
@@ -226,6 +237,7 @@ impl ResponseError for ApiError {
             | ApiError::InvalidAmount(_)
             | ApiError::InvalidCurrency(_)
             | ApiError::InvalidEmail
+            | ApiError::EmailRequired { .. }
             | ApiError::InvalidMeta(_)
             | ApiError::MissingPayoutWallet
             | ApiError::InvalidPayoutWallet => StatusCode::BAD_REQUEST,
@@ -274,6 +286,9 @@ mod tests {
             ApiError::InvalidAmount(""),
             ApiError::InvalidCurrency(""),
             ApiError::InvalidEmail,
+            ApiError::EmailRequired {
+                provider: "moonpay",
+            },
             ApiError::InvalidMeta(""),
             ApiError::MissingPayoutWallet,
             ApiError::InvalidPayoutWallet,

@@ -299,3 +299,52 @@ async fn the_routing_decision_is_recorded_with_the_session() {
     );
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_hint_routed_to_a_provider_that_needs_the_email_requires_it_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("routing.toml");
+    std::fs::write(&file, "[methods]\ncard = [\"transak\"]\n").unwrap();
+    let path = file.display().to_string();
+    let Some(app) = crate::helpers::spawn_app_with(Backend::Sqlite, |s| {
+        s.routing_file = Some(path);
+        s.onramp.transak_api_key = Some("test-key".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let key = app.merchant.api_key.clone();
+    let mut no_email = with_hint("NE1", "method", "card");
+    no_email.as_object_mut().unwrap().remove("customer_email");
+
+    let refused = app.create_session(&no_email).await;
+    let with_email = created(&app, &key, &with_hint("NE2", "method", "card")).await;
+    let mut no_hint = order("NE3");
+    no_hint.as_object_mut().unwrap().remove("customer_email");
+    let without_hint = app.create_session(&no_hint).await;
+
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (400, "valid_customer_email_required".to_string()),
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("transak")
+    );
+    assert_eq!(
+        app.status("order_id=NE1").await.status,
+        404,
+        "nothing was created"
+    );
+    assert_eq!(with_email["selected_provider"], json!("transak"));
+    assert_eq!(
+        without_hint.status, 200,
+        "without a hint the checkout page asks for the e-mail"
+    );
+    app.stop().await;
+}

@@ -18,8 +18,8 @@ use std::time::Duration;
 use actix::prelude::*;
 
 pub use handle::{
-    GetCapabilities, GetRouterStatus, ProviderFailed, ReloadRouting, RouteOutcome, RouteRequest,
-    RouteSession, Router, RouterStatus, SessionPaid,
+    GetCapabilities, GetRouterStatus, PreviewRoute, ProviderFailed, ReloadRouting, RouteOutcome,
+    RouteRequest, RouteSession, Router, RouterStatus, SessionPaid,
 };
 
 use crate::clock::SharedClock;
@@ -225,6 +225,25 @@ impl Handler<RouteSession> for RouterActor {
     type Result = MessageResult<RouteSession>;
     fn handle(&mut self, msg: RouteSession, _: &mut Self::Context) -> Self::Result {
         MessageResult(self.route(msg.0))
+    }
+}
+
+impl Handler<PreviewRoute> for RouterActor {
+    type Result = MessageResult<PreviewRoute>;
+    fn handle(&mut self, msg: PreviewRoute, _: &mut Self::Context) -> Self::Result {
+        let states = self.states(self.clock.now_ms());
+        let ctx = RouteContext {
+            merchant: &msg.merchant,
+            config: &self.config,
+            states: &states,
+            setting_enabled: self.setting_enabled,
+        };
+        let decision = decide(
+            &ctx,
+            Some(&msg.hint),
+            Audience::Customer(msg.country.as_deref()),
+        );
+        MessageResult(decision.candidates.first().copied())
     }
 }
 

@@ -66,7 +66,7 @@ pub struct Created {
     params(("Idempotency-Key" = Option<String>, Header, description = "Same key and body within 24 h: the first response again, nothing created")),
     responses(
         (status = 200, description = "Created (exactly 200)", body = Created),
-        (status = 400, description = "`invalid_json`, `invalid_domain`, `invalid_amount`, `invalid_currency`, `invalid_email`, `invalid_meta`, `missing_merchant_payout_wallet`, `invalid_merchant_payout_wallet`", body = ErrorBody),
+        (status = 400, description = "`invalid_json`, `invalid_domain`, `invalid_amount`, `invalid_currency`, `invalid_email`, `valid_customer_email_required` (the routing hint goes straight to a provider that needs the e-mail), `invalid_meta`, `missing_merchant_payout_wallet`, `invalid_merchant_payout_wallet`", body = ErrorBody),
         (status = 401, description = "`missing_api_key` / `invalid_api_key`", body = ErrorBody),
         (status = 403, description = "`merchant_disabled`, `domain_not_allowed` (with `domain`)", body = ErrorBody),
         (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
@@ -99,6 +99,22 @@ pub async fn create_session(
 async fn create(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<Created, ApiError> {
     let parsed = parse(state, merchant, body)?;
     let hint = parsed.session.routing_hint.clone();
+    if let Some(hint) = &hint
+        && parsed.session.customer_email.is_none()
+        && let Some(provider) = state
+            .router
+            .first_choice(
+                merchant.clone(),
+                hint.clone(),
+                parsed.customer_country.clone(),
+            )
+            .await
+        && provider.wants_email()
+    {
+        return Err(ApiError::EmailRequired {
+            provider: provider.as_str(),
+        });
+    }
     let record = state
         .sessions
         .create(parsed.session)

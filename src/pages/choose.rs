@@ -56,23 +56,9 @@ struct EmailPage {
     back: String,
 }
 
-/// Providers that take the customer's e-mail up front (their KYC forms
-/// start from it); the others ask for it themselves or do not need it.
+/// Whether `p` takes the customer's e-mail up front (see [`Provider::wants_email`]).
 pub fn wants_email(p: Provider) -> bool {
-    match p {
-        Provider::Moonpay
-        | Provider::Transak
-        | Provider::RampNetwork
-        | Provider::Wert
-        | Provider::BankTransfer => true,
-        Provider::Sandbox
-        | Provider::Robinhood
-        | Provider::Revolut
-        | Provider::Ideal
-        | Provider::Epv2Partner
-        | Provider::Epv2
-        | Provider::Crypto => false,
-    }
+    p.wants_email()
 }
 
 /// Routes the chosen option and answers: a redirect, the provider list, the

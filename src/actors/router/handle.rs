@@ -41,6 +41,15 @@ pub struct RouteOutcome {
 #[rtype(result = "RouteOutcome")]
 pub struct RouteSession(pub RouteRequest);
 
+/// The provider a hint would route to first, before a session exists.
+#[derive(Debug, Message)]
+#[rtype(result = "Option<Provider>")]
+pub struct PreviewRoute {
+    pub merchant: Merchant,
+    pub hint: String,
+    pub country: Option<String>,
+}
+
 /// `me.php`'s per-method view for a merchant.
 #[derive(Debug, Message)]
 #[rtype(result = "Capabilities")]
@@ -106,6 +115,25 @@ impl Router {
                 reason: Reason::RouterUnavailable,
                 description: Reason::RouterUnavailable.as_str().to_string(),
             })
+    }
+
+    /// The provider `hint` would send this customer to first (`None`: the
+    /// hint does not route, or the router does not answer).
+    pub async fn first_choice(
+        &self,
+        merchant: Merchant,
+        hint: String,
+        country: Option<String>,
+    ) -> Option<Provider> {
+        self.addr
+            .send(PreviewRoute {
+                merchant,
+                hint,
+                country,
+            })
+            .await
+            .ok()
+            .flatten()
     }
 
     /// Per-method capabilities, from the same policy as [`Router::route`].

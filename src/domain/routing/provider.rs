@@ -84,6 +84,26 @@ impl Provider {
         }
     }
 
+    /// Providers whose widget takes the customer's e-mail up front (their
+    /// KYC forms start from it); the others ask for it themselves or do not
+    /// need it.
+    pub fn wants_email(self) -> bool {
+        match self {
+            Provider::Moonpay
+            | Provider::Transak
+            | Provider::RampNetwork
+            | Provider::Wert
+            | Provider::BankTransfer => true,
+            Provider::Sandbox
+            | Provider::Robinhood
+            | Provider::Revolut
+            | Provider::Ideal
+            | Provider::Epv2Partner
+            | Provider::Epv2
+            | Provider::Crypto => false,
+        }
+    }
+
     pub fn layer(self) -> Layer {
         match self {
             Provider::Sandbox
