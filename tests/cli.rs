@@ -9,7 +9,7 @@ use crate::helpers::{Backend, TestDb, order, spawn_on};
 
 /// Runs `kassa args…` with `env` off the test thread (the server under test
 /// shares this thread, so blocking it would stall the server).
-async fn kassa(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) async fn kassa(args: &[&str], env: &[(&str, &str)]) -> Output {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let env: Vec<(String, String)> = env
         .iter()
@@ -28,11 +28,11 @@ async fn kassa(args: &[&str], env: &[(&str, &str)]) -> Output {
     .unwrap()
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
 

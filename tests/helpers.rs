@@ -253,7 +253,9 @@ pub async fn create_merchant(store: &Store, spec: MerchantSpec) -> TestMerchant 
                 crypto_enabled: true,
                 webhook_url: None,
                 webhook_secret: Some(secret.clone()),
-                display_name: Some("Test Shop".into()),
+                branding: kassa::domain::branding::Branding::named(
+                    kassa::domain::branding::DisplayName::parse("Test Shop").unwrap(),
+                ),
             },
             0,
         )

@@ -7,6 +7,7 @@ mod helpers;
 
 mod api_create;
 mod api_status;
+mod branding;
 mod checkout;
 mod cli;
 mod engine;

@@ -69,7 +69,9 @@ async fn webhook_merchant(app: &TestApp, url: String, secret: &str) -> (i64, Str
                 crypto_enabled: true,
                 webhook_url: Some(url),
                 webhook_secret: Some(secret.to_string()),
-                display_name: Some("Receiver Shop".into()),
+                branding: kassa::domain::branding::Branding::named(
+                    kassa::domain::branding::DisplayName::parse("Receiver Shop").unwrap(),
+                ),
             },
             app.clock.now_ms(),
         )

@@ -158,7 +158,7 @@ pub fn serve_kassa(db: &str, webhook_url: Option<&str>) {
                     crypto_enabled: true,
                     webhook_url: webhook_url.map(str::to_string),
                     webhook_secret: Some(kassa::domain::api_key::new_webhook_secret()),
-                    display_name: None,
+                    branding: kassa::domain::branding::Branding::default(),
                 },
                 0,
             )

@@ -1,4 +1,5 @@
-//! A merchant account: API key (hashed), webhook settings, payout wallet, package.
+//! A merchant account: API key (hashed), webhook settings, payout wallet,
+//! package, and branding (display name, logo URL, accent colour).
 
 use sea_orm::entity::prelude::*;
 
@@ -27,6 +28,10 @@ pub struct Model {
     pub crypto_enabled: bool,
     pub disabled: bool,
     pub display_name: Option<String>,
+    /// An `https://` URL, checked when it was saved.
+    pub logo_url: Option<String>,
+    /// `#rrggbb`, checked when it was saved.
+    pub accent_color: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }

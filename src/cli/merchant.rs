@@ -4,6 +4,7 @@ use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
+use super::branding::{BrandingArgs, describe};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::domain::api_key;
@@ -49,8 +50,8 @@ pub struct CreateArgs {
     /// Webhook secret (default: a new `whsec_…` secret).
     #[arg(long)]
     webhook_secret: Option<String>,
-    #[arg(long)]
-    display_name: Option<String>,
+    #[command(flatten)]
+    branding: BrandingArgs,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -80,8 +81,8 @@ pub struct UpdateArgs {
     webhook_url: Option<String>,
     #[arg(long)]
     webhook_secret: Option<String>,
-    #[arg(long)]
-    display_name: Option<String>,
+    #[command(flatten)]
+    branding: BrandingArgs,
     #[arg(long, conflicts_with = "enable")]
     disable: bool,
     #[arg(long)]
@@ -141,6 +142,7 @@ async fn create(store: &Store, a: CreateArgs) -> anyhow::Result<()> {
     let domains = parse_domains(&a.domains)?;
     let wallet = parse_wallet(&a.payout_wallet)?;
     let country = a.country.as_deref().map(country).transpose()?;
+    let branding = a.branding.for_create()?;
     let key = api_key::generate();
     let secret = a
         .webhook_secret
@@ -161,7 +163,7 @@ async fn create(store: &Store, a: CreateArgs) -> anyhow::Result<()> {
         crypto_enabled: a.crypto == "on",
         webhook_url: a.webhook_url.clone(),
         webhook_secret: Some(secret.clone()),
-        display_name: a.display_name.clone(),
+        branding,
     };
     let id = store
         .create_merchant(new, SystemClock.now_ms())
@@ -191,7 +193,7 @@ async fn update(store: &Store, a: UpdateArgs) -> anyhow::Result<()> {
         .as_deref()
         .map(parse_statuses)
         .transpose()?;
-    let update = MerchantUpdate {
+    let mut update = MerchantUpdate {
         email: a
             .email
             .as_deref()
@@ -231,14 +233,15 @@ async fn update(store: &Store, a: UpdateArgs) -> anyhow::Result<()> {
         },
         webhook_url: a.webhook_url,
         webhook_secret: a.webhook_secret,
-        display_name: a.display_name,
         api_key: new_key.as_ref().map(|k| (k.id.clone(), k.hash.clone())),
         webhook_disabled: a.webhook_enable.then_some(false),
         webhook_statuses: statuses,
         rotate_webhook_secret: new_secret
             .clone()
             .map(|s| (s, SystemClock.now_ms().saturating_add(window_ms))),
+        ..MerchantUpdate::default()
     };
+    a.branding.apply(&mut update)?;
     if !store
         .update_merchant(a.id, update, SystemClock.now_ms())
         .await?
@@ -267,19 +270,23 @@ async fn list(store: &Store, as_json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:>6}  {:<28} {:<10} {:<13} {:<8} {:<7} domains",
-        "id", "email", "package", "mode", "country", "state"
+        "{:>6}  {:<28} {:<10} {:<13} {:<8} {:<7} {:<24} {:<8} {:<32} logo",
+        "id", "email", "package", "mode", "country", "state", "display name", "accent", "domains"
     );
     for m in &merchants {
+        let (name, accent, logo) = describe(&m.branding);
         println!(
-            "{:>6}  {:<28} {:<10} {:<13} {:<8} {:<7} {}",
+            "{:>6}  {:<28} {:<10} {:<13} {:<8} {:<7} {:<24} {:<8} {:<32} {}",
             m.id,
             m.email,
             m.package.as_str(),
             m.checkout_mode.as_str(),
             m.country.as_deref().unwrap_or("-"),
             if m.disabled { "off" } else { "on" },
-            m.domains.join(",")
+            name,
+            accent,
+            m.domains.join(","),
+            logo
         );
     }
     Ok(())
@@ -296,6 +303,9 @@ fn merchant_json(m: &Merchant) -> Value {
         "disabled": m.disabled,
         "payout_wallet": m.payout_wallet,
         "webhook_url": m.webhook_url,
+        "display_name": m.branding.display_name.as_ref().map(|n| n.as_str()),
+        "logo_url": m.branding.logo_url.as_ref().map(|u| u.as_str()),
+        "accent_color": m.branding.accent_color.map(|c| c.css()),
         "domains": m.domains,
     })
 }

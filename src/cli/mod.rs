@@ -2,6 +2,7 @@
 //! `sandbox pay …`. Every command reads the same configuration as the server,
 //! so the CLI works against the same database while the server runs.
 
+mod branding;
 mod merchant;
 mod sandbox;
 mod serve;

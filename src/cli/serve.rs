@@ -10,6 +10,7 @@ use crate::chain::hd::write_private;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Mode, Settings};
 use crate::domain::api_key;
+use crate::domain::branding::{Branding, DisplayName};
 use crate::domain::merchant::{CheckoutMode, Package};
 use crate::startup::Application;
 use crate::store::merchants::NewMerchant;
@@ -56,7 +57,7 @@ async fn seed_demo_merchant(app: &Application, data_dir: &std::path::Path) -> an
                 crypto_enabled: true,
                 webhook_url: None,
                 webhook_secret: Some(secret.clone()),
-                display_name: Some("Demo Shop".into()),
+                branding: Branding::named(DisplayName::parse("Demo Shop")?),
             },
             SystemClock.now_ms(),
         )

@@ -6,6 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::branding::Branding;
 use super::shop_domain::ShopDomain;
 use super::wallet::WalletAddress;
 
@@ -106,7 +107,8 @@ pub struct Merchant {
     /// it sees the effect at once.
     pub payout_wallet: Option<String>,
     pub webhook_url: Option<String>,
-    pub display_name: Option<String>,
+    /// Name, logo and accent colour on the hosted pages.
+    pub branding: Branding,
     pub domains: Vec<String>,
 }
 
@@ -166,7 +168,7 @@ mod tests {
             disabled: false,
             payout_wallet: Some("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into()),
             webhook_url: None,
-            display_name: None,
+            branding: Branding::default(),
             domains: vec!["shop.example".into()],
         }
     }

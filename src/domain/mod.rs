@@ -1,8 +1,10 @@
 //! Pure rules and value types: money, shop domains, e-mail and wallet
-//! addresses, API keys, merchants, the session state machine and the routing
+//! addresses, API keys, merchants and their branding, the session state machine and the routing
 //! policy. No I/O here: every function can be unit-tested in isolation.
 
 pub mod api_key;
+pub mod branding;
+pub mod contrast;
 pub mod email;
 pub mod https_url;
 pub mod merchant;

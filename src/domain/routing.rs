@@ -124,7 +124,7 @@ mod tests {
             disabled: false,
             payout_wallet: None,
             webhook_url: None,
-            display_name: None,
+            branding: crate::domain::branding::Branding::default(),
             domains: vec![],
         }
     }

@@ -29,7 +29,8 @@ pub struct Choice<'a> {
     pub summary: SessionSummary,
     pub query: &'a PageQuery,
     pub frame: Frame,
-    pub ancestors: String,
+    /// The merchant's part of the page CSP.
+    pub policy: security::PagePolicy,
     /// An e-mail address the customer typed (the e-mail form).
     pub email: Option<String>,
     /// The form was sent with an address that is not one.
@@ -95,9 +96,9 @@ pub async fn choose(c: Choice<'_>) -> Result<HttpResponse, PageError> {
         _ => {
             return Err(PageError::Refused {
                 reason: outcome.reason,
-                shop: shop_of(c.loaded),
+                shop: Box::new(shop_of(c.loaded)),
                 back,
-                ancestors: c.ancestors,
+                policy: c.policy,
             });
         }
     };
@@ -114,7 +115,7 @@ pub async fn choose(c: Choice<'_>) -> Result<HttpResponse, PageError> {
             StatusCode::OK,
             page.render()?,
             &nonce,
-            &c.ancestors,
+            &c.policy,
         ));
     }
     if wants_email(provider) && (email.is_none() || c.invalid_email) {
@@ -141,7 +142,7 @@ pub async fn choose(c: Choice<'_>) -> Result<HttpResponse, PageError> {
         } else {
             StatusCode::OK
         };
-        return Ok(security::html(status, page.render()?, &nonce, &c.ancestors));
+        return Ok(security::html(status, page.render()?, &nonce, &c.policy));
     }
     Ok(security::redirect(&url))
 }

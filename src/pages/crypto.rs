@@ -53,15 +53,15 @@ async fn render(
 ) -> Result<HttpResponse, PageError> {
     let lang = customer::language(req, query);
     let loaded = load(state, query.session).await?;
-    let ancestors = security::frame_ancestors(&loaded.merchant.domains);
+    let policy = security::policy(&loaded.merchant);
     let lang_suffix = query.lang_suffix();
     let back = format!("/pay.php?session={}{lang_suffix}", loaded.record.id);
     if !loaded.merchant.crypto_enabled {
         return Err(PageError::Refused {
             reason: Reason::CryptoNotEnabled,
-            shop: shop_of(&loaded),
+            shop: Box::new(shop_of(&loaded)),
             back,
-            ancestors,
+            policy,
         });
     }
     let summary = SessionSummary::new(&loaded, state.clock.now_ms(), lang);
@@ -96,6 +96,6 @@ async fn render(
         StatusCode::OK,
         page.render()?,
         &nonce,
-        &ancestors,
+        &policy,
     ))
 }

@@ -25,11 +25,11 @@ pub enum PageError {
     #[error("payment option refused: {}", reason.as_str())]
     Refused {
         reason: Reason,
-        shop: Shop,
+        shop: Box<Shop>,
         /// The checkout page to go back to.
         back: String,
-        /// The `frame-ancestors` of the merchant.
-        ancestors: String,
+        /// The merchant's part of the page CSP.
+        policy: security::PagePolicy,
     },
     /// The database or an actor is not answering; retry shortly.
     #[error("unavailable")]
@@ -94,17 +94,17 @@ impl PageError {
         let nonce = security::nonce();
         let t = lang.messages();
         let mut frame = Frame::new(lang, nonce.clone(), self_path);
-        let mut ancestors_of_page = "'self'".to_string();
+        let mut policy_of_page = security::PagePolicy::default();
         let (heading, body, back, code) = match &self {
             PageError::NotFound => (t.not_found_title, t.not_found_body, None, None),
             PageError::Refused {
                 reason,
                 shop,
                 back,
-                ancestors,
+                policy,
             } => {
-                frame = frame.shop(shop.clone(), false);
-                ancestors_of_page = ancestors.clone();
+                frame = frame.shop(Shop::clone(shop), false);
+                policy_of_page = policy.clone();
                 (
                     t.refused_title,
                     t.refused_body,
@@ -129,7 +129,7 @@ impl PageError {
                 status.as_u16()
             )
         });
-        let mut response = security::html(status, html, &nonce, &ancestors_of_page);
+        let mut response = security::html(status, html, &nonce, &policy_of_page);
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(
                 actix_web::http::header::RETRY_AFTER,

@@ -84,12 +84,12 @@ async fn render(
         lang: query.lang.map(|l| l.code()),
         back: format!("/pay.php?session={id}{}", query.lang_suffix()),
     };
-    let ancestors = security::frame_ancestors(&loaded.merchant.domains);
+    let policy = security::policy(&loaded.merchant);
     Ok(security::html(
         StatusCode::OK,
         page.render()?,
         &nonce,
-        &ancestors,
+        &policy,
     ))
 }
 

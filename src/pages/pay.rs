@@ -81,7 +81,7 @@ async fn render(
     let loaded = load(state, query.session).await?;
     let summary = SessionSummary::new(&loaded, state.clock.now_ms(), lang);
     let nonce = security::nonce();
-    let ancestors = security::frame_ancestors(&loaded.merchant.domains);
+    let policy = security::policy(&loaded.merchant);
     let frame = Frame::new(lang, nonce.clone(), self_path).shop(summary.shop.clone(), summary.test);
     let frame = match summary.live(&loaded.record) {
         Some(live) => frame.live(live),
@@ -95,7 +95,7 @@ async fn render(
             summary,
             query,
             frame,
-            ancestors,
+            policy,
             invalid_email: matches!(email, Some(None)),
             email: email.flatten().map(|e| e.as_str().to_string()),
         })
@@ -131,6 +131,6 @@ async fn render(
         StatusCode::OK,
         page.render()?,
         &nonce,
-        &ancestors,
+        &policy,
     ))
 }

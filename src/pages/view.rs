@@ -193,16 +193,16 @@ impl SessionSummary {
     }
 }
 
-/// The shop's public face: its display name (else its domain) and domain.
+/// The shop's public face: its display name (else its domain), domain and
+/// branding.
 pub fn shop_of(loaded: &Loaded) -> Shop {
     let domain = loaded.record.shop_domain.clone();
-    let name = loaded
-        .merchant
+    let branding = &loaded.merchant.branding;
+    let name = branding
         .display_name
-        .clone()
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| domain.clone());
-    Shop { name, domain }
+        .as_ref()
+        .map_or_else(|| domain.clone(), |n| n.as_str().to_string());
+    Shop::new(name, domain, branding)
 }
 
 /// `79.00` with the language's decimal mark.

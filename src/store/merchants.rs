@@ -6,6 +6,7 @@ use sea_orm::{
 };
 
 use super::{Store, StoreError};
+use crate::domain::branding::{AccentColor, Branding, DisplayName, LogoUrl};
 use crate::domain::merchant::{CheckoutMode, Merchant, Package};
 
 /// What creating a merchant needs (secrets already generated or chosen).
@@ -22,7 +23,7 @@ pub struct NewMerchant {
     pub crypto_enabled: bool,
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
-    pub display_name: Option<String>,
+    pub branding: Branding,
 }
 
 /// A partial update: `None` leaves a field as it is.
@@ -38,7 +39,12 @@ pub struct MerchantUpdate {
     pub disabled: Option<bool>,
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
-    pub display_name: Option<String>,
+    /// `Some(None)` clears the name (the page then shows the shop domain).
+    pub display_name: Option<Option<DisplayName>>,
+    /// `Some(None)` removes the logo.
+    pub logo_url: Option<Option<LogoUrl>>,
+    /// `Some(None)` goes back to Kassa's own colour.
+    pub accent_color: Option<Option<AccentColor>>,
     /// A replacement API key (id, hash).
     pub api_key: Option<(String, String)>,
     /// Re-enable (false) or park (true) the webhook endpoint.
@@ -72,7 +78,9 @@ impl Store {
             country: Set(new.country),
             crypto_enabled: Set(new.crypto_enabled),
             disabled: Set(false),
-            display_name: Set(new.display_name),
+            display_name: Set(new.branding.display_name.map(|n| n.as_str().to_string())),
+            logo_url: Set(new.branding.logo_url.map(|u| u.as_str().to_string())),
+            accent_color: Set(new.branding.accent_color.map(AccentColor::css)),
             created_at: Set(now_ms),
             updated_at: Set(now_ms),
             ..Default::default()
@@ -136,7 +144,13 @@ impl Store {
             active.webhook_statuses = Set(Some(v.join(",")).filter(|s| !s.is_empty()));
         }
         if let Some(v) = update.display_name {
-            active.display_name = Set(Some(v).filter(|n| !n.is_empty()));
+            active.display_name = Set(v.map(|n| n.as_str().to_string()));
+        }
+        if let Some(v) = update.logo_url {
+            active.logo_url = Set(v.map(|u| u.as_str().to_string()));
+        }
+        if let Some(v) = update.accent_color {
+            active.accent_color = Set(v.map(AccentColor::css));
         }
         if let Some((key_id, key_hash)) = update.api_key {
             active.api_key_prefix = Set(key_id);
@@ -262,6 +276,7 @@ fn to_merchant(row: merchant::Model, domains: Vec<String>) -> Result<Merchant, S
         .checkout_mode
         .parse()
         .map_err(|e| StoreError::Unexpected(anyhow::Error::new(e)))?;
+    let branding = branding_of(&row);
     Ok(Merchant {
         id: row.id,
         email: row.email,
@@ -272,7 +287,43 @@ fn to_merchant(row: merchant::Model, domains: Vec<String>) -> Result<Merchant, S
         disabled: row.disabled,
         payout_wallet: row.payout_wallet,
         webhook_url: row.webhook_url,
-        display_name: row.display_name,
+        branding,
         domains,
     })
+}
+
+/// The stored branding; a value that no longer parses (edited by hand) is
+/// left out, so the page falls back to Kassa's look instead of failing.
+fn branding_of(row: &merchant::Model) -> Branding {
+    fn checked<T, E>(
+        id: i64,
+        field: &str,
+        raw: Option<&str>,
+        parse: fn(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        let value = parse(raw?).ok();
+        if value.is_none() {
+            tracing::warn!(
+                merchant_id = id,
+                field,
+                "ignoring a stored branding value that does not parse"
+            );
+        }
+        value
+    }
+    Branding {
+        display_name: checked(
+            row.id,
+            "display_name",
+            row.display_name.as_deref(),
+            DisplayName::parse,
+        ),
+        logo_url: checked(row.id, "logo_url", row.logo_url.as_deref(), LogoUrl::parse),
+        accent_color: checked(
+            row.id,
+            "accent_color",
+            row.accent_color.as_deref(),
+            AccentColor::parse,
+        ),
+    }
 }

@@ -19,7 +19,7 @@ fn merchant(package: Package, mode: CheckoutMode, crypto: bool) -> Merchant {
         disabled: false,
         payout_wallet: None,
         webhook_url: None,
-        display_name: None,
+        branding: crate::domain::branding::Branding::default(),
         domains: vec![],
     }
 }
