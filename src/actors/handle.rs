@@ -10,8 +10,8 @@ use actix::prelude::*;
 use super::creator::{CommitStats, CreateError, CreateSession, GetCommitStats, SessionCreator};
 use super::registry::{Died, GetStats, Lookup, RegistryStats, SessionRegistry};
 use super::session::{
-    DepositObserved, DepositReversed, ExpireSession, InjectPanic, SessionActor, SessionError,
-    SessionOutcome,
+    CancelSession, DepositObserved, DepositReversed, ExpireSession, InjectPanic, SessionActor,
+    SessionError, SessionOutcome,
 };
 use crate::store::sessions::{NewSession, SessionRecord};
 use crate::store::transitions::DepositFact;
@@ -68,6 +68,11 @@ impl Sessions {
         force: bool,
     ) -> Result<SessionOutcome, SessionError> {
         self.dispatch(session_id, ExpireSession { force }).await
+    }
+
+    /// The customer cancels an open session.
+    pub async fn cancel(&self, session_id: i64) -> Result<SessionOutcome, SessionError> {
+        self.dispatch(session_id, CancelSession).await
     }
 
     /// Sandbox fault switch: makes the session's actor panic.

@@ -44,6 +44,11 @@ pub struct ExpireSession {
     pub force: bool,
 }
 
+/// The customer cancelled on the checkout page.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "Result<SessionOutcome, SessionError>")]
+pub struct CancelSession;
+
 /// Sandbox fault switch: the actor panics, to exercise supervision.
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "()")]
@@ -182,6 +187,22 @@ impl Handler<ExpireSession> for SessionActor {
                 force: msg.force,
             };
             match decide(&state_of(&record), command, &deps.policy) {
+                Ok(decision) => commit(&deps, record, decision, None, None).await,
+                Err(refusal) => Ok(SessionOutcome {
+                    record,
+                    refusal: Some(refusal),
+                }),
+            }
+        })
+    }
+}
+
+impl Handler<CancelSession> for SessionActor {
+    type Result = AtomicResponse<Self, Result<SessionOutcome, SessionError>>;
+
+    fn handle(&mut self, _: CancelSession, _: &mut Context<Self>) -> Self::Result {
+        self.run(move |deps, record| async move {
+            match decide(&state_of(&record), Command::Cancel, &deps.policy) {
                 Ok(decision) => commit(&deps, record, decision, None, None).await,
                 Err(refusal) => Ok(SessionOutcome {
                     record,

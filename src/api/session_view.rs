@@ -24,7 +24,8 @@ pub struct SessionView {
     /// The merchant's order reference (`merchant_ref`/`order_id` at creation).
     #[schema(example = "ORDER_123")]
     pub order_id: Option<String>,
-    /// `created`, `pending`, `paid`, `underpaid` or `expired`. Only `paid` is success.
+    /// `created`, `pending`, `paid`, `underpaid`, `expired` or `cancelled` (by the
+    /// customer on the checkout page). Only `paid` is success.
     #[schema(example = "paid")]
     pub status: &'static str,
     /// Amount with the currency's decimals, as a string.

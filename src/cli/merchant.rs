@@ -328,7 +328,7 @@ fn parse_wallet(raw: &str) -> anyhow::Result<String> {
 
 /// `paid,expired` → the statuses; `all` → every status (an empty list).
 fn parse_statuses(raw: &str) -> anyhow::Result<Vec<String>> {
-    const KNOWN: [&str; 7] = [
+    const KNOWN: [&str; 8] = [
         "pending",
         "paid",
         "underpaid",
@@ -336,6 +336,7 @@ fn parse_statuses(raw: &str) -> anyhow::Result<Vec<String>> {
         "expired",
         "paid_late",
         "reversed",
+        "cancelled",
     ];
     if raw.trim() == "all" {
         return Ok(Vec::new());

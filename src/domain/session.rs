@@ -11,7 +11,10 @@
 //! created ──expires_at passed──▶ expired ──confirmed within grace──▶ paid (late)
 //! paid ──more confirmed──▶ paid (excess recorded: overpaid event)
 //! paid | underpaid ──counted deposit reversed──▶ paid | underpaid | pending
+//! created ──customer cancels──▶ cancelled ──confirmed within grace──▶ paid
 //! ```
+//! A cancelled session is closed like an expired one, but by the customer;
+//! money that still arrives in its window (plus grace) is never turned away.
 //! A reversal (the deposit's block left the canonical chain) takes its amount
 //! back out: what is left decides the status, and `pending` means nothing is
 //! counted any more while the transfer may still come back in a new block.
@@ -29,15 +32,18 @@ pub enum SessionStatus {
     Paid,
     Underpaid,
     Expired,
+    /// The customer cancelled on the checkout page before paying.
+    Cancelled,
 }
 
 impl SessionStatus {
-    pub const ALL: [SessionStatus; 5] = [
+    pub const ALL: [SessionStatus; 6] = [
         SessionStatus::Created,
         SessionStatus::Pending,
         SessionStatus::Paid,
         SessionStatus::Underpaid,
         SessionStatus::Expired,
+        SessionStatus::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +53,7 @@ impl SessionStatus {
             SessionStatus::Paid => "paid",
             SessionStatus::Underpaid => "underpaid",
             SessionStatus::Expired => "expired",
+            SessionStatus::Cancelled => "cancelled",
         }
     }
 }
@@ -82,6 +89,7 @@ pub enum EventKind {
     Expired,
     PaidLate,
     Reversed,
+    Cancelled,
 }
 
 impl EventKind {
@@ -94,6 +102,7 @@ impl EventKind {
             EventKind::Expired => "expired",
             EventKind::PaidLate => "paid_late",
             EventKind::Reversed => "reversed",
+            EventKind::Cancelled => "cancelled",
         }
     }
 }
@@ -132,6 +141,8 @@ pub enum Command {
     Expire { now_ms: i64, force: bool },
     /// A counted deposit of this amount left the canonical chain.
     DepositReversed { amount_units: u64 },
+    /// The customer gave up on the checkout page.
+    Cancel,
 }
 
 /// The outcome of an accepted command.
@@ -175,12 +186,12 @@ pub fn decide(
                 S::Pending,
                 vec![EventKind::Pending],
             )),
-            S::Expired if within_grace(observed_at_ms) => Ok(unchanged_amount(
+            S::Expired | S::Cancelled if within_grace(observed_at_ms) => Ok(unchanged_amount(
                 state,
                 S::Pending,
                 vec![EventKind::Pending],
             )),
-            S::Expired => Err(Refusal::TooLate),
+            S::Expired | S::Cancelled => Err(Refusal::TooLate),
             S::Pending | S::Underpaid | S::Paid => Err(Refusal::NoChange),
         },
         Command::DepositConfirmed {
@@ -195,8 +206,8 @@ pub fn decide(
                     events: vec![EventKind::Overpaid],
                     became_paid: false,
                 }),
-                S::Expired if !within_grace(observed_at_ms) => Err(Refusal::TooLate),
-                S::Created | S::Pending | S::Underpaid | S::Expired => {
+                S::Expired | S::Cancelled if !within_grace(observed_at_ms) => Err(Refusal::TooLate),
+                S::Created | S::Pending | S::Underpaid | S::Expired | S::Cancelled => {
                     Ok(settle(state, received, observed_at_ms, policy))
                 }
             }
@@ -209,13 +220,24 @@ pub fn decide(
             )),
             S::Created => Err(Refusal::NotYetDue),
             S::Pending | S::Underpaid => Err(Refusal::PaymentInProgress),
-            S::Paid | S::Expired => Err(Refusal::AlreadyFinal(state.status)),
+            S::Paid | S::Expired | S::Cancelled => Err(Refusal::AlreadyFinal(state.status)),
+        },
+        Command::Cancel => match state.status {
+            S::Created => Ok(unchanged_amount(
+                state,
+                S::Cancelled,
+                vec![EventKind::Cancelled],
+            )),
+            S::Pending | S::Underpaid => Err(Refusal::PaymentInProgress),
+            S::Paid | S::Expired | S::Cancelled => Err(Refusal::AlreadyFinal(state.status)),
         },
         Command::DepositReversed { amount_units } => match state.status {
             S::Paid | S::Underpaid if amount_units > 0 && amount_units <= state.received_units => {
                 Ok(reverse(state, state.received_units - amount_units, policy))
             }
-            S::Paid | S::Underpaid | S::Created | S::Pending | S::Expired => Err(Refusal::NoChange),
+            S::Paid | S::Underpaid | S::Created | S::Pending | S::Expired | S::Cancelled => {
+                Err(Refusal::NoChange)
+            }
         },
     }
 }

@@ -353,3 +353,74 @@ fn a_reversed_deposit_that_confirms_again_pays_the_session_again() {
     assert_eq!(d.events, vec![EventKind::Paid]);
     assert!(d.became_paid);
 }
+
+#[test]
+fn a_customer_can_cancel_an_open_session_only() {
+    let d = decide(&state(SessionStatus::Created, 0), Command::Cancel, &POLICY).unwrap();
+    assert_eq!(d.status, SessionStatus::Cancelled);
+    assert_eq!(d.events, vec![EventKind::Cancelled]);
+    for (status, refusal) in [
+        (SessionStatus::Pending, Refusal::PaymentInProgress),
+        (SessionStatus::Underpaid, Refusal::PaymentInProgress),
+        (
+            SessionStatus::Paid,
+            Refusal::AlreadyFinal(SessionStatus::Paid),
+        ),
+        (
+            SessionStatus::Expired,
+            Refusal::AlreadyFinal(SessionStatus::Expired),
+        ),
+        (
+            SessionStatus::Cancelled,
+            Refusal::AlreadyFinal(SessionStatus::Cancelled),
+        ),
+    ] {
+        assert_eq!(
+            decide(&state(status, 0), Command::Cancel, &POLICY),
+            Err(refusal),
+            "{status}"
+        );
+    }
+}
+
+#[test]
+fn money_that_reaches_a_cancelled_session_in_time_still_pays_it() {
+    let cancelled = state(SessionStatus::Cancelled, 0);
+    let d = decide(&cancelled, confirmed(79_000_000, EXPIRES - 1), &POLICY).unwrap();
+    assert_eq!(d.status, SessionStatus::Paid);
+    assert!(d.became_paid);
+    let seen = decide(
+        &cancelled,
+        Command::DepositSeen { observed_at_ms: 5 },
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(seen.status, SessionStatus::Pending);
+    assert_eq!(
+        decide(&cancelled, confirmed(79_000_000, EXPIRES + 60_001), &POLICY),
+        Err(Refusal::TooLate)
+    );
+}
+
+#[test]
+fn a_cancelled_session_is_not_expired_again() {
+    assert_eq!(
+        decide(
+            &state(SessionStatus::Cancelled, 0),
+            Command::Expire {
+                now_ms: EXPIRES,
+                force: false
+            },
+            &POLICY
+        ),
+        Err(Refusal::AlreadyFinal(SessionStatus::Cancelled))
+    );
+}
+
+#[test]
+fn cancelled_is_a_stored_status() {
+    assert_eq!(
+        "cancelled".parse::<SessionStatus>().unwrap(),
+        SessionStatus::Cancelled
+    );
+}

@@ -1,5 +1,6 @@
 //! Hosted pages for customers: the checkout (`/pay.php`), crypto checkout
-//! (`/crypto.php`), the sandbox on-ramp (`/sandbox/onramp`) and the status
+//! (`/crypto.php`), the sandbox on-ramp (`/sandbox/onramp`), the customer's
+//! cancel form (`/pay/cancel`) and the status
 //! the open pages poll (`/pay/status.json`). Server-rendered askama
 //! templates (`templates/checkout/`), five languages, no cookies (the pages
 //! work inside a merchant's frame), a strict CSP with a per-response nonce.
@@ -10,6 +11,7 @@
 //! configuration — and redirect only to the session's own URLs or to the
 //! provider the router chose.
 
+pub mod cancel;
 pub mod choose;
 pub mod crypto;
 pub mod customer;
@@ -48,6 +50,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/sandbox/onramp")
             .route(web::get().to(onramp::show))
             .route(web::post().to(onramp::pay))
+            .default_service(web::to(not_found)),
+    )
+    .service(
+        web::resource("/pay/cancel")
+            .route(web::post().to(cancel::cancel))
             .default_service(web::to(not_found)),
     )
     .route("/pay/status.json", web::get().to(status::status));

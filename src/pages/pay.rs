@@ -26,6 +26,9 @@ struct PayPage {
     s: SessionSummary,
     methods: Vec<MethodLink>,
     crypto: Option<String>,
+    /// The page token the cancel form carries (no cookie).
+    cancel_token: String,
+    lang: Option<&'static str>,
 }
 
 /// `GET /pay.php`.
@@ -122,10 +125,12 @@ async fn render(
     };
     let crypto = methods::crypto(&loaded.merchant, summary.id, &lang_suffix);
     let page = PayPage {
+        cancel_token: state.page_secret.token(summary.id),
         frame,
         s: summary,
         methods,
         crypto,
+        lang: query.lang.map(|l| l.code()),
     };
     Ok(security::html(
         StatusCode::OK,

@@ -25,6 +25,8 @@ pub enum PageState {
     /// Part was paid; the rest is still owed.
     Underpaid,
     Expired,
+    /// The customer cancelled.
+    Cancelled,
 }
 
 impl PageState {
@@ -38,6 +40,7 @@ impl PageState {
             SessionStatus::Paid => PageState::Paid,
             SessionStatus::Underpaid => PageState::Underpaid,
             SessionStatus::Expired => PageState::Expired,
+            SessionStatus::Cancelled => PageState::Cancelled,
         }
     }
 
@@ -49,6 +52,7 @@ impl PageState {
             PageState::Paid => SessionStatus::Paid.as_str(),
             PageState::Underpaid => SessionStatus::Underpaid.as_str(),
             PageState::Expired => SessionStatus::Expired.as_str(),
+            PageState::Cancelled => SessionStatus::Cancelled.as_str(),
         }
     }
 
@@ -166,6 +170,10 @@ impl SessionSummary {
 
     pub fn is_expired(&self) -> bool {
         self.state == PageState::Expired
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.state == PageState::Cancelled
     }
 
     pub fn payable(&self) -> bool {

@@ -94,3 +94,31 @@ async fn an_expired_session_shows_the_expired_state() {
     browser.close().await;
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_customer_who_cancels_lands_on_the_cancel_url_and_the_checkout_says_cancelled() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(browser) = Browser::start("en-US,en").await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let mut body = crate::helpers::order("BR-7");
+    body["cancel_url"] = serde_json::json!("https://shop.example/cart?step=2");
+    let id = app.create_session(&body).await.json()["session_id"]
+        .as_i64()
+        .unwrap();
+    let checkout = app.url(&format!("/pay.php?session={id}"));
+
+    browser.open(&checkout).await;
+    browser.click("#cancel").await;
+    let landed = browser.wait_for_url("https://shop.example/").await;
+    browser.open(&checkout).await;
+
+    assert_eq!(landed, "https://shop.example/cart?step=2");
+    browser.wait_for("#state[data-state=cancelled]").await;
+    assert!(!browser.has("a[data-method=card]").await);
+    assert_eq!(app.session_status(id).await, "cancelled");
+    browser.screenshot("checkout-cancelled").await;
+    browser.close().await;
+    app.stop().await;
+}
