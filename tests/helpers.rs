@@ -268,6 +268,20 @@ pub async fn create_merchant(store: &Store, spec: MerchantSpec) -> TestMerchant 
     }
 }
 
+/// Sends `merchant_id`'s webhooks to `url` (a test receiver).
+pub async fn point_merchant_at(app: &TestApp, merchant_id: i64, url: &str) {
+    let update = kassa::store::merchants::MerchantUpdate {
+        webhook_url: Some(url.to_string()),
+        ..Default::default()
+    };
+    assert!(
+        app.store
+            .update_merchant(merchant_id, update, 0)
+            .await
+            .unwrap()
+    );
+}
+
 /// A valid create body.
 pub fn order(reference: &str) -> Value {
     json!({

@@ -5,9 +5,8 @@ use serde_json::json;
 use std::time::Duration;
 
 use kassa::domain::signature;
-use kassa::store::merchants::MerchantUpdate;
 
-use crate::helpers::{Backend, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, point_merchant_at, spawn_app, spawn_app_with};
 use crate::on_both_backends;
 use crate::receiver::Receiver;
 
@@ -137,16 +136,7 @@ async fn a_reversed_deposit_takes_a_paid_session_back_and_is_announced_in_order(
         return;
     };
     let shop = Receiver::start().await;
-    let hook = MerchantUpdate {
-        webhook_url: Some(shop.url.clone()),
-        ..MerchantUpdate::default()
-    };
-    assert!(
-        app.store
-            .update_merchant(app.merchant.id, hook, 0)
-            .await
-            .unwrap()
-    );
+    point_merchant_at(&app, app.merchant.id, &shop.url).await;
     let id = app.new_session("REORG").await;
     app.sandbox_pay(json!({ "session_id": id })).await;
 

@@ -8,7 +8,7 @@ use kassa::domain::signature;
 use kassa::store::merchants::MerchantUpdate;
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, order, spawn_app_with};
+use crate::helpers::{Backend, TestApp, order, point_merchant_at, spawn_app_with};
 use crate::on_both_backends;
 use crate::receiver::Receiver;
 
@@ -27,19 +27,6 @@ async fn app_with_hooks(
         tweak(s);
     })
     .await
-}
-
-async fn point_merchant_at(app: &TestApp, merchant_id: i64, url: &str) {
-    let update = MerchantUpdate {
-        webhook_url: Some(url.to_string()),
-        ..MerchantUpdate::default()
-    };
-    assert!(
-        app.store
-            .update_merchant(merchant_id, update, 0)
-            .await
-            .unwrap()
-    );
 }
 
 async fn a_paid_session_is_delivered_signed_with_the_documented_body(backend: Backend) {

@@ -4,11 +4,10 @@
 use std::time::Duration;
 
 use kassa::domain::signature;
-use kassa::store::merchants::MerchantUpdate;
 use serde_json::{Value, json};
 
 use crate::chrome::{Browser, ONE_AT_A_TIME};
-use crate::helpers::{Backend, TestApp, order, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, TestApp, order, point_merchant_at, spawn_app, spawn_app_with};
 use crate::receiver::Receiver;
 
 pub async fn created(app: &TestApp, body: &Value) -> Value {
@@ -30,16 +29,7 @@ async fn a_customer_pays_by_card_on_the_sandbox_onramp_and_returns_to_the_shop()
     .await
     .unwrap();
     let shop = Receiver::start().await;
-    let hook = MerchantUpdate {
-        webhook_url: Some(shop.url.clone()),
-        ..MerchantUpdate::default()
-    };
-    assert!(
-        app.store
-            .update_merchant(app.merchant.id, hook, 0)
-            .await
-            .unwrap()
-    );
+    point_merchant_at(&app, app.merchant.id, &shop.url).await;
     let mut body = order("BR-1");
     body["return_url"] = json!("https://shop.example/thank-you?order=1");
     let session = created(&app, &body).await;
