@@ -148,6 +148,43 @@ impl Browser {
         self.wait_for(css).await.click().await.unwrap();
     }
 
+    /// Presses Tab until the focused element matches `css` (at most 30
+    /// times), as a keyboard user would; `false` if it never gets focus.
+    pub async fn tab_to(&self, css: &str) -> bool {
+        for _ in 0..30 {
+            let focused = self
+                .client
+                .execute(
+                    "return document.activeElement ? document.activeElement.matches(arguments[0]) : false",
+                    vec![json!(css)],
+                )
+                .await
+                .unwrap();
+            if focused == json!(true) {
+                return true;
+            }
+            self.client
+                .active_element()
+                .await
+                .unwrap()
+                .send_keys(&fantoccini::key::Key::Tab.to_string())
+                .await
+                .unwrap();
+        }
+        false
+    }
+
+    /// Presses Enter on the focused element.
+    pub async fn press_enter(&self) {
+        self.client
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys(&fantoccini::key::Key::Enter.to_string())
+            .await
+            .unwrap();
+    }
+
     pub async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_string()
     }

@@ -2,8 +2,8 @@
 //! WebDriver (chromedriver). A customer pays a card session on the sandbox
 //! on-ramp and lands on the shop's return URL while the shop receives the
 //! signed webhook; pays on the crypto screen; sees iDEAL only from NL; reads
-//! the page in Dutch; is refused a blocked provider override; and sees an
-//! expired session. A screenshot of each page goes to
+//! the page in Dutch; is refused a blocked provider override; sees an
+//! expired session; cancels back to the shop; and pays with the keyboard alone. A screenshot of each page goes to
 //! `target/test-output/screenshots/`.
 //!
 //! A binary of its own, so it runs after the main suite rather than beside

@@ -122,3 +122,30 @@ async fn a_customer_who_cancels_lands_on_the_cancel_url_and_the_checkout_says_ca
     browser.close().await;
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_keyboard_user_reaches_a_method_and_pays_without_a_mouse() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(browser) = Browser::start("en-US,en").await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let id = app.new_session("BR-8").await;
+
+    browser
+        .open(&app.url(&format!("/pay.php?session={id}")))
+        .await;
+    assert!(
+        browser.tab_to("a[data-method=card]").await,
+        "Tab reaches the card method"
+    );
+    browser.press_enter().await;
+    browser.wait_for("#pay").await;
+    assert!(browser.tab_to("#pay").await, "Tab reaches the Pay button");
+    browser.press_enter().await;
+
+    browser.wait_for("#state[data-state=paid]").await;
+    assert_eq!(app.session_status(id).await, "paid");
+    browser.close().await;
+    app.stop().await;
+}
