@@ -13,13 +13,15 @@ use actix::prelude::*;
 use super::registry::{Passivated, SessionRegistry};
 use super::webhook_sender::Wake;
 use crate::clock::SharedClock;
-use crate::domain::session::{Command, Decision, Policy, Refusal, SessionState, decide};
+use crate::domain::session::{
+    Command, Decision, Policy, Refusal, SessionState, SessionStatus, decide,
+};
 use crate::store::sessions::SessionRecord;
 use crate::store::transitions::{DepositFact, DepositWrite, OutboxEvent, TransitionWrite};
-
-mod deposits;
 use crate::store::{Store, StoreError};
 use crate::webhooks::payload;
+
+mod deposits;
 
 /// A transfer to the session's deposit address (from the chain watcher or the
 /// sandbox). Idempotent by `(tx_hash, log_index)`.
@@ -181,18 +183,11 @@ impl Handler<ExpireSession> for SessionActor {
 
     fn handle(&mut self, msg: ExpireSession, _: &mut Context<Self>) -> Self::Result {
         self.run(move |deps, record| async move {
-            let now_ms = deps.clock.now_ms();
             let command = Command::Expire {
-                now_ms,
+                now_ms: deps.clock.now_ms(),
                 force: msg.force,
             };
-            match decide(&state_of(&record), command, &deps.policy) {
-                Ok(decision) => commit(&deps, record, decision, None, None).await,
-                Err(refusal) => Ok(SessionOutcome {
-                    record,
-                    refusal: Some(refusal),
-                }),
-            }
+            apply(&deps, record, command, None).await
         })
     }
 }
@@ -201,15 +196,9 @@ impl Handler<CancelSession> for SessionActor {
     type Result = AtomicResponse<Self, Result<SessionOutcome, SessionError>>;
 
     fn handle(&mut self, _: CancelSession, _: &mut Context<Self>) -> Self::Result {
-        self.run(move |deps, record| async move {
-            match decide(&state_of(&record), Command::Cancel, &deps.policy) {
-                Ok(decision) => commit(&deps, record, decision, None, None).await,
-                Err(refusal) => Ok(SessionOutcome {
-                    record,
-                    refusal: Some(refusal),
-                }),
-            }
-        })
+        self.run(
+            move |deps, record| async move { apply(&deps, record, Command::Cancel, None).await },
+        )
     }
 }
 
@@ -228,6 +217,23 @@ impl Handler<InjectPanic> for SessionActor {
     }
 }
 
+/// Asks the state machine what `command` does and persists the answer (with
+/// `deposit`, if any); a refusal changes nothing and is reported.
+async fn apply(
+    deps: &SessionDeps,
+    record: SessionRecord,
+    command: Command,
+    deposit: Option<DepositWrite>,
+) -> Result<SessionOutcome, SessionError> {
+    match decide(&state_of(&record), command, &deps.policy) {
+        Ok(decision) => commit(deps, record, decision, deposit, None).await,
+        Err(refusal) => Ok(SessionOutcome {
+            record,
+            refusal: Some(refusal),
+        }),
+    }
+}
+
 /// Persists a decision (row + deposit + outbox) and returns the new record.
 async fn commit(
     deps: &SessionDeps,
@@ -243,7 +249,7 @@ async fn commit(
     next.version = record.version + 1;
     if decision.became_paid {
         next.paid_at_ms = Some(now_ms);
-    } else if next.status != crate::domain::session::SessionStatus::Paid {
+    } else if next.status != SessionStatus::Paid {
         // A reversal can take a paid session back: it is no longer paid.
         next.paid_at_ms = None;
     }

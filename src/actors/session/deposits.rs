@@ -2,7 +2,7 @@
 //! by `(tx_hash, log_index)`), and a counted one reversed by a reorg. Runs
 //! inside the session actor's one-message-at-a-time handling.
 
-use super::{DepositReversed, SessionDeps, SessionError, SessionOutcome, commit, state_of};
+use super::{DepositReversed, SessionDeps, SessionError, SessionOutcome, apply, commit, state_of};
 use crate::domain::session::{Command, Refusal, decide};
 use crate::store::sessions::SessionRecord;
 use crate::store::transitions::{DepositFact, DepositWrite};
@@ -109,21 +109,15 @@ pub(super) async fn on_reversal(
         Some(k) if k.counted => k.amount_units,
         Some(_) | None => return unchanged(record),
     };
-    match decide(
-        &state_of(&record),
+    let write = DepositWrite::Reversed {
+        tx_hash: msg.tx_hash,
+        log_index: msg.log_index,
+    };
+    apply(
+        &deps,
+        record,
         Command::DepositReversed { amount_units },
-        &deps.policy,
-    ) {
-        Ok(decision) => {
-            let write = DepositWrite::Reversed {
-                tx_hash: msg.tx_hash,
-                log_index: msg.log_index,
-            };
-            commit(&deps, record, decision, Some(write), None).await
-        }
-        Err(refusal) => Ok(SessionOutcome {
-            record,
-            refusal: Some(refusal),
-        }),
-    }
+        Some(write),
+    )
+    .await
 }
