@@ -166,6 +166,7 @@ impl Store {
             insert_domains(&txn, id, &domains).await?;
         }
         txn.commit().await?;
+        self.merchants.forget(id);
         Ok(true)
     }
 
@@ -191,13 +192,18 @@ impl Store {
             .collect()
     }
 
-    /// One merchant by id.
+    /// One merchant by id (through the short-lived merchant cache).
     pub async fn merchant(&self, id: i64) -> Result<Option<Merchant>, StoreError> {
+        if let Some(cached) = self.merchants.get(id) {
+            return Ok(Some(cached));
+        }
         let Some(row) = merchant::Entity::find_by_id(id).one(self.db()).await? else {
             return Ok(None);
         };
         let domains = self.domains_of(row.id).await?;
-        Ok(Some(to_merchant(row, domains)?))
+        let merchant = to_merchant(row, domains)?;
+        self.merchants.put(&merchant);
+        Ok(Some(merchant))
     }
 
     /// The merchant owning the API key id, with its key hash.
