@@ -8,6 +8,7 @@ mod helpers;
 mod api_create;
 mod api_status;
 mod branding;
+mod branding_cli;
 mod checkout;
 mod cli;
 mod engine;

@@ -9,6 +9,7 @@
 
 pub mod idempotency;
 mod merchant_cache;
+mod merchant_rows;
 pub mod merchants;
 pub mod sessions;
 pub mod transitions;
