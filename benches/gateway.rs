@@ -12,11 +12,10 @@
 
 mod common;
 
+use common::load::{Request, Stats, load, serve_baseline};
 use common::{BenchDb, Server, flag, serve_kassa};
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SESSION_BODY: &str = r#"{"domain":"shop.example","merchant_ref":"BENCH","amount":"79.00","currency":"EUR","customer_email":"buyer@example.com","return_url":"https://shop.example/thank-you"}"#;
 
@@ -50,7 +49,7 @@ async fn run(duration: Duration, db: &str) {
     let mut rows = Vec::new();
     for c in [1, 64] {
         let r = load(
-            &format!("http://{}/echo", baseline.addr),
+            &[format!("http://{}/echo", baseline.addr)],
             Request::Post(SESSION_BODY.into()),
             None,
             c,
@@ -72,7 +71,7 @@ async fn run(duration: Duration, db: &str) {
         let create_url = format!("http://{}/gateway/session.php", kassa.addr);
         for c in [1, 64] {
             let r = load(
-                &create_url,
+                std::slice::from_ref(&create_url),
                 Request::Post(SESSION_BODY.into()),
                 Some(&key),
                 c,
@@ -87,7 +86,14 @@ async fn run(duration: Duration, db: &str) {
             kassa.addr
         );
         for c in [1, 64] {
-            let r = load(&status_url, Request::Get, Some(&key), c, duration).await;
+            let r = load(
+                std::slice::from_ref(&status_url),
+                Request::Get,
+                Some(&key),
+                c,
+                duration,
+            )
+            .await;
             rows.push((format!("{label}: GET /gateway/session_status.php"), c, r));
         }
     }
@@ -115,100 +121,6 @@ fn report(rows: &[(String, usize, Stats)]) {
     }
 }
 
-#[derive(Clone)]
-enum Request {
-    Get,
-    Post(String),
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Stats {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: u64,
-}
-
-/// Runs `concurrency` keep-alive connections in a closed loop for `duration`.
-async fn load(
-    url: &str,
-    request: Request,
-    key: Option<&str>,
-    concurrency: usize,
-    duration: Duration,
-) -> Stats {
-    let warmup = Duration::from_millis(500);
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let (url, request, key, stop) = (
-            url.to_string(),
-            request.clone(),
-            key.map(str::to_string),
-            stop.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder()
-                .pool_max_idle_per_host(1)
-                .build()
-                .unwrap();
-            let started = Instant::now();
-            let mut latencies = Vec::with_capacity(100_000);
-            let mut errors = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                let mut req = match &request {
-                    Request::Get => client.get(&url),
-                    Request::Post(body) => client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(body.clone()),
-                };
-                if let Some(k) = &key {
-                    req = req.header("X-API-Key", k);
-                }
-                let t = Instant::now();
-                let ok = match req.send().await {
-                    Ok(r) => {
-                        let ok = r.status().as_u16() == 200;
-                        let _ = r.bytes().await;
-                        ok
-                    }
-                    Err(_) => false,
-                };
-                if started.elapsed() >= warmup {
-                    latencies.push(t.elapsed().as_micros() as u32);
-                    if !ok {
-                        errors += 1;
-                    }
-                }
-            }
-            (latencies, errors)
-        }));
-    }
-    tokio::time::sleep(warmup + duration).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await.unwrap();
-        all.extend(l);
-        errors += e;
-    }
-    all.sort_unstable();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0) as f64
-            / 1000.0
-    };
-    Stats {
-        rps: all.len() as f64 / duration.as_secs_f64(),
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
-        errors,
-    }
-}
-
 async fn create_one(url: &str, key: &str) -> i64 {
     let r = reqwest::Client::new()
         .post(url)
@@ -219,23 +131,4 @@ async fn create_one(url: &str, key: &str) -> i64 {
         .unwrap();
     let v: serde_json::Value = r.json().await.unwrap();
     v["session_id"].as_i64().unwrap()
-}
-
-/// The baseline: a bare actix-web endpoint that parses a JSON body and answers JSON.
-fn serve_baseline() {
-    use actix_web::{App, HttpResponse, HttpServer, web};
-    actix_web::rt::System::new().block_on(async {
-        let server = HttpServer::new(|| {
-            App::new().route(
-                "/echo",
-                web::post().to(|body: web::Json<serde_json::Value>| async move {
-                    HttpResponse::Ok().json(serde_json::json!({ "ok": true, "received": body.0.as_object().map(|o| o.len()) }))
-                }),
-            )
-        })
-        .bind("127.0.0.1:0")
-        .unwrap();
-        println!("READY {}", server.addrs()[0]);
-        server.run().await.unwrap();
-    });
 }

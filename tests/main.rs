@@ -8,6 +8,7 @@ mod helpers;
 mod api_create;
 mod api_status;
 mod branding;
+mod branding_cli;
 mod cancel;
 mod checkout;
 mod cli;

@@ -2,14 +2,14 @@
 
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::branding::{BrandingArgs, describe};
+use super::branding::BrandingArgs;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::domain::api_key;
 use crate::domain::email::Email;
-use crate::domain::merchant::{CheckoutMode, Merchant, Package, parse_country};
+use crate::domain::merchant::{CheckoutMode, Package, parse_country};
 use crate::domain::shop_domain::ShopDomain;
 use crate::domain::wallet::WalletAddress;
 use crate::store::Store;
@@ -118,7 +118,7 @@ pub async fn run(cmd: MerchantCommand, settings: &Settings) -> anyhow::Result<()
             check_webhook_url(&args.webhook_url, settings).await?;
             update(&store, args).await
         }
-        MerchantCommand::List { json } => list(&store, json).await,
+        MerchantCommand::List { json } => super::merchant_list::list(&store, json).await,
     }
 }
 
@@ -260,54 +260,6 @@ async fn update(store: &Store, a: UpdateArgs) -> anyhow::Result<()> {
         (false, None) => println!("merchant {} updated", a.id),
     }
     Ok(())
-}
-
-async fn list(store: &Store, as_json: bool) -> anyhow::Result<()> {
-    let merchants = store.list_merchants().await?;
-    if as_json {
-        let rows: Vec<Value> = merchants.iter().map(merchant_json).collect();
-        println!("{}", Value::Array(rows));
-        return Ok(());
-    }
-    println!(
-        "{:>6}  {:<28} {:<10} {:<13} {:<8} {:<7} {:<24} {:<8} {:<32} logo",
-        "id", "email", "package", "mode", "country", "state", "display name", "accent", "domains"
-    );
-    for m in &merchants {
-        let (name, accent, logo) = describe(&m.branding);
-        println!(
-            "{:>6}  {:<28} {:<10} {:<13} {:<8} {:<7} {:<24} {:<8} {:<32} {}",
-            m.id,
-            m.email,
-            m.package.as_str(),
-            m.checkout_mode.as_str(),
-            m.country.as_deref().unwrap_or("-"),
-            if m.disabled { "off" } else { "on" },
-            name,
-            accent,
-            m.domains.join(","),
-            logo
-        );
-    }
-    Ok(())
-}
-
-fn merchant_json(m: &Merchant) -> Value {
-    json!({
-        "merchant_id": m.id,
-        "email": m.email,
-        "package": m.package.as_str(),
-        "checkout_mode": m.checkout_mode.as_str(),
-        "country": m.country,
-        "crypto_enabled": m.crypto_enabled,
-        "disabled": m.disabled,
-        "payout_wallet": m.payout_wallet,
-        "webhook_url": m.webhook_url,
-        "display_name": m.branding.display_name.as_ref().map(|n| n.as_str()),
-        "logo_url": m.branding.logo_url.as_ref().map(|u| u.as_str()),
-        "accent_color": m.branding.accent_color.map(|c| c.css()),
-        "domains": m.domains,
-    })
 }
 
 fn parse_domains(raw: &[String]) -> anyhow::Result<Vec<String>> {

@@ -4,6 +4,7 @@
 
 mod branding;
 mod merchant;
+mod merchant_list;
 mod sandbox;
 mod serve;
 mod webhooks;

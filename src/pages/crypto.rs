@@ -23,7 +23,7 @@ struct CryptoPage {
     frame: Frame,
     s: SessionSummary,
     address: String,
-    qr_svg: String,
+    qr_svg: std::sync::Arc<str>,
     /// The page token, in sandbox mode (the "Simulate payment" form).
     simulate: Option<String>,
     /// The explicitly chosen language, carried through the form.
@@ -83,7 +83,7 @@ async fn render(
     let page = CryptoPage {
         frame,
         address: record.deposit_address.clone(),
-        qr_svg: qr::svg(&uri, t.scan_qr)?,
+        qr_svg: qr::svg_memo(&uri, t.scan_qr)?,
         simulate: state
             .sandbox
             .as_ref()

@@ -13,9 +13,9 @@ pub struct Ideal {
 }
 
 impl Ideal {
-    pub fn new(transak_api_key: SecretString, production: bool) -> Self {
+    pub fn new(transak_api_key: SecretString, production: bool, public_base: &str) -> Self {
         Self {
-            via: Transak::new(transak_api_key, production),
+            via: Transak::new(transak_api_key, production, public_base),
         }
     }
 }
@@ -40,7 +40,7 @@ mod tests {
 
     #[test]
     fn ideal_preselects_the_payment_method_in_euros_only() {
-        let ideal = Ideal::new(SecretString::from("tk"), false);
+        let ideal = Ideal::new(SecretString::from("tk"), false, "http://127.0.0.1:8080");
         let url = ideal.widget_url(&request("EUR")).unwrap();
         assert_eq!(param(&url, "paymentMethod").as_deref(), Some("ideal"));
         assert_eq!(param(&url, "network").as_deref(), Some("polygon"));

@@ -100,8 +100,16 @@ impl Providers {
             )));
         }
         if let Some(key) = &onramp.transak_api_key {
-            adapters.push(Box::new(transak::Transak::new(key.clone(), production)));
-            adapters.push(Box::new(ideal::Ideal::new(key.clone(), production)));
+            adapters.push(Box::new(transak::Transak::new(
+                key.clone(),
+                production,
+                public_base,
+            )));
+            adapters.push(Box::new(ideal::Ideal::new(
+                key.clone(),
+                production,
+                public_base,
+            )));
         }
         if let Some(key) = &onramp.ramp_host_api_key {
             adapters.push(Box::new(ramp::Ramp::new(key.clone(), production)));

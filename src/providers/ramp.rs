@@ -1,6 +1,8 @@
 //! Ramp Network hosted widget: `hostApiKey`, `swapAsset=MATIC_USDC`,
 //! `userAddress`, `fiatCurrency`, `fiatValue`, `userEmailAddress`,
-//! `finalUrl`, `hostAppName`.
+//! `finalUrl`, `hostAppName` — the names of the host configuration in
+//! Ramp's own SDK (`ramp-instant-sdk`, `src/types.ts`). The asset name
+//! `MATIC_USDC` (Ramp's `CHAIN_SYMBOL` form) is not confirmed there.
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -64,6 +66,7 @@ mod tests {
 
         assert!(url.starts_with("https://app.demo.rampnetwork.com?hostApiKey=ramp_key&"));
         for (k, v) in [
+            ("hostAppName", "Kassa"),
             ("swapAsset", "MATIC_USDC"),
             ("userAddress", ADDRESS),
             ("fiatCurrency", "EUR"),

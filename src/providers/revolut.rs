@@ -1,6 +1,8 @@
 //! Revolut Ramp redirect: `partnerId`, `amount` (in minor units: EUR 79.00
 //! is `7900`), `fiatCurrency`, `cryptoCurrency=USDC`, `walletAddress`,
-//! `countryCode` when the customer's country is known.
+//! `countryCode` when the customer's country is known — the parameters and
+//! hosts of Revolut's "Initiate a transaction" guide. `network=POLYGON` is
+//! not among the parameters we could confirm there; it is kept for now.
 
 use secrecy::{ExposeSecret, SecretString};
 

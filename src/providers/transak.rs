@@ -1,7 +1,10 @@
-//! Transak hosted widget: `apiKey`, `cryptoCurrencyCode=USDC`,
-//! `network=polygon`, `walletAddress`, `fiatCurrency`, `fiatAmount`, `email`,
-//! `redirectURL`, `partnerOrderId`. (Transak now prefers widget URLs created
-//! through its API; the query form below is its documented hosted form.)
+//! Transak hosted widget: `apiKey`, `referrerDomain`,
+//! `cryptoCurrencyCode=USDC`, `network=polygon`, `walletAddress`,
+//! `fiatCurrency`, `fiatAmount`, `email`, `redirectURL`, `partnerOrderId`.
+//! (Transak now prefers widget URLs created through its API; the query form
+//! below is its documented hosted form. Its "Create Widget URL" reference
+//! names `apiKey` and `referrerDomain` as the mandatory widget parameters:
+//! the referrer is the host of Kassa's public URL, where the widget opens from.)
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -14,13 +17,19 @@ const STAGING: &str = "https://global-stg.transak.com";
 pub struct Transak {
     api_key: SecretString,
     host: &'static str,
+    /// The host name of Kassa's public URL.
+    referrer_domain: String,
 }
 
 impl Transak {
-    pub fn new(api_key: SecretString, production: bool) -> Self {
+    pub fn new(api_key: SecretString, production: bool, public_base: &str) -> Self {
         Self {
             api_key,
             host: if production { PRODUCTION } else { STAGING },
+            referrer_domain: url::Url::parse(public_base)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default(),
         }
     }
 
@@ -30,6 +39,7 @@ impl Transak {
         let session = req.session_id.to_string();
         let mut params: Vec<(&str, &str)> = vec![
             ("apiKey", self.api_key.expose_secret()),
+            ("referrerDomain", &self.referrer_domain),
             ("productsAvailed", "BUY"),
             ("cryptoCurrencyCode", "USDC"),
             ("network", "polygon"),
@@ -67,12 +77,17 @@ mod tests {
 
     #[test]
     fn the_widget_url_carries_transaks_parameters() {
-        let url = Transak::new(SecretString::from("tk_key"), true)
-            .widget_url(&request("GBP"))
-            .unwrap();
+        let url = Transak::new(
+            SecretString::from("tk_key"),
+            true,
+            "https://pay.kassa.example/",
+        )
+        .widget_url(&request("GBP"))
+        .unwrap();
 
         assert!(url.starts_with("https://global.transak.com?apiKey=tk_key&"));
         for (k, v) in [
+            ("referrerDomain", "pay.kassa.example"),
             ("cryptoCurrencyCode", "USDC"),
             ("network", "polygon"),
             ("walletAddress", ADDRESS),

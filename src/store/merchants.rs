@@ -5,6 +5,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 
+use super::merchant_rows::to_merchant;
 use super::{Store, StoreError};
 use crate::domain::branding::{AccentColor, Branding, DisplayName, LogoUrl};
 use crate::domain::merchant::{CheckoutMode, Merchant, Package};
@@ -166,6 +167,7 @@ impl Store {
             insert_domains(&txn, id, &domains).await?;
         }
         txn.commit().await?;
+        self.merchants.forget(id);
         Ok(true)
     }
 
@@ -191,13 +193,18 @@ impl Store {
             .collect()
     }
 
-    /// One merchant by id.
+    /// One merchant by id (through the short-lived merchant cache).
     pub async fn merchant(&self, id: i64) -> Result<Option<Merchant>, StoreError> {
+        if let Some(cached) = self.merchants.get(id) {
+            return Ok(Some(cached));
+        }
         let Some(row) = merchant::Entity::find_by_id(id).one(self.db()).await? else {
             return Ok(None);
         };
         let domains = self.domains_of(row.id).await?;
-        Ok(Some(to_merchant(row, domains)?))
+        let merchant = to_merchant(row, domains)?;
+        self.merchants.put(&merchant);
+        Ok(Some(merchant))
     }
 
     /// The merchant owning the API key id, with its key hash.
@@ -265,65 +272,4 @@ async fn insert_domains(
     .exec_without_returning(txn)
     .await?;
     Ok(())
-}
-
-fn to_merchant(row: merchant::Model, domains: Vec<String>) -> Result<Merchant, StoreError> {
-    let package = row
-        .package
-        .parse()
-        .map_err(|e| StoreError::Unexpected(anyhow::Error::new(e)))?;
-    let checkout_mode = row
-        .checkout_mode
-        .parse()
-        .map_err(|e| StoreError::Unexpected(anyhow::Error::new(e)))?;
-    let branding = branding_of(&row);
-    Ok(Merchant {
-        id: row.id,
-        email: row.email,
-        package,
-        checkout_mode,
-        country: row.country,
-        crypto_enabled: row.crypto_enabled,
-        disabled: row.disabled,
-        payout_wallet: row.payout_wallet,
-        webhook_url: row.webhook_url,
-        branding,
-        domains,
-    })
-}
-
-/// The stored branding; a value that no longer parses (edited by hand) is
-/// left out, so the page falls back to Kassa's look instead of failing.
-fn branding_of(row: &merchant::Model) -> Branding {
-    fn checked<T, E>(
-        id: i64,
-        field: &str,
-        raw: Option<&str>,
-        parse: fn(&str) -> Result<T, E>,
-    ) -> Option<T> {
-        let value = parse(raw?).ok();
-        if value.is_none() {
-            tracing::warn!(
-                merchant_id = id,
-                field,
-                "ignoring a stored branding value that does not parse"
-            );
-        }
-        value
-    }
-    Branding {
-        display_name: checked(
-            row.id,
-            "display_name",
-            row.display_name.as_deref(),
-            DisplayName::parse,
-        ),
-        logo_url: checked(row.id, "logo_url", row.logo_url.as_deref(), LogoUrl::parse),
-        accent_color: checked(
-            row.id,
-            "accent_color",
-            row.accent_color.as_deref(),
-            AccentColor::parse,
-        ),
-    }
 }

@@ -8,6 +8,8 @@
 //! reconnects by itself when the database returns.
 
 pub mod idempotency;
+mod merchant_cache;
+mod merchant_rows;
 pub mod merchants;
 pub mod sessions;
 pub mod transitions;
@@ -109,6 +111,9 @@ pub struct Store {
     /// this store refreshes or drops its entry, so a single node never reads
     /// stale state; entries expire after `ttl` so several nodes converge.
     sessions: std::sync::Arc<sessions::SessionCache>,
+    /// Recently read merchants (the hosted pages read one per view); same
+    /// rules as `sessions`.
+    merchants: std::sync::Arc<merchant_cache::MerchantCache>,
     /// SQLite only: the in-process queue for the one write lock.
     write_lane: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     lane_timeout: std::time::Duration,
@@ -170,6 +175,9 @@ impl Store {
         Ok(Store {
             db,
             sessions: std::sync::Arc::new(sessions::SessionCache::new(settings.session_cache_ttl)),
+            merchants: std::sync::Arc::new(merchant_cache::MerchantCache::new(
+                settings.session_cache_ttl,
+            )),
             write_lane,
             lane_timeout: settings.acquire_timeout,
         })

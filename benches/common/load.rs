@@ -1,0 +1,130 @@
+//! The load generator the benchmarks share: closed-loop keep-alive clients
+//! in this process for a fixed time (after a short warm-up), and the bare
+//! actix-web endpoint every benchmark measures as its baseline in the same run.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Clone)]
+pub enum Request {
+    Get,
+    Post(String),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Stats {
+    pub rps: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: u64,
+    /// Mean response body size, in bytes.
+    pub bytes: f64,
+}
+
+/// Runs `concurrency` keep-alive connections in a closed loop for
+/// `duration`; each connection walks through `urls` in turn (starting at a
+/// different one), so several sessions share the load.
+pub async fn load(
+    urls: &[String],
+    request: Request,
+    key: Option<&str>,
+    concurrency: usize,
+    duration: Duration,
+) -> Stats {
+    let warmup = Duration::from_millis(500);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency {
+        let (urls, request, key, stop) = (
+            urls.to_vec(),
+            request.clone(),
+            key.map(str::to_string),
+            stop.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .unwrap();
+            let started = Instant::now();
+            let mut latencies = Vec::with_capacity(100_000);
+            let (mut errors, mut bytes) = (0u64, 0u64);
+            let mut next = worker;
+            while !stop.load(Ordering::Relaxed) {
+                let url = &urls[next % urls.len()];
+                next += 1;
+                let mut req = match &request {
+                    Request::Get => client.get(url),
+                    Request::Post(body) => client
+                        .post(url)
+                        .header("content-type", "application/json")
+                        .body(body.clone()),
+                };
+                if let Some(k) = &key {
+                    req = req.header("X-API-Key", k);
+                }
+                let t = Instant::now();
+                let (ok, size) = match req.send().await {
+                    Ok(r) => {
+                        let ok = r.status().as_u16() == 200;
+                        let size = r.bytes().await.map(|b| b.len()).unwrap_or(0);
+                        (ok, size as u64)
+                    }
+                    Err(_) => (false, 0),
+                };
+                if started.elapsed() >= warmup {
+                    latencies.push(t.elapsed().as_micros() as u32);
+                    bytes += size;
+                    if !ok {
+                        errors += 1;
+                    }
+                }
+            }
+            (latencies, errors, bytes)
+        }));
+    }
+    tokio::time::sleep(warmup + duration).await;
+    stop.store(true, Ordering::Relaxed);
+    let (mut all, mut errors, mut bytes) = (Vec::new(), 0, 0);
+    for t in tasks {
+        let (l, e, b) = t.await.unwrap();
+        all.extend(l);
+        errors += e;
+        bytes += b;
+    }
+    all.sort_unstable();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
+    Stats {
+        rps: all.len() as f64 / duration.as_secs_f64(),
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+        errors,
+        bytes: bytes as f64 / all.len().max(1) as f64,
+    }
+}
+
+/// The baseline: a bare actix-web endpoint that parses a JSON body and
+/// answers JSON. Prints `READY <addr>`.
+pub fn serve_baseline() {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    actix_web::rt::System::new().block_on(async {
+        let server = HttpServer::new(|| {
+            App::new().route(
+                "/echo",
+                web::post().to(|body: web::Json<serde_json::Value>| async move {
+                    HttpResponse::Ok().json(serde_json::json!({ "ok": true, "received": body.0.as_object().map(|o| o.len()) }))
+                }),
+            )
+        })
+        .bind("127.0.0.1:0")
+        .unwrap();
+        println!("READY {}", server.addrs()[0]);
+        server.run().await.unwrap();
+    });
+}

@@ -1,0 +1,57 @@
+//! `kassa merchant list`: every merchant as a table or as JSON, with its
+//! branding; never a secret (keys and webhook secrets are not in
+//! [`Merchant`]).
+
+use serde_json::{Value, json};
+
+use super::branding::describe;
+use crate::domain::merchant::Merchant;
+use crate::store::Store;
+
+pub async fn list(store: &Store, as_json: bool) -> anyhow::Result<()> {
+    let merchants = store.list_merchants().await?;
+    if as_json {
+        let rows: Vec<Value> = merchants.iter().map(merchant_json).collect();
+        println!("{}", Value::Array(rows));
+        return Ok(());
+    }
+    println!(
+        "{:>6}  {:<28} {:<10} {:<13} {:<8} {:<7} {:<24} {:<8} {:<32} logo",
+        "id", "email", "package", "mode", "country", "state", "display name", "accent", "domains"
+    );
+    for m in &merchants {
+        let (name, accent, logo) = describe(&m.branding);
+        println!(
+            "{:>6}  {:<28} {:<10} {:<13} {:<8} {:<7} {:<24} {:<8} {:<32} {}",
+            m.id,
+            m.email,
+            m.package.as_str(),
+            m.checkout_mode.as_str(),
+            m.country.as_deref().unwrap_or("-"),
+            if m.disabled { "off" } else { "on" },
+            name,
+            accent,
+            m.domains.join(","),
+            logo
+        );
+    }
+    Ok(())
+}
+
+fn merchant_json(m: &Merchant) -> Value {
+    json!({
+        "merchant_id": m.id,
+        "email": m.email,
+        "package": m.package.as_str(),
+        "checkout_mode": m.checkout_mode.as_str(),
+        "country": m.country,
+        "crypto_enabled": m.crypto_enabled,
+        "disabled": m.disabled,
+        "payout_wallet": m.payout_wallet,
+        "webhook_url": m.webhook_url,
+        "display_name": m.branding.display_name.as_ref().map(|n| n.as_str()),
+        "logo_url": m.branding.logo_url.as_ref().map(|u| u.as_str()),
+        "accent_color": m.branding.accent_color.map(|c| c.css()),
+        "domains": m.domains,
+    })
+}
