@@ -190,14 +190,20 @@ fn start_router(
         crate::providers::Providers::new(&settings.onramp, public_base, page_secret, sandbox);
     let actor = RouterActor::new(RouterSetup {
         providers,
-        clock,
+        clock: clock.clone(),
         sandbox,
         setting_enabled: settings.smart_router_enabled,
         routing_file: settings.routing_file.clone(),
         reload_every: settings.routing_reload,
         cooldown: settings.provider_cooldown,
     })?;
-    Ok(Router::new(actor.start(), settings.smart_router_enabled))
+    let view = actor.view();
+    Ok(Router::new(
+        actor.start(),
+        settings.smart_router_enabled,
+        view,
+        clock,
+    ))
 }
 
 /// The process-wide Prometheus recorder, installed once.

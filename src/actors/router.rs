@@ -3,29 +3,34 @@
 //! injected clock), and answers routing questions by asking the pure policy
 //! in `domain::routing`. It then asks the chosen adapters for their URLs;
 //! one that fails is passed over for `provider_cooldown` and the next in
-//! priority is tried.
+//! priority is tried. Read-only questions (capabilities, a hint's first
+//! choice) are answered by the `Router` handle from the view this actor
+//! publishes on every change (`view.rs`), without a round trip.
 //!
 //! Must not: import actix-web, touch the database, or log credentials.
 
 mod config_file;
 mod handle;
 mod outcomes;
+mod view;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
 
 pub use handle::{
-    GetCapabilities, GetRouterStatus, PreviewRoute, ProviderFailed, ReloadRouting, RouteOutcome,
-    RouteRequest, RouteSession, Router, RouterStatus, SessionPaid,
+    GetRouterStatus, ProviderFailed, ReloadRouting, RouteOutcome, RouteRequest, RouteSession,
+    Router, RouterStatus, SessionPaid,
 };
+pub use view::RoutingView;
 
 use crate::clock::SharedClock;
 use crate::domain::routing::Provider;
 use crate::domain::routing::{
-    Audience, ProviderStates, Reason, RouteContext, RoutingConfig, Skip, capabilities, decide,
+    Audience, ProviderStates, Reason, RouteContext, RoutingConfig, Skip, decide,
 };
 use crate::providers::{BuildError, Providers, WidgetRequest};
 use config_file::RoutingFile;
@@ -54,6 +59,8 @@ pub struct RouterActor {
     cooldown_ms: i64,
     unhealthy_until: HashMap<Provider, i64>,
     outcomes: Outcomes,
+    /// Where the current table and health are published (see `view.rs`).
+    view: view::ViewSender,
 }
 
 impl RouterActor {
@@ -67,7 +74,13 @@ impl RouterActor {
                 .map_err(|e| anyhow::anyhow!("setting `routing_file` (KASSA_ROUTING_FILE): {e}"))?,
             None => RoutingConfig::defaults(setup.sandbox),
         };
+        let (view, _) = tokio::sync::watch::channel(Arc::new(RoutingView {
+            config: config.clone(),
+            configured: setup.providers.configured(),
+            unhealthy_until: Vec::new(),
+        }));
         Ok(RouterActor {
+            view,
             config,
             providers: setup.providers,
             clock: setup.clock,
@@ -79,6 +92,20 @@ impl RouterActor {
             unhealthy_until: HashMap::new(),
             outcomes: Outcomes::default(),
         })
+    }
+
+    /// A receiver of the published view, for the `Router` handle.
+    pub fn view(&self) -> view::ViewReceiver {
+        self.view.subscribe()
+    }
+
+    /// Publishes the current table and health to the handles.
+    fn publish(&self) {
+        self.view.send_replace(Arc::new(RoutingView {
+            config: self.config.clone(),
+            configured: self.providers.configured(),
+            unhealthy_until: self.unhealthy_until.iter().map(|(p, u)| (*p, *u)).collect(),
+        }));
     }
 
     fn states(&self, now_ms: i64) -> ProviderStates {
@@ -98,6 +125,7 @@ impl RouterActor {
             .insert(provider, now_ms.saturating_add(self.cooldown_ms));
         metrics::gauge!("kassa_routing_provider_unhealthy", "provider" => provider.as_str())
             .set(1.0);
+        self.publish();
     }
 
     fn reload(&mut self) -> Result<(), String> {
@@ -110,6 +138,7 @@ impl RouterActor {
                 metrics::counter!("kassa_routing_config_reloads_total", "result" => "ok")
                     .increment(1);
                 tracing::info!(path = %file.path.display(), "routing file reloaded");
+                self.publish();
                 Ok(())
             }
             Err(e) => {
@@ -128,6 +157,7 @@ impl RouterActor {
             let _ = self.reload();
         }
         let now = self.clock.now_ms();
+        let before = self.unhealthy_until.len();
         self.unhealthy_until.retain(|p, until| {
             let keep = *until > now;
             if !keep {
@@ -136,6 +166,9 @@ impl RouterActor {
             }
             keep
         });
+        if self.unhealthy_until.len() != before {
+            self.publish();
+        }
         self.outcomes.prune(now);
     }
 
@@ -225,38 +258,6 @@ impl Handler<RouteSession> for RouterActor {
     type Result = MessageResult<RouteSession>;
     fn handle(&mut self, msg: RouteSession, _: &mut Self::Context) -> Self::Result {
         MessageResult(self.route(msg.0))
-    }
-}
-
-impl Handler<PreviewRoute> for RouterActor {
-    type Result = MessageResult<PreviewRoute>;
-    fn handle(&mut self, msg: PreviewRoute, _: &mut Self::Context) -> Self::Result {
-        let states = self.states(self.clock.now_ms());
-        let ctx = RouteContext {
-            merchant: &msg.merchant,
-            config: &self.config,
-            states: &states,
-            setting_enabled: self.setting_enabled,
-        };
-        let decision = decide(
-            &ctx,
-            Some(&msg.hint),
-            Audience::Customer(msg.country.as_deref()),
-        );
-        MessageResult(decision.candidates.first().copied())
-    }
-}
-
-impl Handler<GetCapabilities> for RouterActor {
-    type Result = MessageResult<GetCapabilities>;
-    fn handle(&mut self, msg: GetCapabilities, _: &mut Self::Context) -> Self::Result {
-        let states = self.states(self.clock.now_ms());
-        MessageResult(capabilities(&RouteContext {
-            merchant: &msg.0,
-            config: &self.config,
-            states: &states,
-            setting_enabled: self.setting_enabled,
-        }))
     }
 }
 

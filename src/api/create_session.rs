@@ -101,14 +101,10 @@ async fn create(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<Cr
     let hint = parsed.session.routing_hint.clone();
     if let Some(hint) = &hint
         && parsed.session.customer_email.is_none()
-        && let Some(provider) = state
-            .router
-            .first_choice(
-                merchant.clone(),
-                hint.clone(),
-                parsed.customer_country.clone(),
-            )
-            .await
+        && let Some(provider) =
+            state
+                .router
+                .first_choice(merchant, hint, parsed.customer_country.as_deref())
         && provider.wants_email()
     {
         return Err(ApiError::EmailRequired {

@@ -66,11 +66,7 @@ pub async fn me(
     merchant: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let m = merchant.0;
-    let view = state
-        .router
-        .capabilities(m.clone())
-        .await
-        .ok_or(ApiError::Unavailable)?;
+    let view = state.router.capabilities(&m);
     let methods = view
         .methods
         .iter()

@@ -26,9 +26,7 @@ pub async fn offered(
     t: &'static Messages,
     lang_suffix: &str,
 ) -> Vec<MethodLink> {
-    let Some(caps) = state.router.capabilities(merchant.clone()).await else {
-        return Vec::new();
-    };
+    let caps = state.router.capabilities(merchant);
     caps.methods
         .iter()
         .filter(|m| m.available)

@@ -4,9 +4,13 @@
 use actix::prelude::*;
 
 use super::RouterActor;
+use super::view::ViewReceiver;
+use crate::clock::SharedClock;
 use crate::domain::merchant::Merchant;
 use crate::domain::money::Money;
-use crate::domain::routing::{Capabilities, Provider, Reason, RoutingConfig};
+use crate::domain::routing::{
+    Audience, Capabilities, Provider, Reason, RouteContext, RoutingConfig, capabilities, decide,
+};
 
 /// A created session to route.
 #[derive(Debug, Clone)]
@@ -41,20 +45,6 @@ pub struct RouteOutcome {
 #[rtype(result = "RouteOutcome")]
 pub struct RouteSession(pub RouteRequest);
 
-/// The provider a hint would route to first, before a session exists.
-#[derive(Debug, Message)]
-#[rtype(result = "Option<Provider>")]
-pub struct PreviewRoute {
-    pub merchant: Merchant,
-    pub hint: String,
-    pub country: Option<String>,
-}
-
-/// `me.php`'s per-method view for a merchant.
-#[derive(Debug, Message)]
-#[rtype(result = "Capabilities")]
-pub struct GetCapabilities(pub Merchant);
-
 /// Re-read the routing file now.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<(), String>")]
@@ -85,19 +75,47 @@ pub struct RouterStatus {
     pub unhealthy_until: Vec<(Provider, i64)>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Router {
     addr: Addr<RouterActor>,
     /// The `smart_router_enabled` setting, for answers without the actor.
     setting_enabled: bool,
+    /// The actor's published table and health, for read-only answers.
+    view: ViewReceiver,
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router").finish_non_exhaustive()
+    }
 }
 
 impl Router {
-    pub fn new(addr: Addr<RouterActor>, setting_enabled: bool) -> Self {
+    pub fn new(
+        addr: Addr<RouterActor>,
+        setting_enabled: bool,
+        view: ViewReceiver,
+        clock: SharedClock,
+    ) -> Self {
         Self {
             addr,
             setting_enabled,
+            view,
+            clock,
         }
+    }
+
+    /// Runs `f` on the policy's inputs for `merchant`, as published now.
+    fn with_context<T>(&self, merchant: &Merchant, f: impl FnOnce(&RouteContext<'_>) -> T) -> T {
+        let view = self.view.borrow().clone();
+        let states = view.states(self.clock.now_ms());
+        f(&RouteContext {
+            merchant,
+            config: &view.config,
+            states: &states,
+            setting_enabled: self.setting_enabled,
+        })
     }
 
     /// Routes a created session's hint.
@@ -118,27 +136,24 @@ impl Router {
     }
 
     /// The provider `hint` would send this customer to first (`None`: the
-    /// hint does not route, or the router does not answer).
-    pub async fn first_choice(
+    /// hint does not route).
+    pub fn first_choice(
         &self,
-        merchant: Merchant,
-        hint: String,
-        country: Option<String>,
+        merchant: &Merchant,
+        hint: &str,
+        country: Option<&str>,
     ) -> Option<Provider> {
-        self.addr
-            .send(PreviewRoute {
-                merchant,
-                hint,
-                country,
-            })
-            .await
-            .ok()
-            .flatten()
+        self.with_context(merchant, |ctx| {
+            decide(ctx, Some(hint), Audience::Customer(country))
+                .candidates
+                .first()
+                .copied()
+        })
     }
 
     /// Per-method capabilities, from the same policy as [`Router::route`].
-    pub async fn capabilities(&self, merchant: Merchant) -> Option<Capabilities> {
-        self.addr.send(GetCapabilities(merchant)).await.ok()
+    pub fn capabilities(&self, merchant: &Merchant) -> Capabilities {
+        self.with_context(merchant, capabilities)
     }
 
     pub async fn reload(&self) -> Result<(), String> {
