@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod merchants;
 pub mod sessions;
 pub mod transitions;
+mod webhook_record;
 pub mod webhooks;
 
 use std::str::FromStr;
