@@ -4,8 +4,7 @@
 //! statement is a network round trip, so two per batch instead of two per
 //! attempt is what lets a backlog drain at thousands of deliveries a second.
 
-use kassa_entities::webhook_attempt;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
 use super::webhooks::{AfterAttempt, NewAttempt, OutboxRow};
 use super::{Store, StoreError};
@@ -13,24 +12,22 @@ use super::{Store, StoreError};
 /// Rows per statement: far below either database's limit on bound values.
 const CHUNK: usize = 200;
 
+type Made = (OutboxRow, NewAttempt, AfterAttempt);
+
 impl Store {
     /// Records attempts and moves their events on, all in one transaction.
     /// An event moves only from the state its attempt started from
     /// (`attempts` unchanged), so a stale copy never moves it.
-    pub async fn record_attempts(
-        &self,
-        made: &[(OutboxRow, NewAttempt, AfterAttempt)],
-    ) -> Result<(), StoreError> {
+    pub async fn record_attempts(&self, made: &[Made]) -> Result<(), StoreError> {
         if made.is_empty() {
             return Ok(());
         }
         // The same lock order in every batch (fewer deadlocks with other writers).
-        let mut made: Vec<&(OutboxRow, NewAttempt, AfterAttempt)> = made.iter().collect();
+        let mut made: Vec<&Made> = made.iter().collect();
         made.sort_by_key(|(event, _, _)| event.id);
         let txn = self.begin_write().await?;
         for chunk in made.chunks(CHUNK) {
-            webhook_attempt::Entity::insert_many(chunk.iter().map(|(e, a, _)| attempt_row(e, a)))
-                .exec_without_returning(&*txn)
+            txn.execute_raw(attempt_inserts(self.backend(), chunk))
                 .await?;
             txn.execute_raw(event_updates(self.backend(), chunk))
                 .await?;
@@ -40,42 +37,49 @@ impl Store {
     }
 }
 
-fn attempt_row(event: &OutboxRow, attempt: &NewAttempt) -> webhook_attempt::ActiveModel {
-    webhook_attempt::ActiveModel {
-        event_row_id: Set(event.id),
-        event_id: Set(event.event_id.clone()),
-        session_id: Set(event.session_id),
-        attempt: Set(event.attempts + 1),
-        url: Set(attempt.url.clone()),
-        scheduled_at: Set(event.next_attempt_at),
-        started_at: Set(attempt.started_at_ms),
-        http_status: Set(attempt.http_status.map(i32::from)),
-        latency_ms: Set(attempt.latency_ms),
-        error: Set(attempt.error.clone()),
-        response_snippet: Set(attempt.snippet.clone()),
-        ..Default::default()
+/// `($1, …, $cols), ($cols+1, …)` for `rows` rows.
+fn placeholders(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One statement adding an attempt-log row for every attempt of `chunk`.
+fn attempt_inserts(backend: DbBackend, chunk: &[&Made]) -> Statement {
+    const COLS: usize = 11;
+    let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * COLS);
+    for (event, attempt, _) in chunk {
+        values.extend([
+            Value::BigInt(Some(event.id)),
+            Value::String(Some(event.event_id.clone())),
+            Value::BigInt(Some(event.session_id)),
+            Value::Int(Some(event.attempts + 1)),
+            Value::String(Some(attempt.url.clone())),
+            Value::BigInt(Some(event.next_attempt_at)),
+            Value::BigInt(Some(attempt.started_at_ms)),
+            Value::Int(attempt.http_status.map(i32::from)),
+            Value::BigInt(Some(attempt.latency_ms)),
+            Value::String(attempt.error.clone()),
+            Value::String(attempt.snippet.clone()),
+        ]);
     }
+    let sql = format!(
+        "INSERT INTO webhook_attempts (event_row_id, event_id, session_id, attempt, url, \
+         scheduled_at, started_at, http_status, latency_ms, error, response_snippet) VALUES {}",
+        placeholders(chunk.len(), COLS)
+    );
+    Statement::from_sql_and_values(backend, sql, values)
 }
 
 /// One statement moving every event of `chunk` to where its attempt left it.
-fn event_updates(
-    backend: sea_orm::DbBackend,
-    chunk: &[&(OutboxRow, NewAttempt, AfterAttempt)],
-) -> Statement {
-    let mut rows = Vec::with_capacity(chunk.len());
-    let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 7);
+fn event_updates(backend: DbBackend, chunk: &[&Made]) -> Statement {
+    const COLS: usize = 7;
+    let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * COLS);
     for (event, attempt, after) in chunk {
-        let n = values.len();
-        rows.push(format!(
-            "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-            n + 1,
-            n + 2,
-            n + 3,
-            n + 4,
-            n + 5,
-            n + 6,
-            n + 7
-        ));
         let (state, next, delivered) = match after {
             AfterAttempt::Delivered => (
                 "delivered",
@@ -93,12 +97,12 @@ fn event_updates(
         });
         values.extend([
             Value::BigInt(Some(event.id)),
-            Value::BigInt(Some(i64::from(event.attempts) + 1)),
+            Value::Int(Some(event.attempts + 1)),
             Value::String(Some(state.to_string())),
             Value::BigInt(Some(next)),
             Value::BigInt(delivered),
             Value::String(last_error),
-            Value::BigInt(Some(i64::from(event.attempts))),
+            Value::Int(Some(event.attempts)),
         ]);
     }
     // VALUES columns are named column1…column7 on both databases.
@@ -107,7 +111,7 @@ fn event_updates(
          next_attempt_at = v.column4, delivered_at = v.column5, last_error = v.column6 \
          FROM (VALUES {}) AS v \
          WHERE webhook_events.id = v.column1 AND webhook_events.attempts = v.column7",
-        rows.join(", ")
+        placeholders(chunk.len(), COLS)
     );
     Statement::from_sql_and_values(backend, sql, values)
 }
