@@ -42,6 +42,9 @@ const RESCAN_DELAY: Duration = Duration::from_millis(5);
 /// While due rows from the last scan still wait for a slot, completions
 /// start those instead of rescanning, at most this long after the scan.
 const WAITING_TTL: Duration = Duration::from_millis(50);
+/// Record transactions in progress at once (SQLite's write lane still
+/// serialises them; PostgreSQL overlaps their commits).
+const RECORDS_AT_ONCE: usize = 2;
 
 pub struct WebhookSender {
     store: Store,
@@ -61,9 +64,9 @@ pub struct WebhookSender {
     /// scan order, and when that scan started. Each scan replaces them.
     waiting: VecDeque<OutboxRow>,
     waiting_since: Instant,
-    /// Attempts made and not yet recorded, and whether a record commit runs.
+    /// Attempts made and not yet recorded, and how many record commits run.
     to_record: Vec<Made>,
-    recording: bool,
+    recording: usize,
     metrics_at: Option<Instant>,
     /// Merchant endpoints and secrets, briefly cached (one read per merchant, not per delivery).
     hooks: Arc<HookCache>,
@@ -90,7 +93,7 @@ impl WebhookSender {
             waiting: VecDeque::new(),
             waiting_since: Instant::now(),
             to_record: Vec::new(),
-            recording: false,
+            recording: 0,
             metrics_at: None,
             hooks: Arc::new(HookCache::new(10_000)),
         }
@@ -233,11 +236,13 @@ impl WebhookSender {
 
     /// Records finished attempts, all that are waiting in one transaction
     /// (group commit); the events stay in flight until their record commits.
+    /// Up to [`RECORDS_AT_ONCE`] batches commit concurrently (disjoint rows),
+    /// so attempts keep being recorded while one commit waits on its fsync.
     fn record(&mut self, ctx: &mut Context<Self>) {
-        if self.recording || self.to_record.is_empty() {
+        if self.recording >= RECORDS_AT_ONCE || self.to_record.is_empty() {
             return;
         }
-        self.recording = true;
+        self.recording += 1;
         let batch = std::mem::take(&mut self.to_record);
         let store = self.store.clone();
         let work = async move {
@@ -251,7 +256,7 @@ impl WebhookSender {
             for (event, _, _) in &batch {
                 act.finish(event.id, ctx);
             }
-            act.recording = false;
+            act.recording -= 1;
             act.record(ctx);
         }));
     }
