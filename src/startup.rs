@@ -60,6 +60,7 @@ impl Application {
             settings.webhook_timeout,
             settings.webhook_allow_private,
             settings.mode == Mode::Live,
+            settings.webhook_endpoint_concurrency,
         )?;
         let webhooks = WebhookSender::new(
             store.clone(),

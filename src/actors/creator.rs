@@ -27,6 +27,10 @@ const POOL_REFILL: u32 = 2048;
 /// Below this many ready addresses a background refill starts, so creates
 /// rarely wait for derivation.
 const POOL_LOW_WATER: usize = 1024;
+/// Batches in progress at once: the next batch is written while the last
+/// one's commit waits on its fsync (PostgreSQL overlaps the commits; SQLite's
+/// write lane still takes them one at a time).
+const BATCHES_AT_ONCE: usize = 2;
 
 /// Why a session could not be created.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -73,7 +77,7 @@ pub struct SessionCreator {
     wallet: HdWallet,
     batch_max: usize,
     queue: VecDeque<(NewSession, Reply)>,
-    flushing: bool,
+    flushing: usize,
     /// Reserved (index, address) pairs not yet used.
     pool: VecDeque<(i64, String)>,
     refilling: bool,
@@ -87,7 +91,7 @@ impl SessionCreator {
             wallet,
             batch_max,
             queue: VecDeque::new(),
-            flushing: false,
+            flushing: 0,
             pool: VecDeque::new(),
             refilling: false,
             stats: CommitStats::default(),
@@ -95,13 +99,16 @@ impl SessionCreator {
     }
 
     fn flush(&mut self, ctx: &mut Context<Self>) {
-        if self.flushing || self.queue.is_empty() {
+        if self.flushing >= BATCHES_AT_ONCE || self.queue.is_empty() {
             return;
         }
-        self.flushing = true;
+        self.flushing += 1;
         let take = self.queue.len().min(self.batch_max);
         let batch: Vec<(NewSession, Reply)> = self.queue.drain(..take).collect();
-        let mut pool = std::mem::take(&mut self.pool);
+        // This batch's share of the reserved addresses (batches in progress
+        // hold disjoint ones; what is left over comes back afterwards).
+        let share = take.min(self.pool.len());
+        let mut pool: VecDeque<(i64, String)> = self.pool.drain(..share).collect();
         let store = self.store.clone();
         let wallet = self.wallet.clone();
         let work = async move {
@@ -114,9 +121,8 @@ impl SessionCreator {
             .await;
             (result, batch, pool)
         };
-        ctx.spawn(work.into_actor(self).map(|(result, batch, mut pool), act, ctx| {
-            pool.extend(act.pool.drain(..));
-            act.pool = pool;
+        ctx.spawn(work.into_actor(self).map(|(result, batch, pool), act, ctx| {
+            act.pool.extend(pool);
             match result {
                 Ok(records) => {
                     act.stats.batches += 1;
@@ -134,7 +140,7 @@ impl SessionCreator {
                     }
                 }
             }
-            act.flushing = false;
+            act.flushing -= 1;
             act.refill_in_background(ctx);
             act.flush(ctx);
         }));

@@ -8,4 +8,5 @@ pub mod registry;
 pub mod router;
 pub mod sandbox;
 pub mod session;
+mod webhook_attempt;
 pub mod webhook_sender;

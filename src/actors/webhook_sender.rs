@@ -4,25 +4,25 @@
 //! A scan reads due events (persisted `next_attempt_at`, read against the
 //! injected clock) in per-session order and starts each delivery, at most
 //! `per_endpoint` at a time per endpoint, so one slow or dead receiver never
-//! holds up another's. A new outbox row wakes the sender at once; a periodic
-//! tick catches retries that come due and rows written by other processes.
+//! holds up another's. Rows a scan read that found their endpoint full wait
+//! in memory for a slot (briefly: the next scan replaces them), so a backlog
+//! is read about once rather than once per completion. A new outbox row
+//! wakes the sender at once; a periodic tick catches retries that come due
+//! and rows written by other processes.
 //! Every attempt is recorded before the event moves on, so a restart (even
 //! `kill -9`) resumes exactly where the database says.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use rand::Rng;
 
-use crate::clock::{SharedClock, format_rfc3339};
-use crate::domain::retry::{self, Next};
+use super::webhook_attempt::{HookCache, Made, deliver};
+use crate::clock::SharedClock;
 use crate::store::Store;
-use crate::store::webhooks::{AfterAttempt, MerchantHook, NewAttempt, OutboxRow};
-
-type HookCache = quick_cache::sync::Cache<i64, (Instant, Arc<MerchantHook>)>;
-use crate::webhooks::delivery::{Deliverer, body_with_sent_at};
+use crate::store::webhooks::OutboxRow;
+use crate::webhooks::delivery::Deliverer;
 
 /// Something was written to the outbox: look now.
 #[derive(Message, Debug, Clone, Copy)]
@@ -39,8 +39,12 @@ pub struct SenderSettings {
 const SCAN_LIMIT: u64 = 500;
 /// Completions within this window share one rescan.
 const RESCAN_DELAY: Duration = Duration::from_millis(5);
-/// How long a merchant's endpoint and secrets are reused without a read.
-const HOOK_TTL: Duration = Duration::from_secs(1);
+/// While due rows from the last scan still wait for a slot, completions
+/// start those instead of rescanning, at most this long after the scan.
+const WAITING_TTL: Duration = Duration::from_millis(50);
+/// Record transactions in progress at once (SQLite's write lane still
+/// serialises them; PostgreSQL overlaps their commits).
+const RECORDS_AT_ONCE: usize = 2;
 
 pub struct WebhookSender {
     store: Store,
@@ -56,9 +60,13 @@ pub struct WebhookSender {
     finished_during_scan: HashSet<i64>,
     /// A rescan is already scheduled (completions are coalesced into one).
     rescan_scheduled: bool,
-    /// Attempts made and not yet recorded, and whether a record commit runs.
+    /// Due rows the last scan read that found their endpoint at its cap, in
+    /// scan order, and when that scan started. Each scan replaces them.
+    waiting: VecDeque<OutboxRow>,
+    waiting_since: Instant,
+    /// Attempts made and not yet recorded, and how many record commits run.
     to_record: Vec<Made>,
-    recording: bool,
+    recording: usize,
     metrics_at: Option<Instant>,
     /// Merchant endpoints and secrets, briefly cached (one read per merchant, not per delivery).
     hooks: Arc<HookCache>,
@@ -82,8 +90,10 @@ impl WebhookSender {
             scan_again: false,
             finished_during_scan: HashSet::new(),
             rescan_scheduled: false,
+            waiting: VecDeque::new(),
+            waiting_since: Instant::now(),
             to_record: Vec::new(),
-            recording: false,
+            recording: 0,
             metrics_at: None,
             hooks: Arc::new(HookCache::new(10_000)),
         }
@@ -96,6 +106,7 @@ impl WebhookSender {
         }
         self.scanning = true;
         self.finished_during_scan.clear();
+        let scan_started = Instant::now();
         let store = self.store.clone();
         let now_ms = self.clock.now_ms();
         let refresh_metrics = self
@@ -114,13 +125,17 @@ impl WebhookSender {
             }
             store.due_webhooks(now_ms, SCAN_LIMIT).await
         };
-        ctx.spawn(work.into_actor(self).map(|due, act, ctx| {
+        ctx.spawn(work.into_actor(self).map(move |due, act, ctx| {
             match due {
                 Ok(rows) => {
                     let stale = std::mem::take(&mut act.finished_during_scan);
-                    rows.into_iter()
-                        .filter(|row| !stale.contains(&row.id))
-                        .for_each(|row| act.start(row, ctx));
+                    act.waiting.clear();
+                    act.waiting_since = scan_started;
+                    for row in rows.into_iter().filter(|row| !stale.contains(&row.id)) {
+                        if let Some(row) = act.start(row, ctx) {
+                            act.waiting.push_back(row);
+                        }
+                    }
                 }
                 Err(e) => tracing::warn!(error = %e, "webhook scan failed; will retry"),
             }
@@ -131,18 +146,16 @@ impl WebhookSender {
         }));
     }
 
-    /// Starts one delivery unless it is running or its endpoint is at its cap.
-    fn start(&mut self, row: OutboxRow, ctx: &mut Context<Self>) {
+    /// Starts one delivery unless it is running (dropped) or its endpoint is
+    /// at its cap (the row is handed back, to wait for a slot).
+    fn start(&mut self, row: OutboxRow, ctx: &mut Context<Self>) -> Option<OutboxRow> {
         if self.in_flight.contains(&row.id) {
-            return;
+            return None;
         }
-        let endpoint = row
-            .target_url
-            .clone()
-            .unwrap_or_else(|| format!("merchant:{}", row.merchant_id));
+        let endpoint = endpoint_of(&row);
         let load = self.endpoint_load.entry(endpoint.clone()).or_default();
         if *load >= self.settings.per_endpoint {
-            return;
+            return Some(row);
         }
         *load += 1;
         self.in_flight.insert(row.id);
@@ -155,6 +168,13 @@ impl WebhookSender {
         let hooks = self.hooks.clone();
         let work = async move { deliver(&store, &clock, &deliverer, &hooks, row).await };
         ctx.spawn(work.into_actor(self).map(move |made, act, ctx| {
+            if made
+                .as_ref()
+                .is_some_and(|(_, attempt, _)| attempt.http_status == Some(410))
+            {
+                // The endpoint is gone: nothing more goes to it from this scan.
+                act.waiting.retain(|row| endpoint_of(row) != endpoint);
+            }
             match made {
                 Some(made) => {
                     act.to_record.push(made);
@@ -168,8 +188,29 @@ impl WebhookSender {
                     act.endpoint_load.remove(&endpoint);
                 }
             }
-            act.schedule_rescan(ctx);
+            act.start_waiting(ctx);
         }));
+        None
+    }
+
+    /// A slot came free: starts rows the last scan left waiting, while that
+    /// scan is recent; rescans when none are left (or they are too old).
+    fn start_waiting(&mut self, ctx: &mut Context<Self>) {
+        if self.waiting_since.elapsed() < WAITING_TTL {
+            let mut still = VecDeque::with_capacity(self.waiting.len());
+            while let Some(row) = self.waiting.pop_front() {
+                if let Some(row) = self.start(row, ctx) {
+                    still.push_back(row);
+                }
+            }
+            self.waiting = still;
+            if !self.waiting.is_empty() {
+                return;
+            }
+        } else {
+            self.waiting.clear();
+        }
+        self.schedule_rescan(ctx);
     }
 
     /// A delivery is over (its attempt recorded, or nothing to record).
@@ -195,11 +236,13 @@ impl WebhookSender {
 
     /// Records finished attempts, all that are waiting in one transaction
     /// (group commit); the events stay in flight until their record commits.
+    /// Up to [`RECORDS_AT_ONCE`] batches commit concurrently (disjoint rows),
+    /// so attempts keep being recorded while one commit waits on its fsync.
     fn record(&mut self, ctx: &mut Context<Self>) {
-        if self.recording || self.to_record.is_empty() {
+        if self.recording >= RECORDS_AT_ONCE || self.to_record.is_empty() {
             return;
         }
-        self.recording = true;
+        self.recording += 1;
         let batch = std::mem::take(&mut self.to_record);
         let store = self.store.clone();
         let work = async move {
@@ -213,7 +256,7 @@ impl WebhookSender {
             for (event, _, _) in &batch {
                 act.finish(event.id, ctx);
             }
-            act.recording = false;
+            act.recording -= 1;
             act.record(ctx);
         }));
     }
@@ -236,116 +279,9 @@ impl Handler<Wake> for WebhookSender {
     }
 }
 
-/// An attempt made, waiting to be recorded (with others, in one commit).
-type Made = (OutboxRow, NewAttempt, AfterAttempt);
-
-/// One attempt of one event; returns what to record (nothing when the event
-/// was skipped or its endpoint could not be read).
-async fn deliver(
-    store: &Store,
-    clock: &SharedClock,
-    deliverer: &Deliverer,
-    hooks: &HookCache,
-    event: OutboxRow,
-) -> Option<Made> {
-    let now_ms = clock.now_ms();
-    let cached = hooks
-        .get(&event.merchant_id)
-        .filter(|(at, _)| at.elapsed() < HOOK_TTL);
-    let hook = match cached {
-        Some((_, hook)) => hook,
-        None => match store.merchant_hook(event.merchant_id, now_ms).await {
-            Ok(Some(hook)) => {
-                let hook = Arc::new(hook);
-                hooks.insert(event.merchant_id, (Instant::now(), hook.clone()));
-                hook
-            }
-            Ok(None) => {
-                skip(store, &event, "the merchant no longer exists").await;
-                return None;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "webhook endpoint lookup failed; will retry");
-                return None;
-            }
-        },
-    };
-    let Some(url) = event.target_url.clone().or(hook.url.clone()) else {
-        skip(store, &event, "no webhook URL is configured").await;
-        return None;
-    };
-    if event.status != "test"
-        && hook
-            .statuses
-            .as_ref()
-            .is_some_and(|s| !s.contains(&event.status))
-    {
-        skip(
-            store,
-            &event,
-            "the merchant does not subscribe to this status",
-        )
-        .await;
-        return None;
-    }
-    if hook.secrets.is_empty() {
-        skip(store, &event, "the merchant has no webhook secret").await;
-        return None;
-    }
-    let body = body_with_sent_at(&event.payload, &format_rfc3339(now_ms));
-    let secrets: Vec<&str> = hook.secrets.iter().map(String::as_str).collect();
-    let outcome = deliverer
-        .send(&url, &event.event_id, now_ms / 1000, &body, &secrets)
-        .await;
-    metrics::counter!("kassa_webhook_attempts_total", "outcome" => outcome.label()).increment(1);
-    metrics::histogram!("kassa_webhook_delivery_latency_seconds")
-        .record(outcome.latency.as_secs_f64());
-    let done_ms = clock.now_ms();
-    let after = if outcome.succeeded() {
-        AfterAttempt::Delivered
-    } else if outcome.gone() && event.target_url.is_none() {
-        hooks.remove(&event.merchant_id);
-        if let Err(e) = store.disable_webhook_endpoint(event.merchant_id).await {
-            tracing::warn!(error = %e, "could not disable a gone webhook endpoint");
-        }
-        tracing::warn!(
-            merchant_id = event.merchant_id,
-            "webhook endpoint answered 410 Gone; disabled until re-enabled"
-        );
-        AfterAttempt::RetryAt(done_ms)
-    } else if outcome.gone() {
-        AfterAttempt::Dead
-    } else {
-        let jitter: f64 = rand::rng().random();
-        match retry::after_failure(event.attempts + 1, done_ms, jitter, outcome.retry_after) {
-            Next::RetryAt(at) => AfterAttempt::RetryAt(at),
-            Next::Dead => AfterAttempt::Dead,
-        }
-    };
-    let attempt = NewAttempt {
-        url: redact_query(&url),
-        started_at_ms: now_ms,
-        http_status: outcome.http_status,
-        latency_ms: i64::try_from(outcome.latency.as_millis()).unwrap_or(i64::MAX),
-        error: outcome.error.clone(),
-        snippet: outcome.snippet.clone(),
-    };
-    if after == AfterAttempt::Dead {
-        tracing::warn!(event_id = %event.event_id, "webhook delivery gave up: dead letter");
-    }
-    Some((event, attempt, after))
-}
-
-async fn skip(store: &Store, event: &OutboxRow, reason: &str) {
-    if let Err(e) = store.skip_webhook(event.id, reason).await {
-        tracing::warn!(error = %e, "could not mark a webhook skipped");
-    }
-}
-
-/// A URL for the attempt log without its query string (it may carry tokens).
-fn redact_query(url: &str) -> String {
-    match url.split_once('?') {
-        Some((base, _)) => format!("{base}?…"),
-        None => url.to_string(),
-    }
+/// Deliveries to one endpoint share its concurrency cap.
+fn endpoint_of(row: &OutboxRow) -> String {
+    row.target_url
+        .clone()
+        .unwrap_or_else(|| format!("merchant:{}", row.merchant_id))
 }

@@ -13,6 +13,7 @@ mod merchant_rows;
 pub mod merchants;
 pub mod sessions;
 pub mod transitions;
+mod webhook_record;
 pub mod webhooks;
 
 use std::str::FromStr;

@@ -124,22 +124,6 @@ impl Store {
         }))
     }
 
-    /// Records attempts and moves their events on, all in one transaction.
-    pub async fn record_attempts(
-        &self,
-        made: &[(OutboxRow, NewAttempt, AfterAttempt)],
-    ) -> Result<(), StoreError> {
-        if made.is_empty() {
-            return Ok(());
-        }
-        let txn = self.begin_write().await?;
-        for (event, attempt, after) in made {
-            record_one(&txn, event, attempt.clone(), *after).await?;
-        }
-        txn.commit().await?;
-        Ok(())
-    }
-
     /// Marks an event as not to be delivered (no endpoint, or a status the merchant does not want).
     pub async fn skip_webhook(&self, row_id: i64, reason: &str) -> Result<(), StoreError> {
         webhook_event::Entity::update_many()
@@ -286,56 +270,4 @@ impl Store {
             .count(self.db())
             .await?)
     }
-}
-
-async fn record_one(
-    txn: &sea_orm::DatabaseTransaction,
-    event: &OutboxRow,
-    attempt: NewAttempt,
-    after: AfterAttempt,
-) -> Result<(), StoreError> {
-    let attempts = event.attempts + 1;
-    webhook_attempt::Entity::insert(webhook_attempt::ActiveModel {
-        event_row_id: Set(event.id),
-        event_id: Set(event.event_id.clone()),
-        session_id: Set(event.session_id),
-        attempt: Set(attempts),
-        url: Set(attempt.url),
-        scheduled_at: Set(event.next_attempt_at),
-        started_at: Set(attempt.started_at_ms),
-        http_status: Set(attempt.http_status.map(i32::from)),
-        latency_ms: Set(attempt.latency_ms),
-        error: Set(attempt.error.clone()),
-        response_snippet: Set(attempt.snippet),
-        ..Default::default()
-    })
-    .exec_without_returning(txn)
-    .await?;
-    let (state, next, delivered) = match after {
-        AfterAttempt::Delivered => (
-            "delivered",
-            event.next_attempt_at,
-            Some(attempt.started_at_ms),
-        ),
-        AfterAttempt::RetryAt(at) => ("pending", at, None),
-        AfterAttempt::Dead => ("dead", event.next_attempt_at, None),
-    };
-    let last_error = attempt.error.or_else(|| {
-        attempt
-            .http_status
-            .filter(|s| !(200..300).contains(s))
-            .map(|s| format!("HTTP {s}"))
-    });
-    webhook_event::Entity::update_many()
-        .col_expr(webhook_event::Column::Attempts, Expr::value(attempts))
-        .col_expr(webhook_event::Column::State, Expr::value(state))
-        .col_expr(webhook_event::Column::NextAttemptAt, Expr::value(next))
-        .col_expr(webhook_event::Column::DeliveredAt, Expr::value(delivered))
-        .col_expr(webhook_event::Column::LastError, Expr::value(last_error))
-        .filter(webhook_event::Column::Id.eq(event.id))
-        // Only from the state this attempt started from: a stale copy never moves the event.
-        .filter(webhook_event::Column::Attempts.eq(event.attempts))
-        .exec(txn)
-        .await?;
-    Ok(())
 }

@@ -86,10 +86,14 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
+    /// `per_endpoint` is the sender's concurrency cap per endpoint: that many
+    /// connections to one receiver are kept open between bursts, so a busy
+    /// endpoint is not re-dialled for most deliveries.
     pub fn new(
         timeout: Duration,
         allow_private: bool,
         https_only: bool,
+        per_endpoint: usize,
     ) -> anyhow::Result<Deliverer> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -97,7 +101,7 @@ impl Deliverer {
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .dns_resolver(std::sync::Arc::new(GuardedResolver { allow_private }))
             .user_agent(concat!("Kassa-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(8)
+            .pool_max_idle_per_host(per_endpoint.max(1))
             .build()?;
         Ok(Deliverer {
             client,
