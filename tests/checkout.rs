@@ -288,14 +288,7 @@ async fn a_blocked_provider_override_is_refused_and_nothing_else_is_picked() {
         return;
     };
     let id = app.new_session("B1").await;
-    std::fs::write(
-        &file,
-        format!(
-            "[merchants.{}]\nblock_providers = [\"sandbox\"]\n",
-            app.merchant.id
-        ),
-    )
-    .unwrap();
+    crate::helpers::block_provider_in(&file, app.merchant.id, "sandbox");
 
     let mut refused = None;
     for _ in 0..100 {

@@ -282,6 +282,15 @@ pub async fn point_merchant_at(app: &TestApp, merchant_id: i64, url: &str) {
     );
 }
 
+/// Rewrites a routing file so that `merchant_id` may not use `provider`.
+pub fn block_provider_in(file: &std::path::Path, merchant_id: i64, provider: &str) {
+    std::fs::write(
+        file,
+        format!("[merchants.{merchant_id}]\nblock_providers = [\"{provider}\"]\n"),
+    )
+    .unwrap();
+}
+
 /// A valid create body.
 pub fn order(reference: &str) -> Value {
     json!({

@@ -57,11 +57,6 @@ struct EmailPage {
     back: String,
 }
 
-/// Whether `p` takes the customer's e-mail up front (see [`Provider::wants_email`]).
-pub fn wants_email(p: Provider) -> bool {
-    p.wants_email()
-}
-
 /// Routes the chosen option and answers: a redirect, the provider list, the
 /// e-mail form, or a refusal.
 pub async fn choose(c: Choice<'_>) -> Result<HttpResponse, PageError> {
@@ -118,7 +113,7 @@ pub async fn choose(c: Choice<'_>) -> Result<HttpResponse, PageError> {
             &c.policy,
         ));
     }
-    if wants_email(provider) && (email.is_none() || c.invalid_email) {
+    if provider.wants_email() && (email.is_none() || c.invalid_email) {
         let field = if c.query.provider.is_some() {
             "provider"
         } else {

@@ -43,14 +43,7 @@ async fn a_blocked_provider_override_shows_the_refusal_page() {
         return;
     };
     let (app, file, _dir) = spawn_app_with_routing_file("").await.unwrap();
-    std::fs::write(
-        &file,
-        format!(
-            "[merchants.{}]\nblock_providers = [\"sandbox\"]\n",
-            app.merchant.id
-        ),
-    )
-    .unwrap();
+    crate::helpers::block_provider_in(&file, app.merchant.id, "sandbox");
     tokio::time::sleep(Duration::from_millis(400)).await;
     let id = app.new_session("BR-5").await;
 
