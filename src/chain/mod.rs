@@ -1,4 +1,6 @@
-//! Polygon: HD derivation of deposit addresses (and, later, the RPC client,
-//! the sandbox ledger and ERC-20 bindings) behind one trait.
+//! Polygon behind one trait ([`source::ChainSource`]): HD derivation of
+//! deposit addresses, and the reads the chain watcher makes of a real node
+//! or of the sandbox ledger.
 
 pub mod hd;
+pub mod source;
