@@ -101,7 +101,7 @@ async fn sandbox_simulations_reach_every_outcome(backend: Backend) {
 }
 
 async fn a_repeated_deposit_is_counted_once(backend: Backend) {
-    use kassa::store::transitions::DepositFact;
+    use kassa::domain::deposit::DepositFact;
     let Some(app) = spawn_app(backend).await else {
         return;
     };

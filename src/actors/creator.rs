@@ -16,7 +16,9 @@ use rand::Rng;
 use tokio::sync::oneshot;
 
 use crate::chain::hd::HdWallet;
-use crate::store::sessions::{AssignedSession, NewSession, SessionRecord};
+use crate::domain::checkout_session::{NewSession, SessionRecord};
+use crate::domain::wallet::WalletAddress;
+use crate::store::sessions::AssignedSession;
 use crate::store::{Store, StoreError};
 
 /// Session ids are random in this range: never 0, below 2^53 (exact in JSON
@@ -79,7 +81,7 @@ pub struct SessionCreator {
     queue: VecDeque<(NewSession, Reply)>,
     flushing: usize,
     /// Reserved (index, address) pairs not yet used.
-    pool: VecDeque<(i64, String)>,
+    pool: VecDeque<(i64, WalletAddress)>,
     refilling: bool,
     stats: CommitStats,
 }
@@ -108,7 +110,7 @@ impl SessionCreator {
         // This batch's share of the reserved addresses (batches in progress
         // hold disjoint ones; what is left over comes back afterwards).
         let share = take.min(self.pool.len());
-        let mut pool: VecDeque<(i64, String)> = self.pool.drain(..share).collect();
+        let mut pool: VecDeque<(i64, WalletAddress)> = self.pool.drain(..share).collect();
         let store = self.store.clone();
         let wallet = self.wallet.clone();
         let work = async move {
@@ -169,7 +171,7 @@ async fn reserve_addresses(
     store: &Store,
     wallet: &HdWallet,
     n: u32,
-) -> Result<Vec<(i64, String)>, CreateError> {
+) -> Result<Vec<(i64, WalletAddress)>, CreateError> {
     let range = store.reserve_hd_indexes(n).await?;
     let (start, end) = (
         u32::try_from(range.start)
@@ -182,9 +184,12 @@ async fn reserve_addresses(
         .await
         .map_err(|e| CreateError::Wallet(format!("derivation task failed: {e}")))?
         .map_err(|e| CreateError::Wallet(format!("{e:#}")))?;
-    Ok(range
-        .zip(addresses.into_iter().map(|a| a.to_checksum(None)))
-        .collect())
+    let addresses = addresses
+        .into_iter()
+        .map(WalletAddress::from_address)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| CreateError::Wallet("derived the zero address".into()))?;
+    Ok(range.zip(addresses).collect())
 }
 
 impl Actor for SessionCreator {
@@ -219,7 +224,7 @@ impl Handler<GetCommitStats> for SessionCreator {
 async fn commit_batch(
     store: &Store,
     wallet: &HdWallet,
-    pool: &mut VecDeque<(i64, String)>,
+    pool: &mut VecDeque<(i64, WalletAddress)>,
     batch: Vec<NewSession>,
 ) -> Result<Vec<SessionRecord>, CreateError> {
     if pool.len() < batch.len() {

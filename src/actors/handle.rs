@@ -13,8 +13,8 @@ use super::session::{
     CancelSession, DepositObserved, DepositReversed, ExpireSession, InjectPanic, SessionActor,
     SessionError, SessionOutcome,
 };
-use crate::store::sessions::{NewSession, SessionRecord};
-use crate::store::transitions::DepositFact;
+use crate::domain::checkout_session::{NewSession, SessionRecord};
+use crate::domain::deposit::DepositFact;
 
 #[derive(Clone)]
 pub struct Sessions {

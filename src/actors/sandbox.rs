@@ -8,10 +8,10 @@ use rand::Rng;
 
 use super::handle::Sessions;
 use super::session::{SessionError, SessionOutcome};
+use crate::domain::deposit::DepositFact;
 use crate::domain::money::UsdcAmount;
 use crate::domain::session::Refusal;
 use crate::store::Store;
-use crate::store::transitions::DepositFact;
 
 /// Which outcome to rehearse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,10 +119,7 @@ impl SandboxPayments {
             Simulation::Panic => self.sessions.inject_panic(session_id).await?,
             Simulation::Exact | Simulation::Underpaid | Simulation::Overpaid => {}
         }
-        let owed = record
-            .expected
-            .units()
-            .saturating_sub(record.received.units());
+        let owed = record.owed().units();
         let owed = if owed == 0 {
             record.expected.units()
         } else {

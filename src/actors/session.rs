@@ -13,11 +13,12 @@ use actix::prelude::*;
 use super::registry::{Passivated, SessionRegistry};
 use super::webhook_sender::Wake;
 use crate::clock::SharedClock;
+use crate::domain::checkout_session::SessionRecord;
+use crate::domain::deposit::DepositFact;
 use crate::domain::session::{
     Command, Decision, Policy, Refusal, SessionState, SessionStatus, decide,
 };
-use crate::store::sessions::SessionRecord;
-use crate::store::transitions::{DepositFact, DepositWrite, OutboxEvent, TransitionWrite};
+use crate::store::transitions::{DepositWrite, OutboxEvent, TransitionWrite};
 use crate::store::{Store, StoreError};
 use crate::webhooks::payload;
 

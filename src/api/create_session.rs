@@ -129,9 +129,12 @@ async fn create(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<Cr
             hint,
             country: parsed.customer_country,
             session_id: record.id,
-            deposit_address: record.deposit_address.clone(),
+            deposit_address: record.deposit_address.checksummed(),
             fiat: record.amount,
-            email: record.customer_email.clone(),
+            email: record
+                .customer_email
+                .as_ref()
+                .map(|e| e.as_str().to_string()),
             return_url: record.return_url.clone(),
         })
         .await;
@@ -159,7 +162,7 @@ async fn create(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<Cr
         order_id: record.order_id,
         amount: record.amount.to_string(),
         currency: record.amount.currency().code(),
-        polygon_address_in: record.deposit_address,
+        polygon_address_in: record.deposit_address.checksummed(),
         amount_usdc: record.expected.to_string(),
         test: record.test,
     })

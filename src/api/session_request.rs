@@ -9,13 +9,13 @@ use utoipa::ToSchema;
 
 use super::state::AppState;
 use crate::config::Mode;
+use crate::domain::checkout_session::NewSession;
 use crate::domain::email::Email;
 use crate::domain::https_url::HttpsUrl;
 use crate::domain::merchant::{Merchant, PayoutWalletProblem, parse_country};
 use crate::domain::money::{Currency, Money, UsdcAmount};
 use crate::domain::shop_domain::ShopDomain;
 use crate::error::ApiError;
-use crate::store::sessions::NewSession;
 
 /// A create request as sent. Fields are read leniently here (any JSON type)
 /// and checked by [`parse`], so a wrong type gets the field's error code.
@@ -125,12 +125,7 @@ pub fn parse(
         .ok_or(ApiError::InvalidAmount("`amount` is too large."))?;
     let customer_email = match text(&body.customer_email).or_else(|| text(&body.email)) {
         None => None,
-        Some(e) => Some(
-            Email::parse(&e)
-                .map_err(|_| ApiError::InvalidEmail)?
-                .as_str()
-                .to_string(),
-        ),
+        Some(e) => Some(Email::parse(&e).map_err(|_| ApiError::InvalidEmail)?),
     };
     let meta = match body.meta.as_deref().map(RawValue::get) {
         None | Some("null") => None,
@@ -169,7 +164,7 @@ pub fn parse(
             .map(|o| o.chars().take(255).collect()),
         amount,
         expected,
-        shop_domain: domain.as_str().to_string(),
+        shop_domain: domain,
         customer_email,
         return_url: https(&body.return_url),
         cancel_url: https(&body.cancel_url),

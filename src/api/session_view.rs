@@ -6,8 +6,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::clock::format_doc_time;
-use crate::domain::money::UsdcAmount;
-use crate::store::sessions::SessionRecord;
+use crate::domain::checkout_session::SessionRecord;
 
 /// The hosted checkout URL of a session.
 pub fn checkout_url(public_base: &str, session_id: i64) -> String {
@@ -82,15 +81,14 @@ pub struct SessionView {
 
 impl SessionView {
     pub fn new(s: &SessionRecord, public_base: &str) -> SessionView {
-        let paid = s.received.units() > 0;
-        let remaining = s.expected.units().saturating_sub(s.received.units());
+        let paid = s.has_received();
         SessionView {
             id: s.id,
             order_id: s.order_id.clone(),
             status: s.status.as_str(),
             amount: s.amount.to_string(),
             currency: s.amount.currency().code(),
-            shop_domain: s.shop_domain.clone(),
+            shop_domain: s.shop_domain.as_str().to_string(),
             created_at: format_doc_time(s.created_at_ms),
             expires_at: format_doc_time(s.expires_at_ms),
             payment_url: checkout_url(public_base, s.id),
@@ -100,11 +98,11 @@ impl SessionView {
             paid_value_coin: paid.then(|| s.received.to_string()),
             paid_coin: paid.then_some("USDC"),
             last_error: s.last_error.clone(),
-            polygon_address_in: s.deposit_address.clone(),
+            polygon_address_in: s.deposit_address.checksummed(),
             expected_value_coin: s.expected.to_string(),
-            remaining_value_coin: UsdcAmount::from_units(remaining).to_string(),
+            remaining_value_coin: s.owed().to_string(),
             paid_at: s.paid_at_ms.map(format_doc_time),
-            email: s.customer_email.clone(),
+            email: s.customer_email.as_ref().map(|e| e.as_str().to_string()),
             routing_hint: s.routing_hint.clone(),
             selected_provider: s.selected_provider.clone(),
             routing_reason: s.routing_reason.clone(),

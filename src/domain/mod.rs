@@ -4,7 +4,9 @@
 
 pub mod api_key;
 pub mod branding;
+pub mod checkout_session;
 pub mod contrast;
+pub mod deposit;
 pub mod email;
 pub mod https_url;
 pub mod merchant;

@@ -40,6 +40,15 @@ impl WalletAddress {
         Ok(WalletAddress(address))
     }
 
+    /// A raw address (from key derivation or a chain log); the zero address
+    /// is refused, as in [`WalletAddress::parse`].
+    pub fn from_address(address: Address) -> Result<WalletAddress, InvalidWallet> {
+        if address.is_zero() {
+            return Err(InvalidWallet);
+        }
+        Ok(WalletAddress(address))
+    }
+
     /// The EIP-55 checksummed form, e.g. `0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed`.
     pub fn checksummed(&self) -> String {
         self.0.to_checksum(None)

@@ -65,7 +65,12 @@ pub async fn choose(c: Choice<'_>) -> Result<HttpResponse, PageError> {
     let merchant = &c.loaded.merchant;
     let lang_suffix = c.query.lang_suffix();
     let back = format!("/pay.php?session={}{lang_suffix}", record.id);
-    let email = c.email.clone().or_else(|| record.customer_email.clone());
+    let email = c.email.clone().or_else(|| {
+        record
+            .customer_email
+            .as_ref()
+            .map(|e| e.as_str().to_string())
+    });
     let outcome = c
         .state
         .router
@@ -78,7 +83,7 @@ pub async fn choose(c: Choice<'_>) -> Result<HttpResponse, PageError> {
                 merchant.country.as_deref(),
             ),
             session_id: record.id,
-            deposit_address: record.deposit_address.clone(),
+            deposit_address: record.deposit_address.checksummed(),
             fiat: record.amount,
             email: email.clone(),
             // Providers bring the customer back here: the page shows the

@@ -13,7 +13,7 @@ use super::frame::Frame;
 use super::qr;
 use super::query::PageQuery;
 use super::security;
-use super::view::{SessionSummary, load, remaining, shop_of};
+use super::view::{SessionSummary, load, shop_of};
 use crate::api::state::AppState;
 use crate::domain::routing::Reason;
 
@@ -77,12 +77,12 @@ async fn render(
     let record = &loaded.record;
     let uri = qr::eip681(
         &state.settings.usdc_contract.checksummed(),
-        &record.deposit_address,
-        remaining(record).units(),
+        &record.deposit_address.checksummed(),
+        record.owed().units(),
     );
     let page = CryptoPage {
         frame,
-        address: record.deposit_address.clone(),
+        address: record.deposit_address.checksummed(),
         qr_svg: qr::svg_memo(&uri, t.scan_qr)?,
         simulate: state
             .sandbox

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::query::PageQuery;
 use super::security;
-use super::view::{PageState, remaining};
+use super::view::PageState;
 use crate::api::state::AppState;
 use crate::store::StoreError;
 
@@ -23,7 +23,7 @@ pub async fn status(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
             StatusCode::OK,
             json!({
                 "status": PageState::of(&record, state.clock.now_ms()).as_str(),
-                "remaining": remaining(&record).to_string(),
+                "remaining": record.owed().to_string(),
             }),
         ),
         Ok(None) => (

@@ -7,12 +7,11 @@ use super::error::PageError;
 use super::frame::{Live, Shop};
 use super::i18n::Lang;
 use crate::api::state::AppState;
+use crate::domain::checkout_session::SessionRecord;
 use crate::domain::email::Email;
 use crate::domain::https_url::HttpsUrl;
 use crate::domain::merchant::Merchant;
-use crate::domain::money::UsdcAmount;
 use crate::domain::session::SessionStatus;
-use crate::store::sessions::SessionRecord;
 
 /// Where a session stands, for its customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,11 +90,6 @@ pub async fn load(state: &AppState, id: Option<i64>) -> Result<Loaded, PageError
     Ok(Loaded { record, merchant })
 }
 
-/// USDC still owed (all of it until something arrives).
-pub fn remaining(record: &SessionRecord) -> UsdcAmount {
-    record.expected.saturating_sub(record.received)
-}
-
 /// What the templates show of a session.
 #[derive(Debug, Clone)]
 pub struct SessionSummary {
@@ -130,14 +124,10 @@ impl SessionSummary {
             amount: local_decimal(lang, &r.amount.to_string()),
             currency: r.amount.currency().code(),
             expected_usdc: local_decimal(lang, &r.expected.to_string()),
-            remaining_usdc: local_decimal(lang, &remaining(r).to_string()),
+            remaining_usdc: local_decimal(lang, &r.owed().to_string()),
             seconds_left,
             time_left: clock_text(seconds_left),
-            email_masked: r
-                .customer_email
-                .as_deref()
-                .and_then(|e| Email::parse(e).ok())
-                .map(|e| e.masked()),
+            email_masked: r.customer_email.as_ref().map(Email::masked),
             return_url: r
                 .return_url
                 .as_deref()
@@ -195,7 +185,7 @@ impl SessionSummary {
         self.state.live().then(|| Live {
             session_id: self.id,
             status: self.state.as_str(),
-            remaining: remaining(record).to_string(),
+            remaining: record.owed().to_string(),
             seconds_left: self.seconds_left,
         })
     }
@@ -204,7 +194,7 @@ impl SessionSummary {
 /// The shop's public face: its display name (else its domain), domain and
 /// branding.
 pub fn shop_of(loaded: &Loaded) -> Shop {
-    let domain = loaded.record.shop_domain.clone();
+    let domain = loaded.record.shop_domain.as_str().to_string();
     let branding = &loaded.merchant.branding;
     let name = branding
         .display_name

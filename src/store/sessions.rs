@@ -11,68 +11,20 @@ use sea_orm::{
 };
 
 use super::{Store, StoreError};
+use crate::domain::checkout_session::{NewSession, SessionRecord};
+use crate::domain::email::Email;
 use crate::domain::money::{Currency, Money, UsdcAmount};
 use crate::domain::session::SessionStatus;
-
-/// A session about to be created (id, index and address not yet assigned).
-#[derive(Debug, Clone)]
-pub struct NewSession {
-    pub merchant_id: i64,
-    pub order_id: Option<String>,
-    pub amount: Money,
-    pub expected: UsdcAmount,
-    pub shop_domain: String,
-    pub customer_email: Option<String>,
-    pub return_url: Option<String>,
-    pub cancel_url: Option<String>,
-    pub webhook_url: Option<String>,
-    /// The `meta` object as the merchant sent it (JSON text).
-    pub meta: Option<String>,
-    pub routing_hint: Option<String>,
-    pub test: bool,
-    pub created_at_ms: i64,
-    pub expires_at_ms: i64,
-}
+use crate::domain::shop_domain::ShopDomain;
+use crate::domain::wallet::WalletAddress;
 
 /// A new session with what the creator assigned to it.
 #[derive(Debug, Clone)]
 pub struct AssignedSession {
     pub id: i64,
     pub hd_index: i64,
-    pub deposit_address: String,
+    pub deposit_address: WalletAddress,
     pub new: NewSession,
-}
-
-/// A stored session, as the rest of the gateway reads it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRecord {
-    pub id: i64,
-    pub merchant_id: i64,
-    pub hd_index: i64,
-    pub deposit_address: String,
-    pub order_id: Option<String>,
-    pub amount: Money,
-    pub expected: UsdcAmount,
-    pub received: UsdcAmount,
-    pub status: SessionStatus,
-    pub version: i64,
-    pub event_count: i32,
-    pub shop_domain: String,
-    pub customer_email: Option<String>,
-    pub return_url: Option<String>,
-    pub cancel_url: Option<String>,
-    pub webhook_url: Option<String>,
-    pub meta: Option<String>,
-    pub routing_hint: Option<String>,
-    pub selected_provider: Option<String>,
-    pub routing_reason: Option<String>,
-    pub txid_in: Option<String>,
-    pub txid_out: Option<String>,
-    pub last_error: Option<String>,
-    pub test: bool,
-    pub created_at_ms: i64,
-    pub expires_at_ms: i64,
-    pub paid_at_ms: Option<i64>,
 }
 
 const HD_COUNTER: &str = "hd_index";
@@ -255,7 +207,7 @@ fn to_active(s: &AssignedSession) -> session::ActiveModel {
         id: Set(s.id),
         merchant_id: Set(n.merchant_id),
         hd_index: Set(s.hd_index),
-        deposit_address: Set(s.deposit_address.clone()),
+        deposit_address: Set(s.deposit_address.checksummed()),
         order_id: Set(n.order_id.clone()),
         amount_minor: Set(n.amount.minor()),
         currency: Set(n.amount.currency().code().to_string()),
@@ -264,8 +216,8 @@ fn to_active(s: &AssignedSession) -> session::ActiveModel {
         status: Set(SessionStatus::Created.as_str().to_string()),
         version: Set(0),
         event_count: Set(0),
-        shop_domain: Set(n.shop_domain.clone()),
-        customer_email: Set(n.customer_email.clone()),
+        shop_domain: Set(n.shop_domain.as_str().to_string()),
+        customer_email: Set(n.customer_email.as_ref().map(|e| e.as_str().to_string())),
         return_url: Set(n.return_url.clone()),
         cancel_url: Set(n.cancel_url.clone()),
         webhook_url: Set(n.webhook_url.clone()),
@@ -299,11 +251,21 @@ pub(crate) fn to_record(row: session::Model) -> Result<SessionRecord, StoreError
     let received = UsdcAmount::from_units(
         u64::try_from(row.received_usdc).map_err(|_| unexpected("bad amount"))?,
     );
+    let deposit_address = WalletAddress::parse(&row.deposit_address)
+        .map_err(|_| unexpected("bad deposit address"))?;
+    let shop_domain =
+        ShopDomain::parse(&row.shop_domain).map_err(|_| unexpected("bad shop domain"))?;
+    let customer_email = row
+        .customer_email
+        .as_deref()
+        .map(Email::parse)
+        .transpose()
+        .map_err(|_| unexpected("bad e-mail"))?;
     Ok(SessionRecord {
         id: row.id,
         merchant_id: row.merchant_id,
         hd_index: row.hd_index,
-        deposit_address: row.deposit_address,
+        deposit_address,
         order_id: row.order_id,
         amount: Money::from_minor(row.amount_minor, currency),
         expected,
@@ -311,8 +273,8 @@ pub(crate) fn to_record(row: session::Model) -> Result<SessionRecord, StoreError
         status,
         version: row.version,
         event_count: row.event_count,
-        shop_domain: row.shop_domain,
-        customer_email: row.customer_email,
+        shop_domain,
+        customer_email,
         return_url: row.return_url,
         cancel_url: row.cancel_url,
         webhook_url: row.webhook_url,
@@ -338,7 +300,7 @@ impl AssignedSession {
             id: self.id,
             merchant_id: n.merchant_id,
             hd_index: self.hd_index,
-            deposit_address: self.deposit_address.clone(),
+            deposit_address: self.deposit_address,
             order_id: n.order_id.clone(),
             amount: n.amount,
             expected: n.expected,

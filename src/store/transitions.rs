@@ -10,16 +10,8 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 
 use super::sessions::units_to_i64;
 use super::{Store, StoreError};
+use crate::domain::deposit::DepositFact;
 use crate::domain::session::SessionStatus;
-
-/// A transfer to a deposit address as the chain (or the sandbox) reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DepositFact {
-    pub tx_hash: String,
-    pub log_index: i64,
-    pub amount_units: u64,
-    pub confirmations: u64,
-}
 
 /// What is already known of a deposit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,8 +7,8 @@
 use serde_json::{Map, Value, json};
 
 use crate::clock::format_doc_time;
+use crate::domain::checkout_session::SessionRecord;
 use crate::domain::session::EventKind;
-use crate::store::sessions::SessionRecord;
 
 /// The stable id of a session's n-th event (the same across retries).
 pub fn event_id(session_id: i64, sequence: i32) -> String {
@@ -17,7 +17,7 @@ pub fn event_id(session_id: i64, sequence: i32) -> String {
 
 /// The event body (without `sent_at`) for `kind` on `session`.
 pub fn build(session: &SessionRecord, kind: EventKind, sequence: i32) -> Value {
-    let paid = session.received.units() > 0;
+    let paid = session.has_received();
     let mut body = Map::new();
     body.insert("event".into(), json!("payment.session"));
     body.insert("event_id".into(), json!(event_id(session.id, sequence)));
@@ -29,8 +29,11 @@ pub fn build(session: &SessionRecord, kind: EventKind, sequence: i32) -> Value {
     body.insert("session_status".into(), json!(session.status.as_str()));
     body.insert("amount".into(), json!(session.amount.to_string()));
     body.insert("currency".into(), json!(session.amount.currency().code()));
-    body.insert("shop_domain".into(), json!(session.shop_domain));
-    body.insert("email".into(), json!(session.customer_email));
+    body.insert("shop_domain".into(), json!(session.shop_domain.as_str()));
+    body.insert(
+        "email".into(),
+        json!(session.customer_email.as_ref().map(|e| e.as_str())),
+    );
     body.insert(
         "txid".into(),
         json!(session.txid_out.as_ref().or(session.txid_in.as_ref())),
@@ -46,7 +49,10 @@ pub fn build(session: &SessionRecord, kind: EventKind, sequence: i32) -> Value {
         "expected_value_coin".into(),
         json!(session.expected.to_string()),
     );
-    body.insert("polygon_address_in".into(), json!(session.deposit_address));
+    body.insert(
+        "polygon_address_in".into(),
+        json!(session.deposit_address.checksummed()),
+    );
     body.insert("provider".into(), json!(session.selected_provider));
     body.insert("test".into(), json!(session.test));
     body.insert(

@@ -3,9 +3,10 @@
 //! inside the session actor's one-message-at-a-time handling.
 
 use super::{DepositReversed, SessionDeps, SessionError, SessionOutcome, apply, commit, state_of};
+use crate::domain::checkout_session::SessionRecord;
+use crate::domain::deposit::DepositFact;
 use crate::domain::session::{Command, Refusal, decide};
-use crate::store::sessions::SessionRecord;
-use crate::store::transitions::{DepositFact, DepositWrite};
+use crate::store::transitions::DepositWrite;
 
 pub(super) async fn on_deposit(
     deps: SessionDeps,
