@@ -89,7 +89,7 @@ async fn create_and_pay(base: &str, key: &str, n: usize, concurrency: usize) {
 }
 
 async fn store(db_url: &str) -> kassa::store::Store {
-    kassa::store::Store::connect(&kassa::config::DatabaseSettings {
+    kassa::store::Store::connect(&kassa::store::DatabaseSettings {
         url: db_url.to_string(),
         max_connections: 2,
         acquire_timeout: Duration::from_secs(10),

@@ -17,9 +17,11 @@ use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+use crate::chain::settings::{ChainSettings, Finality, POLYGON_CHAIN_ID, WalletSecretSource};
 use crate::domain::money::Currency;
 use crate::domain::wallet::WalletAddress;
 use crate::providers::credentials::{OnrampSettings, RawOnramp};
+use crate::store::DatabaseSettings;
 
 /// Sandbox (in-process ledger, simulated payments) or live (real chain).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +76,13 @@ pub struct RawSettings {
     pub webhook_allow_private: bool,
     pub country_header: String,
     pub usdc_contract: String,
+    pub chain_rpc_url: Option<String>,
+    pub chain_id: u64,
+    pub chain_poll_ms: u64,
+    pub chain_head_lag_blocks: u64,
+    pub chain_max_block_range: u64,
+    pub finality: String,
+    pub large_payment_usdc: String,
     pub rates: BTreeMap<String, String>,
     pub onramp: RawOnramp,
 }
@@ -114,6 +123,13 @@ impl Default for RawSettings {
             webhook_allow_private: false,
             country_header: "CF-IPCountry".into(),
             usdc_contract: USDC_POLYGON.into(),
+            chain_rpc_url: None,
+            chain_id: POLYGON_CHAIN_ID,
+            chain_poll_ms: 2000,
+            chain_head_lag_blocks: 2,
+            chain_max_block_range: 1000,
+            finality: "finalized".into(),
+            large_payment_usdc: "1000".into(),
             rates: default_rates(),
             onramp: RawOnramp::default(),
         }
@@ -160,11 +176,11 @@ pub struct Settings {
     pub max_amount: Decimal,
     /// Underpayments smaller than this many USDC base units still count as paid.
     pub underpayment_tolerance_units: u64,
-    pub required_confirmations: u32,
     pub rate_limit_per_second: u32,
     pub rate_limit_burst: u32,
     pub meta_max_bytes: usize,
-    pub wallet: WalletSecretSource,
+    /// The node, the token, confirmations and finality, the wallet secret.
+    pub chain: ChainSettings,
     pub expiry_sweep_interval: Duration,
     pub create_batch_max: usize,
     pub session_idle: Duration,
@@ -195,28 +211,7 @@ pub struct Settings {
     /// Request header a trusted edge (CDN, proxy) sets to the customer's
     /// country (lower case); `None`: no such edge, never read it.
     pub country_header: Option<String>,
-    /// The USDC contract on Polygon the checkout asks customers to send.
-    pub usdc_contract: WalletAddress,
     pub onramp: OnrampSettings,
-}
-
-/// Where the database lives.
-#[derive(Debug, Clone)]
-pub struct DatabaseSettings {
-    pub url: String,
-    pub max_connections: u32,
-    pub acquire_timeout: Duration,
-    /// How long a session read from the database is served from memory.
-    pub session_cache_ttl: Duration,
-}
-
-/// Where the wallet master secret (a BIP-39 mnemonic) comes from.
-#[derive(Debug, Clone)]
-pub enum WalletSecretSource {
-    Inline(SecretString),
-    File(PathBuf),
-    /// Sandbox only: generated into the data folder on first start.
-    SandboxGenerated(PathBuf),
 }
 
 impl Settings {
@@ -259,6 +254,7 @@ impl Settings {
             }
         };
         let data_dir = PathBuf::from(&raw.data_dir);
+        let chain = check_chain(&raw, mode, &data_dir)?;
         let database_url = match raw.database_url.as_deref().filter(|u| !u.is_empty()) {
             Some(url) => {
                 if !(url.starts_with("postgres://")
@@ -307,9 +303,8 @@ impl Settings {
                     raw.underpayment_tolerance_usdc
                 )
             })?;
-        let underpayment_tolerance_units =
-            u64::try_from((tolerance * Decimal::from(1_000_000)).trunc().mantissa())
-                .map_err(|_| anyhow!("setting `underpayment_tolerance_usdc` is too large"))?;
+        let underpayment_tolerance_units = usdc_units(tolerance)
+            .ok_or_else(|| anyhow!("setting `underpayment_tolerance_usdc` is too large"))?;
         let mut rates = BTreeMap::new();
         for (code, rate) in &raw.rates {
             let currency = Currency::parse(code).map_err(|_| {
@@ -325,24 +320,8 @@ impl Settings {
             rates.insert(currency.code(), rate);
         }
         rates.insert("USD", Decimal::ONE);
-        let wallet = match (
-            raw.wallet_mnemonic.filter(|m| !m.is_empty()),
-            raw.wallet_mnemonic_file.filter(|f| !f.is_empty()),
-        ) {
-            (Some(_), Some(_)) => {
-                bail!("settings `wallet_mnemonic` and `wallet_mnemonic_file`: set only one")
-            }
-            (Some(m), None) => WalletSecretSource::Inline(SecretString::from(m)),
-            (None, Some(f)) => WalletSecretSource::File(PathBuf::from(f)),
-            (None, None) => match mode {
-                Mode::Sandbox => {
-                    WalletSecretSource::SandboxGenerated(data_dir.join("sandbox-wallet.mnemonic"))
-                }
-                Mode::Live => bail!(
-                    "setting `wallet_mnemonic_file` (KASSA_WALLET_MNEMONIC_FILE) or `wallet_mnemonic` (KASSA_WALLET_MNEMONIC) is required in live mode"
-                ),
-            },
-        };
+        let onramp = raw.onramp.check().map_err(|e| anyhow!(e))?;
+
         if raw.rate_limit_per_second == 0 {
             bail!("setting `rate_limit_per_second` must be at least 1");
         }
@@ -355,7 +334,6 @@ impl Settings {
         if raw.db_max_connections == 0 {
             bail!("setting `db_max_connections` must be at least 1");
         }
-        let onramp = raw.onramp.check().map_err(|e| anyhow!(e))?;
         let page_secret = raw
             .page_secret
             .filter(|s| !s.trim().is_empty())
@@ -370,12 +348,6 @@ impl Settings {
         {
             bail!("setting `country_header` (KASSA_COUNTRY_HEADER): `{h}` is not a header name");
         }
-        let usdc_contract = WalletAddress::parse(&raw.usdc_contract).map_err(|_| {
-            anyhow!(
-                "setting `usdc_contract` (KASSA_USDC_CONTRACT): `{}` is not a contract address",
-                raw.usdc_contract
-            )
-        })?;
         Ok(Settings {
             bind,
             data_dir,
@@ -391,11 +363,10 @@ impl Settings {
             grace_period: Duration::from_secs(raw.grace_period_secs),
             max_amount,
             underpayment_tolerance_units,
-            required_confirmations: raw.required_confirmations.max(1),
             rate_limit_per_second: raw.rate_limit_per_second,
             rate_limit_burst: raw.rate_limit_burst.max(1),
             meta_max_bytes: raw.meta_max_bytes,
-            wallet,
+            chain,
             expiry_sweep_interval: Duration::from_millis(raw.expiry_sweep_interval_ms.max(10)),
             create_batch_max: raw.create_batch_max,
             session_idle: Duration::from_secs(raw.session_idle_secs.max(1)),
@@ -415,7 +386,6 @@ impl Settings {
             page_secret,
             page_secret_file,
             country_header,
-            usdc_contract,
             onramp,
         })
     }
@@ -427,6 +397,98 @@ impl Settings {
             None => format!("http://{bound}"),
         }
     }
+}
+
+/// USDC base units of a decimal amount (6 decimals, truncated).
+fn usdc_units(amount: Decimal) -> Option<u64> {
+    u64::try_from((amount * Decimal::from(1_000_000)).trunc().mantissa()).ok()
+}
+
+/// The chain section: node, token, confirmations, finality, wallet secret.
+fn check_chain(raw: &RawSettings, mode: Mode, data_dir: &Path) -> anyhow::Result<ChainSettings> {
+    let wallet = match (
+        raw.wallet_mnemonic.clone().filter(|m| !m.is_empty()),
+        raw.wallet_mnemonic_file.clone().filter(|f| !f.is_empty()),
+    ) {
+        (Some(_), Some(_)) => {
+            bail!("settings `wallet_mnemonic` and `wallet_mnemonic_file`: set only one")
+        }
+        (Some(m), None) => WalletSecretSource::Inline(SecretString::from(m)),
+        (None, Some(f)) => WalletSecretSource::File(PathBuf::from(f)),
+        (None, None) => match mode {
+            Mode::Sandbox => {
+                WalletSecretSource::SandboxGenerated(data_dir.join("sandbox-wallet.mnemonic"))
+            }
+            Mode::Live => bail!(
+                "setting `wallet_mnemonic_file` (KASSA_WALLET_MNEMONIC_FILE) or `wallet_mnemonic` (KASSA_WALLET_MNEMONIC) is required in live mode"
+            ),
+        },
+    };
+    let usdc_contract = WalletAddress::parse(&raw.usdc_contract).map_err(|_| {
+        anyhow!(
+            "setting `usdc_contract` (KASSA_USDC_CONTRACT): `{}` is not a contract address",
+            raw.usdc_contract
+        )
+    })?;
+    let rpc_url = match raw
+        .chain_rpc_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    {
+        Some(u) => {
+            let parsed = url::Url::parse(u).with_context(|| {
+                format!("setting `chain_rpc_url` (KASSA_CHAIN_RPC_URL): `{u}` is not a URL")
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                bail!(
+                    "setting `chain_rpc_url` (KASSA_CHAIN_RPC_URL): `{u}` must be an http(s) URL"
+                );
+            }
+            Some(u.to_string())
+        }
+        None if mode == Mode::Live => {
+            bail!("setting `chain_rpc_url` (KASSA_CHAIN_RPC_URL) is required in live mode")
+        }
+        None => None,
+    };
+    let finality = match raw.finality.as_str() {
+        "finalized" => Finality::Finalized,
+        "depth" => Finality::Depth,
+        other => bail!(
+            "setting `finality` (KASSA_FINALITY): `{other}` is neither `finalized` nor `depth`"
+        ),
+    };
+    let large_payment_units = raw
+        .large_payment_usdc
+        .parse::<Decimal>()
+        .ok()
+        .filter(|d| *d >= Decimal::ZERO)
+        .and_then(usdc_units)
+        .ok_or_else(|| {
+            anyhow!(
+                "setting `large_payment_usdc` (KASSA_LARGE_PAYMENT_USDC): `{}` is not a USDC amount",
+                raw.large_payment_usdc
+            )
+        })?;
+    if raw.chain_id == 0 {
+        bail!("setting `chain_id` (KASSA_CHAIN_ID) must be a chain id such as 137");
+    }
+    if raw.chain_max_block_range == 0 {
+        bail!("setting `chain_max_block_range` (KASSA_CHAIN_MAX_BLOCK_RANGE) must be at least 1");
+    }
+    Ok(ChainSettings {
+        rpc_url,
+        chain_id: raw.chain_id,
+        usdc_contract,
+        required_confirmations: u64::from(raw.required_confirmations.max(1)),
+        poll: Duration::from_millis(raw.chain_poll_ms.max(10)),
+        head_lag_blocks: raw.chain_head_lag_blocks,
+        max_block_range: raw.chain_max_block_range,
+        finality,
+        large_payment_units,
+        wallet,
+    })
 }
 
 #[cfg(test)]
@@ -479,5 +541,38 @@ mod tests {
         raw.rates.insert("ZZZ".into(), "1".into());
         let err = Settings::check(raw).unwrap_err().to_string();
         assert!(err.contains("rates.ZZZ"), "{err}");
+    }
+
+    #[test]
+    fn live_mode_requires_a_chain_rpc_url() {
+        let raw = RawSettings {
+            mode: "live".into(),
+            wallet_mnemonic: Some(
+                "test test test test test test test test test test test junk".into(),
+            ),
+            ..RawSettings::default()
+        };
+        let err = Settings::check(raw).unwrap_err().to_string();
+        assert!(err.contains("KASSA_CHAIN_RPC_URL"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_finality_names_the_setting() {
+        let raw = RawSettings {
+            finality: "soon".into(),
+            ..RawSettings::default()
+        };
+        let err = Settings::check(raw).unwrap_err().to_string();
+        assert!(err.contains("KASSA_FINALITY"), "{err}");
+    }
+
+    #[test]
+    fn the_chain_section_carries_its_defaults() {
+        let s = Settings::check(RawSettings::default()).unwrap();
+        assert_eq!(s.chain.chain_id, 137);
+        assert_eq!(s.chain.finality, Finality::Finalized);
+        assert_eq!(s.chain.large_payment_units, 1_000_000_000);
+        assert_eq!(s.chain.head_lag_blocks, 2);
+        assert!(s.chain.rpc_url.is_none());
     }
 }

@@ -40,7 +40,7 @@ impl Application {
     pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<Application> {
         let store = Store::connect(&settings.database).await?;
         store.migrate().await?;
-        let wallet = HdWallet::load(&settings.wallet)?;
+        let wallet = HdWallet::load(&settings.chain.wallet)?;
         let listener = TcpListener::bind(settings.bind).with_context(|| {
             format!(
                 "setting `bind` (KASSA_BIND): cannot listen on {}",
@@ -86,7 +86,7 @@ impl Application {
                 grace_ms: i64::try_from(settings.grace_period.as_millis()).unwrap_or(i64::MAX),
                 tolerance_units: settings.underpayment_tolerance_units,
             },
-            required_confirmations: u64::from(settings.required_confirmations),
+            required_confirmations: settings.chain.required_confirmations,
             idle: settings.session_idle,
             webhooks: Some(webhooks.recipient()),
             router: Some(router.clone()),
@@ -105,7 +105,7 @@ impl Application {
             SandboxPayments::new(
                 sessions.clone(),
                 store.clone(),
-                u64::from(settings.required_confirmations),
+                settings.chain.required_confirmations,
             )
         });
 

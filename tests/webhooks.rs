@@ -562,7 +562,7 @@ async fn deliveries_pending_when_the_server_is_killed_arrive_after_restart() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let db = crate::helpers::TestDb::new(Backend::Sqlite).await.unwrap();
     let data = tempfile::tempdir().unwrap();
-    let store = kassa::store::Store::connect(&kassa::config::DatabaseSettings {
+    let store = kassa::store::Store::connect(&kassa::store::DatabaseSettings {
         url: db.url.clone(),
         max_connections: 2,
         acquire_timeout: Duration::from_secs(2),

@@ -14,7 +14,7 @@ use coins_bip32::prelude::*;
 use coins_bip39::{English, Mnemonic};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::WalletSecretSource;
+use super::settings::WalletSecretSource;
 
 /// The external chain of account 0: `m/44'/60'/0'/0`.
 const ACCOUNT_PATH: &str = "m/44'/60'/0'/0";

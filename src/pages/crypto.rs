@@ -76,7 +76,7 @@ async fn render(
     };
     let record = &loaded.record;
     let uri = qr::eip681(
-        &state.settings.usdc_contract.checksummed(),
+        &state.settings.chain.usdc_contract.checksummed(),
         &record.deposit_address.checksummed(),
         record.owed().units(),
     );

@@ -12,6 +12,7 @@ mod merchant_cache;
 mod merchant_rows;
 pub mod merchants;
 pub mod sessions;
+mod settings;
 pub mod transitions;
 mod webhook_record;
 pub mod webhooks;
@@ -29,7 +30,7 @@ use sea_orm::{
     SqlxPostgresConnector, SqlxSqliteConnector, Statement,
 };
 
-use crate::config::DatabaseSettings;
+pub use settings::DatabaseSettings;
 
 /// A failure of the store, classified for the caller.
 #[derive(Debug, thiserror::Error)]
