@@ -79,11 +79,12 @@ impl Application {
         )?;
         let router = start_router(&settings, &public_base, page_secret.clone(), clock.clone())?;
 
+        let deps_grace_ms = i64::try_from(settings.grace_period.as_millis()).unwrap_or(i64::MAX);
         let deps = SessionDeps {
             store: store.clone(),
             clock: clock.clone(),
             policy: Policy {
-                grace_ms: i64::try_from(settings.grace_period.as_millis()).unwrap_or(i64::MAX),
+                grace_ms: deps_grace_ms,
                 tolerance_units: settings.underpayment_tolerance_units,
             },
             required_confirmations: settings.chain.required_confirmations,
@@ -99,6 +100,7 @@ impl Application {
             clock.clone(),
             sessions.clone(),
             settings.expiry_sweep_interval,
+            deps_grace_ms,
         )
         .start();
         let sandbox = (settings.mode == Mode::Sandbox).then(|| {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use kassa::domain::signature;
 
-use crate::helpers::{Backend, point_merchant_at, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, WALLET, point_merchant_at, spawn_app, spawn_app_with};
 use crate::on_both_backends;
 use crate::receiver::Receiver;
 
@@ -110,7 +110,11 @@ async fn a_repeated_deposit_is_counted_once(backend: Backend) {
         tx_hash: format!("0x{}", "ab".repeat(32)),
         log_index: 3,
         amount_units: 50_000_000,
+        block_number: 7,
+        block_hash: format!("0x{}", "cd".repeat(32)),
+        from: WALLET.to_string(),
         confirmations: 12,
+        counts: true,
     };
 
     let first = app.sessions.deposit(id, fact.clone()).await.unwrap();

@@ -14,6 +14,11 @@ pub struct Model {
     pub confirmations: i64,
     pub counted: bool,
     pub observed_at: i64,
+    pub block_number: Option<i64>,
+    pub block_hash: Option<String>,
+    pub from_address: Option<String>,
+    /// `seen`, `counted`, `late` (held: after the grace window) or `dropped` (reorg).
+    pub state: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,7 +2,8 @@
 //!
 //! Expiry lives in the database (an indexed `expires_at`), not in sleeping
 //! actors: each tick asks for due sessions and sends each an `ExpireSession`,
-//! so open sessions cost no memory. Time is read from the injected clock.
+//! so open sessions cost no memory. An underpaid session not topped up
+//! by the end of its grace window is ended too (its partial amount is held). Time is read from the injected clock.
 //! Every sixty sweeps it also forgets idempotency keys past their 24 hours.
 
 use std::time::Duration;
@@ -23,17 +24,26 @@ pub struct ExpirySweeper {
     clock: SharedClock,
     sessions: Sessions,
     interval: Duration,
+    /// An underpaid session is ended this long after its `expires_at`.
+    grace_ms: i64,
     running: bool,
     sweeps: u64,
 }
 
 impl ExpirySweeper {
-    pub fn new(store: Store, clock: SharedClock, sessions: Sessions, interval: Duration) -> Self {
+    pub fn new(
+        store: Store,
+        clock: SharedClock,
+        sessions: Sessions,
+        interval: Duration,
+        grace_ms: i64,
+    ) -> Self {
         Self {
             store,
             clock,
             sessions,
             interval,
+            grace_ms,
             running: false,
             sweeps: 0,
         }
@@ -49,11 +59,12 @@ impl ExpirySweeper {
         let store = self.store.clone();
         let sessions = self.sessions.clone();
         let now_ms = self.clock.now_ms();
+        let grace_ms = self.grace_ms;
         let work = async move {
             if purge && let Err(e) = store.purge_idempotency(now_ms - KEEP_MS).await {
                 tracing::warn!(error = %e, "could not purge old idempotency keys");
             }
-            let due = match store.due_for_expiry(now_ms, BATCH).await {
+            let due = match store.due_for_expiry(now_ms, grace_ms, BATCH).await {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::warn!(error = %e, "expiry sweep could not read due sessions");

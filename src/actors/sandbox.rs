@@ -136,7 +136,11 @@ impl SandboxPayments {
             tx_hash: tx_hash.clone(),
             log_index: 0,
             amount_units: units,
+            block_number: 0,
+            block_hash: fake_tx_hash(),
+            from: String::new(),
             confirmations: self.confirmations,
+            counts: true,
         };
         let outcome = self.sessions.deposit(session_id, fact).await?;
         Ok(SandboxReceipt {

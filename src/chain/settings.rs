@@ -7,28 +7,11 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+pub use crate::domain::confirmation::Finality;
 use crate::domain::wallet::WalletAddress;
 
 /// Polygon PoS mainnet.
 pub const POLYGON_CHAIN_ID: u64 = 137;
-
-/// When a seen deposit may count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Finality {
-    /// Deep enough *and* at or below the node's `finalized` block.
-    Finalized,
-    /// Deep enough: `required_confirmations` blocks on top.
-    Depth,
-}
-
-impl Finality {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Finality::Finalized => "finalized",
-            Finality::Depth => "depth",
-        }
-    }
-}
 
 /// Where the wallet master secret (a BIP-39 mnemonic) comes from.
 #[derive(Debug, Clone)]

@@ -5,6 +5,7 @@
 pub mod api_key;
 pub mod branding;
 pub mod checkout_session;
+pub mod confirmation;
 pub mod contrast;
 pub mod deposit;
 pub mod email;

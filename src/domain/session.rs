@@ -9,6 +9,8 @@
 //! created ──confirmed deposit──▶ paid | underpaid
 //! underpaid ──more confirmed──▶ paid
 //! created ──expires_at passed──▶ expired ──confirmed within grace──▶ paid (late)
+//! pending ──its only seen deposit dropped by a reorg──▶ created | expired
+//! underpaid ──grace window passed──▶ expired (the partial amount is held)
 //! paid ──more confirmed──▶ paid (excess recorded: overpaid event)
 //! paid | underpaid ──counted deposit reversed──▶ paid | underpaid | pending
 //! created ──customer cancels──▶ cancelled ──confirmed within grace──▶ paid
@@ -143,6 +145,9 @@ pub enum Command {
     DepositReversed { amount_units: u64 },
     /// The customer gave up on the checkout page.
     Cancel,
+    /// A seen deposit, not yet counted, left the canonical chain;
+    /// `others_waiting` says whether another seen deposit still waits.
+    DepositDropped { now_ms: i64, others_waiting: bool },
 }
 
 /// The outcome of an accepted command.
@@ -219,6 +224,9 @@ pub fn decide(
                 vec![EventKind::Expired],
             )),
             S::Created => Err(Refusal::NotYetDue),
+            S::Underpaid if now_ms > state.expires_at_ms.saturating_add(policy.grace_ms) => Ok(
+                unchanged_amount(state, S::Expired, vec![EventKind::Expired]),
+            ),
             S::Pending | S::Underpaid => Err(Refusal::PaymentInProgress),
             S::Paid | S::Expired | S::Cancelled => Err(Refusal::AlreadyFinal(state.status)),
         },
@@ -231,9 +239,39 @@ pub fn decide(
             S::Pending | S::Underpaid => Err(Refusal::PaymentInProgress),
             S::Paid | S::Expired | S::Cancelled => Err(Refusal::AlreadyFinal(state.status)),
         },
+        Command::DepositDropped {
+            now_ms,
+            others_waiting,
+        } => match state.status {
+            S::Pending if !others_waiting && state.received_units == 0 => {
+                if now_ms >= state.expires_at_ms {
+                    Ok(unchanged_amount(
+                        state,
+                        S::Expired,
+                        vec![EventKind::Expired],
+                    ))
+                } else {
+                    Ok(unchanged_amount(state, S::Created, vec![]))
+                }
+            }
+            S::Created | S::Pending | S::Paid | S::Underpaid | S::Expired | S::Cancelled => {
+                Err(Refusal::NoChange)
+            }
+        },
         Command::DepositReversed { amount_units } => match state.status {
             S::Paid | S::Underpaid if amount_units > 0 && amount_units <= state.received_units => {
                 Ok(reverse(state, state.received_units - amount_units, policy))
+            }
+            // A closed session keeps its status; what it holds shrinks.
+            S::Expired | S::Cancelled
+                if amount_units > 0 && amount_units <= state.received_units =>
+            {
+                Ok(Decision {
+                    status: state.status,
+                    received_units: state.received_units - amount_units,
+                    events: vec![EventKind::Reversed],
+                    became_paid: false,
+                })
             }
             S::Paid | S::Underpaid | S::Created | S::Pending | S::Expired | S::Cancelled => {
                 Err(Refusal::NoChange)

@@ -424,3 +424,85 @@ fn cancelled_is_a_stored_status() {
         SessionStatus::Cancelled
     );
 }
+
+fn dropped(now_ms: i64, others_waiting: bool) -> Command {
+    Command::DepositDropped {
+        now_ms,
+        others_waiting,
+    }
+}
+
+#[test]
+fn a_pending_session_whose_only_deposit_was_dropped_is_created_again() {
+    let d = decide(
+        &state(SessionStatus::Pending, 0),
+        dropped(EXPIRES - 1, false),
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(d.status, SessionStatus::Created);
+    assert!(d.events.is_empty());
+}
+
+#[test]
+fn a_pending_session_whose_only_deposit_was_dropped_after_its_time_expires() {
+    let d = decide(
+        &state(SessionStatus::Pending, 0),
+        dropped(EXPIRES, false),
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(d.status, SessionStatus::Expired);
+    assert_eq!(d.events, vec![EventKind::Expired]);
+}
+
+#[test]
+fn a_dropped_deposit_leaves_a_session_alone_while_another_waits_or_money_counts() {
+    assert_eq!(
+        decide(&state(SessionStatus::Pending, 0), dropped(0, true), &POLICY),
+        Err(Refusal::NoChange)
+    );
+    for status in [
+        SessionStatus::Created,
+        SessionStatus::Paid,
+        SessionStatus::Underpaid,
+        SessionStatus::Expired,
+        SessionStatus::Cancelled,
+    ] {
+        assert_eq!(
+            decide(&state(status, 0), dropped(0, false), &POLICY),
+            Err(Refusal::NoChange),
+            "{status}"
+        );
+    }
+}
+
+#[test]
+fn an_underpaid_session_expires_once_its_grace_window_has_passed_keeping_what_it_received() {
+    let underpaid = state(SessionStatus::Underpaid, 40_000_000);
+    let expire = |now_ms| Command::Expire {
+        now_ms,
+        force: false,
+    };
+    assert_eq!(
+        decide(&underpaid, expire(EXPIRES + POLICY.grace_ms), &POLICY),
+        Err(Refusal::PaymentInProgress)
+    );
+    let d = decide(&underpaid, expire(EXPIRES + POLICY.grace_ms + 1), &POLICY).unwrap();
+    assert_eq!(d.status, SessionStatus::Expired);
+    assert_eq!(d.received_units, 40_000_000);
+    assert_eq!(d.events, vec![EventKind::Expired]);
+}
+
+#[test]
+fn a_reversal_on_an_expired_session_shrinks_what_it_holds() {
+    let d = decide(
+        &state(SessionStatus::Expired, 40_000_000),
+        reversed(40_000_000),
+        &POLICY,
+    )
+    .unwrap();
+    assert_eq!(d.status, SessionStatus::Expired);
+    assert_eq!(d.received_units, 0);
+    assert_eq!(d.events, vec![EventKind::Reversed]);
+}

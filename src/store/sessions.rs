@@ -173,18 +173,36 @@ impl Store {
         Ok(())
     }
 
-    /// Ids of open sessions whose expiry time has passed (uses the status/expires_at index).
-    pub async fn due_for_expiry(&self, now_ms: i64, limit: u64) -> Result<Vec<i64>, StoreError> {
-        Ok(session::Entity::find()
-            .select_only()
-            .column(session::Column::Id)
-            .filter(session::Column::Status.eq(SessionStatus::Created.as_str()))
-            .filter(session::Column::ExpiresAt.lte(now_ms))
-            .order_by_asc(session::Column::ExpiresAt)
-            .limit(limit)
-            .into_tuple::<i64>()
-            .all(self.db())
-            .await?)
+    /// Ids of open sessions whose expiry time has passed, and of underpaid
+    /// ones whose grace window has passed too (uses the status/expires_at index).
+    pub async fn due_for_expiry(
+        &self,
+        now_ms: i64,
+        grace_ms: i64,
+        limit: u64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut due = Vec::new();
+        for (status, deadline) in [
+            (SessionStatus::Created, now_ms),
+            (
+                SessionStatus::Underpaid,
+                now_ms.saturating_sub(grace_ms) - 1,
+            ),
+        ] {
+            due.extend(
+                session::Entity::find()
+                    .select_only()
+                    .column(session::Column::Id)
+                    .filter(session::Column::Status.eq(status.as_str()))
+                    .filter(session::Column::ExpiresAt.lte(deadline))
+                    .order_by_asc(session::Column::ExpiresAt)
+                    .limit(limit)
+                    .into_tuple::<i64>()
+                    .all(self.db())
+                    .await?,
+            );
+        }
+        Ok(due)
     }
 
     /// How many sessions are in each status.

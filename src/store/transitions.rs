@@ -10,30 +10,32 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 
 use super::sessions::units_to_i64;
 use super::{Store, StoreError};
-use crate::domain::deposit::DepositFact;
+use crate::domain::deposit::{DepositFact, DepositState};
 use crate::domain::session::SessionStatus;
 
 /// What is already known of a deposit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KnownDeposit {
     pub session_id: i64,
-    pub counted: bool,
+    pub state: DepositState,
     pub amount_units: u64,
 }
 
 /// How the deposit row changes with this write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DepositWrite {
-    New {
+    /// First sighting (or a dropped one found again, in whatever block it
+    /// now sits): the row takes the fact's block and this state.
+    Sighted {
         fact: DepositFact,
-        counted: bool,
+        state: DepositState,
     },
     NowCounted {
         fact: DepositFact,
     },
-    /// The deposit left the canonical chain: no longer counted (it counts
-    /// again if it confirms once more).
-    Reversed {
+    /// The deposit's block left the canonical chain: it no longer counts
+    /// (it counts again if the transfer is found and confirms once more).
+    Dropped {
         tx_hash: String,
         log_index: i64,
     },
@@ -72,16 +74,36 @@ impl Store {
         tx_hash: &str,
         log_index: i64,
     ) -> Result<Option<KnownDeposit>, StoreError> {
-        Ok(deposit::Entity::find()
+        deposit::Entity::find()
             .filter(deposit::Column::TxHash.eq(tx_hash))
             .filter(deposit::Column::LogIndex.eq(log_index))
             .one(self.db())
             .await?
-            .map(|d| KnownDeposit {
-                session_id: d.session_id,
-                counted: d.counted,
-                amount_units: u64::try_from(d.amount_usdc).unwrap_or(0),
-            }))
+            .map(|d| {
+                Ok(KnownDeposit {
+                    session_id: d.session_id,
+                    state: d.state.parse().map_err(anyhow::Error::new)?,
+                    amount_units: u64::try_from(d.amount_usdc).unwrap_or(0),
+                })
+            })
+            .transpose()
+    }
+
+    /// Whether a session has a deposit other than this one still waiting to
+    /// count.
+    pub async fn other_seen_deposit(
+        &self,
+        session_id: i64,
+        tx_hash: &str,
+        log_index: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(deposit::Entity::find()
+            .filter(deposit::Column::SessionId.eq(session_id))
+            .filter(deposit::Column::State.eq(DepositState::Seen.as_str()))
+            .all(self.db())
+            .await?
+            .iter()
+            .any(|d| !(d.tx_hash == tx_hash && d.log_index == log_index)))
     }
 
     /// The most recently observed deposit of a session that still counts,
@@ -198,35 +220,71 @@ async fn write_deposit(
     now_ms: i64,
 ) -> Result<(), StoreError> {
     match write {
-        DepositWrite::New { fact, counted } => {
-            deposit::Entity::insert(deposit::ActiveModel {
-                session_id: Set(session_id),
-                tx_hash: Set(fact.tx_hash.clone()),
-                log_index: Set(fact.log_index),
-                amount_usdc: Set(units_to_i64(fact.amount_units)),
-                confirmations: Set(i64::try_from(fact.confirmations).unwrap_or(i64::MAX)),
-                counted: Set(*counted),
-                observed_at: Set(now_ms),
-                ..Default::default()
-            })
-            .exec_without_returning(txn)
-            .await?;
+        DepositWrite::Sighted { fact, state } => {
+            let counted = *state == DepositState::Counted;
+            let found_again = deposit::Entity::update_many()
+                .col_expr(deposit::Column::State, Expr::value(state.as_str()))
+                .col_expr(deposit::Column::Counted, Expr::value(counted))
+                .col_expr(
+                    deposit::Column::Confirmations,
+                    Expr::value(i64_of(fact.confirmations)),
+                )
+                .col_expr(
+                    deposit::Column::BlockNumber,
+                    Expr::value(i64_of(fact.block_number)),
+                )
+                .col_expr(
+                    deposit::Column::BlockHash,
+                    Expr::value(fact.block_hash.clone()),
+                )
+                .col_expr(deposit::Column::ObservedAt, Expr::value(now_ms))
+                .filter(deposit::Column::TxHash.eq(fact.tx_hash.clone()))
+                .filter(deposit::Column::LogIndex.eq(fact.log_index))
+                .filter(deposit::Column::State.eq(DepositState::Dropped.as_str()))
+                .exec(txn)
+                .await?;
+            if found_again.rows_affected == 0 {
+                deposit::Entity::insert(deposit::ActiveModel {
+                    session_id: Set(session_id),
+                    tx_hash: Set(fact.tx_hash.clone()),
+                    log_index: Set(fact.log_index),
+                    amount_usdc: Set(units_to_i64(fact.amount_units)),
+                    confirmations: Set(i64_of(fact.confirmations)),
+                    counted: Set(counted),
+                    observed_at: Set(now_ms),
+                    block_number: Set(Some(i64_of(fact.block_number))),
+                    block_hash: Set(Some(fact.block_hash.clone())),
+                    from_address: Set(Some(fact.from.clone())),
+                    state: Set(state.as_str().to_string()),
+                    ..Default::default()
+                })
+                .exec_without_returning(txn)
+                .await?;
+            }
         }
         DepositWrite::NowCounted { fact } => {
             deposit::Entity::update_many()
                 .col_expr(deposit::Column::Counted, Expr::value(true))
                 .col_expr(
+                    deposit::Column::State,
+                    Expr::value(DepositState::Counted.as_str()),
+                )
+                .col_expr(
                     deposit::Column::Confirmations,
-                    Expr::value(i64::try_from(fact.confirmations).unwrap_or(i64::MAX)),
+                    Expr::value(i64_of(fact.confirmations)),
                 )
                 .filter(deposit::Column::TxHash.eq(fact.tx_hash.clone()))
                 .filter(deposit::Column::LogIndex.eq(fact.log_index))
                 .exec(txn)
                 .await?;
         }
-        DepositWrite::Reversed { tx_hash, log_index } => {
+        DepositWrite::Dropped { tx_hash, log_index } => {
             deposit::Entity::update_many()
                 .col_expr(deposit::Column::Counted, Expr::value(false))
+                .col_expr(
+                    deposit::Column::State,
+                    Expr::value(DepositState::Dropped.as_str()),
+                )
                 .col_expr(deposit::Column::Confirmations, Expr::value(0_i64))
                 .filter(deposit::Column::TxHash.eq(tx_hash.clone()))
                 .filter(deposit::Column::LogIndex.eq(*log_index))
@@ -235,4 +293,8 @@ async fn write_deposit(
         }
     }
     Ok(())
+}
+
+fn i64_of(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }

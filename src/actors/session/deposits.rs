@@ -1,10 +1,11 @@
 //! What deposits do to a session: a transfer seen or confirmed (counted once,
-//! by `(tx_hash, log_index)`), and a counted one reversed by a reorg. Runs
+//! by `(tx_hash, log_index)`), and one whose block left the canonical chain
+//! (a reorg): dropped if it had not counted yet, reversed if it had. Runs
 //! inside the session actor's one-message-at-a-time handling.
 
-use super::{DepositReversed, SessionDeps, SessionError, SessionOutcome, apply, commit, state_of};
+use super::{DepositReversed, SessionDeps, SessionError, SessionOutcome, commit, state_of};
 use crate::domain::checkout_session::SessionRecord;
-use crate::domain::deposit::DepositFact;
+use crate::domain::deposit::{DepositFact, DepositState};
 use crate::domain::session::{Command, Refusal, decide};
 use crate::store::transitions::DepositWrite;
 
@@ -14,65 +15,73 @@ pub(super) async fn on_deposit(
     fact: DepositFact,
 ) -> Result<SessionOutcome, SessionError> {
     let now_ms = deps.clock.now_ms();
-    let confirmed = fact.confirmations >= deps.required_confirmations;
     let known = deps
         .store
         .known_deposit(&fact.tx_hash, fact.log_index)
         .await?;
-    let (command, write) = match known {
-        Some(k) if k.session_id != record.id => {
+    let unchanged = |record| {
+        Ok(SessionOutcome {
+            record,
+            refusal: Some(Refusal::NoChange),
+        })
+    };
+    let confirmed = Command::DepositConfirmed {
+        amount_units: fact.amount_units,
+        observed_at_ms: now_ms,
+    };
+    let (command, write) = match known.map(|k| (k.session_id, k.state)) {
+        Some((owner, _)) if owner != record.id => {
             return Err(SessionError::Unexpected(format!(
-                "deposit {} belongs to session {}",
-                fact.tx_hash, k.session_id
+                "deposit {} belongs to session {owner}",
+                fact.tx_hash
             )));
         }
-        Some(k) if k.counted || !confirmed => {
-            return Ok(SessionOutcome {
-                record,
-                refusal: Some(Refusal::NoChange),
-            });
+        Some((_, DepositState::Counted | DepositState::Late)) => return unchanged(record),
+        Some((_, DepositState::Seen)) if !fact.counts => return unchanged(record),
+        Some((_, DepositState::Seen)) => {
+            (confirmed, DepositWrite::NowCounted { fact: fact.clone() })
         }
-        Some(_) => (
-            Command::DepositConfirmed {
-                amount_units: fact.amount_units,
-                observed_at_ms: now_ms,
-            },
-            DepositWrite::NowCounted { fact: fact.clone() },
-        ),
-        None if confirmed => (
-            Command::DepositConfirmed {
-                amount_units: fact.amount_units,
-                observed_at_ms: now_ms,
-            },
-            DepositWrite::New {
+        // Never seen, or dropped by a reorg and now found again.
+        None | Some((_, DepositState::Dropped)) if fact.counts => (
+            confirmed,
+            DepositWrite::Sighted {
                 fact: fact.clone(),
-                counted: true,
+                state: DepositState::Counted,
             },
         ),
-        None => (
+        None | Some((_, DepositState::Dropped)) => (
             Command::DepositSeen {
                 observed_at_ms: now_ms,
             },
-            DepositWrite::New {
+            DepositWrite::Sighted {
                 fact: fact.clone(),
-                counted: false,
+                state: DepositState::Seen,
             },
         ),
     };
     match decide(&state_of(&record), command, &deps.policy) {
         Ok(decision) => commit(&deps, record, decision, Some(write), Some(fact.tx_hash)).await,
         Err(refusal) => {
-            if known.is_none() {
-                let write = DepositWrite::New {
-                    fact: fact.clone(),
-                    counted: false,
+            let late = refusal == Refusal::TooLate;
+            let already_seen = known.is_some_and(|k| k.state == DepositState::Seen);
+            if late || !already_seen {
+                // Money that moved no state is still recorded: seen (it may
+                // count later, e.g. as an overpayment) or held when late.
+                let state = if late {
+                    DepositState::Late
+                } else {
+                    DepositState::Seen
                 };
-                let note = (refusal == Refusal::TooLate).then(|| {
+                let note = late.then(|| {
                     format!(
-                        "a payment arrived after the grace window (tx {}); it was not counted",
+                        "a payment arrived after the grace window (tx {}); it is held, not counted",
                         fact.tx_hash
                     )
                 });
+                let write = DepositWrite::Sighted {
+                    fact: fact.clone(),
+                    state,
+                };
                 deps.store
                     .record_deposit(record.id, &write, note, now_ms)
                     .await?;
@@ -85,6 +94,8 @@ pub(super) async fn on_deposit(
     }
 }
 
+/// The deposit's block left the canonical chain: a counted deposit is
+/// reversed, one still waiting is dropped.
 pub(super) async fn on_reversal(
     deps: SessionDeps,
     record: SessionRecord,
@@ -100,25 +111,47 @@ pub(super) async fn on_reversal(
         .store
         .known_deposit(&msg.tx_hash, msg.log_index)
         .await?;
-    let amount_units = match known {
+    let write = DepositWrite::Dropped {
+        tx_hash: msg.tx_hash.clone(),
+        log_index: msg.log_index,
+    };
+    let command = match known {
         Some(k) if k.session_id != record.id => {
             return Err(SessionError::Unexpected(format!(
                 "deposit {} belongs to session {}",
                 msg.tx_hash, k.session_id
             )));
         }
-        Some(k) if k.counted => k.amount_units,
+        Some(k) if k.state == DepositState::Counted => Command::DepositReversed {
+            amount_units: k.amount_units,
+        },
+        Some(k) if k.state == DepositState::Seen => Command::DepositDropped {
+            now_ms: deps.clock.now_ms(),
+            others_waiting: deps
+                .store
+                .other_seen_deposit(record.id, &msg.tx_hash, msg.log_index)
+                .await?,
+        },
+        Some(k) if k.state == DepositState::Late => {
+            // Held money that vanished: it is no longer there to hold.
+            deps.store
+                .record_deposit(record.id, &write, None, deps.clock.now_ms())
+                .await?;
+            return unchanged(record);
+        }
         Some(_) | None => return unchanged(record),
     };
-    let write = DepositWrite::Reversed {
-        tx_hash: msg.tx_hash,
-        log_index: msg.log_index,
-    };
-    apply(
-        &deps,
-        record,
-        Command::DepositReversed { amount_units },
-        Some(write),
-    )
-    .await
+    match decide(&state_of(&record), command, &deps.policy) {
+        Ok(decision) => commit(&deps, record, decision, Some(write), None).await,
+        Err(refusal) => {
+            // The session does not move, but the deposit no longer waits.
+            deps.store
+                .record_deposit(record.id, &write, None, deps.clock.now_ms())
+                .await?;
+            Ok(SessionOutcome {
+                record,
+                refusal: Some(refusal),
+            })
+        }
+    }
 }
