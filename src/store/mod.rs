@@ -8,6 +8,8 @@
 //! reconnects by itself when the database returns.
 
 pub mod idempotency;
+pub mod ledger;
+mod ledger_rows;
 mod merchant_cache;
 mod merchant_rows;
 pub mod merchants;
