@@ -184,7 +184,11 @@ impl ChainSource for SandboxLedger {
     }
 
     async fn block_hash(&self, number: u64) -> Result<Option<B256>, ChainError> {
-        Ok(self.store.ledger_block_hash(number).await?)
+        Ok(self
+            .store
+            .ledger_block(number)
+            .await?
+            .map(|block| block.hash))
     }
 
     async fn transfers(

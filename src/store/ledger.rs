@@ -84,15 +84,15 @@ impl Store {
         head_on(self.db()).await
     }
 
-    /// The hash of block `number`, `None` above the head.
-    pub async fn ledger_block_hash(&self, number: u64) -> Result<Option<B256>, StoreError> {
+    /// Block `number`, `None` above the head.
+    pub async fn ledger_block(&self, number: u64) -> Result<Option<LedgerBlock>, StoreError> {
         let Ok(number) = i64::try_from(number) else {
             return Ok(None);
         };
         ledger_block::Entity::find_by_id(number)
             .one(self.db())
             .await?
-            .map(|row| block_record(row).map(|b| b.hash))
+            .map(block_record)
             .transpose()
     }
 
