@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use alloy_primitives::{Address, B256, U256, address};
 use kassa::chain::ledger::{LedgerError, SANDBOX_PAYER, SandboxLedger};
-use kassa::chain::source::ChainSource;
+use kassa::chain::source::{ChainError, ChainSource};
 use kassa::clock::SystemClock;
 use kassa::store::Store;
 
@@ -23,6 +23,7 @@ on_both_backends!(
     a_sender_cannot_send_more_than_it_holds,
     a_restarted_ledger_keeps_its_blocks_transfers_and_balances,
     two_nodes_mining_at_once_build_one_gap_free_chain,
+    a_ledger_whose_database_is_gone_reports_it_unavailable,
 );
 
 const USDC: Address = address!("0x3c499c542cef5e3811e1192ce70d8cc03d5c3359");
@@ -310,5 +311,31 @@ async fn two_nodes_mining_at_once_build_one_gap_free_chain(backend: Backend) {
     assert_eq!(
         ledger.balance_of(USDC, DEPOSIT).await.unwrap(),
         u64::try_from(kept).unwrap()
+    );
+}
+
+async fn a_ledger_whose_database_is_gone_reports_it_unavailable(backend: Backend) {
+    let Some((ledger, store, _db)) = ledger_on(backend, 0).await else {
+        return;
+    };
+    store.close().await;
+
+    let head = ledger.head().await;
+    let transfers = ledger.transfers(USDC, 0, 10).await;
+    let transfer = ledger.transfer(USDC, SANDBOX_PAYER, DEPOSIT, 1).await;
+    let mined = ledger.mine(1).await;
+
+    assert!(matches!(head, Err(ChainError::Unavailable(_))), "{head:?}");
+    assert!(
+        matches!(transfers, Err(ChainError::Unavailable(_))),
+        "{transfers:?}"
+    );
+    assert!(
+        matches!(transfer, Err(LedgerError::Unavailable(_))),
+        "{transfer:?}"
+    );
+    assert!(
+        matches!(mined, Err(LedgerError::Unavailable(_))),
+        "{mined:?}"
     );
 }

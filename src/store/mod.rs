@@ -10,6 +10,7 @@
 pub mod idempotency;
 pub mod ledger;
 mod ledger_rows;
+mod ledger_writes;
 mod merchant_cache;
 mod merchant_rows;
 pub mod merchants;
