@@ -214,6 +214,21 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut RawSettings)) -> TestA
     }
 }
 
+/// A migrated [`Store`] over a test database, without a server (several may
+/// share one database, as nodes do).
+pub async fn open_store(db: &TestDb) -> Store {
+    let store = Store::connect(&kassa::config::DatabaseSettings {
+        url: db.url.clone(),
+        max_connections: 4,
+        acquire_timeout: Duration::from_secs(10),
+        session_cache_ttl: Duration::ZERO,
+    })
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
 /// What a test merchant looks like.
 #[derive(Debug, Clone)]
 pub struct MerchantSpec {

@@ -14,6 +14,7 @@ mod checkout;
 mod cli;
 mod engine;
 mod idempotency;
+mod ledger;
 mod operations;
 mod outage;
 mod receiver;

@@ -8,6 +8,8 @@ pub mod chain_cursor;
 pub mod counter;
 pub mod deposit;
 pub mod idempotency_key;
+pub mod ledger_block;
+pub mod ledger_transfer;
 pub mod merchant;
 pub mod merchant_domain;
 pub mod session;

@@ -14,6 +14,7 @@ mod m20261125_000003_create_webhook_events;
 mod m20261125_000004_create_idempotency_keys;
 mod m20261201_000001_add_merchant_branding;
 mod m20261201_000002_index_pending_webhooks;
+mod m20261202_000001_create_sandbox_ledger;
 mod m20261202_000002_track_deposits_on_chain;
 
 /// The ordered list of every migration.
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_idempotency_keys::Migration),
             Box::new(m20261201_000001_add_merchant_branding::Migration),
             Box::new(m20261201_000002_index_pending_webhooks::Migration),
+            Box::new(m20261202_000001_create_sandbox_ledger::Migration),
             Box::new(m20261202_000002_track_deposits_on_chain::Migration),
         ]
     }

@@ -1,7 +1,8 @@
 //! Polygon behind one trait ([`source::ChainSource`]): HD derivation of
 //! deposit addresses, and the reads the chain watcher makes of a real node
-//! or of the sandbox ledger.
+//! or of the sandbox ledger (`ledger`, a chain kept in the database).
 
 pub mod hd;
+pub mod ledger;
 pub mod settings;
 pub mod source;

@@ -8,6 +8,9 @@
 //! reconnects by itself when the database returns.
 
 pub mod idempotency;
+pub mod ledger;
+mod ledger_rows;
+mod ledger_writes;
 mod merchant_cache;
 mod merchant_rows;
 pub mod merchants;
