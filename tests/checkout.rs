@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Answer, Backend, TestApp, order, read, spawn_app, spawn_app_with};
+use crate::helpers::{Answer, Backend, TestApp, go_live, order, read, spawn_app, spawn_app_with};
 
 /// A client that shows redirects instead of following them.
 pub fn no_redirects() -> reqwest::Client {
@@ -266,7 +266,7 @@ async fn the_onramp_refuses_a_wrong_token_and_does_not_exist_in_live_mode() {
     assert_eq!(app.session_status(id).await, "created");
     app.stop().await;
 
-    let Some(live) = spawn_app_with(Backend::Sqlite, |s| s.mode = "live".into()).await else {
+    let Some(live) = spawn_app_with(Backend::Sqlite, go_live).await else {
         return;
     };
     let id = live.new_session("T2").await;

@@ -217,7 +217,7 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut RawSettings)) -> TestA
 /// A migrated [`Store`] over a test database, without a server (several may
 /// share one database, as nodes do).
 pub async fn open_store(db: &TestDb) -> Store {
-    let store = Store::connect(&kassa::config::DatabaseSettings {
+    let store = Store::connect(&kassa::store::DatabaseSettings {
         url: db.url.clone(),
         max_connections: 4,
         acquire_timeout: Duration::from_secs(10),
@@ -478,4 +478,11 @@ macro_rules! on_both_backends {
             }
         )*
     };
+}
+
+/// Live mode with a chain node that is not there (nothing in these tests
+/// reads the chain): the gateway starts and its watcher keeps retrying.
+pub fn go_live(s: &mut RawSettings) {
+    s.mode = "live".into();
+    s.chain_rpc_url = Some("http://127.0.0.1:9".into());
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use kassa::domain::signature;
 
-use crate::helpers::{Backend, WALLET, point_merchant_at, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, WALLET, go_live, point_merchant_at, spawn_app, spawn_app_with};
 use crate::on_both_backends;
 use crate::receiver::Receiver;
 
@@ -199,7 +199,7 @@ async fn a_reversed_deposit_takes_a_paid_session_back_and_is_announced_in_order(
 
 #[actix_web::test]
 async fn the_sandbox_endpoint_does_not_exist_in_live_mode() {
-    let Some(app) = spawn_app_with(Backend::Sqlite, |s| s.mode = "live".into()).await else {
+    let Some(app) = spawn_app_with(Backend::Sqlite, go_live).await else {
         return;
     };
     let answer = app.sandbox_pay(json!({ "session_id": 1 })).await;
