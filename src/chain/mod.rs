@@ -3,4 +3,5 @@
 //! or of the sandbox ledger.
 
 pub mod hd;
+pub mod rpc;
 pub mod source;
