@@ -27,6 +27,7 @@ use crate::helpers::skip;
 mod bindings {
     alloy::sol!(
         #[sol(rpc)]
+        #[derive(Debug)]
         TestUsdc,
         "tests/chain/token/TestUsdc.json"
     );
@@ -229,7 +230,8 @@ impl Drop for Anvil {
     }
 }
 
-async fn mined<N: alloy::network::Network<ReceiptResponse = TransactionReceipt>>(
+/// Waits (bounded) for the transaction's receipt and checks it succeeded.
+pub async fn mined<N: alloy::network::Network<ReceiptResponse = TransactionReceipt>>(
     pending: alloy::providers::PendingTransactionBuilder<N>,
 ) -> TransactionReceipt {
     let receipt = pending

@@ -13,6 +13,10 @@ mod helpers;
 #[allow(dead_code)]
 mod anvil;
 #[allow(dead_code)]
+mod fake_node;
+#[allow(dead_code)]
 mod proxy;
 
+mod refusal;
 mod rpc;
+mod token;
