@@ -35,7 +35,9 @@ pub struct RpcChain {
 impl RpcChain {
     /// A client of the node at `url`; each request (connecting included)
     /// fails as [`ChainError::Unavailable`] after `timeout`, so a silent
-    /// node never stalls the watcher.
+    /// node never stalls the watcher. Like every reqwest client here, it
+    /// needs the process's rustls provider (ring) installed first, as
+    /// `main` does.
     pub fn new(url: &str, timeout: Duration) -> anyhow::Result<Self> {
         let url: reqwest::Url = url
             .parse()

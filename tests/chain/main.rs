@@ -17,6 +17,7 @@ mod fake_node;
 #[allow(dead_code)]
 mod proxy;
 
+mod metrics;
 mod refusal;
 mod rpc;
 mod token;

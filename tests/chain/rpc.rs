@@ -236,3 +236,22 @@ async fn a_silent_node_is_unavailable_after_the_timeout_not_later() {
     assert!(took < TIMEOUT * 2, "hung past the timeout: {took:?}");
     assert!(restored.is_ok(), "{restored:?}");
 }
+
+#[tokio::test]
+async fn reverting_to_a_snapshot_takes_the_head_and_transfers_back() {
+    let Some(anvil) = Anvil::start().await else {
+        return;
+    };
+    let chain = chain(&anvil.rpc_url());
+    let token = anvil.deploy_token().await;
+    let head = chain.head().await.unwrap();
+    let snapshot = anvil.snapshot().await;
+    anvil.mint(addr(0xAA), 9).await;
+    anvil.mine(4).await;
+
+    anvil.revert(snapshot).await;
+
+    assert_eq!(chain.head().await.unwrap(), head);
+    let logs = chain.transfers(token, 0, head + 5).await.unwrap();
+    assert!(logs.is_empty(), "{logs:?}");
+}
