@@ -37,8 +37,12 @@ impl RpcChain {
     /// fails as [`ChainError::Unavailable`] after `timeout`, so a silent
     /// node never stalls the watcher. Like every reqwest client here, it
     /// needs the process's rustls provider (ring) installed first, as
-    /// `main` does.
+    /// `main` does; without it this is an error (reqwest would panic).
     pub fn new(url: &str, timeout: Duration) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            rustls::crypto::CryptoProvider::get_default().is_some(),
+            "no rustls crypto provider installed: install ring's before building the chain RPC client"
+        );
         let url: reqwest::Url = url
             .parse()
             .with_context(|| format!("the chain RPC URL {url:?} is not a URL"))?;
