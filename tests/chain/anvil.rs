@@ -243,10 +243,13 @@ pub async fn mined<N: alloy::network::Network<ReceiptResponse = TransactionRecei
     receipt
 }
 
-/// `KASSA_TEST_ANVIL`, then the npm install in `KASSA_TEST_NODE_MODULES`,
-/// then `/tmp/kassa-node`, then `anvil` on `PATH`.
+/// `KASSA_TEST_ANVIL` when set (only it: a wrong path there is a skip, not
+/// a silent fallback), else the npm install in `KASSA_TEST_NODE_MODULES`,
+/// then in `/tmp/kassa-node`, then `anvil` on `PATH`.
 fn find_binary() -> Option<PathBuf> {
-    let explicit = std::env::var_os("KASSA_TEST_ANVIL").map(PathBuf::from);
+    if let Some(explicit) = std::env::var_os("KASSA_TEST_ANVIL") {
+        return Some(PathBuf::from(explicit)).filter(|p| p.is_file());
+    }
     let from_env = std::env::var_os("KASSA_TEST_NODE_MODULES")
         .map(|dir| PathBuf::from(dir).join(ANVIL_IN_NODE_MODULES));
     let default = PathBuf::from("/tmp/kassa-node/node_modules").join(ANVIL_IN_NODE_MODULES);
@@ -254,9 +257,8 @@ fn find_binary() -> Option<PathBuf> {
         .into_iter()
         .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .map(|dir| dir.join("anvil"));
-    explicit
+    from_env
         .into_iter()
-        .chain(from_env)
         .chain([default])
         .chain(on_path)
         .find(|p| p.is_file())
