@@ -57,9 +57,12 @@ impl Anvil {
     pub async fn start() -> Option<Anvil> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let Some(binary) = find_binary() else {
-            skip(
-                "Anvil not found (set KASSA_TEST_ANVIL or npm install --prefix /tmp/kassa-node @foundry-rs/anvil)",
-            );
+            skip(&match std::env::var("KASSA_TEST_ANVIL") {
+                Ok(path) => format!("KASSA_TEST_ANVIL={path} is not a file"),
+                Err(_) => "Anvil not found (npm install --prefix /tmp/kassa-node \
+                           @foundry-rs/anvil, or set KASSA_TEST_ANVIL)"
+                    .to_owned(),
+            });
             return None;
         };
         let mut child = Command::new(&binary)
