@@ -26,10 +26,17 @@ alloy::sol! {
     event Transfer(address indexed from, address indexed to, uint256 value);
 }
 
-/// A chain node reached over HTTP JSON-RPC.
-#[derive(Debug, Clone)]
+/// A chain node reached over HTTP JSON-RPC. Its URL often carries the
+/// provider's API key, so neither `Debug` nor any error repeats it.
+#[derive(Clone)]
 pub struct RpcChain {
     provider: RootProvider,
+}
+
+impl std::fmt::Debug for RpcChain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RpcChain").finish_non_exhaustive()
+    }
 }
 
 impl RpcChain {
@@ -43,9 +50,7 @@ impl RpcChain {
             rustls::crypto::CryptoProvider::get_default().is_some(),
             "no rustls crypto provider installed: install ring's before building the chain RPC client"
         );
-        let url: reqwest::Url = url
-            .parse()
-            .with_context(|| format!("the chain RPC URL {url:?} is not a URL"))?;
+        let url: reqwest::Url = url.parse().context("the chain RPC URL is not a URL")?;
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -72,8 +77,9 @@ impl RpcChain {
             .record(started.elapsed().as_secs_f64());
         result.map_err(|error| {
             metrics::counter!("kassa_chain_rpc_errors_total", "method" => method).increment(1);
+            let error = classify(method, error);
             tracing::debug!(method, %error, "chain RPC call failed");
-            classify(method, error)
+            error
         })
     }
 }
@@ -231,14 +237,27 @@ fn is_range_refusal(code: Option<i64>, message: &str) -> bool {
         || RANGE_ERROR_WORDS.iter().any(|w| message.contains(w))
 }
 
-/// The transport error with its sources (reqwest hides "connection refused"
-/// or "timed out" one or two levels down).
+/// The transport error with its causes ("connection refused", "timed out"
+/// sit one or two levels down), without the URL reqwest's own message
+/// would repeat (it may hold an API key).
 fn transport_cause(kind: &TransportErrorKind) -> String {
-    let mut text = kind.to_string();
-    let mut source = std::error::Error::source(kind);
+    let reqwest_error = kind
+        .as_custom()
+        .and_then(|e| e.downcast_ref::<reqwest::Error>());
+    let (mut text, mut source) = match reqwest_error {
+        Some(e) if e.is_timeout() => ("request timed out".to_owned(), None),
+        Some(e) if e.is_connect() => ("could not connect".to_owned(), std::error::Error::source(e)),
+        Some(e) => ("request failed".to_owned(), std::error::Error::source(e)),
+        None => match kind.as_http_error() {
+            Some(http) => (
+                format!("HTTP {}: {}", http.status, truncate(&http.body, 200)),
+                None,
+            ),
+            None => (kind.to_string(), std::error::Error::source(kind)),
+        },
+    };
     while let Some(cause) = source {
         let cause_text = cause.to_string();
-        // `Custom` displays its source itself; do not say it twice.
         if !text.contains(&cause_text) {
             text.push_str(": ");
             text.push_str(&cause_text);

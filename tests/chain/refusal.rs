@@ -138,3 +138,29 @@ fn a_url_that_is_not_a_url_is_refused_at_construction() {
     let refused = made.unwrap_err().to_string();
     assert!(refused.contains("is not a URL"), "{refused}");
 }
+
+#[tokio::test]
+async fn errors_never_repeat_the_url_which_may_hold_an_api_key() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let gone = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let refusing = FakeNode::start(Answer::Raw {
+        status: 503,
+        body: "busy".into(),
+    })
+    .await;
+    let urls = [
+        format!("http://127.0.0.1:{gone}/v3/SECRETKEY"),
+        format!("{}/v3/SECRETKEY", refusing.url()),
+    ];
+
+    for url in urls {
+        let chain = RpcChain::new(&url, Duration::from_secs(5)).unwrap();
+        let error = chain.head().await.unwrap_err();
+
+        let shown = format!("{error} {error:?} {chain:?}");
+        assert!(!shown.contains("SECRETKEY"), "{shown}");
+    }
+}
