@@ -51,6 +51,11 @@ impl RpcChain {
             "no rustls crypto provider installed: install ring's before building the chain RPC client"
         );
         let url: reqwest::Url = url.parse().context("the chain RPC URL is not a URL")?;
+        anyhow::ensure!(
+            matches!(url.scheme(), "http" | "https"),
+            "the chain RPC URL must be http(s), not {}",
+            url.scheme()
+        );
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -125,6 +130,9 @@ impl ChainSource for RpcChain {
         from: u64,
         to: u64,
     ) -> Result<Vec<TransferLog>, ChainError> {
+        if from > to {
+            return Ok(Vec::new());
+        }
         let filter = Filter::new()
             .address(token)
             .event_signature(Transfer::SIGNATURE_HASH)

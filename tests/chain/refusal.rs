@@ -164,3 +164,25 @@ async fn errors_never_repeat_the_url_which_may_hold_an_api_key() {
         assert!(!shown.contains("SECRETKEY"), "{shown}");
     }
 }
+
+#[test]
+fn a_websocket_url_is_refused_at_construction() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+
+    let made = RpcChain::new("wss://polygon.example/v3/KEY", Duration::from_secs(1));
+
+    let refused = made.unwrap_err().to_string();
+    assert!(refused.contains("must be http(s), not wss"), "{refused}");
+}
+
+#[tokio::test]
+async fn an_empty_block_range_has_no_transfers_and_asks_the_node_nothing() {
+    let answer = rpc_error(200, -32000, "the node was asked");
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let node = FakeNode::start(answer).await;
+    let chain = RpcChain::new(&node.url(), Duration::from_secs(5)).unwrap();
+
+    let logs = chain.transfers(Address::ZERO, 10, 9).await;
+
+    assert!(logs.is_ok_and(|l| l.is_empty()));
+}
