@@ -180,19 +180,17 @@ fn transfer_log(log: &Log) -> Result<TransferLog, ChainError> {
 const RANGE_ERROR_CODES: [i64; 1] = [-32005];
 
 /// Wordings of "your log query is too big" seen across providers, matched
-/// case-insensitively anywhere in the message.
-const RANGE_ERROR_WORDS: [&str; 11] = [
+/// case-insensitively anywhere in the message: "query returned more than
+/// 10000 results", "block range is too large", "exceed maximum block range:
+/// 50000", "limit exceeded", "Log response size exceeded", ...
+const RANGE_ERROR_WORDS: [&str; 7] = [
     "query returned more than",
-    "block range is too large",
-    "block range too large",
-    "exceed maximum block range",
-    "exceeds maximum block range",
     "range too large",
     "range is too large",
+    "maximum block range",
     "limit exceeded",
     "too many results",
     "response size exceeded",
-    "log response size exceeded",
 ];
 
 /// Rate limiting also appears under -32005 on some providers; it means
