@@ -5,7 +5,7 @@
 //! Map of the modules (imports point one way, down this list):
 //! - [`domain`]: pure rules and value types (money, domains, state machine, routing).
 //! - [`store`]: the database (sea-orm over SQLite or PostgreSQL), rows ↔ domain records.
-//! - [`chain`]: Polygon: HD derivation of deposit addresses, the chain reads, the sandbox ledger.
+//! - [`chain`]: Polygon behind `ChainSource`: the JSON-RPC client of a node, the sandbox ledger in the database, HD derivation of deposit addresses.
 //! - [`providers`]: on-ramp adapters (one per provider) building hosted widget URLs.
 //! - [`webhooks`]: event payloads.
 //! - [`actors`]: the engine (session registry and actors, group-commit creator, expiry sweep, sandbox payments).

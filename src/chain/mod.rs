@@ -4,5 +4,6 @@
 
 pub mod hd;
 pub mod ledger;
+pub mod rpc;
 pub mod settings;
 pub mod source;
