@@ -26,6 +26,10 @@ use crate::domain::session::Policy;
 use crate::store::Store;
 use crate::webhooks::delivery::Deliverer;
 
+mod chain;
+
+use chain::PendingWatcher;
+
 /// A built application: listening, not yet serving.
 pub struct Application {
     address: SocketAddr,
@@ -87,14 +91,25 @@ impl Application {
                 grace_ms: deps_grace_ms,
                 tolerance_units: settings.underpayment_tolerance_units,
             },
-            required_confirmations: settings.chain.required_confirmations,
             idle: settings.session_idle,
             webhooks: Some(webhooks.recipient()),
             router: Some(router.clone()),
         };
         let registry = SessionRegistry::new(deps).start();
-        let creator = SessionCreator::new(store.clone(), wallet, settings.create_batch_max).start();
+        let watcher = PendingWatcher::prepare(&settings.chain, &store, &clock).await?;
+        let watch = watcher.handle();
+        let ledger = watcher.ledger();
+        let creator = SessionCreator::new(
+            store.clone(),
+            wallet,
+            settings.create_batch_max,
+            Some(watch.clone()),
+        )
+        .start();
         let sessions = Sessions::new(creator, registry);
+        watcher
+            .run(&settings.chain, &store, sessions.clone(), clock.clone())
+            .await?;
         ExpirySweeper::new(
             store.clone(),
             clock.clone(),
@@ -103,13 +118,18 @@ impl Application {
             deps_grace_ms,
         )
         .start();
-        let sandbox = (settings.mode == Mode::Sandbox).then(|| {
-            SandboxPayments::new(
-                sessions.clone(),
-                store.clone(),
-                settings.chain.required_confirmations,
-            )
-        });
+        let sandbox = ledger
+            .filter(|_| settings.mode == Mode::Sandbox)
+            .map(|ledger| {
+                SandboxPayments::new(
+                    sessions.clone(),
+                    store.clone(),
+                    ledger,
+                    watch.clone(),
+                    settings.chain.usdc_contract.address(),
+                    chain::sandbox_confirm_blocks(&settings.chain),
+                )
+            });
 
         let quota = Quota::per_second(
             std::num::NonZeroU32::new(settings.rate_limit_per_second)

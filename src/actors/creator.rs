@@ -15,6 +15,7 @@ use actix::prelude::*;
 use rand::Rng;
 use tokio::sync::oneshot;
 
+use super::chain_watcher::ChainWatch;
 use crate::chain::hd::HdWallet;
 use crate::domain::checkout_session::{NewSession, SessionRecord};
 use crate::domain::wallet::WalletAddress;
@@ -84,10 +85,17 @@ pub struct SessionCreator {
     pool: VecDeque<(i64, WalletAddress)>,
     refilling: bool,
     stats: CommitStats,
+    /// Told of each batch's addresses before any of its sessions is answered.
+    watcher: Option<ChainWatch>,
 }
 
 impl SessionCreator {
-    pub fn new(store: Store, wallet: HdWallet, batch_max: usize) -> Self {
+    pub fn new(
+        store: Store,
+        wallet: HdWallet,
+        batch_max: usize,
+        watcher: Option<ChainWatch>,
+    ) -> Self {
         Self {
             store,
             wallet,
@@ -97,6 +105,7 @@ impl SessionCreator {
             pool: VecDeque::new(),
             refilling: false,
             stats: CommitStats::default(),
+            watcher,
         }
     }
 
@@ -113,6 +122,7 @@ impl SessionCreator {
         let mut pool: VecDeque<(i64, WalletAddress)> = self.pool.drain(..share).collect();
         let store = self.store.clone();
         let wallet = self.wallet.clone();
+        let watcher = self.watcher.clone();
         let work = async move {
             let result = commit_batch(
                 &store,
@@ -121,6 +131,19 @@ impl SessionCreator {
                 batch.iter().map(|(n, _)| n.clone()).collect(),
             )
             .await;
+            if let (Ok(records), Some(watcher)) = (&result, watcher) {
+                // A deposit can only be missed if its block is scanned
+                // without the address: so the address is watched first.
+                let addresses = records
+                    .iter()
+                    .map(|r| (r.deposit_address.address(), r.id))
+                    .collect();
+                if watcher.watch(addresses).await.is_err() {
+                    tracing::error!(
+                        "the chain watcher is gone: new deposit addresses are not watched"
+                    );
+                }
+            }
             (result, batch, pool)
         };
         ctx.spawn(work.into_actor(self).map(|(result, batch, pool), act, ctx| {

@@ -1,6 +1,7 @@
 //! The engine: actors that own state and do I/O. Handlers hold the
 //! [`handle::Sessions`] handle; actors never import actix-web.
 
+pub mod chain_watcher;
 pub mod creator;
 pub mod expiry;
 pub mod handle;

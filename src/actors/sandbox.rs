@@ -1,14 +1,18 @@
-//! Sandbox payments: simulated USDC transfers that take exactly the path a
-//! chain watcher's would (`DepositObserved` through the session actor and
-//! the store), so a merchant can rehearse every outcome.
+//! Sandbox payments: real USDC transfers on the sandbox ledger, which the
+//! chain watcher picks up exactly as it would on Polygon. A payment stays
+//! synchronous: the ledger mines the confirming blocks at once and the
+//! answer comes after the watcher's step has committed the transition.
+//! `reversed` is a ledger reorg that takes the deposit's block away.
 //!
 //! Only wired in sandbox mode; live mode never constructs it.
 
-use rand::Rng;
+use alloy_primitives::Address;
 
+use super::chain_watcher::ChainWatch;
 use super::handle::Sessions;
 use super::session::{SessionError, SessionOutcome};
-use crate::domain::deposit::DepositFact;
+use crate::chain::ledger::{LedgerError, SANDBOX_PAYER, SandboxLedger};
+use crate::domain::deposit::DepositState;
 use crate::domain::money::UsdcAmount;
 use crate::domain::session::Refusal;
 use crate::store::Store;
@@ -53,7 +57,7 @@ impl std::str::FromStr for Simulation {
 #[derive(Debug, Clone)]
 pub struct SandboxReceipt {
     pub outcome: SessionOutcome,
-    /// The simulated transaction, if money was sent.
+    /// The ledger transaction, if money was sent.
     pub tx_hash: Option<String>,
     pub amount: Option<UsdcAmount>,
 }
@@ -62,15 +66,38 @@ pub struct SandboxReceipt {
 pub struct SandboxPayments {
     sessions: Sessions,
     store: Store,
-    confirmations: u64,
+    ledger: SandboxLedger,
+    watcher: ChainWatch,
+    token: Address,
+    /// Blocks mined on top of a payment's block so it counts at once.
+    confirm_blocks: u64,
+}
+
+impl From<LedgerError> for SessionError {
+    fn from(err: LedgerError) -> Self {
+        match err {
+            LedgerError::Unavailable(_) => SessionError::Unavailable,
+            other => SessionError::Unexpected(other.to_string()),
+        }
+    }
 }
 
 impl SandboxPayments {
-    pub fn new(sessions: Sessions, store: Store, confirmations: u64) -> Self {
+    pub fn new(
+        sessions: Sessions,
+        store: Store,
+        ledger: SandboxLedger,
+        watcher: ChainWatch,
+        token: Address,
+        confirm_blocks: u64,
+    ) -> Self {
         Self {
             sessions,
             store,
-            confirmations,
+            ledger,
+            watcher,
+            token,
+            confirm_blocks,
         }
     }
 
@@ -95,24 +122,7 @@ impl SandboxPayments {
                     amount: None,
                 });
             }
-            Simulation::Reversed => {
-                let outcome = match self.store.latest_counted_deposit(session_id).await? {
-                    Some((tx_hash, log_index)) => {
-                        self.sessions
-                            .reverse(session_id, tx_hash, log_index)
-                            .await?
-                    }
-                    None => SessionOutcome {
-                        record,
-                        refusal: Some(Refusal::NoChange),
-                    },
-                };
-                return Ok(SandboxReceipt {
-                    outcome,
-                    tx_hash: None,
-                    amount: None,
-                });
-            }
+            Simulation::Reversed => return self.reverse_latest(record).await,
             Simulation::Late => {
                 self.sessions.expire(session_id, true).await?;
             }
@@ -131,28 +141,85 @@ impl SandboxPayments {
             (None, Simulation::Overpaid) => owed + (owed / 10).max(1_000_000),
             (None, _) => owed,
         };
-        let tx_hash = fake_tx_hash();
-        let fact = DepositFact {
-            tx_hash: tx_hash.clone(),
-            log_index: 0,
-            amount_units: units,
-            block_number: 0,
-            block_hash: fake_tx_hash(),
-            from: String::new(),
-            confirmations: self.confirmations,
-            counts: true,
+        let before = self.store.session(session_id).await?.unwrap_or(record);
+        let log = self
+            .ledger
+            .transfer_confirmed(
+                self.token,
+                SANDBOX_PAYER,
+                before.deposit_address.address(),
+                units,
+                self.confirm_blocks,
+            )
+            .await?;
+        self.sync().await?;
+        let tx_hash = format!("{:#x}", log.tx_hash);
+        let after = self
+            .store
+            .session(session_id)
+            .await?
+            .ok_or(SessionError::NotFound)?;
+        let refusal = if after.version != before.version {
+            None
+        } else {
+            let known = self.store.known_deposit(&tx_hash, 0).await?;
+            Some(match known.map(|k| k.state) {
+                Some(DepositState::Late) => Refusal::TooLate,
+                _ => Refusal::NoChange,
+            })
         };
-        let outcome = self.sessions.deposit(session_id, fact).await?;
         Ok(SandboxReceipt {
-            outcome,
+            outcome: SessionOutcome {
+                record: after,
+                refusal,
+            },
             tx_hash: Some(tx_hash),
             amount: Some(UsdcAmount::from_units(units)),
         })
     }
-}
 
-/// A plausible transaction hash: `0x` and 64 hex digits.
-fn fake_tx_hash() -> String {
-    let bytes: [u8; 32] = rand::rng().random();
-    format!("0x{}", hex::encode(bytes))
+    /// A reorg that takes the block of the session's latest counted deposit
+    /// away (and every block above it, as a real reorg would).
+    async fn reverse_latest(
+        &self,
+        record: crate::domain::checkout_session::SessionRecord,
+    ) -> Result<SandboxReceipt, SessionError> {
+        let Some(block) = self.store.latest_counted_deposit_block(record.id).await? else {
+            return Ok(SandboxReceipt {
+                outcome: SessionOutcome {
+                    record,
+                    refusal: Some(Refusal::NoChange),
+                },
+                tx_hash: None,
+                amount: None,
+            });
+        };
+        let head = crate::chain::source::ChainSource::head(&self.ledger)
+            .await
+            .map_err(|e| SessionError::Unexpected(e.to_string()))?;
+        self.ledger.reorg(head.saturating_sub(block) + 1).await?;
+        self.sync().await?;
+        let after = self
+            .store
+            .session(record.id)
+            .await?
+            .ok_or(SessionError::NotFound)?;
+        let refusal = (after.version == record.version).then_some(Refusal::NoChange);
+        Ok(SandboxReceipt {
+            outcome: SessionOutcome {
+                record: after,
+                refusal,
+            },
+            tx_hash: None,
+            amount: None,
+        })
+    }
+
+    async fn sync(&self) -> Result<(), SessionError> {
+        self.watcher
+            .sync()
+            .await
+            .map(|_| ())
+            .map_err(SessionError::Unexpected)
+    }
 }

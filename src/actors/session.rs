@@ -90,7 +90,6 @@ pub struct SessionDeps {
     pub store: Store,
     pub clock: SharedClock,
     pub policy: Policy,
-    pub required_confirmations: u64,
     pub idle: Duration,
     /// Woken after a commit that wrote outbox rows.
     pub webhooks: Option<Recipient<Wake>>,

@@ -112,6 +112,20 @@ impl SandboxLedger {
         to: Address,
         amount: u64,
     ) -> Result<TransferLog, LedgerError> {
+        self.transfer_confirmed(token, from, to, amount, 0).await
+    }
+
+    /// As [`SandboxLedger::transfer`], with `confirm_blocks` empty blocks
+    /// mined on top in the same write: a reader sees the transfer only
+    /// together with its confirmations (a sandbox payment counts at once).
+    pub async fn transfer_confirmed(
+        &self,
+        token: Address,
+        from: Address,
+        to: Address,
+        amount: u64,
+        confirm_blocks: u64,
+    ) -> Result<TransferLog, LedgerError> {
         if i64::try_from(amount).is_err() {
             return Err(LedgerError::AmountTooLarge(amount));
         }
@@ -125,7 +139,12 @@ impl SandboxLedger {
         };
         let outcome = self
             .store
-            .mine_ledger_transfer(random_hash(), &transfer, self.clock.now_ms())
+            .mine_ledger_transfer(
+                random_hash(),
+                &transfer,
+                &random_hashes(confirm_blocks)?,
+                self.clock.now_ms(),
+            )
             .await?;
         match outcome {
             TransferOutcome::Mined(mined) => Ok(to_log(mined)),

@@ -39,11 +39,13 @@ impl Store {
     }
 
     /// Mines one block (hash `block_hash`) holding `transfer` at log index 0,
-    /// unless its sender cannot pay.
+    /// then one empty block per hash of `then`, all in one transaction (no
+    /// reader sees the transfer without them), unless its sender cannot pay.
     pub async fn mine_ledger_transfer(
         &self,
         block_hash: B256,
         transfer: &NewLedgerTransfer,
+        then: &[B256],
         now_ms: i64,
     ) -> Result<TransferOutcome, StoreError> {
         let txn = self.begin_write().await?;
@@ -70,6 +72,7 @@ impl Store {
         ledger_transfer::Entity::insert(row)
             .exec_without_returning(&*txn)
             .await?;
+        append_blocks(&*txn, &block, then, now_ms).await?;
         txn.commit().await?;
         Ok(TransferOutcome::Mined(LedgerTransfer {
             block_number: block.number,

@@ -106,19 +106,20 @@ impl Store {
             .any(|d| !(d.tx_hash == tx_hash && d.log_index == log_index)))
     }
 
-    /// The most recently observed deposit of a session that still counts,
-    /// as `(tx_hash, log_index)`.
-    pub async fn latest_counted_deposit(
+    /// The block of the most recently observed deposit of a session that
+    /// still counts.
+    pub async fn latest_counted_deposit_block(
         &self,
         session_id: i64,
-    ) -> Result<Option<(String, i64)>, StoreError> {
+    ) -> Result<Option<u64>, StoreError> {
         Ok(deposit::Entity::find()
             .filter(deposit::Column::SessionId.eq(session_id))
-            .filter(deposit::Column::Counted.eq(true))
+            .filter(deposit::Column::State.eq(DepositState::Counted.as_str()))
             .order_by_desc(deposit::Column::Id)
             .one(self.db())
             .await?
-            .map(|d| (d.tx_hash, d.log_index)))
+            .and_then(|d| d.block_number)
+            .and_then(|n| u64::try_from(n).ok()))
     }
 
     /// Applies a transition; [`StoreError::Conflict`] if another writer moved the session first.

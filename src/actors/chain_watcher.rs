@@ -1,0 +1,243 @@
+//! `ChainWatcher`: follows a chain (a Polygon node, or the sandbox ledger)
+//! and tells session actors about transfers of the token to their deposit
+//! addresses: seen, counted once deep and final enough, dropped or reversed
+//! when a reorg takes a block away.
+//!
+//! Each step (every `poll`, or on [`SyncNow`]) re-checks the block hash of
+//! every deposit still open to a reorg, counts those that became final,
+//! then reads new `Transfer` logs from the saved checkpoint up to
+//! `head - lag`, matches recipients against the in-memory set of every
+//! deposit address ever issued, and saves the checkpoint (number and hash)
+//! after the deposits up to it were committed. Session messages are
+//! idempotent by `(tx_hash, log_index)`, so a step repeated after a crash
+//! or an outage counts nothing twice.
+//!
+//! The actor holds only the watched set and its scheduling; the step
+//! (`step.rs`) does the I/O; whether a deposit counts is
+//! `domain::confirmation`'s decision. It never writes a session itself.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use actix::prelude::*;
+use alloy_primitives::Address;
+use tokio::sync::oneshot;
+
+use super::handle::Sessions;
+use crate::chain::source::{ChainSource, TransferLog};
+use crate::clock::SharedClock;
+use crate::domain::confirmation::ConfirmationPolicy;
+use crate::store::Store;
+
+mod step;
+
+pub use step::StepReport;
+
+/// The checkpoint's name in `chain_cursors`.
+pub const CURSOR: &str = "usdc_transfers";
+/// Longest wait between attempts while the node keeps failing.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// How the watcher reads the chain.
+#[derive(Debug, Clone)]
+pub struct WatcherSettings {
+    /// The token whose `Transfer` logs are payments.
+    pub token: Address,
+    pub policy: ConfirmationPolicy,
+    pub poll: Duration,
+    /// Logs are read this many blocks behind the head.
+    pub head_lag: u64,
+    /// The widest `eth_getLogs` range asked at once.
+    pub max_range: u64,
+}
+
+/// Watch these deposit addresses (new sessions). Answered once the set holds
+/// them, so a session's creation is answered only after its address is
+/// watched.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Watch(pub Vec<(Address, i64)>);
+
+/// Run a whole step that starts after this message arrived, and answer when
+/// it has committed (sandbox payments are synchronous through this).
+#[derive(Message)]
+#[rtype(result = "Result<StepReport, String>")]
+pub struct SyncNow;
+
+/// Which of these logs pay a watched address, and to which session.
+#[derive(Message)]
+#[rtype(result = "Vec<(i64, TransferLog)>")]
+struct MatchTransfers(Vec<TransferLog>);
+
+type Reply = oneshot::Sender<Result<StepReport, String>>;
+
+pub struct ChainWatcher<C: ChainSource + Clone + Unpin> {
+    chain: C,
+    store: Store,
+    sessions: Sessions,
+    clock: SharedClock,
+    settings: WatcherSettings,
+    /// Every deposit address ever issued → its session.
+    watched: HashMap<Address, i64>,
+    running: bool,
+    failures: u32,
+    /// Asked while a step ran: answered after the next one.
+    waiting: Vec<Reply>,
+    /// Answered when the running step ends.
+    riding: Vec<Reply>,
+}
+
+impl<C: ChainSource + Clone + Unpin> ChainWatcher<C> {
+    pub fn new(
+        chain: C,
+        store: Store,
+        sessions: Sessions,
+        clock: SharedClock,
+        settings: WatcherSettings,
+        watched: HashMap<Address, i64>,
+    ) -> Self {
+        Self {
+            chain,
+            store,
+            sessions,
+            clock,
+            settings,
+            watched,
+            running: false,
+            failures: 0,
+            waiting: Vec::new(),
+            riding: Vec::new(),
+        }
+    }
+
+    fn start_step(&mut self, ctx: &mut Context<Self>) {
+        if self.running {
+            return;
+        }
+        self.running = true;
+        self.riding = std::mem::take(&mut self.waiting);
+        let deps = step::StepDeps {
+            chain: self.chain.clone(),
+            store: self.store.clone(),
+            sessions: self.sessions.clone(),
+            clock: self.clock.clone(),
+            settings: self.settings.clone(),
+            matcher: ctx.address().recipient(),
+        };
+        let work = async move { step::run(&deps).await };
+        ctx.spawn(work.into_actor(self).map(|result, act, ctx| {
+            act.running = false;
+            let answer = match &result {
+                Ok(report) => {
+                    act.failures = 0;
+                    Ok(report.clone())
+                }
+                Err(e) => {
+                    act.failures = act.failures.saturating_add(1);
+                    metrics::counter!("kassa_chain_step_failures_total").increment(1);
+                    tracing::warn!(error = %e, failures = act.failures, "chain watcher step failed; will retry");
+                    Err(e.to_string())
+                }
+            };
+            for reply in act.riding.drain(..) {
+                let _ = reply.send(answer.clone());
+            }
+            if !act.waiting.is_empty() {
+                act.start_step(ctx);
+            } else {
+                act.schedule(ctx);
+            }
+        }));
+    }
+
+    /// The next step: after `poll`, or later while the node keeps failing.
+    fn schedule(&mut self, ctx: &mut Context<Self>) {
+        let delay = if self.failures == 0 {
+            self.settings.poll
+        } else {
+            let factor = 1_u32 << self.failures.min(6);
+            (self.settings.poll * factor).min(MAX_BACKOFF)
+        };
+        ctx.run_later(delay, |act, ctx| act.start_step(ctx));
+    }
+}
+
+impl<C: ChainSource + Clone + Unpin> Actor for ChainWatcher<C> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        metrics::gauge!("kassa_chain_watched_addresses").set(self.watched.len() as f64);
+        self.start_step(ctx);
+    }
+}
+
+impl<C: ChainSource + Clone + Unpin> Handler<Watch> for ChainWatcher<C> {
+    type Result = ();
+
+    fn handle(&mut self, msg: Watch, _: &mut Context<Self>) {
+        self.watched.extend(msg.0);
+        metrics::gauge!("kassa_chain_watched_addresses").set(self.watched.len() as f64);
+    }
+}
+
+impl<C: ChainSource + Clone + Unpin> Handler<SyncNow> for ChainWatcher<C> {
+    type Result = ResponseFuture<Result<StepReport, String>>;
+
+    fn handle(&mut self, _: SyncNow, ctx: &mut Context<Self>) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.waiting.push(tx);
+        self.start_step(ctx);
+        Box::pin(async move {
+            rx.await
+                .unwrap_or_else(|_| Err("the chain watcher stopped".into()))
+        })
+    }
+}
+
+impl<C: ChainSource + Clone + Unpin> Handler<MatchTransfers> for ChainWatcher<C> {
+    type Result = MessageResult<MatchTransfers>;
+
+    fn handle(&mut self, msg: MatchTransfers, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(
+            msg.0
+                .into_iter()
+                .filter_map(|log| self.watched.get(&log.to).map(|id| (*id, log)))
+                .collect(),
+        )
+    }
+}
+
+/// What the rest of the gateway holds: add addresses, ask for a step.
+#[derive(Clone)]
+pub struct ChainWatch {
+    watch: Recipient<Watch>,
+    sync: Recipient<SyncNow>,
+}
+
+impl ChainWatch {
+    pub fn of<C: ChainSource + Clone + Unpin>(addr: &Addr<ChainWatcher<C>>) -> Self {
+        Self {
+            watch: addr.clone().recipient(),
+            sync: addr.clone().recipient(),
+        }
+    }
+
+    /// Adds addresses to the watched set; returns once they are in it.
+    pub async fn watch(&self, addresses: Vec<(Address, i64)>) -> Result<(), MailboxError> {
+        self.watch.send(Watch(addresses)).await
+    }
+
+    /// Runs a step that starts now and returns once it has committed.
+    pub async fn sync(&self) -> Result<StepReport, String> {
+        self.sync
+            .send(SyncNow)
+            .await
+            .unwrap_or_else(|_| Err("the chain watcher stopped".into()))
+    }
+}
+
+impl std::fmt::Debug for ChainWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainWatch").finish_non_exhaustive()
+    }
+}

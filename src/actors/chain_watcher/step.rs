@@ -1,0 +1,278 @@
+//! One step of the chain watcher: re-check deposits open to a reorg, count
+//! those that became final, then scan new logs from the checkpoint.
+//!
+//! Plain async I/O over a `ChainSource`, the store and the session handle;
+//! the watched set stays in the actor (asked through `MatchTransfers` after
+//! each read, so addresses added while a read was in flight are matched).
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use actix::Recipient;
+use alloy_primitives::{B256, U256};
+use backon::{ExponentialBuilder, Retryable};
+
+use super::{CURSOR, MatchTransfers, WatcherSettings};
+use crate::actors::handle::Sessions;
+use crate::actors::session::SessionError;
+use crate::chain::source::{ChainError, ChainSource, TransferLog};
+use crate::clock::SharedClock;
+use crate::domain::confirmation::{ChainView, confirmations, counts};
+use crate::domain::deposit::{DepositFact, DepositState};
+use crate::store::StoreError;
+use crate::store::chain::TrackedDeposit;
+
+/// Counted deposits are re-checked for a reorg until they are this many
+/// blocks deep (Polygon has seen reorgs of 120–187 blocks).
+pub const REORG_WATCH_BLOCKS: u64 = 512;
+/// When the checkpoint's block was replaced, scanning resumes this far back.
+pub const REORG_OVERLAP: u64 = 256;
+
+pub(super) struct StepDeps<C> {
+    pub chain: C,
+    pub store: crate::store::Store,
+    pub sessions: Sessions,
+    pub clock: SharedClock,
+    pub settings: WatcherSettings,
+    pub matcher: Recipient<MatchTransfers>,
+}
+
+/// What a step did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepReport {
+    pub head: u64,
+    pub finalized: Option<u64>,
+    /// The last block scanned for logs.
+    pub processed: u64,
+    pub seen: u64,
+    pub counted: u64,
+    pub dropped: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error("chain: {0}")]
+    Chain(#[from] ChainError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("session: {0}")]
+    Session(#[from] SessionError),
+    #[error("the chain watcher stopped")]
+    Stopped,
+}
+
+/// Retries a read a few times quickly; a longer outage fails the step and
+/// the actor backs off.
+async fn read<T, F, Fut>(method: &'static str, call: F) -> Result<T, ChainError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ChainError>>,
+{
+    call.retry(
+        ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(50))
+            .with_max_delay(Duration::from_secs(1))
+            .with_max_times(3)
+            .with_jitter(),
+    )
+    .when(|e| matches!(e, ChainError::Unavailable(_)))
+    .notify(|e, _| tracing::debug!(method, error = %e, "chain read failed; retrying"))
+    .await
+}
+
+pub(super) async fn run<C: ChainSource + Clone>(d: &StepDeps<C>) -> Result<StepReport, StepError> {
+    let head = read("eth_blockNumber", || d.chain.head()).await?;
+    let finalized = read("eth_getBlockByNumber", || d.chain.finalized()).await?;
+    let view = ChainView { head, finalized };
+    let mut report = StepReport {
+        head,
+        finalized,
+        ..StepReport::default()
+    };
+    metrics::gauge!("kassa_chain_head_block").set(head as f64);
+    if let Some(f) = finalized {
+        metrics::gauge!("kassa_chain_finalized_block").set(f as f64);
+    }
+    recheck(d, view, &mut report).await?;
+    scan(d, view, &mut report).await?;
+    metrics::gauge!("kassa_chain_processed_block").set(report.processed as f64);
+    metrics::gauge!("kassa_chain_lag_blocks").set(head.saturating_sub(report.processed) as f64);
+    Ok(report)
+}
+
+/// Deposits open to a reorg: is each block still canonical, and does each
+/// waiting deposit count now?
+async fn recheck<C: ChainSource + Clone>(
+    d: &StepDeps<C>,
+    view: ChainView,
+    report: &mut StepReport,
+) -> Result<(), StepError> {
+    let since = view.head.saturating_sub(REORG_WATCH_BLOCKS);
+    let tracked = d.store.tracked_deposits(since).await?;
+    let heights: BTreeSet<u64> = tracked.iter().map(|t| t.block_number).collect();
+    let mut canonical: HashMap<u64, Option<String>> = HashMap::with_capacity(heights.len());
+    for n in heights {
+        let hash = read("eth_getBlockByNumber", || d.chain.block_hash(n)).await?;
+        canonical.insert(n, hash.map(hex_of));
+    }
+    for t in tracked {
+        let still =
+            canonical.get(&t.block_number).and_then(Option::as_deref) == Some(&t.block_hash);
+        if !still {
+            deliver(
+                d.sessions
+                    .reverse(t.session_id, t.tx_hash.clone(), t.log_index)
+                    .await,
+            )?;
+            report.dropped += 1;
+            metrics::counter!("kassa_chain_deposits_total", "outcome" => "dropped").increment(1);
+            tracing::info!(session_id = t.session_id, tx = %t.tx_hash, block = t.block_number, "deposit's block left the chain");
+            continue;
+        }
+        if t.state == DepositState::Seen
+            && counts(&d.settings.policy, t.amount_units, t.block_number, view)
+        {
+            deliver(
+                d.sessions
+                    .deposit(t.session_id, tracked_fact(&t, view))
+                    .await,
+            )?;
+            report.counted += 1;
+            metrics::counter!("kassa_chain_deposits_total", "outcome" => "counted").increment(1);
+        }
+    }
+    Ok(())
+}
+
+/// New logs from the checkpoint to `head - lag`, chunk by chunk; the
+/// checkpoint moves only after a chunk's deposits were delivered.
+async fn scan<C: ChainSource + Clone>(
+    d: &StepDeps<C>,
+    view: ChainView,
+    report: &mut StepReport,
+) -> Result<(), StepError> {
+    let safe = view.head.saturating_sub(d.settings.head_lag);
+    let mut from = match d.store.chain_cursor(CURSOR).await? {
+        None => {
+            // First start: nothing before this moment can pay a session.
+            let hash = read("eth_getBlockByNumber", || d.chain.block_hash(safe)).await?;
+            let hash = hash.map(hex_of).unwrap_or_default();
+            d.store
+                .save_chain_cursor(CURSOR, safe, &hash, d.clock.now_ms())
+                .await?;
+            report.processed = safe;
+            return Ok(());
+        }
+        Some((number, hash)) => {
+            let now = read("eth_getBlockByNumber", || d.chain.block_hash(number)).await?;
+            if now.map(hex_of).as_deref() == Some(hash.as_str()) {
+                number + 1
+            } else {
+                metrics::counter!("kassa_chain_checkpoint_reorgs_total").increment(1);
+                tracing::warn!(
+                    block = number,
+                    "the checkpoint's block was replaced; scanning again from {REORG_OVERLAP} blocks back"
+                );
+                number.saturating_sub(REORG_OVERLAP) + 1
+            }
+        }
+    };
+    report.processed = from.saturating_sub(1);
+    let mut range = d.settings.max_range.max(1);
+    while from <= safe {
+        let to = safe.min(from.saturating_add(range - 1));
+        // The hash is read before the logs: if a reorg lands between the
+        // two, the saved hash is the old one and the next step notices.
+        let to_hash = read("eth_getBlockByNumber", || d.chain.block_hash(to)).await?;
+        let started = Instant::now();
+        let logs = match read("eth_getLogs", || {
+            d.chain.transfers(d.settings.token, from, to)
+        })
+        .await
+        {
+            Err(ChainError::RangeTooLarge) if range > 1 => {
+                range = (range / 2).max(1);
+                continue;
+            }
+            other => other?,
+        };
+        metrics::histogram!("kassa_chain_scan_seconds").record(started.elapsed().as_secs_f64());
+        let matched = d
+            .matcher
+            .send(MatchTransfers(logs))
+            .await
+            .map_err(|_| StepError::Stopped)?;
+        for (session_id, log) in matched {
+            let Some(fact) = log_fact(&log, d, view) else {
+                continue;
+            };
+            let counted = fact.counts;
+            deliver(d.sessions.deposit(session_id, fact).await)?;
+            report.seen += 1;
+            metrics::counter!("kassa_chain_deposits_total", "outcome" => "seen").increment(1);
+            if counted {
+                report.counted += 1;
+                metrics::counter!("kassa_chain_deposits_total", "outcome" => "counted")
+                    .increment(1);
+            }
+        }
+        let to_hash = to_hash.map(hex_of).unwrap_or_default();
+        d.store
+            .save_chain_cursor(CURSOR, to, &to_hash, d.clock.now_ms())
+            .await?;
+        report.processed = to;
+        from = to + 1;
+    }
+    Ok(())
+}
+
+/// A session that cannot take the fact (unknown, or a deposit it does not
+/// own) is logged and skipped; an unavailable database fails the step.
+fn deliver<T>(result: Result<T, SessionError>) -> Result<(), StepError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(SessionError::Unavailable) => Err(StepError::Session(SessionError::Unavailable)),
+        Err(e @ (SessionError::NotFound | SessionError::Unexpected(_))) => {
+            tracing::error!(error = %e, "a deposit could not be delivered to its session");
+            Ok(())
+        }
+    }
+}
+
+fn log_fact<C>(log: &TransferLog, d: &StepDeps<C>, view: ChainView) -> Option<DepositFact> {
+    let Ok(amount_units) = u64::try_from(log.amount) else {
+        tracing::error!(tx = %log.tx_hash, "a transfer larger than any session could expect was ignored");
+        return None;
+    };
+    if log.amount == U256::ZERO {
+        return None;
+    }
+    Some(DepositFact {
+        tx_hash: hex_of(log.tx_hash),
+        log_index: i64::try_from(log.log_index).unwrap_or(i64::MAX),
+        amount_units,
+        block_number: log.block_number,
+        block_hash: hex_of(log.block_hash),
+        from: log.from.to_checksum(None),
+        confirmations: confirmations(log.block_number, view.head),
+        counts: counts(&d.settings.policy, amount_units, log.block_number, view),
+    })
+}
+
+fn tracked_fact(t: &TrackedDeposit, view: ChainView) -> DepositFact {
+    DepositFact {
+        tx_hash: t.tx_hash.clone(),
+        log_index: t.log_index,
+        amount_units: t.amount_units,
+        block_number: t.block_number,
+        block_hash: t.block_hash.clone(),
+        from: t.from.clone(),
+        confirmations: confirmations(t.block_number, view.head),
+        counts: true,
+    }
+}
+
+/// `0x` and 64 lower-case hex digits, as deposits store hashes.
+fn hex_of(hash: B256) -> String {
+    format!("{hash:#x}")
+}

@@ -1,0 +1,160 @@
+//! Wiring of the chain side: which chain the watcher reads (the node in live
+//! mode, the sandbox ledger otherwise), the node's chain id checked at
+//! start, and the watched set loaded from every address ever issued.
+//!
+//! The watcher's address exists before the actor runs, so the session
+//! creator (which the watcher's session handle contains) can be told where
+//! to announce new addresses.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use actix::{Addr, AsyncContext, Context};
+use alloy_primitives::Address;
+use anyhow::{Context as _, bail};
+
+use crate::actors::chain_watcher::{ChainWatch, ChainWatcher, WatcherSettings};
+use crate::actors::handle::Sessions;
+use crate::chain::ledger::SandboxLedger;
+use crate::chain::rpc::RpcChain;
+use crate::chain::settings::ChainSettings;
+use crate::chain::source::{ChainError, ChainSource};
+use crate::clock::SharedClock;
+use crate::domain::confirmation::ConfirmationPolicy;
+use crate::store::Store;
+
+/// How long one JSON-RPC request may take.
+const RPC_TIMEOUT: Duration = Duration::from_secs(10);
+/// The sandbox ledger's `finalized` block trails its head by this much (as
+/// Anvil's does with one slot per epoch).
+pub const LEDGER_FINALITY_DEPTH: u64 = 2;
+
+/// A watcher whose address is known but which is not running yet.
+pub enum PendingWatcher {
+    Live(Context<ChainWatcher<RpcChain>>, RpcChain),
+    Sandbox(Context<ChainWatcher<SandboxLedger>>, SandboxLedger),
+}
+
+impl PendingWatcher {
+    /// The node of live mode (its chain id checked when it answers), or the
+    /// ledger of sandbox mode.
+    pub async fn prepare(
+        chain: &ChainSettings,
+        store: &Store,
+        clock: &SharedClock,
+    ) -> anyhow::Result<PendingWatcher> {
+        match &chain.rpc_url {
+            Some(url) => {
+                let rpc = RpcChain::new(url, RPC_TIMEOUT)
+                    .context("setting `chain_rpc_url` (KASSA_CHAIN_RPC_URL)")?;
+                check_chain_id(&rpc, chain.chain_id).await?;
+                Ok(PendingWatcher::Live(Context::new(), rpc))
+            }
+            None => Ok(PendingWatcher::Sandbox(
+                Context::new(),
+                SandboxLedger::new(store.clone(), LEDGER_FINALITY_DEPTH, clock.clone()),
+            )),
+        }
+    }
+
+    pub fn handle(&self) -> ChainWatch {
+        match self {
+            PendingWatcher::Live(ctx, _) => ChainWatch::of(&ctx.address()),
+            PendingWatcher::Sandbox(ctx, _) => ChainWatch::of(&ctx.address()),
+        }
+    }
+
+    pub fn ledger(&self) -> Option<SandboxLedger> {
+        match self {
+            PendingWatcher::Live(..) => None,
+            PendingWatcher::Sandbox(_, ledger) => Some(ledger.clone()),
+        }
+    }
+
+    /// Loads the watched set and runs the watcher.
+    pub async fn run(
+        self,
+        chain: &ChainSettings,
+        store: &Store,
+        sessions: Sessions,
+        clock: SharedClock,
+    ) -> anyhow::Result<()> {
+        let watched = watched_set(store).await?;
+        let settings = watcher_settings(chain);
+        match self {
+            PendingWatcher::Live(ctx, rpc) => {
+                start(
+                    ctx,
+                    ChainWatcher::new(rpc, store.clone(), sessions, clock, settings, watched),
+                );
+            }
+            PendingWatcher::Sandbox(ctx, ledger) => {
+                start(
+                    ctx,
+                    ChainWatcher::new(ledger, store.clone(), sessions, clock, settings, watched),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn start<C: ChainSource + Clone + Unpin>(
+    ctx: Context<ChainWatcher<C>>,
+    actor: ChainWatcher<C>,
+) -> Addr<ChainWatcher<C>> {
+    ctx.run(actor)
+}
+
+/// The watcher's reading rules from the chain section.
+pub fn watcher_settings(chain: &ChainSettings) -> WatcherSettings {
+    WatcherSettings {
+        token: chain.usdc_contract.address(),
+        policy: ConfirmationPolicy {
+            required: chain.required_confirmations,
+            finality: chain.finality,
+            large_units: chain.large_payment_units,
+        },
+        poll: chain.poll,
+        head_lag: chain.head_lag_blocks,
+        max_range: chain.max_block_range,
+    }
+}
+
+/// Blocks a sandbox payment mines on top of its own so that it counts at
+/// once: deep enough, final on the ledger, and within the scanned range.
+pub fn sandbox_confirm_blocks(chain: &ChainSettings) -> u64 {
+    chain
+        .required_confirmations
+        .saturating_sub(1)
+        .max(chain.head_lag_blocks)
+        .max(LEDGER_FINALITY_DEPTH)
+}
+
+/// Refuses to start on the wrong chain; a node that does not answer yet is
+/// only a warning (the watcher keeps trying and catches up).
+async fn check_chain_id(rpc: &RpcChain, expected: u64) -> anyhow::Result<()> {
+    match rpc.chain_id().await {
+        Ok(id) if id == expected => Ok(()),
+        Ok(id) => bail!(
+            "setting `chain_id` (KASSA_CHAIN_ID): the node at KASSA_CHAIN_RPC_URL reports chain {id}, not {expected}"
+        ),
+        Err(ChainError::Unavailable(why)) => {
+            tracing::warn!(error = %why, "the chain node does not answer yet; the chain watcher will keep trying");
+            Ok(())
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("asking the chain node for its chain id")),
+    }
+}
+
+async fn watched_set(store: &Store) -> anyhow::Result<HashMap<Address, i64>> {
+    let rows = store.deposit_addresses().await?;
+    let mut watched = HashMap::with_capacity(rows.len());
+    for (id, address) in rows {
+        let address: Address = address
+            .parse()
+            .with_context(|| format!("session {id} has an unreadable deposit address"))?;
+        watched.insert(address, id);
+    }
+    Ok(watched)
+}

@@ -1,0 +1,115 @@
+//! What the chain watcher keeps in the database: its scan position (block
+//! number and hash, so a reorg at the checkpoint is noticed after a
+//! restart), the deposits still open to a reorg, and every deposit address
+//! ever issued.
+
+use kassa_entities::{chain_cursor, deposit, session};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
+
+use super::{Store, StoreError};
+use crate::domain::deposit::DepositState;
+
+/// A deposit whose block may still leave the canonical chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedDeposit {
+    pub session_id: i64,
+    pub tx_hash: String,
+    pub log_index: i64,
+    pub block_number: u64,
+    pub block_hash: String,
+    pub from: String,
+    pub amount_units: u64,
+    pub state: DepositState,
+}
+
+impl Store {
+    /// The scan position saved under `name`: last block processed and its hash.
+    pub async fn chain_cursor(&self, name: &str) -> Result<Option<(u64, String)>, StoreError> {
+        Ok(chain_cursor::Entity::find_by_id(name.to_string())
+            .one(self.db())
+            .await?
+            .map(|c| (u64::try_from(c.block_number).unwrap_or(0), c.block_hash)))
+    }
+
+    /// Saves the scan position (after the deposits up to it were delivered).
+    pub async fn save_chain_cursor(
+        &self,
+        name: &str,
+        block_number: u64,
+        block_hash: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let txn = self.begin_write().await?;
+        chain_cursor::Entity::insert(chain_cursor::ActiveModel {
+            name: Set(name.to_string()),
+            block_number: Set(i64::try_from(block_number).unwrap_or(i64::MAX)),
+            block_hash: Set(block_hash.to_string()),
+            updated_at: Set(now_ms),
+        })
+        .on_conflict(
+            OnConflict::column(chain_cursor::Column::Name)
+                .update_columns([
+                    chain_cursor::Column::BlockNumber,
+                    chain_cursor::Column::BlockHash,
+                    chain_cursor::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&*txn)
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Deposits a reorg could still take away: every one still waiting to
+    /// count, and counted or held ones in blocks from `since_block` on.
+    pub async fn tracked_deposits(
+        &self,
+        since_block: u64,
+    ) -> Result<Vec<TrackedDeposit>, StoreError> {
+        let since = i64::try_from(since_block).unwrap_or(i64::MAX);
+        let rows = deposit::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(deposit::Column::State.eq(DepositState::Seen.as_str()))
+                    .add(
+                        Condition::all()
+                            .add(deposit::Column::State.is_in([
+                                DepositState::Counted.as_str(),
+                                DepositState::Late.as_str(),
+                            ]))
+                            .add(deposit::Column::BlockNumber.gte(since)),
+                    ),
+            )
+            .filter(deposit::Column::BlockHash.is_not_null())
+            .all(self.db())
+            .await?;
+        rows.into_iter()
+            .map(|d| {
+                Ok(TrackedDeposit {
+                    session_id: d.session_id,
+                    state: d.state.parse().map_err(anyhow::Error::new)?,
+                    block_number: u64::try_from(d.block_number.unwrap_or(0)).unwrap_or(0),
+                    block_hash: d.block_hash.unwrap_or_default(),
+                    from: d.from_address.unwrap_or_default(),
+                    amount_units: u64::try_from(d.amount_usdc).unwrap_or(0),
+                    tx_hash: d.tx_hash,
+                    log_index: d.log_index,
+                })
+            })
+            .collect()
+    }
+
+    /// Every deposit address ever issued, with its session: late deposits to
+    /// old sessions must still be seen.
+    pub async fn deposit_addresses(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(session::Entity::find()
+            .select_only()
+            .column(session::Column::Id)
+            .column(session::Column::DepositAddress)
+            .into_tuple::<(i64, String)>()
+            .all(self.db())
+            .await?)
+    }
+}
