@@ -1,6 +1,7 @@
 //! Pure rules and value types: money, shop domains, e-mail and wallet
 //! addresses, API keys, merchants and their branding, the session state
-//! machine, held money and the routing policy. No I/O here: every function can be unit-tested in isolation.
+//! machine, held money and the routing policy. No I/O here: every function
+//! can be unit-tested in isolation.
 
 pub mod api_key;
 pub mod branding;
