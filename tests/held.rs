@@ -37,6 +37,30 @@ fn transfer(byte: &str, units: u64, from: &str) -> DepositFact {
     }
 }
 
+/// Breaks on purpose: the database the CLI is pointed at is not there.
+#[actix_web::test]
+async fn deposits_held_fails_with_a_message_when_the_database_is_unreachable() {
+    let out = kassa(
+        &["deposits", "held"],
+        &[
+            ("KASSA_DATABASE_URL", "postgres://kassa@127.0.0.1:9/kassa"),
+            ("KASSA_DB_ACQUIRE_TIMEOUT_MS", "300"),
+            ("KASSA_LOG", "error"),
+        ],
+    )
+    .await;
+
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("PostgreSQL"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        stdout(&out).is_empty(),
+        "nothing is listed: {}",
+        stdout(&out)
+    );
+}
+
 async fn start(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, |s| s.expiry_sweep_interval_ms = 20).await
 }
