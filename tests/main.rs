@@ -13,6 +13,7 @@ mod cancel;
 mod checkout;
 mod cli;
 mod engine;
+mod held;
 mod idempotency;
 mod ledger;
 mod operations;

@@ -1,8 +1,10 @@
 //! The command line: `serve` (the default), `migrate`, `merchant …`,
-//! `sandbox pay …`. Every command reads the same configuration as the server,
-//! so the CLI works against the same database while the server runs.
+//! `sandbox pay …`, `webhooks …`, `deposits held`. Every command reads the
+//! same configuration as the server, so the CLI works against the same
+//! database while the server runs.
 
 mod branding;
+mod deposits;
 mod merchant;
 mod merchant_list;
 mod sandbox;
@@ -45,6 +47,9 @@ pub enum Command {
     /// Webhook delivery log, resend, replay, dead letters, test events.
     #[command(subcommand)]
     Webhooks(webhooks::WebhooksCommand),
+    /// Deposits: money held and not counted.
+    #[command(subcommand)]
+    Deposits(deposits::DepositsCommand),
 }
 
 /// Runs the command; errors are printed by `main`.
@@ -61,6 +66,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Merchant(cmd) => merchant::run(*cmd, &settings).await,
         Command::Sandbox(cmd) => sandbox::run(cmd, &settings).await,
         Command::Webhooks(cmd) => webhooks::run(cmd, &settings).await,
+        Command::Deposits(cmd) => deposits::run(cmd, &settings).await,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Pure rules and value types: money, shop domains, e-mail and wallet
-//! addresses, API keys, merchants and their branding, the session state machine and the routing
-//! policy. No I/O here: every function can be unit-tested in isolation.
+//! addresses, API keys, merchants and their branding, the session state
+//! machine, held money and the routing policy. No I/O here: every function
+//! can be unit-tested in isolation.
 
 pub mod api_key;
 pub mod branding;
@@ -9,6 +10,7 @@ pub mod confirmation;
 pub mod contrast;
 pub mod deposit;
 pub mod email;
+pub mod held;
 pub mod https_url;
 pub mod merchant;
 pub mod money;

@@ -8,6 +8,7 @@
 //! reconnects by itself when the database returns.
 
 pub mod chain;
+pub mod held;
 pub mod idempotency;
 pub mod ledger;
 mod ledger_rows;
