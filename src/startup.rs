@@ -11,6 +11,7 @@ use anyhow::Context;
 use governor::{Quota, RateLimiter};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
+use crate::actors::chain_watcher::ChainWatch;
 use crate::actors::creator::SessionCreator;
 use crate::actors::expiry::ExpirySweeper;
 use crate::actors::handle::Sessions;
@@ -36,6 +37,7 @@ pub struct Application {
     server: Server,
     store: Store,
     sessions: Sessions,
+    chain_watch: ChainWatch,
 }
 
 impl Application {
@@ -169,6 +171,7 @@ impl Application {
             server,
             store,
             sessions,
+            chain_watch: watch,
         })
     }
 
@@ -187,6 +190,11 @@ impl Application {
 
     pub fn sessions(&self) -> &Sessions {
         &self.sessions
+    }
+
+    /// The chain watcher (tests and benchmarks run a step with `sync`).
+    pub fn chain_watch(&self) -> &ChainWatch {
+        &self.chain_watch
     }
 
     /// A handle that stops the server gracefully.

@@ -47,6 +47,10 @@ pub struct StepReport {
     pub seen: u64,
     pub counted: u64,
     pub dropped: u64,
+    /// For each deposit this step counted: from the moment the step read
+    /// the block that made it count (the head, or the logs of its range) to
+    /// the session's commit.
+    pub count_latencies: Vec<Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +85,7 @@ where
 }
 
 pub(super) async fn run<C: ChainSource + Clone>(d: &StepDeps<C>) -> Result<StepReport, StepError> {
+    let read_at = Instant::now();
     let head = read("eth_blockNumber", || d.chain.head()).await?;
     let finalized = read("eth_getBlockByNumber", || d.chain.finalized()).await?;
     let view = ChainView { head, finalized };
@@ -93,7 +98,7 @@ pub(super) async fn run<C: ChainSource + Clone>(d: &StepDeps<C>) -> Result<StepR
     if let Some(f) = finalized {
         metrics::gauge!("kassa_chain_finalized_block").set(f as f64);
     }
-    recheck(d, view, &mut report).await?;
+    recheck(d, view, read_at, &mut report).await?;
     scan(d, view, &mut report).await?;
     metrics::gauge!("kassa_chain_processed_block").set(report.processed as f64);
     metrics::gauge!("kassa_chain_lag_blocks").set(head.saturating_sub(report.processed) as f64);
@@ -105,6 +110,7 @@ pub(super) async fn run<C: ChainSource + Clone>(d: &StepDeps<C>) -> Result<StepR
 async fn recheck<C: ChainSource + Clone>(
     d: &StepDeps<C>,
     view: ChainView,
+    read_at: Instant,
     report: &mut StepReport,
 ) -> Result<(), StepError> {
     let since = view.head.saturating_sub(REORG_WATCH_BLOCKS);
@@ -137,8 +143,7 @@ async fn recheck<C: ChainSource + Clone>(
                     .deposit(t.session_id, tracked_fact(&t, view))
                     .await,
             )?;
-            report.counted += 1;
-            metrics::counter!("kassa_chain_deposits_total", "outcome" => "counted").increment(1);
+            counted_after(report, read_at);
         }
     }
     Ok(())
@@ -184,7 +189,6 @@ async fn scan<C: ChainSource + Clone>(
         // The hash is read before the logs: if a reorg lands between the
         // two, the saved hash is the old one and the next step notices.
         let to_hash = read("eth_getBlockByNumber", || d.chain.block_hash(to)).await?;
-        let started = Instant::now();
         let logs = match read("eth_getLogs", || {
             d.chain.transfers(d.settings.token, from, to)
         })
@@ -196,7 +200,7 @@ async fn scan<C: ChainSource + Clone>(
             }
             other => other?,
         };
-        metrics::histogram!("kassa_chain_scan_seconds").record(started.elapsed().as_secs_f64());
+        let read_at = Instant::now();
         let matched = d
             .matcher
             .send(MatchTransfers(logs))
@@ -211,9 +215,7 @@ async fn scan<C: ChainSource + Clone>(
             report.seen += 1;
             metrics::counter!("kassa_chain_deposits_total", "outcome" => "seen").increment(1);
             if counted {
-                report.counted += 1;
-                metrics::counter!("kassa_chain_deposits_total", "outcome" => "counted")
-                    .increment(1);
+                counted_after(report, read_at);
             }
         }
         let to_hash = to_hash.map(hex_of).unwrap_or_default();
@@ -224,6 +226,15 @@ async fn scan<C: ChainSource + Clone>(
         from = to + 1;
     }
     Ok(())
+}
+
+/// Records a deposit counted, and how long after its block was read.
+fn counted_after(report: &mut StepReport, read_at: Instant) {
+    let latency = read_at.elapsed();
+    report.counted += 1;
+    report.count_latencies.push(latency);
+    metrics::counter!("kassa_chain_deposits_total", "outcome" => "counted").increment(1);
+    metrics::histogram!("kassa_chain_count_commit_seconds").record(latency.as_secs_f64());
 }
 
 /// A session that cannot take the fact (unknown, or a deposit it does not
