@@ -144,6 +144,8 @@ pub struct TestApp {
     pub merchant: TestMerchant,
     pub app_handle: actix_web::dev::ServerHandle,
     pub sessions: kassa::actors::handle::Sessions,
+    /// The chain watcher: `sync()` runs one step and waits for its commits.
+    pub chain: kassa::actors::chain_watcher::ChainWatch,
     pub db: TestDb,
     _data_dir: tempfile::TempDir,
 }
@@ -195,6 +197,7 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut RawSettings)) -> TestA
     let base = format!("http://127.0.0.1:{}", app.port());
     let store = app.store().clone();
     let sessions = app.sessions().clone();
+    let chain = app.chain_watch().clone();
     let app_handle = app.server_handle();
     actix_web::rt::spawn(app.run_until_stopped());
     let merchant = create_merchant(&store, MerchantSpec::default()).await;
@@ -209,6 +212,7 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut RawSettings)) -> TestA
         merchant,
         app_handle,
         sessions,
+        chain,
         db,
         _data_dir: data_dir,
     }
@@ -458,6 +462,14 @@ impl TestApp {
     pub async fn stop(self) {
         self.app_handle.stop(false).await;
         self.store.clone().close().await;
+    }
+
+    /// Stops the gateway and hands its database over (to start it again
+    /// with `spawn_on`).
+    pub async fn db_handover(self) -> TestDb {
+        self.app_handle.stop(false).await;
+        self.store.clone().close().await;
+        self.db
     }
 }
 

@@ -10,6 +10,7 @@ mod api_status;
 mod branding;
 mod branding_cli;
 mod cancel;
+mod chain_sandbox;
 mod checkout;
 mod cli;
 mod engine;

@@ -59,10 +59,15 @@ pub async fn session_status(
     }
     .map_err(store_error)?;
     let session = found.ok_or(ApiError::SessionNotFound)?;
+    let progress = state
+        .store
+        .confirming(&session, state.settings.chain.required_confirmations)
+        .await
+        .map_err(store_error)?;
     Ok(HttpResponse::Ok().json(StatusResponse {
         ok: true,
         status: session.status.as_str(),
-        session: SessionView::new(&session, &state.public_base),
+        session: SessionView::new(&session, &state.public_base).confirming(progress),
     }))
 }
 

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::clock::format_doc_time;
 use crate::domain::checkout_session::SessionRecord;
+use crate::domain::confirmation::Progress;
 
 /// The hosted checkout URL of a session.
 pub fn checkout_url(public_base: &str, session_id: i64) -> String {
@@ -74,12 +75,25 @@ pub struct SessionView {
     pub routing_reason: Option<String>,
     /// True for sessions created in sandbox mode.
     pub test: bool,
+    /// While a seen payment waits to count: its confirmations so far …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmations: Option<u64>,
+    /// … of those required ("confirming (k of N)").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_confirmations: Option<u64>,
     /// The `meta` object as sent at creation.
     #[schema(value_type = Option<Object>)]
     pub meta: Value,
 }
 
 impl SessionView {
+    /// The view with "confirming (k of N)" where a payment waits.
+    pub fn confirming(mut self, progress: Option<Progress>) -> SessionView {
+        self.confirmations = progress.map(|p| p.confirmations);
+        self.required_confirmations = progress.map(|p| p.required);
+        self
+    }
+
     pub fn new(s: &SessionRecord, public_base: &str) -> SessionView {
         let paid = s.has_received();
         SessionView {
@@ -107,6 +121,8 @@ impl SessionView {
             selected_provider: s.selected_provider.clone(),
             routing_reason: s.routing_reason.clone(),
             test: s.test,
+            confirmations: None,
+            required_confirmations: None,
             meta: s
                 .meta
                 .as_deref()

@@ -41,6 +41,23 @@ pub struct ChainView {
     pub finalized: Option<u64>,
 }
 
+/// How far a waiting deposit has come: "confirming (k of N)". `k` never
+/// shows above `N` (a deposit deep enough may still wait for finality).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub confirmations: u64,
+    pub required: u64,
+}
+
+impl Progress {
+    pub fn new(confirmations: u64, required: u64) -> Progress {
+        Progress {
+            confirmations: confirmations.min(required),
+            required,
+        }
+    }
+}
+
 /// Confirmations of a deposit in `block`: 1 in the head block itself, 0 if
 /// the block is above the head (the head moved back).
 pub fn confirmations(block: u64, head: u64) -> u64 {
@@ -114,6 +131,12 @@ mod tests {
         assert!(!counts(&DEPTH, large, 100, view(130, Some(90))));
         assert!(counts(&DEPTH, large, 100, view(130, Some(100))));
         assert!(counts(&DEPTH, DEPTH.large_units, 100, view(130, Some(90))));
+    }
+
+    #[test]
+    fn progress_never_shows_more_confirmations_than_required() {
+        assert_eq!(Progress::new(2, 12).confirmations, 2);
+        assert_eq!(Progress::new(40, 12).confirmations, 12);
     }
 
     #[test]

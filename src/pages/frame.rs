@@ -75,6 +75,8 @@ pub struct Live {
     pub status: &'static str,
     /// The USDC still owed as rendered; a change reloads it.
     pub remaining: String,
+    /// Confirmations of a waiting payment as rendered; a change reloads it.
+    pub confirmations: u64,
     /// Seconds until the session expires (the countdown).
     pub seconds_left: i64,
 }

@@ -56,6 +56,8 @@ pub struct Messages {
     pub remaining: &'static str,
     pub status_pending: &'static str,
     pub pending_body: &'static str,
+    /// Label of "k / N" while a payment confirms.
+    pub confirmations: &'static str,
     pub crypto_title: &'static str,
     pub network: &'static str,
     pub token: &'static str,

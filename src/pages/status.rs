@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::query::PageQuery;
 use super::security;
-use super::view::PageState;
+use super::view::{PageState, confirming};
 use crate::api::state::AppState;
 use crate::store::StoreError;
 
@@ -19,30 +19,41 @@ pub async fn status(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
         None => Ok(None),
     };
     let (code, body) = match found {
-        Ok(Some(record)) => (
-            StatusCode::OK,
-            json!({
-                "status": PageState::of(&record, state.clock.now_ms()).as_str(),
-                "remaining": record.owed().to_string(),
-            }),
-        ),
+        Ok(Some(record)) => match confirming(&state, &record).await {
+            Ok(progress) => (
+                StatusCode::OK,
+                json!({
+                    "status": PageState::of(&record, state.clock.now_ms()).as_str(),
+                    "remaining": record.owed().to_string(),
+                    "confirmations": progress.map(|p| p.confirmations),
+                    "required_confirmations": progress.map(|p| p.required),
+                }),
+            ),
+            Err(e) => failure(e),
+        },
         Ok(None) => (
             StatusCode::NOT_FOUND,
             json!({"ok": false, "error": "session_not_found"}),
         ),
-        Err(StoreError::Unavailable(_)) => (
+        Err(e) => failure(e),
+    };
+    let mut builder = HttpResponse::build(code);
+    security::common(&mut builder);
+    builder.json(body)
+}
+
+fn failure(e: StoreError) -> (StatusCode, serde_json::Value) {
+    match e {
+        StoreError::Unavailable(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             json!({"ok": false, "error": "service_unavailable"}),
         ),
-        Err(e @ (StoreError::Conflict | StoreError::Unexpected(_))) => {
+        e @ (StoreError::Conflict | StoreError::Unexpected(_)) => {
             tracing::error!(error = format!("{e:#}"), "status read failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({"ok": false, "error": "internal_error"}),
             )
         }
-    };
-    let mut builder = HttpResponse::build(code);
-    security::common(&mut builder);
-    builder.json(body)
+    }
 }

@@ -8,6 +8,7 @@ use super::frame::{Live, Shop};
 use super::i18n::Lang;
 use crate::api::state::AppState;
 use crate::domain::checkout_session::SessionRecord;
+use crate::domain::confirmation::Progress;
 use crate::domain::email::Email;
 use crate::domain::https_url::HttpsUrl;
 use crate::domain::merchant::Merchant;
@@ -74,6 +75,8 @@ impl PageState {
 pub struct Loaded {
     pub record: SessionRecord,
     pub merchant: Merchant,
+    /// While a seen payment waits to count: how far it has come.
+    pub confirming: Option<Progress>,
 }
 
 /// Loads a session and its merchant; a missing id, session or merchant (or
@@ -87,7 +90,23 @@ pub async fn load(state: &AppState, id: Option<i64>) -> Result<Loaded, PageError
         .await?
         .filter(|m| !m.disabled)
         .ok_or(PageError::NotFound)?;
-    Ok(Loaded { record, merchant })
+    let confirming = confirming(state, &record).await?;
+    Ok(Loaded {
+        record,
+        merchant,
+        confirming,
+    })
+}
+
+/// "confirming (k of N)" for a pending session, `None` otherwise.
+pub async fn confirming(
+    state: &AppState,
+    record: &SessionRecord,
+) -> Result<Option<Progress>, crate::store::StoreError> {
+    state
+        .store
+        .confirming(record, state.settings.chain.required_confirmations)
+        .await
 }
 
 /// What the templates show of a session.
@@ -110,6 +129,7 @@ pub struct SessionSummary {
     pub return_url: Option<String>,
     pub cancel_url: Option<String>,
     pub test: bool,
+    pub confirming: Option<Progress>,
 }
 
 impl SessionSummary {
@@ -139,6 +159,7 @@ impl SessionSummary {
                 .and_then(HttpsUrl::parse)
                 .map(|u| u.as_str().to_string()),
             test: r.test,
+            confirming: loaded.confirming,
         }
     }
 
@@ -186,6 +207,7 @@ impl SessionSummary {
             session_id: self.id,
             status: self.state.as_str(),
             remaining: record.owed().to_string(),
+            confirmations: self.confirming.map_or(0, |c| c.confirmations),
             seconds_left: self.seconds_left,
         })
     }

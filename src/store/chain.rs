@@ -3,12 +3,17 @@
 //! restart), the deposits still open to a reorg, and every deposit address
 //! ever issued.
 
+use std::collections::BTreeMap;
+
 use kassa_entities::{chain_cursor, deposit, session};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 
 use super::{Store, StoreError};
+use crate::domain::checkout_session::SessionRecord;
+use crate::domain::confirmation::Progress;
 use crate::domain::deposit::DepositState;
+use crate::domain::session::SessionStatus;
 
 /// A deposit whose block may still leave the canonical chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +25,8 @@ pub struct TrackedDeposit {
     pub block_hash: String,
     pub from: String,
     pub amount_units: u64,
+    /// As last written (the watcher refreshes it while the deposit waits).
+    pub confirmations: u64,
     pub state: DepositState,
 }
 
@@ -94,11 +101,60 @@ impl Store {
                     block_hash: d.block_hash.unwrap_or_default(),
                     from: d.from_address.unwrap_or_default(),
                     amount_units: u64::try_from(d.amount_usdc).unwrap_or(0),
+                    confirmations: u64::try_from(d.confirmations).unwrap_or(0),
                     tx_hash: d.tx_hash,
                     log_index: d.log_index,
                 })
             })
             .collect()
+    }
+
+    /// Refreshes the confirmation counts of waiting deposits, as
+    /// `(tx_hash, log_index, confirmations)`, in one transaction.
+    pub async fn set_deposit_confirmations(
+        &self,
+        updates: &[(String, i64, u64)],
+    ) -> Result<(), StoreError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let txn = self.begin_write().await?;
+        for (tx_hash, log_index, confirmations) in updates {
+            deposit::Entity::update_many()
+                .col_expr(
+                    deposit::Column::Confirmations,
+                    Expr::value(i64::try_from(*confirmations).unwrap_or(i64::MAX)),
+                )
+                .filter(deposit::Column::TxHash.eq(tx_hash.clone()))
+                .filter(deposit::Column::LogIndex.eq(*log_index))
+                .filter(deposit::Column::State.eq(DepositState::Seen.as_str()))
+                .exec(&*txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// "confirming (k of N)" for a pending session: the confirmations of
+    /// its deposit furthest along. `None` otherwise, without a query (only a
+    /// pending session has a deposit waiting).
+    pub async fn confirming(
+        &self,
+        session: &SessionRecord,
+        required: u64,
+    ) -> Result<Option<Progress>, StoreError> {
+        if session.status != SessionStatus::Pending {
+            return Ok(None);
+        }
+        Ok(deposit::Entity::find()
+            .filter(deposit::Column::SessionId.eq(session.id))
+            .filter(deposit::Column::State.eq(DepositState::Seen.as_str()))
+            .all(self.db())
+            .await?
+            .iter()
+            .map(|d| u64::try_from(d.confirmations).unwrap_or(0))
+            .max()
+            .map(|k| Progress::new(k, required)))
     }
 
     /// Every deposit address ever issued, with its session: late deposits to
@@ -111,5 +167,36 @@ impl Store {
             .into_tuple::<(i64, String)>()
             .all(self.db())
             .await?)
+    }
+
+    /// Deposit amounts by state (`seen`, `counted`, `late`, `dropped`), in
+    /// base units: what a conservation check adds up.
+    pub async fn deposit_totals(&self) -> Result<BTreeMap<String, u64>, StoreError> {
+        let rows: Vec<(String, i64)> = deposit::Entity::find()
+            .select_only()
+            .column(deposit::Column::State)
+            .column(deposit::Column::AmountUsdc)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let mut totals = BTreeMap::new();
+        for (state, amount) in rows {
+            *totals.entry(state).or_insert(0) += u64::try_from(amount).unwrap_or(0);
+        }
+        Ok(totals)
+    }
+
+    /// What every session received (counted), in base units.
+    pub async fn sessions_received_total(&self) -> Result<u64, StoreError> {
+        let rows: Vec<i64> = session::Entity::find()
+            .select_only()
+            .column(session::Column::ReceivedUsdc)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| u64::try_from(r).unwrap_or(0))
+            .sum())
     }
 }

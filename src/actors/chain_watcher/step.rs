@@ -121,6 +121,7 @@ async fn recheck<C: ChainSource + Clone>(
         let hash = read("eth_getBlockByNumber", || d.chain.block_hash(n)).await?;
         canonical.insert(n, hash.map(hex_of));
     }
+    let mut progress = Vec::new();
     for t in tracked {
         let still =
             canonical.get(&t.block_number).and_then(Option::as_deref) == Some(&t.block_hash);
@@ -144,8 +145,14 @@ async fn recheck<C: ChainSource + Clone>(
                     .await,
             )?;
             counted_after(report, read_at);
+        } else if t.state == DepositState::Seen {
+            let now = confirmations(t.block_number, view.head);
+            if now != t.confirmations {
+                progress.push((t.tx_hash, t.log_index, now));
+            }
         }
     }
+    d.store.set_deposit_confirmations(&progress).await?;
     Ok(())
 }
 

@@ -33,6 +33,7 @@ pub static MESSAGES: Messages = Messages {
     remaining: "Noch zu zahlen",
     status_pending: "Zahlung unterwegs",
     pending_body: "Wir haben Ihre Zahlung gesehen und warten auf die Bestätigung. Diese Seite aktualisiert sich selbst.",
+    confirmations: "Bestätigungen",
     crypto_title: "Mit Krypto bezahlen",
     network: "Netzwerk",
     token: "Token",

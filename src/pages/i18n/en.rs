@@ -33,6 +33,7 @@ pub static MESSAGES: Messages = Messages {
     remaining: "Still to pay",
     status_pending: "Payment on its way",
     pending_body: "We have seen your payment and are waiting for it to be confirmed. This page updates by itself.",
+    confirmations: "Confirmations",
     crypto_title: "Pay with crypto",
     network: "Network",
     token: "Token",

@@ -33,6 +33,7 @@ pub static MESSAGES: Messages = Messages {
     remaining: "Falta por pagar",
     status_pending: "Pago en camino",
     pending_body: "Hemos visto tu pago y esperamos su confirmación. Esta página se actualiza sola.",
+    confirmations: "Confirmaciones",
     crypto_title: "Pagar con cripto",
     network: "Red",
     token: "Token",

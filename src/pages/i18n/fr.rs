@@ -33,6 +33,7 @@ pub static MESSAGES: Messages = Messages {
     remaining: "Reste à payer",
     status_pending: "Paiement en cours",
     pending_body: "Nous avons vu votre paiement et attendons sa confirmation. Cette page se met à jour toute seule.",
+    confirmations: "Confirmations",
     crypto_title: "Payer en crypto",
     network: "Réseau",
     token: "Jeton",

@@ -33,6 +33,7 @@ pub static MESSAGES: Messages = Messages {
     remaining: "Nog te betalen",
     status_pending: "Betaling onderweg",
     pending_body: "We hebben je betaling gezien en wachten op de bevestiging. Deze pagina ververst vanzelf.",
+    confirmations: "Bevestigingen",
     crypto_title: "Betalen met crypto",
     network: "Netwerk",
     token: "Token",
