@@ -184,6 +184,38 @@ async fn deposits_made_while_the_gateway_was_down_are_found_once_after_restart(b
     app.stop().await;
 }
 
+async fn a_rehearsed_reversal_takes_back_one_payment_and_leaves_later_ones(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let first = app.new_session("REVERSE_ME").await;
+    let second = app.new_session("KEEP_ME").await;
+    for id in [first, second] {
+        let paid = app
+            .sandbox_pay(serde_json::json!({ "session_id": id }))
+            .await;
+        assert_eq!(paid.status, 200, "{}", paid.text);
+    }
+
+    let reversed = app
+        .sandbox_pay(serde_json::json!({ "session_id": first, "simulate": "reversed" }))
+        .await;
+
+    assert_eq!(reversed.status, 200, "{}", reversed.text);
+    assert_eq!(app.session_status(first).await, "pending");
+    assert_eq!(
+        app.session_status(second).await,
+        "paid",
+        "a later payment stays"
+    );
+    let addresses = [
+        address_and_expected(&app, first).await.0,
+        address_and_expected(&app, second).await.0,
+    ];
+    assert_money_adds_up(&app, &addresses).await;
+    app.stop().await;
+}
+
 fn helpers_db_settings(url: &str) -> kassa::store::DatabaseSettings {
     kassa::store::DatabaseSettings {
         url: url.to_string(),
@@ -197,4 +229,5 @@ on_both_backends!(
     a_transfer_confirms_block_by_block_and_counts_once,
     a_reorg_before_counting_sends_the_session_back_to_created,
     deposits_made_while_the_gateway_was_down_are_found_once_after_restart,
+    a_rehearsed_reversal_takes_back_one_payment_and_leaves_later_ones,
 );

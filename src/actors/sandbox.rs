@@ -178,13 +178,14 @@ impl SandboxPayments {
         })
     }
 
-    /// A reorg that takes the block of the session's latest counted deposit
-    /// away (and every block above it, as a real reorg would).
+    /// A reorg that replaces the block of the session's latest counted
+    /// deposit (that block alone: other sessions' payments stay).
     async fn reverse_latest(
         &self,
         record: crate::domain::checkout_session::SessionRecord,
     ) -> Result<SandboxReceipt, SessionError> {
-        let Some(block) = self.store.latest_counted_deposit_block(record.id).await? else {
+        let tx = self.store.latest_counted_deposit_tx(record.id).await?;
+        let Some(tx) = tx.and_then(|t| t.parse::<alloy_primitives::B256>().ok()) else {
             return Ok(SandboxReceipt {
                 outcome: SessionOutcome {
                     record,
@@ -194,10 +195,7 @@ impl SandboxPayments {
                 amount: None,
             });
         };
-        let head = crate::chain::source::ChainSource::head(&self.ledger)
-            .await
-            .map_err(|e| SessionError::Unexpected(e.to_string()))?;
-        self.ledger.reorg(head.saturating_sub(block) + 1).await?;
+        self.ledger.drop_transaction(tx).await?;
         self.sync().await?;
         let after = self
             .store

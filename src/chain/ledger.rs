@@ -179,6 +179,17 @@ impl SandboxLedger {
         }
     }
 
+    /// Replaces the one block holding transaction `tx_hash` with an empty
+    /// block of a new hash (a reorg of that block alone): the transfer leaves
+    /// the chain, later blocks and their transfers stay. Returns the block's
+    /// number, `None` when the transaction is not on the ledger.
+    pub async fn drop_transaction(&self, tx_hash: B256) -> Result<Option<u64>, LedgerError> {
+        Ok(self
+            .store
+            .replace_ledger_block_of(tx_hash, random_hash())
+            .await?)
+    }
+
     /// What `address` holds of `token` on the canonical chain, in base units.
     pub async fn balance_of(&self, token: Address, address: Address) -> Result<u64, LedgerError> {
         let balance = self.store.ledger_balance(token, address).await?;

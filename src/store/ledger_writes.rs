@@ -10,6 +10,7 @@
 
 use alloy_primitives::B256;
 use kassa_entities::{ledger_block, ledger_transfer};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -126,6 +127,47 @@ impl Store {
         append_blocks(&*txn, &block_record(base)?, new_hashes, now_ms).await?;
         txn.commit().await?;
         Ok(ReorgOutcome::Replaced { dropped })
+    }
+
+    /// Replaces the block holding transaction `tx_hash` with an empty one of
+    /// hash `new_hash` at the same height (the block above now points at it):
+    /// a reorg of that one block, which the sandbox uses to rehearse a
+    /// reversed payment without touching later payments. Returns the
+    /// replaced block's number, `None` when no such transfer is on the ledger.
+    pub async fn replace_ledger_block_of(
+        &self,
+        tx_hash: B256,
+        new_hash: B256,
+    ) -> Result<Option<u64>, StoreError> {
+        let txn = self.begin_write().await?;
+        lock_ledger(&*txn).await?;
+        let Some(transfer) = ledger_transfer::Entity::find()
+            .filter(ledger_transfer::Column::TxHash.eq(hex_hash(&tx_hash)))
+            .one(&*txn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let number = transfer.block_number;
+        ledger_transfer::Entity::delete_many()
+            .filter(ledger_transfer::Column::BlockNumber.eq(number))
+            .exec(&*txn)
+            .await?;
+        ledger_block::Entity::update_many()
+            .col_expr(ledger_block::Column::Hash, Expr::value(hex_hash(&new_hash)))
+            .filter(ledger_block::Column::Number.eq(number))
+            .exec(&*txn)
+            .await?;
+        ledger_block::Entity::update_many()
+            .col_expr(
+                ledger_block::Column::ParentHash,
+                Expr::value(hex_hash(&new_hash)),
+            )
+            .filter(ledger_block::Column::Number.eq(number + 1))
+            .exec(&*txn)
+            .await?;
+        txn.commit().await?;
+        Ok(u64::try_from(number).ok())
     }
 }
 

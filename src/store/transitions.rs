@@ -106,20 +106,19 @@ impl Store {
             .any(|d| !(d.tx_hash == tx_hash && d.log_index == log_index)))
     }
 
-    /// The block of the most recently observed deposit of a session that
-    /// still counts.
-    pub async fn latest_counted_deposit_block(
+    /// The transaction hash of the most recently observed deposit of a
+    /// session that still counts.
+    pub async fn latest_counted_deposit_tx(
         &self,
         session_id: i64,
-    ) -> Result<Option<u64>, StoreError> {
+    ) -> Result<Option<String>, StoreError> {
         Ok(deposit::Entity::find()
             .filter(deposit::Column::SessionId.eq(session_id))
             .filter(deposit::Column::State.eq(DepositState::Counted.as_str()))
             .order_by_desc(deposit::Column::Id)
             .one(self.db())
             .await?
-            .and_then(|d| d.block_number)
-            .and_then(|n| u64::try_from(n).ok()))
+            .map(|d| d.tx_hash))
     }
 
     /// Applies a transition; [`StoreError::Conflict`] if another writer moved the session first.
