@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use kassa::config::RawSettings;
-use kassa::domain::deposit::DepositFact;
 use serde_json::{Value, json};
 
 use crate::cli::{kassa, stderr, stdout};
@@ -22,20 +21,6 @@ const OVERPAYER: &str = "0x2222222222222222222222222222222222222222";
 const PARTIAL_A: &str = "0x3333333333333333333333333333333333333333";
 const PARTIAL_B: &str = "0x4444444444444444444444444444444444444444";
 const LATECOMER: &str = "0x5555555555555555555555555555555555555555";
-
-/// A confirmed transfer of `units` from `from`, with a tx hash made of `byte`.
-fn transfer(byte: &str, units: u64, from: &str) -> DepositFact {
-    DepositFact {
-        tx_hash: format!("0x{}", byte.repeat(32)),
-        log_index: 0,
-        amount_units: units,
-        block_number: 100,
-        block_hash: format!("0x{}", "cd".repeat(32)),
-        from: from.to_string(),
-        confirmations: 12,
-        counts: true,
-    }
-}
 
 /// Breaks on purpose: the database the CLI is pointed at is not there.
 #[actix_web::test]
@@ -110,22 +95,10 @@ async fn held_money_lists_late_partial_and_excess_amounts_with_their_senders_and
     let overpaid = app.new_session("HELD_OVER").await;
     let partial = app.new_session("HELD_PART").await;
     let late = app.new_session("HELD_LATE").await;
-    let exact = app
-        .sessions
-        .deposit(overpaid, transfer("a1", 85_320_000, PAYER));
-    exact.await.unwrap();
-    let extra = app
-        .sessions
-        .deposit(overpaid, transfer("a2", 4_680_000, OVERPAYER));
-    extra.await.unwrap();
-    let first = app
-        .sessions
-        .deposit(partial, transfer("b1", 30_000_000, PARTIAL_A));
-    first.await.unwrap();
-    let second = app
-        .sessions
-        .deposit(partial, transfer("b2", 10_000_000, PARTIAL_B));
-    second.await.unwrap();
+    app.chain_pay(overpaid, 85_320_000, PAYER).await;
+    let extra = app.chain_pay(overpaid, 4_680_000, OVERPAYER).await;
+    app.chain_pay(partial, 30_000_000, PARTIAL_A).await;
+    app.chain_pay(partial, 10_000_000, PARTIAL_B).await;
     assert_eq!(app.session_status(overpaid).await, "paid");
     assert_eq!(app.session_status(partial).await, "underpaid");
 
@@ -134,10 +107,7 @@ async fn held_money_lists_late_partial_and_excess_amounts_with_their_senders_and
     ));
     app.wait_for_status(partial, "expired").await;
     app.wait_for_status(late, "expired").await;
-    let refused = app
-        .sessions
-        .deposit(late, transfer("c1", 12_500_000, LATECOMER));
-    refused.await.unwrap();
+    app.chain_pay(late, 12_500_000, LATECOMER).await;
 
     let lines = held_json(&app, &[]).await;
     let text_out = held(&app, &[]).await;
@@ -159,8 +129,8 @@ async fn held_money_lists_late_partial_and_excess_amounts_with_their_senders_and
         json!(OVERPAYER),
         "attributed to the latest counted deposit"
     );
-    assert_eq!(excess["tx_hash"], json!(format!("0x{}", "a2".repeat(32))));
-    assert_eq!(excess["block_number"], json!(100));
+    assert_eq!(excess["tx_hash"], json!(format!("{:#x}", extra.tx_hash)));
+    assert_eq!(excess["block_number"], json!(extra.block_number));
     let mut partials: Vec<(Value, Value)> = lines
         .iter()
         .filter(|l| l["kind"] == json!("partial"))
@@ -219,14 +189,8 @@ async fn a_session_paid_exactly_holds_nothing(backend: Backend) {
     };
     let paid = app.new_session("HELD_EXACT").await;
     let open = app.new_session("HELD_STILL_OPEN").await;
-    let exact = app
-        .sessions
-        .deposit(paid, transfer("d1", 85_320_000, PAYER));
-    exact.await.unwrap();
-    let part = app
-        .sessions
-        .deposit(open, transfer("d2", 20_000_000, PAYER));
-    part.await.unwrap();
+    app.chain_pay(paid, 85_320_000, PAYER).await;
+    app.chain_pay(open, 20_000_000, PAYER).await;
     assert_eq!(app.session_status(paid).await, "paid");
     assert_eq!(app.session_status(open).await, "underpaid");
 

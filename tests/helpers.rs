@@ -464,6 +464,41 @@ impl TestApp {
         self.store.clone().close().await;
     }
 
+    /// Pays `units` to a session's deposit address from `from` on the
+    /// sandbox ledger (the faucet funds `from` first), with its confirming
+    /// blocks, and waits for the chain watcher's step to commit it.
+    pub async fn chain_pay(
+        &self,
+        session_id: i64,
+        units: u64,
+        from: &str,
+    ) -> kassa::chain::source::TransferLog {
+        use kassa::chain::ledger::{SANDBOX_PAYER, SandboxLedger};
+        let ledger = SandboxLedger::new(self.store.clone(), 2, self.clock.clone());
+        let token: alloy_primitives::Address = kassa::config::USDC_POLYGON.parse().unwrap();
+        let from: alloy_primitives::Address = from.parse().unwrap();
+        let to = self
+            .store
+            .session(session_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .deposit_address
+            .address();
+        if from != SANDBOX_PAYER {
+            ledger
+                .transfer(token, SANDBOX_PAYER, from, units)
+                .await
+                .unwrap();
+        }
+        let log = ledger
+            .transfer_confirmed(token, from, to, units, 14)
+            .await
+            .unwrap();
+        self.chain.sync().await.unwrap();
+        log
+    }
+
     /// Stops the gateway and hands its database over (to start it again
     /// with `spawn_on`).
     pub async fn db_handover(self) -> TestDb {

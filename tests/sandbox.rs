@@ -106,23 +106,25 @@ async fn a_repeated_deposit_is_counted_once(backend: Backend) {
         return;
     };
     let id = app.new_session("TWICE").await;
+    let log = app.chain_pay(id, 50_000_000, WALLET).await;
     let fact = DepositFact {
-        tx_hash: format!("0x{}", "ab".repeat(32)),
-        log_index: 3,
+        tx_hash: format!("{:#x}", log.tx_hash),
+        log_index: 0,
         amount_units: 50_000_000,
-        block_number: 7,
-        block_hash: format!("0x{}", "cd".repeat(32)),
+        block_number: log.block_number,
+        block_hash: format!("{:#x}", log.block_hash),
         from: WALLET.to_string(),
-        confirmations: 12,
+        confirmations: 15,
         counts: true,
     };
 
-    let first = app.sessions.deposit(id, fact.clone()).await.unwrap();
-    let second = app.sessions.deposit(id, fact).await.unwrap();
+    let again = app.sessions.deposit(id, fact.clone()).await.unwrap();
+    let third = app.sessions.deposit(id, fact).await.unwrap();
+    app.chain.sync().await.unwrap();
 
-    assert_eq!(first.record.received.units(), 50_000_000);
+    assert_eq!(again.record.received.units(), 50_000_000);
     assert_eq!(
-        second.record.received.units(),
+        third.record.received.units(),
         50_000_000,
         "the same (tx, log) is not counted twice"
     );

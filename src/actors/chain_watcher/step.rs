@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use actix::Recipient;
 use alloy_primitives::{B256, U256};
 use backon::{ExponentialBuilder, Retryable};
+use futures_util::StreamExt;
 
 use super::{CURSOR, MatchTransfers, WatcherSettings};
 use crate::actors::handle::Sessions;
@@ -27,6 +28,8 @@ use crate::store::chain::TrackedDeposit;
 pub const REORG_WATCH_BLOCKS: u64 = 512;
 /// When the checkpoint's block was replaced, scanning resumes this far back.
 pub const REORG_OVERLAP: u64 = 256;
+/// Block hashes read concurrently while re-checking deposits.
+const HASH_READS_AT_ONCE: usize = 16;
 
 pub(super) struct StepDeps<C> {
     pub chain: C,
@@ -106,7 +109,9 @@ pub(super) async fn run<C: ChainSource + Clone>(d: &StepDeps<C>) -> Result<StepR
 }
 
 /// Deposits open to a reorg: is each block still canonical, and does each
-/// waiting deposit count now?
+/// waiting deposit count now? Those that would count go first (their blocks
+/// read, then committed), so counting does not wait for the re-check of
+/// older counted deposits.
 async fn recheck<C: ChainSource + Clone>(
     d: &StepDeps<C>,
     view: ChainView,
@@ -114,37 +119,34 @@ async fn recheck<C: ChainSource + Clone>(
     report: &mut StepReport,
 ) -> Result<(), StepError> {
     let since = view.head.saturating_sub(REORG_WATCH_BLOCKS);
-    let tracked = d.store.tracked_deposits(since).await?;
-    let heights: BTreeSet<u64> = tracked.iter().map(|t| t.block_number).collect();
-    let mut canonical: HashMap<u64, Option<String>> = HashMap::with_capacity(heights.len());
-    for n in heights {
-        let hash = read("eth_getBlockByNumber", || d.chain.block_hash(n)).await?;
-        canonical.insert(n, hash.map(hex_of));
-    }
-    let mut progress = Vec::new();
-    for t in tracked {
-        let still =
-            canonical.get(&t.block_number).and_then(Option::as_deref) == Some(&t.block_hash);
-        if !still {
-            deliver(
-                d.sessions
-                    .reverse(t.session_id, t.tx_hash.clone(), t.log_index)
-                    .await,
-            )?;
-            report.dropped += 1;
-            metrics::counter!("kassa_chain_deposits_total", "outcome" => "dropped").increment(1);
-            tracing::info!(session_id = t.session_id, tx = %t.tx_hash, block = t.block_number, "deposit's block left the chain");
-            continue;
-        }
-        if t.state == DepositState::Seen
-            && counts(&d.settings.policy, t.amount_units, t.block_number, view)
-        {
+    let (due, rest): (Vec<TrackedDeposit>, Vec<TrackedDeposit>) = d
+        .store
+        .tracked_deposits(since)
+        .await?
+        .into_iter()
+        .partition(|t| {
+            t.state == DepositState::Seen
+                && counts(&d.settings.policy, t.amount_units, t.block_number, view)
+        });
+    let mut canonical = HashMap::new();
+    read_hashes(d, &due, &mut canonical).await?;
+    for t in due {
+        if still_canonical(&canonical, &t) {
             deliver(
                 d.sessions
                     .deposit(t.session_id, tracked_fact(&t, view))
                     .await,
             )?;
             counted_after(report, read_at);
+        } else {
+            left_chain(d, &t, report).await?;
+        }
+    }
+    read_hashes(d, &rest, &mut canonical).await?;
+    let mut progress = Vec::new();
+    for t in rest {
+        if !still_canonical(&canonical, &t) {
+            left_chain(d, &t, report).await?;
         } else if t.state == DepositState::Seen {
             let now = confirmations(t.block_number, view.head);
             if now != t.confirmations {
@@ -153,6 +155,51 @@ async fn recheck<C: ChainSource + Clone>(
         }
     }
     d.store.set_deposit_confirmations(&progress).await?;
+    Ok(())
+}
+
+/// Reads the canonical hash of every height these deposits sit at (not yet
+/// in `canonical`), a few requests at a time.
+async fn read_hashes<C: ChainSource + Clone>(
+    d: &StepDeps<C>,
+    deposits: &[TrackedDeposit],
+    canonical: &mut HashMap<u64, Option<String>>,
+) -> Result<(), StepError> {
+    let heights: BTreeSet<u64> = deposits
+        .iter()
+        .map(|t| t.block_number)
+        .filter(|n| !canonical.contains_key(n))
+        .collect();
+    let mut reads = futures_util::stream::iter(heights.into_iter().map(|n| async move {
+        let hash = read("eth_getBlockByNumber", || d.chain.block_hash(n)).await;
+        (n, hash)
+    }))
+    .buffer_unordered(HASH_READS_AT_ONCE);
+    while let Some((n, hash)) = reads.next().await {
+        canonical.insert(n, hash?.map(hex_of));
+    }
+    Ok(())
+}
+
+fn still_canonical(canonical: &HashMap<u64, Option<String>>, t: &TrackedDeposit) -> bool {
+    canonical.get(&t.block_number).and_then(Option::as_deref) == Some(t.block_hash.as_str())
+}
+
+/// The deposit's block is no longer the canonical one at its height: the
+/// session drops it (waiting) or reverses it (counted).
+async fn left_chain<C: ChainSource + Clone>(
+    d: &StepDeps<C>,
+    t: &TrackedDeposit,
+    report: &mut StepReport,
+) -> Result<(), StepError> {
+    deliver(
+        d.sessions
+            .reverse(t.session_id, t.tx_hash.clone(), t.log_index)
+            .await,
+    )?;
+    report.dropped += 1;
+    metrics::counter!("kassa_chain_deposits_total", "outcome" => "dropped").increment(1);
+    tracing::info!(session_id = t.session_id, tx = %t.tx_hash, block = t.block_number, "deposit's block left the chain");
     Ok(())
 }
 
