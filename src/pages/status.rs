@@ -1,6 +1,7 @@
 //! `GET /pay/status.json?session=N`: what the open checkout page polls.
-//! Public (reached by session id alone), so it answers only the status and
-//! the USDC still owed — nothing else of the session or its merchant.
+//! Public (reached by session id alone), so it answers only the status, the
+//! USDC still owed and, while a payment confirms, how far it has come —
+//! nothing else of the session or its merchant.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -20,15 +21,18 @@ pub async fn status(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
     };
     let (code, body) = match found {
         Ok(Some(record)) => match confirming(&state, &record).await {
-            Ok(progress) => (
-                StatusCode::OK,
-                json!({
+            Ok(progress) => {
+                let mut body = json!({
                     "status": PageState::of(&record, state.clock.now_ms()).as_str(),
                     "remaining": record.owed().to_string(),
-                    "confirmations": progress.map(|p| p.confirmations),
-                    "required_confirmations": progress.map(|p| p.required),
-                }),
-            ),
+                });
+                // While a payment confirms: "k of N", nothing else.
+                if let Some(p) = progress {
+                    body["confirmations"] = json!(p.confirmations);
+                    body["required_confirmations"] = json!(p.required);
+                }
+                (StatusCode::OK, body)
+            }
             Err(e) => failure(e),
         },
         Ok(None) => (
