@@ -95,6 +95,20 @@ async fn a_transfer_confirms_block_by_block_and_counts_once(backend: Backend) {
         page.contains("<strong>5 / 12</strong>"),
         "the crypto screen shows the progress"
     );
+    let poll: Value = app
+        .client
+        .get(format!("{}/pay/status.json?session={id}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&poll["confirmations"], &poll["required_confirmations"]),
+        (&serde_json::json!(5), &serde_json::json!(12)),
+        "the page's poll sees the progress: {poll}"
+    );
 
     ledger(&app).mine(6).await.unwrap();
     app.chain.sync().await.unwrap();
