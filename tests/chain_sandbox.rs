@@ -230,6 +230,40 @@ async fn a_rehearsed_reversal_takes_back_one_payment_and_leaves_later_ones(backe
     app.stop().await;
 }
 
+async fn a_range_the_ledger_refuses_as_too_large_is_split_and_nothing_is_missed(backend: Backend) {
+    let Some(app) = crate::helpers::spawn_app_with(backend, |s| {
+        s.chain_max_block_range = 50_000;
+    })
+    .await
+    else {
+        return;
+    };
+    app.chain.sync().await.unwrap();
+    let id = app.new_session("FAR_AWAY").await;
+    let (address, expected) = address_and_expected(&app, id).await;
+    let ledger = ledger(&app);
+    ledger
+        .mine(kassa::chain::ledger::MAX_LOG_RANGE + 1_500)
+        .await
+        .unwrap();
+
+    ledger
+        .transfer(token(), SANDBOX_PAYER, address, expected)
+        .await
+        .unwrap();
+    ledger.mine(14).await.unwrap();
+    let report = app.chain.sync().await.unwrap();
+
+    assert_eq!(app.session_status(id).await, "paid", "{report:?}");
+    assert_eq!(
+        report.processed,
+        report.head - 2,
+        "scanned up to head - lag"
+    );
+    assert_money_adds_up(&app, &[address]).await;
+    app.stop().await;
+}
+
 fn helpers_db_settings(url: &str) -> kassa::store::DatabaseSettings {
     kassa::store::DatabaseSettings {
         url: url.to_string(),
@@ -244,4 +278,5 @@ on_both_backends!(
     a_reorg_before_counting_sends_the_session_back_to_created,
     deposits_made_while_the_gateway_was_down_are_found_once_after_restart,
     a_rehearsed_reversal_takes_back_one_payment_and_leaves_later_ones,
+    a_range_the_ledger_refuses_as_too_large_is_split_and_nothing_is_missed,
 );

@@ -139,7 +139,14 @@ async fn a_range_without_the_transfer_returns_nothing(backend: Backend) {
         ledger.transfers(USDC, 4, 2).await.unwrap().is_empty(),
         "an empty range"
     );
-    assert!(ledger.transfers(USDC, 3, u64::MAX).await.unwrap().len() == 1);
+    assert!(ledger.transfers(USDC, 3, 1_000).await.unwrap().len() == 1);
+    assert!(
+        matches!(
+            ledger.transfers(USDC, 3, u64::MAX).await,
+            Err(kassa::chain::source::ChainError::RangeTooLarge)
+        ),
+        "a range wider than the ledger answers is refused, as providers do"
+    );
 }
 
 async fn finalized_trails_the_head_by_the_finality_depth(backend: Backend) {

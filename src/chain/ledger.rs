@@ -32,6 +32,10 @@ pub const SANDBOX_PAYER: Address = address!("0x5a4db0c5a4db0c5a4db0c5a4db0c5a4db
 /// writes (all in one transaction).
 pub const MAX_BLOCKS_PER_CALL: u64 = 10_000;
 
+/// The widest block range one `transfers` read answers; wider ones are
+/// refused as [`ChainError::RangeTooLarge`], as providers do.
+pub const MAX_LOG_RANGE: u64 = 2_000;
+
 /// Why a ledger write was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -227,6 +231,11 @@ impl ChainSource for SandboxLedger {
         from: u64,
         to: u64,
     ) -> Result<Vec<TransferLog>, ChainError> {
+        // Like many RPC providers, the ledger refuses a wide range: the
+        // watcher's splitting is rehearsed in every sandbox.
+        if to.saturating_sub(from) >= MAX_LOG_RANGE {
+            return Err(ChainError::RangeTooLarge);
+        }
         let transfers = self.store.ledger_transfers(token, from, to).await?;
         Ok(transfers.into_iter().map(to_log).collect())
     }
