@@ -27,4 +27,6 @@ mod metrics;
 mod refusal;
 mod rpc;
 mod token;
+mod watcher_expiry;
 mod watcher_payments;
+mod watcher_reorgs;

@@ -1,0 +1,102 @@
+//! Reorganisations on Anvil: a payment whose block is replaced before it
+//! counted leaves the session unpaid (back to `created`); one replaced after
+//! it counted is reversed (the session leaves `paid`); paid again by a new
+//! transfer, the session names that transfer, not the one that vanished.
+
+use kassa::domain::deposit::DepositState;
+
+use crate::conservation::assert_conserved;
+use crate::helpers::Backend;
+use crate::live::{Live, LiveSetup};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_payment_reorganised_away_before_it_counted_leaves_the_session_created,
+    a_payment_reorganised_away_after_it_counted_is_reversed,
+    a_session_paid_again_after_a_reorg_shows_the_transfer_that_paid_it,
+);
+
+async fn a_payment_reorganised_away_before_it_counted_leaves_the_session_created(backend: Backend) {
+    let Some(live) = Live::start(backend, LiveSetup::default()).await else {
+        return;
+    };
+    let id = live.session("REORG_EARLY", "10.00").await;
+    let owed = live.owed_units(id).await;
+    let paid = live.pay(id, owed).await;
+    live.step().await;
+    assert_eq!(live.status(id).await, "pending");
+
+    live.anvil.reorg(1).await;
+    let report = live.step().await;
+    live.mine_and_step(3).await;
+
+    assert_eq!(report.dropped, 1, "{report:?}");
+    let view = live.view(id).await;
+    assert_eq!(view["status"], "created");
+    assert!(view["paid_value_coin"].is_null());
+    assert!(view["txid_in"].is_null());
+    let deposits = live.app.store.audited_deposits().await.unwrap();
+    assert_eq!(deposits.len(), 1);
+    assert_eq!(deposits[0].state, DepositState::Dropped);
+    assert_eq!(deposits[0].tx_hash, format!("{:#x}", paid.transaction_hash));
+    let audit = assert_conserved(&live.anvil, &live.app.store, &[id]).await;
+    assert_eq!(audit.on_chain, 0);
+}
+
+async fn a_payment_reorganised_away_after_it_counted_is_reversed(backend: Backend) {
+    let Some(live) = Live::start(backend, LiveSetup::default()).await else {
+        return;
+    };
+    let id = live.session("REORG_LATE", "10.00").await;
+    let owed = live.owed_units(id).await;
+    live.pay(id, owed).await;
+    live.mine_and_step(2).await;
+    assert_eq!(live.status(id).await, "paid");
+
+    live.anvil.reorg(4).await;
+    let report = live.step().await;
+    live.mine_and_step(3).await;
+
+    assert_eq!(report.dropped, 1, "{report:?}");
+    let view = live.view(id).await;
+    assert_ne!(view["status"], "paid");
+    assert_eq!(view["remaining_value_coin"], "10.00");
+    assert!(view["txid_in"].is_null(), "the reversed transfer is gone");
+    let events: Vec<String> = live.events(id).await.into_iter().map(|e| e.0).collect();
+    assert_eq!(events, ["paid", "reversed"]);
+    let audit = assert_conserved(&live.anvil, &live.app.store, &[id]).await;
+    assert_eq!(audit.on_chain, 0);
+    assert_eq!(audit.by_state["dropped"], owed);
+}
+
+async fn a_session_paid_again_after_a_reorg_shows_the_transfer_that_paid_it(backend: Backend) {
+    let Some(live) = Live::start(backend, LiveSetup::default()).await else {
+        return;
+    };
+    let id = live.session("REORG_AGAIN", "10.00").await;
+    let owed = live.owed_units(id).await;
+    let vanished = live.pay(id, owed).await;
+    live.step().await;
+    live.anvil.reorg(1).await;
+    live.step().await;
+
+    let again = live.pay(id, owed).await;
+    live.mine_and_step(2).await;
+
+    assert_ne!(again.transaction_hash, vanished.transaction_hash);
+    let view = live.view(id).await;
+    assert_eq!(view["status"], "paid");
+    assert_eq!(
+        view["txid_in"].as_str().unwrap(),
+        format!("{:#x}", again.transaction_hash)
+    );
+    let events = live.events(id).await;
+    let (last, payload) = events.last().unwrap();
+    assert_eq!(last, "paid");
+    assert_eq!(
+        payload["txid_in"].as_str().unwrap(),
+        format!("{:#x}", again.transaction_hash),
+        "the paid webhook names the transfer on chain"
+    );
+    assert_conserved(&live.anvil, &live.app.store, &[id]).await;
+}
