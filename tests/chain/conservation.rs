@@ -87,7 +87,7 @@ pub async fn assert_conserved(anvil: &Anvil, store: &Store, sessions: &[i64]) ->
     for key in on_chain.keys() {
         assert!(
             seen_keys.contains(key),
-            "the transfer {key:?} on chain was never recorded"
+            "the transfer {key:?} on chain was never recorded; recorded: {deposits:#?}"
         );
     }
     let kept = ["counted", "late", "seen"]

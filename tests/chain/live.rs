@@ -22,6 +22,8 @@ use crate::helpers::{Backend, TestApp, TestDb, TestMerchant, spawn_on};
 pub const MANUAL_POLL_MS: u64 = 3_600_000;
 /// What the payer is given at the start, in base units (1 000 000 USDC).
 const PAYER_FUNDS: u64 = 1_000_000_000_000;
+/// The payer's gas money, in wei (1000 ETH).
+const PAYER_GAS: u128 = 1_000_000_000_000_000_000_000;
 
 /// How the app reads the chain.
 #[derive(Debug, Clone)]
@@ -70,10 +72,7 @@ impl Live {
     /// Starts Anvil, deploys and funds, and the app on a fresh `backend`
     /// database; `None` when Anvil or the backend is not there (skipped).
     pub async fn start(backend: Backend, setup: LiveSetup) -> Option<Live> {
-        let anvil = Anvil::start().await?;
-        anvil.deploy_token().await;
-        let payer = Anvil::dev_account(1);
-        anvil.mint(payer.address(), PAYER_FUNDS).await;
+        let (anvil, payer) = Self::chain_only().await?;
         let db = TestDb::new(backend).await?;
         let app = Self::app_on(db, &anvil, &setup).await;
         Some(Live {
@@ -89,7 +88,16 @@ impl Live {
     pub async fn chain_only() -> Option<(Anvil, PrivateKeySigner)> {
         let anvil = Anvil::start().await?;
         anvil.deploy_token().await;
-        let payer = Anvil::dev_account(1);
+        // Not a dev account: the gateway's test wallet derives its deposit
+        // addresses from Anvil's dev phrase, so dev account 1 would be the
+        // deposit address of the session with HD index 1.
+        let payer = PrivateKeySigner::random();
+        anvil
+            .call(
+                "anvil_setBalance",
+                json!([payer.address(), format!("{PAYER_GAS:#x}")]),
+            )
+            .await;
         anvil.mint(payer.address(), PAYER_FUNDS).await;
         Some((anvil, payer))
     }

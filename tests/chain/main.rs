@@ -28,5 +28,6 @@ mod refusal;
 mod rpc;
 mod token;
 mod watcher_expiry;
+mod watcher_outages;
 mod watcher_payments;
 mod watcher_reorgs;
