@@ -28,6 +28,7 @@ mod refusal;
 mod rpc;
 mod token;
 mod watcher_expiry;
+mod watcher_kill;
 mod watcher_outages;
 mod watcher_payments;
 mod watcher_reorgs;
