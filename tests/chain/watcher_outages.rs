@@ -14,6 +14,7 @@ use crate::proxy::Proxy;
 on_both_backends!(
     deposits_made_while_the_gateway_was_stopped_are_each_found_once_after_restart,
     payments_made_while_the_node_is_cut_off_are_counted_once_it_is_back,
+    a_payment_made_before_the_node_first_answered_is_counted,
 );
 
 const SESSIONS: usize = 5;
@@ -94,4 +95,31 @@ async fn payments_made_while_the_node_is_cut_off_are_counted_once_it_is_back(bac
     live.step().await;
     let audit = assert_conserved(&live.anvil, &live.app.store, &[whole, split]).await;
     assert_eq!(audit.by_state["counted"], 2 * owed);
+}
+
+async fn a_payment_made_before_the_node_first_answered_is_counted(backend: Backend) {
+    let Some((anvil, payer)) = Live::chain_only().await else {
+        return;
+    };
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let proxy = Proxy::start(anvil.port()).await;
+    proxy.cut();
+    let setup = LiveSetup {
+        poll_ms: 50,
+        rpc_url: Some(proxy.url()),
+        ..LiveSetup::default()
+    };
+    let live = Live::on(anvil, payer, db, setup).await;
+    let id = live.session("FIRST_START", "10.00").await;
+    let owed = live.owed_units(id).await;
+
+    live.pay(id, owed).await;
+    live.anvil.mine(3).await;
+    proxy.restore();
+
+    live.wait_for(id, "paid", Duration::from_secs(30)).await;
+    live.step().await;
+    assert_conserved(&live.anvil, &live.app.store, &[id]).await;
 }
