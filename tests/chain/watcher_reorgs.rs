@@ -1,7 +1,10 @@
 //! Reorganisations on Anvil: a payment whose block is replaced before it
 //! counted leaves the session unpaid (back to `created`); one replaced after
 //! it counted is reversed (the session leaves `paid`); paid again by a new
-//! transfer, the session names that transfer, not the one that vanished.
+//! transfer, the session names that transfer, not the one that vanished;
+//! held money that vanishes is no longer held.
+
+use std::time::Duration;
 
 use kassa::domain::deposit::DepositState;
 
@@ -14,6 +17,7 @@ on_both_backends!(
     a_payment_reorganised_away_before_it_counted_leaves_the_session_created,
     a_payment_reorganised_away_after_it_counted_is_reversed,
     a_session_paid_again_after_a_reorg_shows_the_transfer_that_paid_it,
+    a_late_deposit_reorganised_away_is_no_longer_held,
 );
 
 async fn a_payment_reorganised_away_before_it_counted_leaves_the_session_created(backend: Backend) {
@@ -99,4 +103,30 @@ async fn a_session_paid_again_after_a_reorg_shows_the_transfer_that_paid_it(back
         "the paid webhook names the transfer on chain"
     );
     assert_conserved(&live.anvil, &live.app.store, &[id]).await;
+}
+
+async fn a_late_deposit_reorganised_away_is_no_longer_held(backend: Backend) {
+    let Some(live) = Live::start(backend, LiveSetup::default()).await else {
+        return;
+    };
+    let id = live.session("REORG_HELD", "10.00").await;
+    let owed = live.owed_units(id).await;
+    live.app
+        .clock
+        .advance(Duration::from_secs(15 * 60 + 60 * 60 + 1));
+    live.wait_for(id, "expired", Duration::from_secs(10)).await;
+    live.pay(id, owed).await;
+    live.step().await;
+    let held_before = live.app.store.held_money(None).await.unwrap().len();
+
+    live.anvil.reorg(1).await;
+    let report = live.step().await;
+    live.mine_and_step(3).await;
+
+    assert_eq!(held_before, 1, "held while on chain");
+    assert_eq!(report.dropped, 1, "{report:?}");
+    assert!(live.app.store.held_money(None).await.unwrap().is_empty());
+    assert_eq!(live.status(id).await, "expired");
+    let audit = assert_conserved(&live.anvil, &live.app.store, &[id]).await;
+    assert_eq!((audit.on_chain, audit.by_state["dropped"]), (0, owed));
 }
