@@ -32,6 +32,10 @@ pub struct LiveSetup {
     pub poll_ms: u64,
     pub head_lag_blocks: u64,
     pub max_block_range: u64,
+    /// `finalized` or `depth`.
+    pub finality: &'static str,
+    /// Above this (USDC) a payment waits for finality whatever `finality` says.
+    pub large_payment_usdc: &'static str,
     /// Where the app finds the node (Anvil itself unless a proxy is between).
     pub rpc_url: Option<String>,
 }
@@ -43,6 +47,8 @@ impl Default for LiveSetup {
             poll_ms: MANUAL_POLL_MS,
             head_lag_blocks: 0,
             max_block_range: 1000,
+            finality: "finalized",
+            large_payment_usdc: "1000",
             rpc_url: None,
         }
     }
@@ -65,7 +71,8 @@ pub fn live_settings(s: &mut RawSettings, anvil: &Anvil, setup: &LiveSetup) {
     s.chain_poll_ms = setup.poll_ms;
     s.chain_head_lag_blocks = setup.head_lag_blocks;
     s.chain_max_block_range = setup.max_block_range;
-    s.finality = "finalized".into();
+    s.finality = setup.finality.into();
+    s.large_payment_usdc = setup.large_payment_usdc.into();
 }
 
 impl Live {

@@ -32,3 +32,4 @@ mod watcher_kill;
 mod watcher_outages;
 mod watcher_payments;
 mod watcher_reorgs;
+mod watcher_rules;
