@@ -130,11 +130,7 @@ async fn a_gateway_killed_mid_scan_misses_and_doubles_no_deposit_after_restart(b
         ids.push(id);
     }
     wait_until(Duration::from_secs(20), || async {
-        store
-            .chain_cursor(kassa::actors::chain_watcher::CURSOR)
-            .await
-            .unwrap()
-            .is_some()
+        cursor(&store).await > 0
     })
     .await;
 
@@ -148,10 +144,17 @@ async fn a_gateway_killed_mid_scan_misses_and_doubles_no_deposit_after_restart(b
         .collect();
     for round in &rounds {
         let (first_half, second_half) = round.split_at(round.len() / 2);
+        let round_start = anvil.head().await;
         for (to, units) in first_half {
             anvil.transfer(&payer, *to, *units).await;
             anvil.mine(1).await;
         }
+        // Killed while at work: it has read into this round, and the
+        // round's latest deposits are not deep enough to count yet.
+        wait_until(Duration::from_secs(30), || async {
+            cursor(&store).await > round_start
+        })
+        .await;
         gateway.kill_9();
         for (to, units) in second_half {
             anvil.transfer(&payer, *to, *units).await;
@@ -162,11 +165,7 @@ async fn a_gateway_killed_mid_scan_misses_and_doubles_no_deposit_after_restart(b
     anvil.mine(3).await;
     let head = anvil.head().await;
     wait_until(Duration::from_secs(60), || async {
-        store
-            .chain_cursor(kassa::actors::chain_watcher::CURSOR)
-            .await
-            .unwrap()
-            .is_some_and(|(n, _)| n >= head)
+        cursor(&store).await >= head
     })
     .await;
     gateway.kill_9();
@@ -189,6 +188,15 @@ async fn a_gateway_killed_mid_scan_misses_and_doubles_no_deposit_after_restart(b
     let rows = store.audited_deposits().await.unwrap();
     assert_eq!(rows.len(), payments.len(), "each transfer recorded once");
     store.close().await;
+}
+
+/// The last block the watcher committed (0 before its first step).
+async fn cursor(store: &kassa::store::Store) -> u64 {
+    store
+        .chain_cursor(kassa::actors::chain_watcher::CURSOR)
+        .await
+        .unwrap()
+        .map_or(0, |(n, _)| n)
 }
 
 /// Polls `done` until it holds, failing after `within`.
