@@ -1,9 +1,13 @@
 //! The chain watcher on Anvil counts payments as the confirmation rules say:
 //! not before the third confirmation (and the node's `finalized` block),
-//! an underpayment topped up, an overpayment paid with its excess held.
+//! an underpayment topped up, an overpayment paid with its excess held,
+//! three sessions paid by one transaction (three logs) each paid once.
 //! The watcher is driven step by step (`Live::step`).
 
+use alloy::primitives::U256;
 use kassa::domain::held::HeldKind;
+
+use crate::anvil::{TestUsdc, mined};
 
 use crate::conservation::assert_conserved;
 use crate::helpers::Backend;
@@ -14,6 +18,7 @@ on_both_backends!(
     an_exact_payment_is_pending_until_its_third_confirmation_then_paid_with_its_tx,
     an_underpaid_session_topped_up_is_paid,
     an_overpaid_session_is_paid_and_its_excess_held,
+    one_transaction_paying_three_sessions_pays_each_once,
 );
 
 async fn an_exact_payment_is_pending_until_its_third_confirmation_then_paid_with_its_tx(
@@ -102,4 +107,43 @@ async fn an_overpaid_session_is_paid_and_its_excess_held(backend: Backend) {
         Some(format!("{:#x}", paid.transaction_hash).as_str())
     );
     assert_conserved(&live.anvil, &live.app.store, &[id]).await;
+}
+
+async fn one_transaction_paying_three_sessions_pays_each_once(backend: Backend) {
+    let Some(live) = Live::start(backend, LiveSetup::default()).await else {
+        return;
+    };
+    let mut ids = Vec::new();
+    let mut tos = Vec::new();
+    let mut amounts = Vec::new();
+    for i in 0..3 {
+        let id = live.session(&format!("BATCH_{i}"), "10.00").await;
+        tos.push(live.address_of(id).await);
+        amounts.push(U256::from(live.owed_units(id).await));
+        ids.push(id);
+    }
+    let token = TestUsdc::new(live.anvil.token(), live.anvil.signing(&live.payer));
+
+    let pending = token.batchTransfer(tos, amounts).send().await.unwrap();
+    let receipt = mined(pending).await;
+    live.step().await;
+    let report = live.mine_and_step(2).await;
+    live.mine_and_step(2).await;
+
+    assert_eq!(report.counted, 3, "{report:?}");
+    let tx = format!("{:#x}", receipt.transaction_hash);
+    for id in &ids {
+        let view = live.view(*id).await;
+        assert_eq!(view["status"], "paid", "session {id}");
+        assert_eq!(view["txid_in"].as_str(), Some(tx.as_str()));
+    }
+    let deposits = live.app.store.audited_deposits().await.unwrap();
+    let mut positions: Vec<i64> = deposits.iter().map(|d| d.log_index).collect();
+    positions.sort_unstable();
+    assert_eq!(
+        positions,
+        [0, 1, 2],
+        "one deposit per log of the one transaction"
+    );
+    assert_conserved(&live.anvil, &live.app.store, &ids).await;
 }
