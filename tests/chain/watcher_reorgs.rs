@@ -2,11 +2,13 @@
 //! counted leaves the session unpaid (back to `created`); one replaced after
 //! it counted is reversed (the session leaves `paid`); paid again by a new
 //! transfer, the session names that transfer, not the one that vanished;
-//! held money that vanishes is no longer held.
+//! held money that vanishes is no longer held; the same transaction mined
+//! again in another block counts once.
 
 use std::time::Duration;
 
 use kassa::domain::deposit::DepositState;
+use serde_json::json;
 
 use crate::conservation::assert_conserved;
 use crate::helpers::Backend;
@@ -18,6 +20,7 @@ on_both_backends!(
     a_payment_reorganised_away_after_it_counted_is_reversed,
     a_session_paid_again_after_a_reorg_shows_the_transfer_that_paid_it,
     a_late_deposit_reorganised_away_is_no_longer_held,
+    a_reversed_transfer_mined_again_in_a_new_block_counts_once,
 );
 
 async fn a_payment_reorganised_away_before_it_counted_leaves_the_session_created(backend: Backend) {
@@ -129,4 +132,46 @@ async fn a_late_deposit_reorganised_away_is_no_longer_held(backend: Backend) {
     assert_eq!(live.status(id).await, "expired");
     let audit = assert_conserved(&live.anvil, &live.app.store, &[id]).await;
     assert_eq!((audit.on_chain, audit.by_state["dropped"]), (0, owed));
+}
+
+async fn a_reversed_transfer_mined_again_in_a_new_block_counts_once(backend: Backend) {
+    let Some(live) = Live::start(backend, LiveSetup::default()).await else {
+        return;
+    };
+    let id = live.session("AGAIN_SAME_TX", "10.00").await;
+    let owed = live.owed_units(id).await;
+    let before = live.anvil.snapshot().await;
+    let paid = live.pay(id, owed).await;
+    live.mine_and_step(2).await;
+    assert_eq!(live.status(id).await, "paid");
+    let raw = live
+        .anvil
+        .call(
+            "eth_getRawTransactionByHash",
+            json!([paid.transaction_hash]),
+        )
+        .await;
+
+    live.anvil.revert(before).await;
+    live.step().await;
+    let after_revert = live.status(id).await;
+    let resent = live
+        .anvil
+        .call("eth_sendRawTransaction", json!([raw]))
+        .await;
+    live.mine_and_step(2).await;
+
+    assert_eq!(after_revert, "pending", "nothing counts while it is gone");
+    assert_eq!(resent, json!(format!("{:#x}", paid.transaction_hash)));
+    let view = live.view(id).await;
+    assert_eq!(view["status"], "paid");
+    assert_eq!(view["paid_value_coin"], "10.00", "counted once");
+    assert_eq!(
+        view["txid_in"].as_str().unwrap(),
+        format!("{:#x}", paid.transaction_hash)
+    );
+    let events: Vec<String> = live.events(id).await.into_iter().map(|e| e.0).collect();
+    assert_eq!(events, ["paid", "reversed", "paid"]);
+    let audit = assert_conserved(&live.anvil, &live.app.store, &[id]).await;
+    assert_eq!(audit.by_state["counted"], owed);
 }
