@@ -460,8 +460,15 @@ impl TestApp {
     }
 
     pub async fn stop(self) {
+        self.stop_keeping_db().await;
+    }
+
+    /// Stops the server and closes its database pool (its actors can no
+    /// longer write), and hands the database back for `spawn_on`.
+    pub async fn stop_keeping_db(self) -> TestDb {
         self.app_handle.stop(false).await;
         self.store.clone().close().await;
+        self.db
     }
 
     /// Pays `units` to a session's deposit address from `from` on the

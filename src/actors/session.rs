@@ -226,12 +226,22 @@ async fn apply(
     deposit: Option<DepositWrite>,
 ) -> Result<SessionOutcome, SessionError> {
     match decide(&state_of(&record), command, &deps.policy) {
-        Ok(decision) => commit(deps, record, decision, deposit, None).await,
+        Ok(decision) => commit(deps, record, decision, deposit, TxidIn::Keep).await,
         Err(refusal) => Ok(SessionOutcome {
             record,
             refusal: Some(refusal),
         }),
     }
+}
+
+/// How a transition changes the session's `txid_in`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TxidIn {
+    Keep,
+    /// The deposit that moved the session: named if none is yet.
+    IfUnset(String),
+    /// The named deposit left the chain: name this one instead (or none).
+    Replace(Option<String>),
 }
 
 /// Persists a decision (row + deposit + outbox) and returns the new record.
@@ -240,7 +250,7 @@ async fn commit(
     record: SessionRecord,
     decision: Decision,
     deposit: Option<DepositWrite>,
-    tx_hash: Option<String>,
+    txid: TxidIn,
 ) -> Result<SessionOutcome, SessionError> {
     let now_ms = deps.clock.now_ms();
     let mut next = record.clone();
@@ -253,8 +263,12 @@ async fn commit(
         // A reversal can take a paid session back: it is no longer paid.
         next.paid_at_ms = None;
     }
-    if next.txid_in.is_none() {
-        next.txid_in = tx_hash.clone();
+    match txid {
+        TxidIn::Keep => {}
+        TxidIn::IfUnset(tx_hash) => {
+            next.txid_in.get_or_insert(tx_hash);
+        }
+        TxidIn::Replace(tx_hash) => next.txid_in = tx_hash,
     }
     let mut events = Vec::with_capacity(decision.events.len());
     for kind in &decision.events {
@@ -274,7 +288,7 @@ async fn commit(
         status: next.status,
         received_units: decision.received_units,
         paid_at_ms: next.paid_at_ms,
-        txid_in: next.txid_in.clone().filter(|_| record.txid_in.is_none()),
+        txid_in: (next.txid_in != record.txid_in).then(|| next.txid_in.clone()),
         last_error: next.last_error.clone(),
         deposit,
         events,

@@ -59,7 +59,8 @@ pub struct TransitionWrite {
     pub status: SessionStatus,
     pub received_units: u64,
     pub paid_at_ms: Option<i64>,
-    pub txid_in: Option<String>,
+    /// `Some` writes the column (`Some(None)` clears it); `None` leaves it.
+    pub txid_in: Option<Option<String>>,
     pub last_error: Option<String>,
     pub deposit: Option<DepositWrite>,
     pub events: Vec<OutboxEvent>,
@@ -104,6 +105,33 @@ impl Store {
             .await?
             .iter()
             .any(|d| !(d.tx_hash == tx_hash && d.log_index == log_index)))
+    }
+
+    /// The first deposit of a session, other than this one, that still
+    /// stands: counted, else still waiting to count.
+    pub async fn standing_deposit(
+        &self,
+        session_id: i64,
+        tx_hash: &str,
+        log_index: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let rows = deposit::Entity::find()
+            .filter(deposit::Column::SessionId.eq(session_id))
+            .filter(
+                deposit::Column::State
+                    .is_in([DepositState::Counted.as_str(), DepositState::Seen.as_str()]),
+            )
+            .order_by_asc(deposit::Column::Id)
+            .all(self.db())
+            .await?;
+        let others = || {
+            rows.iter()
+                .filter(|d| !(d.tx_hash == tx_hash && d.log_index == log_index))
+        };
+        Ok(others()
+            .find(|d| d.state == DepositState::Counted.as_str())
+            .or_else(|| others().next())
+            .map(|d| d.tx_hash.clone()))
     }
 
     /// The transaction hash of the most recently observed deposit of a

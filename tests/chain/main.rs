@@ -3,7 +3,10 @@
 //! artifact in `token/` (no solc needed). Skipped when Anvil is missing, a
 //! failure under `KASSA_TEST_REQUIRE_ALL=1`.
 //!
-//! A binary of its own: it needs neither the database nor the browser.
+//! A binary of its own, apart from the main suite. The watcher tests
+//! (`watcher_*.rs`) run a live-mode gateway on Anvil over SQLite and, where
+//! `KASSA_TEST_POSTGRES_URL` is set, PostgreSQL; each ends with the money
+//! check in `conservation.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -17,7 +20,16 @@ mod fake_node;
 #[allow(dead_code)]
 mod proxy;
 
+mod conservation;
+#[allow(dead_code)]
+mod live;
 mod metrics;
 mod refusal;
 mod rpc;
 mod token;
+mod watcher_expiry;
+mod watcher_kill;
+mod watcher_outages;
+mod watcher_payments;
+mod watcher_reorgs;
+mod watcher_rules;

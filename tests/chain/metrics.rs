@@ -1,20 +1,20 @@
 //! `RpcChain` counts its calls and failures and times them, per method,
 //! under the `kassa_chain_rpc_*` names the dashboards read.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use alloy::primitives::Address;
 use kassa::chain::rpc::RpcChain;
 use kassa::chain::source::ChainSource;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use crate::fake_node::{Answer, FakeNode};
 
-/// This binary's recorder: installed once, shared by the tests that read it.
-fn recorder() -> &'static PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE.get_or_init(|| PrometheusBuilder::new().install_recorder().unwrap())
+/// A recorder of this test's own, set for its thread only: the live-mode
+/// apps of the watcher tests install the process-wide one, and a second
+/// global install in one binary fails.
+fn recorder() -> PrometheusRecorder {
+    PrometheusBuilder::new().build_recorder()
 }
 
 /// The value of one series in the rendered output, 0 when absent.
@@ -29,7 +29,9 @@ fn value(handle: &PrometheusHandle, series: &str) -> f64 {
 #[tokio::test]
 async fn a_failed_get_logs_is_counted_as_a_call_and_an_error_and_timed() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let handle = recorder();
+    let recorder = recorder();
+    let handle = &recorder.handle();
+    let _local = metrics::set_default_local_recorder(&recorder);
     let node = FakeNode::start(Answer::RpcError {
         status: 200,
         code: -32000,

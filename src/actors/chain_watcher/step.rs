@@ -28,6 +28,11 @@ use crate::store::chain::TrackedDeposit;
 pub const REORG_WATCH_BLOCKS: u64 = 512;
 /// When the checkpoint's block was replaced, scanning resumes this far back.
 pub const REORG_OVERLAP: u64 = 256;
+/// With no checkpoint yet but sessions already issued (the node did not
+/// answer when the gateway first started), scanning starts this far back:
+/// about 2 h 15 min of Polygon blocks, more than a session's default
+/// lifetime and grace window together.
+pub const FIRST_START_LOOKBACK: u64 = 4096;
 /// Block hashes read concurrently while re-checking deposits.
 const HASH_READS_AT_ONCE: usize = 16;
 
@@ -212,6 +217,14 @@ async fn scan<C: ChainSource + Clone>(
 ) -> Result<(), StepError> {
     let safe = view.head.saturating_sub(d.settings.head_lag);
     let mut from = match d.store.chain_cursor(CURSOR).await? {
+        // First start, but sessions were issued before the node answered:
+        // they may be paid already.
+        None if !d.store.deposit_addresses().await?.is_empty() => {
+            tracing::warn!(
+                "no checkpoint yet but sessions exist; scanning from {FIRST_START_LOOKBACK} blocks back"
+            );
+            safe.saturating_sub(FIRST_START_LOOKBACK) + 1
+        }
         None => {
             // First start: nothing before this moment can pay a session.
             let hash = read("eth_getBlockByNumber", || d.chain.block_hash(safe)).await?;

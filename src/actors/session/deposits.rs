@@ -3,10 +3,10 @@
 //! (a reorg): dropped if it had not counted yet, reversed if it had. Runs
 //! inside the session actor's one-message-at-a-time handling.
 
-use super::{DepositReversed, SessionDeps, SessionError, SessionOutcome, commit, state_of};
+use super::{DepositReversed, SessionDeps, SessionError, SessionOutcome, TxidIn, commit, state_of};
 use crate::domain::checkout_session::SessionRecord;
 use crate::domain::deposit::{DepositFact, DepositState};
-use crate::domain::session::{Command, Refusal, decide};
+use crate::domain::session::{Command, Decision, Refusal, decide};
 use crate::store::transitions::DepositWrite;
 
 pub(super) async fn on_deposit(
@@ -60,7 +60,10 @@ pub(super) async fn on_deposit(
         ),
     };
     match decide(&state_of(&record), command, &deps.policy) {
-        Ok(decision) => commit(&deps, record, decision, Some(write), Some(fact.tx_hash)).await,
+        Ok(decision) => {
+            let txid = TxidIn::IfUnset(fact.tx_hash);
+            commit(&deps, record, decision, Some(write), txid).await
+        }
         Err(refusal) => {
             let late = refusal == Refusal::TooLate;
             let already_seen = known.is_some_and(|k| k.state == DepositState::Seen);
@@ -141,8 +144,30 @@ pub(super) async fn on_reversal(
         }
         Some(_) | None => return unchanged(record),
     };
+    // The session must not keep naming a transfer that is no longer on chain.
+    let txid = if record.txid_in.as_deref() == Some(msg.tx_hash.as_str()) {
+        TxidIn::Replace(
+            deps.store
+                .standing_deposit(record.id, &msg.tx_hash, msg.log_index)
+                .await?,
+        )
+    } else {
+        TxidIn::Keep
+    };
     match decide(&state_of(&record), command, &deps.policy) {
-        Ok(decision) => commit(&deps, record, decision, Some(write), None).await,
+        Ok(decision) => commit(&deps, record, decision, Some(write), txid).await,
+        Err(refusal) if txid != TxidIn::Keep => {
+            // The session does not move, but it names another transfer.
+            let same = Decision {
+                status: record.status,
+                received_units: record.received.units(),
+                events: Vec::new(),
+                became_paid: false,
+            };
+            let mut outcome = commit(&deps, record, same, Some(write), txid).await?;
+            outcome.refusal = Some(refusal);
+            Ok(outcome)
+        }
         Err(refusal) => {
             // The session does not move, but the deposit no longer waits.
             deps.store

@@ -1,0 +1,56 @@
+//! Read-only views for reconciling the store with the chain: every recorded
+//! deposit with its state, and the totals per state, in token base units.
+//!
+//! Operators' audits and the chain tests compare these with the `Transfer`
+//! logs on the canonical chain. Nothing here writes or decides.
+
+use std::collections::BTreeMap;
+
+use kassa_entities::deposit;
+use sea_orm::{EntityTrait, QueryOrder};
+
+use super::{Store, StoreError};
+use crate::domain::deposit::DepositState;
+
+/// One recorded deposit as an audit sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditedDeposit {
+    pub session_id: i64,
+    pub tx_hash: String,
+    pub log_index: i64,
+    pub amount_units: u64,
+    pub state: DepositState,
+    pub block_number: Option<u64>,
+}
+
+impl Store {
+    /// Every deposit ever recorded, oldest first.
+    pub async fn audited_deposits(&self) -> Result<Vec<AuditedDeposit>, StoreError> {
+        deposit::Entity::find()
+            .order_by_asc(deposit::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|d| {
+                Ok(AuditedDeposit {
+                    session_id: d.session_id,
+                    state: d.state.parse().map_err(anyhow::Error::new)?,
+                    amount_units: u64::try_from(d.amount_usdc).unwrap_or(0),
+                    block_number: d.block_number.and_then(|n| u64::try_from(n).ok()),
+                    tx_hash: d.tx_hash,
+                    log_index: d.log_index,
+                })
+            })
+            .collect()
+    }
+
+    /// The sum of recorded deposits in each state (states with none are 0).
+    pub async fn deposit_totals_by_state(&self) -> Result<BTreeMap<&'static str, u64>, StoreError> {
+        let mut totals: BTreeMap<&'static str, u64> =
+            DepositState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+        for d in self.audited_deposits().await? {
+            *totals.entry(d.state.as_str()).or_default() += d.amount_units;
+        }
+        Ok(totals)
+    }
+}
