@@ -167,7 +167,7 @@ async fn deposits_made_while_the_gateway_was_down_are_found_once_after_restart(b
     }
     app.chain.sync().await.unwrap();
     let clock = app.clock.clone();
-    let db = app.db_handover().await;
+    let db = app.stop_keeping_db().await;
 
     // The gateway is down: 5 payments and 50 blocks pass.
     let offline = kassa::store::Store::connect(&helpers_db_settings(&db.url))

@@ -505,14 +505,6 @@ impl TestApp {
         self.chain.sync().await.unwrap();
         log
     }
-
-    /// Stops the gateway and hands its database over (to start it again
-    /// with `spawn_on`).
-    pub async fn db_handover(self) -> TestDb {
-        self.app_handle.stop(false).await;
-        self.store.clone().close().await;
-        self.db
-    }
 }
 
 /// Declares a test that runs once on SQLite and once on PostgreSQL.
