@@ -157,6 +157,17 @@ impl Store {
             .map(|k| Progress::new(k, required)))
     }
 
+    /// Whether any session (so any deposit address) was ever issued.
+    pub async fn any_session(&self) -> Result<bool, StoreError> {
+        Ok(session::Entity::find()
+            .select_only()
+            .column(session::Column::Id)
+            .into_tuple::<i64>()
+            .one(self.db())
+            .await?
+            .is_some())
+    }
+
     /// Every deposit address ever issued, with its session: late deposits to
     /// old sessions must still be seen.
     pub async fn deposit_addresses(&self) -> Result<Vec<(i64, String)>, StoreError> {

@@ -219,7 +219,7 @@ async fn scan<C: ChainSource + Clone>(
     let mut from = match d.store.chain_cursor(CURSOR).await? {
         // First start, but sessions were issued before the node answered:
         // they may be paid already.
-        None if !d.store.deposit_addresses().await?.is_empty() => {
+        None if d.store.any_session().await? => {
             tracing::warn!(
                 "no checkpoint yet but sessions exist; scanning from {FIRST_START_LOOKBACK} blocks back"
             );
