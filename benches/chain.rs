@@ -55,6 +55,8 @@ const WALLET_PHRASE: &str =
 const EXPECTED_UNITS: u64 = 10_000_000;
 /// The watcher's own RPC timeout (startup/chain.rs), used by the baseline too.
 const RPC_TIMEOUT: Duration = Duration::from_secs(10);
+/// The watcher re-checks deposits this many blocks deep (step.rs; not exported).
+const REORG_WATCH_BLOCKS: u64 = 512;
 /// The issue's targets.
 const TARGET_SHARE: f64 = 0.80;
 const TARGET_P99_MS: f64 = 20.0;
@@ -181,7 +183,8 @@ async fn run(o: Options) {
             let record = app.store().session(id).await.unwrap().unwrap();
             assert_eq!(record.status, SessionStatus::Paid, "session {id} is paid");
         }
-        let breakdown = Breakdown::between(&before, &after);
+        let mut breakdown = Breakdown::between(&before, &after);
+        breakdown.deliveries(&report.count_latencies);
         println!(
             "run {}: {} blocks generated in {:.1} s; baseline {:.3} s; watcher {:.3} s ({} counted; eth_getLogs {:.3} s, other RPC {:.3} s in {} calls)",
             r + 1,
@@ -241,16 +244,49 @@ async fn run(o: Options) {
         })
         .copied()
         .unwrap();
-    let rest = (mid.as_secs_f64() - bd.get_logs - bd.other_rpc).max(0.0);
+    let total = mid.as_secs_f64();
+    let rest = (total - bd.get_logs - bd.other_rpc - bd.after_logs).max(0.0);
+    let share_of = |x: f64| x / total * 100.0;
+    println!("\nWhere the watcher's time goes (the run nearest the median, {total:.3} s):\n");
+    println!("| part | seconds | share |");
+    println!("|---|---|---|");
     println!(
-        "\nwatcher run at the median, where the time goes: eth_getLogs {:.3} s ({:.0} %), other RPC {:.3} s ({} calls), the rest (matching, {} deposits delivered to sessions and committed, checkpoint) {:.3} s ({:.0} %)",
+        "| eth_getLogs (request, transfer and JSON decoding, as RpcChain measures it) | {:.3} | {:.0} % |",
         bd.get_logs,
-        bd.get_logs / mid.as_secs_f64() * 100.0,
-        bd.other_rpc,
+        share_of(bd.get_logs)
+    );
+    println!(
+        "| other RPC ({} calls: head, finalized, block hashes) | {:.3} | {:.0} % |",
         bd.other_calls,
-        deposits,
-        rest,
-        rest / mid.as_secs_f64() * 100.0
+        bd.other_rpc,
+        share_of(bd.other_rpc)
+    );
+    println!(
+        "| logs read → first deposit committed (matching {} logs against the watched set, first delivery) | {:.3} | {:.0} % |",
+        logs,
+        bd.first,
+        share_of(bd.first)
+    );
+    println!(
+        "| the other {} deposits delivered one after another (mean {:.2} ms, p50 {:.2} ms, p99 {:.2} ms each) | {:.3} | {:.0} % |",
+        deposits.saturating_sub(1),
+        bd.gap_mean_ms,
+        bd.gap_p50_ms,
+        bd.gap_p99_ms,
+        bd.after_logs - bd.first,
+        share_of(bd.after_logs - bd.first)
+    );
+    println!(
+        "| the rest (log conversion, checkpoint, tracked deposits, actor hops) | {rest:.3} | {:.0} % |",
+        share_of(rest)
+    );
+    let floor = sqlite_commit_floor(work.path(), deposits).await;
+    println!(
+        "\nfor reference, {deposits} sequential one-row SQLite commits (WAL, synchronous=FULL, like the store) on this disk: {:.3} s; each p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        floor.iter().sum::<f64>() / 1000.0,
+        pct(&floor, 0.5),
+        pct(&floor, 0.99),
+        pct(&floor, 1.0),
     );
 
     println!("\n## Count latency (3 confirmations; block read → the session's commit)\n");
@@ -538,6 +574,8 @@ async fn latency_run(
 ) -> (Vec<f64>, Vec<f64>) {
     let contract = TestUsdc::new(token, anvil.signing(&Anvil::dev_account(0)));
     let (mut scan, mut recheck) = (Vec::new(), Vec::new());
+    let before = scrape(app).await;
+    let mut steps = 0;
     for (i, (_, address)) in sessions.iter().rev().take(o.samples).enumerate() {
         let pending = contract
             .batchTransfer(vec![*address], vec![U256::from(EXPECTED_UNITS)])
@@ -549,9 +587,11 @@ async fn latency_run(
         if by_recheck {
             let seen = app.chain_watch().sync().await.unwrap();
             assert_eq!((seen.seen, seen.counted), (1, 0));
+            steps += 1;
         }
         anvil.mine(2).await;
         let report = app.chain_watch().sync().await.unwrap();
+        steps += 1;
         assert_eq!(report.counted, 1, "sample {i}: the deposit counted");
         let ms = report
             .count_latencies
@@ -563,6 +603,30 @@ async fn latency_run(
             scan.extend(ms);
         }
     }
+    let after = scrape(app).await;
+    let calls = |a: &HashMap<String, f64>| {
+        a.get(r#"kassa_chain_rpc_seconds_count{method="eth_getBlockByNumber"}"#)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    let block_reads = calls(&after) - calls(&before);
+    let quarter = (recheck.len() / 4).max(1);
+    let mut early = recheck.iter().take(quarter).copied().collect::<Vec<_>>();
+    let mut late = recheck
+        .iter()
+        .rev()
+        .take(quarter)
+        .copied()
+        .collect::<Vec<_>>();
+    early.sort_by(f64::total_cmp);
+    late.sort_by(f64::total_cmp);
+    println!(
+        "latency phase: {steps} steps, {block_reads} eth_getBlockByNumber calls ({:.1} per step: head's finalized, the checkpoint, the range end, and one per height holding a deposit of the last {} blocks, re-checked for a reorg); re-check path p50: first {quarter} samples {:.2} ms, last {quarter} {:.2} ms",
+        block_reads / steps.max(1) as f64,
+        REORG_WATCH_BLOCKS,
+        pct(&early, 0.5),
+        pct(&late, 0.5),
+    );
     scan.sort_by(f64::total_cmp);
     recheck.sort_by(f64::total_cmp);
     (scan, recheck)
@@ -607,6 +671,13 @@ struct Breakdown {
     get_logs: f64,
     other_rpc: f64,
     other_calls: u64,
+    /// From the logs read to the first deposit's commit.
+    first: f64,
+    /// From the logs read to the last deposit's commit.
+    after_logs: f64,
+    gap_mean_ms: f64,
+    gap_p50_ms: f64,
+    gap_p99_ms: f64,
 }
 
 impl Breakdown {
@@ -624,4 +695,43 @@ impl Breakdown {
         }
         b
     }
+
+    /// The count latencies of a one-chunk catch-up, in delivery order:
+    /// each is the time from the logs read to that deposit's commit, so
+    /// the gaps are what each delivery took.
+    fn deliveries(&mut self, latencies: &[Duration]) {
+        let l: Vec<f64> = latencies.iter().map(Duration::as_secs_f64).collect();
+        self.first = l.first().copied().unwrap_or(0.0);
+        self.after_logs = l.last().copied().unwrap_or(0.0);
+        let mut gaps: Vec<f64> = l.windows(2).map(|w| (w[1] - w[0]) * 1000.0).collect();
+        gaps.sort_by(f64::total_cmp);
+        self.gap_mean_ms = gaps.iter().sum::<f64>() / gaps.len().max(1) as f64;
+        self.gap_p50_ms = pct(&gaps, 0.5);
+        self.gap_p99_ms = pct(&gaps, 0.99);
+    }
+}
+
+/// Milliseconds (sorted) of each of `n` sequential one-row commits on a scratch SQLite database
+/// set up as the store sets its own (WAL, synchronous=FULL).
+async fn sqlite_commit_floor(dir: &std::path::Path, n: usize) -> Vec<f64> {
+    use sea_orm::sqlx::{AssertSqlSafe, Connection, Executor, SqliteConnection, raw_sql};
+    let url = format!("sqlite://{}?mode=rwc", dir.join("floor.sqlite3").display());
+    let mut conn = SqliteConnection::connect(&url).await.unwrap();
+    conn.execute(raw_sql(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)",
+    ))
+    .await
+    .unwrap();
+    let mut each = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        conn.execute(raw_sql(AssertSqlSafe(format!(
+            "INSERT INTO t (v) VALUES ('{i}')"
+        ))))
+        .await
+        .unwrap();
+        each.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    each.sort_by(f64::total_cmp);
+    each
 }
