@@ -146,6 +146,7 @@ async fn run(o: Options) {
     let mut watcher = Vec::new();
     let mut baseline = Vec::new();
     let mut breakdowns = Vec::new();
+    let mut anatomy = None;
     for r in 0..o.runs {
         if r > 0 {
             anvil.revert(snapshot).await;
@@ -200,6 +201,9 @@ async fn run(o: Options) {
         watcher.push(elapsed);
         baseline.push(base.elapsed);
         breakdowns.push((elapsed, breakdown));
+        if r + 1 == o.runs {
+            anatomy = Some(delivery_anatomy(&app, &sessions, &plan, head).await);
+        }
         app.stop().await;
     }
 
@@ -280,6 +284,34 @@ async fn run(o: Options) {
         "| the rest (log conversion, checkpoint, tracked deposits, actor hops) | {rest:.3} | {:.0} % |",
         share_of(rest)
     );
+    if let Some(a) = anatomy {
+        println!(
+            "\nOne deposit delivery taken apart ({} sessions not paid yet, one at a time, the calls the watcher's delivery makes):\n",
+            ANATOMY_SAMPLES
+        );
+        println!("| call | p50 ms | p99 ms |");
+        println!("|---|---|---|");
+        for (label, l) in [
+            (
+                "`Sessions::deposit` (counts: pending → paid), cold actor",
+                &a.deposit_cold,
+            ),
+            (
+                "`Sessions::deposit` again (same tx: no change), warm actor",
+                &a.deposit_warm,
+            ),
+            (
+                "`Store::session` of another session (what a cold actor loads first)",
+                &a.load,
+            ),
+            (
+                "`Store::known_deposit` of an unknown deposit (read before every deposit)",
+                &a.known,
+            ),
+        ] {
+            println!("| {label} | {:.2} | {:.2} |", pct(l, 0.5), pct(l, 0.99));
+        }
+    }
     let floor = sqlite_commit_floor(work.path(), deposits).await;
     println!(
         "\nfor reference, {deposits} sequential one-row SQLite commits (WAL, synchronous=FULL, like the store) on this disk: {:.3} s; each p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
@@ -734,4 +766,82 @@ async fn sqlite_commit_floor(dir: &std::path::Path, n: usize) -> Vec<f64> {
     }
     each.sort_by(f64::total_cmp);
     each
+}
+
+/// Deliveries taken apart by [`delivery_anatomy`].
+const ANATOMY_SAMPLES: usize = 200;
+
+struct Anatomy {
+    deposit_cold: Vec<f64>,
+    deposit_warm: Vec<f64>,
+    load: Vec<f64>,
+    known: Vec<f64>,
+}
+
+/// Times (ms, sorted) the calls a deposit delivery makes, one at a time, on
+/// sessions the plan did not pay, with made-up facts that count at once.
+async fn delivery_anatomy(
+    app: &Running,
+    sessions: &[(i64, Address)],
+    plan: &[Vec<Transfer>],
+    head: u64,
+) -> Anatomy {
+    use kassa::domain::deposit::DepositFact;
+    let paid: std::collections::HashSet<i64> = plan
+        .iter()
+        .flatten()
+        .filter_map(|t| t.session.map(|s| s.0))
+        .collect();
+    let mut a = Anatomy {
+        deposit_cold: Vec::new(),
+        deposit_warm: Vec::new(),
+        load: Vec::new(),
+        known: Vec::new(),
+    };
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
+    // Pairs: one session takes the deposit, the other is only read (so
+    // neither call warms a cache for the other).
+    let targets: Vec<i64> = sessions
+        .iter()
+        .map(|s| s.0)
+        .filter(|id| !paid.contains(id))
+        .take(2 * ANATOMY_SAMPLES)
+        .collect();
+    for (i, pair) in targets.chunks_exact(2).enumerate() {
+        let (id, other) = (&pair[0], pair[1]);
+        let fact = DepositFact {
+            tx_hash: format!("0x{:064x}", 0xbe00_0000_u64 + i as u64),
+            log_index: 0,
+            amount_units: EXPECTED_UNITS,
+            block_number: head,
+            block_hash: format!("0x{:064x}", head),
+            from: Anvil::dev_account(0).address().to_checksum(None),
+            confirmations: 1,
+            counts: true,
+        };
+        let t = Instant::now();
+        app.sessions.deposit(*id, fact.clone()).await.unwrap();
+        a.deposit_cold.push(ms(t));
+        let t = Instant::now();
+        app.store().session(other).await.unwrap().unwrap();
+        a.load.push(ms(t));
+        let t = Instant::now();
+        app.store()
+            .known_deposit(&format!("0x{:064x}", 0xbf00_0000_u64 + i as u64), 0)
+            .await
+            .unwrap();
+        a.known.push(ms(t));
+        let t = Instant::now();
+        app.sessions.deposit(*id, fact).await.unwrap();
+        a.deposit_warm.push(ms(t));
+    }
+    for l in [
+        &mut a.deposit_cold,
+        &mut a.deposit_warm,
+        &mut a.load,
+        &mut a.known,
+    ] {
+        l.sort_by(f64::total_cmp);
+    }
+    a
 }
