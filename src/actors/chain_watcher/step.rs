@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 
 use super::{CURSOR, MatchTransfers, WatcherSettings};
 use crate::actors::handle::Sessions;
-use crate::actors::session::SessionError;
+use crate::actors::session::{SessionError, SessionOutcome};
 use crate::chain::source::{ChainError, ChainSource, TransferLog};
 use crate::clock::SharedClock;
 use crate::domain::confirmation::{ChainView, confirmations, counts};
@@ -35,6 +35,8 @@ pub const REORG_OVERLAP: u64 = 256;
 pub const FIRST_START_LOOKBACK: u64 = 4096;
 /// Block hashes read concurrently while re-checking deposits.
 const HASH_READS_AT_ONCE: usize = 16;
+/// Sessions told of their deposits at once (each commits on its own).
+const DELIVERIES_AT_ONCE: usize = 32;
 
 pub(super) struct StepDeps<C> {
     pub chain: C,
@@ -135,17 +137,16 @@ async fn recheck<C: ChainSource + Clone>(
         });
     let mut canonical = HashMap::new();
     read_hashes(d, &due, &mut canonical).await?;
-    for t in due {
-        if still_canonical(&canonical, &t) {
-            deliver(
-                d.sessions
-                    .deposit(t.session_id, tracked_fact(&t, view))
-                    .await,
-            )?;
-            counted_after(report, read_at);
-        } else {
-            left_chain(d, &t, report).await?;
-        }
+    let (due, gone): (Vec<TrackedDeposit>, Vec<TrackedDeposit>) = due
+        .into_iter()
+        .partition(|t| still_canonical(&canonical, t));
+    for t in gone {
+        left_chain(d, &t, report).await?;
+    }
+    let facts = due.iter().map(|t| (t.session_id, tracked_fact(t, view)));
+    for (_, result, at) in deliver_all(d, facts).await {
+        deliver(result)?;
+        counted_after(report, at - read_at);
     }
     read_hashes(d, &rest, &mut canonical).await?;
     let mut progress = Vec::new();
@@ -273,16 +274,15 @@ async fn scan<C: ChainSource + Clone>(
             .send(MatchTransfers(logs))
             .await
             .map_err(|_| StepError::Stopped)?;
-        for (session_id, log) in matched {
-            let Some(fact) = log_fact(&log, d, view) else {
-                continue;
-            };
-            let counted = fact.counts;
-            deliver(d.sessions.deposit(session_id, fact).await)?;
+        let facts = matched
+            .into_iter()
+            .filter_map(|(session_id, log)| log_fact(&log, d, view).map(|f| (session_id, f)));
+        for (counted, result, at) in deliver_all(d, facts).await {
+            deliver(result)?;
             report.seen += 1;
             metrics::counter!("kassa_chain_deposits_total", "outcome" => "seen").increment(1);
             if counted {
-                counted_after(report, read_at);
+                counted_after(report, at - read_at);
             }
         }
         let to_hash = to_hash.map(hex_of).unwrap_or_default();
@@ -295,9 +295,46 @@ async fn scan<C: ChainSource + Clone>(
     Ok(())
 }
 
+/// Hands deposits to their sessions: each session's in chain order, up to
+/// [`DELIVERIES_AT_ONCE`] sessions side by side (every session actor
+/// commits its own transition). Answers, per deposit, whether it counted,
+/// what the session said and when.
+async fn deliver_all<C>(
+    d: &StepDeps<C>,
+    facts: impl IntoIterator<Item = (i64, DepositFact)>,
+) -> Vec<(bool, Result<SessionOutcome, SessionError>, Instant)> {
+    let mut order: Vec<i64> = Vec::new();
+    let mut by_session: HashMap<i64, Vec<DepositFact>> = HashMap::new();
+    for (session_id, fact) in facts {
+        by_session
+            .entry(session_id)
+            .or_insert_with(|| {
+                order.push(session_id);
+                Vec::new()
+            })
+            .push(fact);
+    }
+    let sessions = &d.sessions;
+    futures_util::stream::iter(order.into_iter().map(|session_id| {
+        let facts = by_session.remove(&session_id).unwrap_or_default();
+        async move {
+            let mut done = Vec::with_capacity(facts.len());
+            for fact in facts {
+                let counted = fact.counts;
+                let result = sessions.deposit(session_id, fact).await;
+                done.push((counted, result, Instant::now()));
+            }
+            done
+        }
+    }))
+    .buffer_unordered(DELIVERIES_AT_ONCE)
+    .flat_map(futures_util::stream::iter)
+    .collect()
+    .await
+}
+
 /// Records a deposit counted, and how long after its block was read.
-fn counted_after(report: &mut StepReport, read_at: Instant) {
-    let latency = read_at.elapsed();
+fn counted_after(report: &mut StepReport, latency: Duration) {
     report.counted += 1;
     report.count_latencies.push(latency);
     metrics::counter!("kassa_chain_deposits_total", "outcome" => "counted").increment(1);
