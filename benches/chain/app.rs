@@ -1,0 +1,145 @@
+//! The app under test: a live-mode Kassa on SQLite reading Anvil, with its
+//! watcher idle between explicit `sync()` calls; merchant, sessions, copies.
+
+use super::*;
+
+/// A live-mode app reading `anvil`, with its watcher idle between explicit
+/// `sync()` calls.
+pub(crate) async fn start_app(
+    anvil: &Anvil,
+    token: Address,
+    db: &std::path::Path,
+    confirmations: u32,
+    finality: &str,
+    data_dir: &std::path::Path,
+) -> Running {
+    let raw = kassa::config::RawSettings {
+        bind: "127.0.0.1:0".into(),
+        data_dir: data_dir.display().to_string(),
+        database_url: Some(format!("sqlite://{}?mode=rwc", db.display())),
+        mode: "live".into(),
+        wallet_mnemonic: Some(WALLET_PHRASE.into()),
+        chain_rpc_url: Some(anvil.rpc_url()),
+        usdc_contract: token.to_checksum(None),
+        chain_id: 137,
+        chain_poll_ms: 3_600_000,
+        chain_head_lag_blocks: 0,
+        chain_max_block_range: 1000,
+        required_confirmations: confirmations,
+        finality: finality.into(),
+        expiry_sweep_interval_ms: 3_600_000,
+        rate_limit_per_second: 10_000_000,
+        rate_limit_burst: 10_000_000,
+        ..kassa::config::RawSettings::default()
+    };
+    let settings = kassa::config::Settings::check(raw).unwrap();
+    let app = Application::build(settings, Arc::new(kassa::clock::SystemClock))
+        .await
+        .unwrap();
+    let running = Running {
+        address: app.address(),
+        store: app.store().clone(),
+        sessions: app.sessions().clone(),
+        watch: app.chain_watch().clone(),
+        server: app.server_handle(),
+    };
+    actix_web::rt::spawn(app.run_until_stopped());
+    running
+}
+
+/// A started app, serving (its `/metrics` too) until `stop`.
+pub(crate) struct Running {
+    pub(crate) address: std::net::SocketAddr,
+    pub(crate) store: kassa::store::Store,
+    pub(crate) sessions: kassa::actors::handle::Sessions,
+    pub(crate) watch: kassa::actors::chain_watcher::ChainWatch,
+    pub(crate) server: actix_web::dev::ServerHandle,
+}
+
+impl Running {
+    pub(crate) fn chain_watch(&self) -> &kassa::actors::chain_watcher::ChainWatch {
+        &self.watch
+    }
+
+    pub(crate) fn store(&self) -> &kassa::store::Store {
+        &self.store
+    }
+
+    pub(crate) async fn stop(&self) {
+        self.server.stop(false).await;
+    }
+}
+
+pub(crate) async fn create_merchant(app: &Running) -> i64 {
+    let key = kassa::domain::api_key::generate();
+    app.store()
+        .create_merchant(
+            kassa::store::merchants::NewMerchant {
+                email: "bench@shop.example".into(),
+                api_key_id: key.id.clone(),
+                api_key_hash: key.hash.clone(),
+                domains: vec!["shop.example".into()],
+                payout_wallet: Some("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into()),
+                package: kassa::domain::merchant::Package::Pro,
+                checkout_mode: kassa::domain::merchant::CheckoutMode::SmartRouter,
+                country: None,
+                crypto_enabled: true,
+                webhook_url: None,
+                webhook_secret: None,
+                branding: kassa::domain::branding::Branding::default(),
+            },
+            0,
+        )
+        .await
+        .unwrap()
+}
+
+/// `n` sessions through `Sessions::create`, 1024 in flight: (id, deposit address).
+pub(crate) async fn create_sessions(app: &Running, merchant: i64, n: usize) -> Vec<(i64, Address)> {
+    use kassa::domain::money::{Currency, Money, UsdcAmount};
+    let now = kassa::clock::Clock::now_ms(&kassa::clock::SystemClock);
+    let usd = Currency::parse("USD").unwrap();
+    let domain = kassa::domain::shop_domain::ShopDomain::parse("shop.example").unwrap();
+    let sessions = app.sessions.clone();
+    futures_util::stream::iter(0..n)
+        .map(|i| {
+            let sessions = sessions.clone();
+            let new = NewSession {
+                merchant_id: merchant,
+                order_id: Some(format!("CHAIN-{i}")),
+                amount: Money::from_minor(1000, usd),
+                expected: UsdcAmount::from_units(EXPECTED_UNITS),
+                shop_domain: domain.clone(),
+                customer_email: None,
+                return_url: None,
+                cancel_url: None,
+                webhook_url: None,
+                meta: None,
+                routing_hint: None,
+                test: false,
+                created_at_ms: now,
+                expires_at_ms: now + 24 * 3600 * 1000,
+            };
+            async move {
+                let record = sessions.create(new).await.unwrap();
+                (record.id, record.deposit_address.address())
+            }
+        })
+        .buffer_unordered(1024)
+        .collect()
+        .await
+}
+
+/// A consistent copy of the SQLite database at `from`.
+pub(crate) async fn vacuum_into(from: &std::path::Path, to: &std::path::Path) {
+    use sea_orm::sqlx::{AssertSqlSafe, Connection, Executor, SqliteConnection, raw_sql};
+    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", from.display()))
+        .await
+        .unwrap();
+    conn.execute(raw_sql(AssertSqlSafe(format!(
+        "VACUUM INTO '{}'",
+        to.display()
+    ))))
+    .await
+    .unwrap();
+}

@@ -1,0 +1,176 @@
+//! Where the watcher's time goes: RPC metrics scraped around a run, the
+//! SQLite commit floor, and one deposit delivery taken apart.
+
+use super::*;
+
+/// The app's Prometheus text: `kassa_chain_rpc_seconds` sums and counts
+/// by method.
+pub(crate) async fn scrape(app: &Running) -> HashMap<String, f64> {
+    let text = reqwest::get(format!("http://{}/metrics", app.address))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| {
+            l.starts_with("kassa_chain_rpc_seconds_sum")
+                || l.starts_with("kassa_chain_rpc_seconds_count")
+        })
+        .filter_map(|l| {
+            let (name, value) = l.rsplit_once(' ')?;
+            Some((name.to_string(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Breakdown {
+    pub(crate) get_logs: f64,
+    pub(crate) other_rpc: f64,
+    pub(crate) other_calls: u64,
+    /// From the logs read to the first deposit's commit.
+    pub(crate) first: f64,
+    /// From the logs read to the last deposit's commit.
+    pub(crate) after_logs: f64,
+    pub(crate) gap_mean_ms: f64,
+    pub(crate) gap_p50_ms: f64,
+    pub(crate) gap_p99_ms: f64,
+}
+
+impl Breakdown {
+    pub(crate) fn between(
+        before: &HashMap<String, f64>,
+        after: &HashMap<String, f64>,
+    ) -> Breakdown {
+        let mut b = Breakdown::default();
+        for (name, value) in after {
+            let d = value - before.get(name).copied().unwrap_or(0.0);
+            let logs = name.contains("eth_getLogs");
+            match (name.starts_with("kassa_chain_rpc_seconds_sum"), logs) {
+                (true, true) => b.get_logs += d,
+                (true, false) => b.other_rpc += d,
+                (false, false) => b.other_calls += d as u64,
+                (false, true) => {}
+            }
+        }
+        b
+    }
+
+    /// The count latencies of a one-chunk catch-up, in delivery order:
+    /// each is the time from the logs read to that deposit's commit, so
+    /// the gaps are what each delivery took.
+    pub(crate) fn deliveries(&mut self, latencies: &[Duration]) {
+        let l: Vec<f64> = latencies.iter().map(Duration::as_secs_f64).collect();
+        self.first = l.first().copied().unwrap_or(0.0);
+        self.after_logs = l.last().copied().unwrap_or(0.0);
+        let mut gaps: Vec<f64> = l.windows(2).map(|w| (w[1] - w[0]) * 1000.0).collect();
+        gaps.sort_by(f64::total_cmp);
+        self.gap_mean_ms = gaps.iter().sum::<f64>() / gaps.len().max(1) as f64;
+        self.gap_p50_ms = pct(&gaps, 0.5);
+        self.gap_p99_ms = pct(&gaps, 0.99);
+    }
+}
+
+/// Milliseconds (sorted) of each of `n` sequential one-row commits on a scratch SQLite database
+/// set up as the store sets its own (WAL, synchronous=FULL).
+pub(crate) async fn sqlite_commit_floor(dir: &std::path::Path, n: usize) -> Vec<f64> {
+    use sea_orm::sqlx::{AssertSqlSafe, Connection, Executor, SqliteConnection, raw_sql};
+    let url = format!("sqlite://{}?mode=rwc", dir.join("floor.sqlite3").display());
+    let mut conn = SqliteConnection::connect(&url).await.unwrap();
+    conn.execute(raw_sql(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)",
+    ))
+    .await
+    .unwrap();
+    let mut each = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        conn.execute(raw_sql(AssertSqlSafe(format!(
+            "INSERT INTO t (v) VALUES ('{i}')"
+        ))))
+        .await
+        .unwrap();
+        each.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    each.sort_by(f64::total_cmp);
+    each
+}
+
+/// Deliveries taken apart by [`delivery_anatomy`].
+pub(crate) const ANATOMY_SAMPLES: usize = 200;
+
+pub(crate) struct Anatomy {
+    pub(crate) deposit_cold: Vec<f64>,
+    pub(crate) deposit_warm: Vec<f64>,
+    pub(crate) load: Vec<f64>,
+    pub(crate) known: Vec<f64>,
+}
+
+/// Times (ms, sorted) the calls a deposit delivery makes, one at a time, on
+/// sessions the plan did not pay, with made-up facts that count at once.
+pub(crate) async fn delivery_anatomy(
+    app: &Running,
+    sessions: &[(i64, Address)],
+    plan: &[Vec<Transfer>],
+    head: u64,
+) -> Anatomy {
+    use kassa::domain::deposit::DepositFact;
+    let paid: std::collections::HashSet<i64> = plan
+        .iter()
+        .flatten()
+        .filter_map(|t| t.session.map(|s| s.0))
+        .collect();
+    let mut a = Anatomy {
+        deposit_cold: Vec::new(),
+        deposit_warm: Vec::new(),
+        load: Vec::new(),
+        known: Vec::new(),
+    };
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
+    // Pairs: one session takes the deposit, the other is only read (so
+    // neither call warms a cache for the other).
+    let targets: Vec<i64> = sessions
+        .iter()
+        .map(|s| s.0)
+        .filter(|id| !paid.contains(id))
+        .take(2 * ANATOMY_SAMPLES)
+        .collect();
+    for (i, pair) in targets.chunks_exact(2).enumerate() {
+        let (id, other) = (&pair[0], pair[1]);
+        let fact = DepositFact {
+            tx_hash: format!("0x{:064x}", 0xbe00_0000_u64 + i as u64),
+            log_index: 0,
+            amount_units: EXPECTED_UNITS,
+            block_number: head,
+            block_hash: format!("0x{:064x}", head),
+            from: Anvil::dev_account(0).address().to_checksum(None),
+            confirmations: 1,
+            counts: true,
+        };
+        let t = Instant::now();
+        app.sessions.deposit(*id, fact.clone()).await.unwrap();
+        a.deposit_cold.push(ms(t));
+        let t = Instant::now();
+        app.store().session(other).await.unwrap().unwrap();
+        a.load.push(ms(t));
+        let t = Instant::now();
+        app.store()
+            .known_deposit(&format!("0x{:064x}", 0xbf00_0000_u64 + i as u64), 0)
+            .await
+            .unwrap();
+        a.known.push(ms(t));
+        let t = Instant::now();
+        app.sessions.deposit(*id, fact).await.unwrap();
+        a.deposit_warm.push(ms(t));
+    }
+    for l in [
+        &mut a.deposit_cold,
+        &mut a.deposit_warm,
+        &mut a.load,
+        &mut a.known,
+    ] {
+        l.sort_by(f64::total_cmp);
+    }
+    a
+}
