@@ -8,7 +8,7 @@
 //! - [`chain`]: Polygon behind `ChainSource`: the JSON-RPC client of a node, the sandbox ledger in the database, HD derivation of deposit addresses.
 //! - [`providers`]: on-ramp adapters (one per provider) building hosted widget URLs.
 //! - [`webhooks`]: event payloads.
-//! - [`actors`]: the engine (session registry and actors, group-commit creator, expiry sweep, sandbox payments).
+//! - [`actors`]: the engine (session registry and actors, group-commit creator, chain watcher, expiry sweep, sandbox payments on the ledger).
 //! - [`api`]: the merchant JSON API, health and metrics endpoints.
 //! - [`pages`]: hosted pages for customers (checkout, crypto checkout, sandbox on-ramp).
 //! - [`startup`]: wiring; [`config`], [`clock`], [`telemetry`], [`error`]: cross-cutting; [`cli`]: commands.
