@@ -68,8 +68,6 @@ pub(crate) const WALLET_PHRASE: &str =
 pub(crate) const EXPECTED_UNITS: u64 = 10_000_000;
 /// The watcher's own RPC timeout (startup/chain.rs), used by the baseline too.
 pub(crate) const RPC_TIMEOUT: Duration = Duration::from_secs(10);
-/// The watcher re-checks deposits this many blocks deep (step.rs; not exported).
-pub(crate) const REORG_WATCH_BLOCKS: u64 = 512;
 /// The targets.
 pub(crate) const TARGET_SHARE: f64 = 0.80;
 pub(crate) const TARGET_P99_MS: f64 = 20.0;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use alloy_primitives::Address;
-use kassa::chain::ledger::{SANDBOX_PAYER, SandboxLedger};
+use kassa::chain::ledger::{FINALITY_DEPTH, SANDBOX_PAYER, SandboxLedger};
 use kassa::config::USDC_POLYGON;
 use kassa::domain::money::UsdcAmount;
 use serde_json::Value;
@@ -15,7 +15,7 @@ use crate::helpers::{Backend, TestApp, spawn_app, spawn_on};
 use crate::on_both_backends;
 
 fn ledger(app: &TestApp) -> SandboxLedger {
-    SandboxLedger::new(app.store.clone(), 2, app.clock.clone())
+    SandboxLedger::new(app.store.clone(), FINALITY_DEPTH, app.clock.clone())
 }
 
 fn token() -> Address {
@@ -173,7 +173,7 @@ async fn deposits_made_while_the_gateway_was_down_are_found_once_after_restart(b
     let offline = kassa::store::Store::connect(&helpers_db_settings(&db.url))
         .await
         .unwrap();
-    let ledger = SandboxLedger::new(offline.clone(), 2, clock);
+    let ledger = SandboxLedger::new(offline.clone(), FINALITY_DEPTH, clock);
     for (address, expected) in sessions.values() {
         ledger
             .transfer(token(), SANDBOX_PAYER, *address, *expected)

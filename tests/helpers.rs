@@ -480,8 +480,8 @@ impl TestApp {
         units: u64,
         from: &str,
     ) -> kassa::chain::source::TransferLog {
-        use kassa::chain::ledger::{SANDBOX_PAYER, SandboxLedger};
-        let ledger = SandboxLedger::new(self.store.clone(), 2, self.clock.clone());
+        use kassa::chain::ledger::{FINALITY_DEPTH, SANDBOX_PAYER, SandboxLedger};
+        let ledger = SandboxLedger::new(self.store.clone(), FINALITY_DEPTH, self.clock.clone());
         let token: alloy_primitives::Address = kassa::config::USDC_POLYGON.parse().unwrap();
         let from: alloy_primitives::Address = from.parse().unwrap();
         let to = self

@@ -153,7 +153,7 @@ pub(crate) async fn latency_run(
     println!(
         "latency phase: {steps} steps, {block_reads} eth_getBlockByNumber calls ({:.1} per step: head's finalized, the checkpoint, the range end, and one per height holding a deposit of the last {} blocks, re-checked for a reorg); re-check path p50: first {quarter} samples {:.2} ms, last {quarter} {:.2} ms",
         block_reads / steps.max(1) as f64,
-        REORG_WATCH_BLOCKS,
+        kassa::actors::chain_watcher::REORG_WATCH_BLOCKS,
         pct(&early, 0.5),
         pct(&late, 0.5),
     );

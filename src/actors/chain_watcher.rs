@@ -31,7 +31,7 @@ use crate::store::Store;
 
 mod step;
 
-pub use step::StepReport;
+pub use step::{REORG_WATCH_BLOCKS, StepReport};
 
 /// The checkpoint's name in `chain_cursors`.
 pub const CURSOR: &str = "usdc_transfers";

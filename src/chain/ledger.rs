@@ -32,6 +32,10 @@ pub const SANDBOX_PAYER: Address = address!("0x5a4db0c5a4db0c5a4db0c5a4db0c5a4db
 /// writes (all in one transaction).
 pub const MAX_BLOCKS_PER_CALL: u64 = 10_000;
 
+/// The ledger's `finalized` block trails its head by this much (as Anvil's
+/// does with one slot per epoch).
+pub const FINALITY_DEPTH: u64 = 2;
+
 /// The widest block range one `transfers` read answers; wider ones are
 /// refused as [`ChainError::RangeTooLarge`], as providers do.
 pub const MAX_LOG_RANGE: u64 = 2_000;

@@ -9,13 +9,13 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use actix::{Addr, AsyncContext, Context};
+use actix::{AsyncContext, Context};
 use alloy_primitives::Address;
 use anyhow::{Context as _, bail};
 
 use crate::actors::chain_watcher::{ChainWatch, ChainWatcher, WatcherSettings};
 use crate::actors::handle::Sessions;
-use crate::chain::ledger::SandboxLedger;
+use crate::chain::ledger::{self, SandboxLedger};
 use crate::chain::rpc::RpcChain;
 use crate::chain::settings::ChainSettings;
 use crate::chain::source::{ChainError, ChainSource};
@@ -25,9 +25,6 @@ use crate::store::Store;
 
 /// How long one JSON-RPC request may take.
 const RPC_TIMEOUT: Duration = Duration::from_secs(10);
-/// The sandbox ledger's `finalized` block trails its head by this much (as
-/// Anvil's does with one slot per epoch).
-pub const LEDGER_FINALITY_DEPTH: u64 = 2;
 
 /// A watcher whose address is known but which is not running yet.
 pub enum PendingWatcher {
@@ -52,7 +49,7 @@ impl PendingWatcher {
             }
             None => Ok(PendingWatcher::Sandbox(
                 Context::new(),
-                SandboxLedger::new(store.clone(), LEDGER_FINALITY_DEPTH, clock.clone()),
+                SandboxLedger::new(store.clone(), ledger::FINALITY_DEPTH, clock.clone()),
             )),
         }
     }
@@ -83,27 +80,28 @@ impl PendingWatcher {
         let settings = watcher_settings(chain);
         match self {
             PendingWatcher::Live(ctx, rpc) => {
-                start(
-                    ctx,
-                    ChainWatcher::new(rpc, store.clone(), sessions, clock, settings, watched),
-                );
+                ctx.run(ChainWatcher::new(
+                    rpc,
+                    store.clone(),
+                    sessions,
+                    clock,
+                    settings,
+                    watched,
+                ));
             }
             PendingWatcher::Sandbox(ctx, ledger) => {
-                start(
-                    ctx,
-                    ChainWatcher::new(ledger, store.clone(), sessions, clock, settings, watched),
-                );
+                ctx.run(ChainWatcher::new(
+                    ledger,
+                    store.clone(),
+                    sessions,
+                    clock,
+                    settings,
+                    watched,
+                ));
             }
         }
         Ok(())
     }
-}
-
-fn start<C: ChainSource + Clone + Unpin>(
-    ctx: Context<ChainWatcher<C>>,
-    actor: ChainWatcher<C>,
-) -> Addr<ChainWatcher<C>> {
-    ctx.run(actor)
 }
 
 /// The watcher's reading rules from the chain section.
@@ -128,7 +126,7 @@ pub fn sandbox_confirm_blocks(chain: &ChainSettings) -> u64 {
         .required_confirmations
         .saturating_sub(1)
         .max(chain.head_lag_blocks)
-        .max(LEDGER_FINALITY_DEPTH)
+        .max(ledger::FINALITY_DEPTH)
 }
 
 /// Refuses to start on the wrong chain; a node that does not answer yet is
