@@ -11,7 +11,7 @@ use kassa::config::USDC_POLYGON;
 use kassa::domain::money::UsdcAmount;
 use serde_json::Value;
 
-use crate::helpers::{Backend, TestApp, spawn_app, spawn_on};
+use crate::helpers::{Backend, TestApp, open_store, spawn_app, spawn_on};
 use crate::on_both_backends;
 
 fn ledger(app: &TestApp) -> SandboxLedger {
@@ -49,17 +49,15 @@ async fn assert_money_adds_up(app: &TestApp, addresses: &[Address]) {
     for a in addresses {
         on_chain += ledger.balance_of(token(), *a).await.unwrap();
     }
-    let totals = app.store.deposit_totals().await.unwrap();
-    let kept = totals.get("counted").copied().unwrap_or(0)
-        + totals.get("late").copied().unwrap_or(0)
-        + totals.get("seen").copied().unwrap_or(0);
+    let totals = app.store.deposit_totals_by_state().await.unwrap();
+    let kept = totals["counted"] + totals["late"] + totals["seen"];
     assert_eq!(
         on_chain, kept,
         "chain = counted + held + waiting ({totals:?})"
     );
     assert_eq!(
         app.store.sessions_received_total().await.unwrap(),
-        totals.get("counted").copied().unwrap_or(0),
+        totals["counted"],
         "sessions received = counted deposits"
     );
 }
@@ -170,9 +168,7 @@ async fn deposits_made_while_the_gateway_was_down_are_found_once_after_restart(b
     let db = app.stop_keeping_db().await;
 
     // The gateway is down: 5 payments and 50 blocks pass.
-    let offline = kassa::store::Store::connect(&helpers_db_settings(&db.url))
-        .await
-        .unwrap();
+    let offline = open_store(&db).await;
     let ledger = SandboxLedger::new(offline.clone(), FINALITY_DEPTH, clock);
     for (address, expected) in sessions.values() {
         ledger
@@ -262,15 +258,6 @@ async fn a_range_the_ledger_refuses_as_too_large_is_split_and_nothing_is_missed(
     );
     assert_money_adds_up(&app, &[address]).await;
     app.stop().await;
-}
-
-fn helpers_db_settings(url: &str) -> kassa::store::DatabaseSettings {
-    kassa::store::DatabaseSettings {
-        url: url.to_string(),
-        max_connections: 2,
-        acquire_timeout: std::time::Duration::from_secs(5),
-        session_cache_ttl: std::time::Duration::ZERO,
-    }
 }
 
 on_both_backends!(

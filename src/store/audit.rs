@@ -1,13 +1,14 @@
 //! Read-only views for reconciling the store with the chain: every recorded
-//! deposit with its state, and the totals per state, in token base units.
+//! deposit with its state, the totals per state and what sessions received,
+//! in token base units.
 //!
 //! Operators' audits and the chain tests compare these with the `Transfer`
 //! logs on the canonical chain. Nothing here writes or decides.
 
 use std::collections::BTreeMap;
 
-use kassa_entities::deposit;
-use sea_orm::{EntityTrait, QueryOrder};
+use kassa_entities::{deposit, session};
+use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
 
 use super::{Store, StoreError};
 use crate::domain::deposit::DepositState;
@@ -52,5 +53,19 @@ impl Store {
             *totals.entry(d.state.as_str()).or_default() += d.amount_units;
         }
         Ok(totals)
+    }
+
+    /// What every session received (counted), in base units.
+    pub async fn sessions_received_total(&self) -> Result<u64, StoreError> {
+        let rows: Vec<i64> = session::Entity::find()
+            .select_only()
+            .column(session::Column::ReceivedUsdc)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| u64::try_from(r).unwrap_or(0))
+            .sum())
     }
 }

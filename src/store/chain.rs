@@ -3,8 +3,6 @@
 //! restart), the deposits still open to a reorg, and every deposit address
 //! ever issued.
 
-use std::collections::BTreeMap;
-
 use kassa_entities::{chain_cursor, deposit, session};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
@@ -178,36 +176,5 @@ impl Store {
             .into_tuple::<(i64, String)>()
             .all(self.db())
             .await?)
-    }
-
-    /// Deposit amounts by state (`seen`, `counted`, `late`, `dropped`), in
-    /// base units: what a conservation check adds up.
-    pub async fn deposit_totals(&self) -> Result<BTreeMap<String, u64>, StoreError> {
-        let rows: Vec<(String, i64)> = deposit::Entity::find()
-            .select_only()
-            .column(deposit::Column::State)
-            .column(deposit::Column::AmountUsdc)
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        let mut totals = BTreeMap::new();
-        for (state, amount) in rows {
-            *totals.entry(state).or_insert(0) += u64::try_from(amount).unwrap_or(0);
-        }
-        Ok(totals)
-    }
-
-    /// What every session received (counted), in base units.
-    pub async fn sessions_received_total(&self) -> Result<u64, StoreError> {
-        let rows: Vec<i64> = session::Entity::find()
-            .select_only()
-            .column(session::Column::ReceivedUsdc)
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| u64::try_from(r).unwrap_or(0))
-            .sum())
     }
 }
