@@ -108,7 +108,7 @@ impl SandboxPayments {
         amount: Option<UsdcAmount>,
         simulation: Simulation,
     ) -> Result<SandboxReceipt, SessionError> {
-        let record = self
+        let mut record = self
             .store
             .session(session_id)
             .await?
@@ -124,7 +124,7 @@ impl SandboxPayments {
             }
             Simulation::Reversed => return self.reverse_latest(record).await,
             Simulation::Late => {
-                self.sessions.expire(session_id, true).await?;
+                record = self.sessions.expire(session_id, true).await?.record;
             }
             Simulation::Panic => self.sessions.inject_panic(session_id).await?,
             Simulation::Exact | Simulation::Underpaid | Simulation::Overpaid => {}
@@ -141,13 +141,12 @@ impl SandboxPayments {
             (None, Simulation::Overpaid) => owed + (owed / 10).max(1_000_000),
             (None, _) => owed,
         };
-        let before = self.store.session(session_id).await?.unwrap_or(record);
         let log = self
             .ledger
             .transfer_confirmed(
                 self.token,
                 SANDBOX_PAYER,
-                before.deposit_address.address(),
+                record.deposit_address.address(),
                 units,
                 self.confirm_blocks,
             )
@@ -159,7 +158,7 @@ impl SandboxPayments {
             .session(session_id)
             .await?
             .ok_or(SessionError::NotFound)?;
-        let refusal = if after.version != before.version {
+        let refusal = if after.version != record.version {
             None
         } else {
             let known = self.store.known_deposit(&tx_hash, 0).await?;
