@@ -73,23 +73,7 @@ impl Running {
 pub(crate) async fn create_merchant(app: &Running) -> i64 {
     let key = kassa::domain::api_key::generate();
     app.store()
-        .create_merchant(
-            kassa::store::merchants::NewMerchant {
-                email: "bench@shop.example".into(),
-                api_key_id: key.id.clone(),
-                api_key_hash: key.hash.clone(),
-                domains: vec!["shop.example".into()],
-                payout_wallet: Some("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into()),
-                package: kassa::domain::merchant::Package::Pro,
-                checkout_mode: kassa::domain::merchant::CheckoutMode::SmartRouter,
-                country: None,
-                crypto_enabled: true,
-                webhook_url: None,
-                webhook_secret: None,
-                branding: kassa::domain::branding::Branding::default(),
-            },
-            0,
-        )
+        .create_merchant(common::bench_merchant(&key, None), 0)
         .await
         .unwrap()
 }

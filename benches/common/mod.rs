@@ -126,6 +126,28 @@ impl Drop for Server {
 /// Kassa itself on the database at `db` (a full URL), with one benchmark
 /// merchant whose webhooks go to `webhook_url` when given. Prints
 /// `READY <addr> <api key>`.
+/// The benchmarks' merchant: `shop.example`, a payout wallet, a webhook
+/// secret, and `webhook_url` if deliveries are measured.
+pub fn bench_merchant(
+    key: &kassa::domain::api_key::NewApiKey,
+    webhook_url: Option<String>,
+) -> kassa::store::merchants::NewMerchant {
+    kassa::store::merchants::NewMerchant {
+        email: "bench@shop.example".into(),
+        api_key_id: key.id.clone(),
+        api_key_hash: key.hash.clone(),
+        domains: vec!["shop.example".into()],
+        payout_wallet: Some("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into()),
+        package: kassa::domain::merchant::Package::Pro,
+        checkout_mode: kassa::domain::merchant::CheckoutMode::SmartRouter,
+        country: None,
+        crypto_enabled: true,
+        webhook_url,
+        webhook_secret: Some(kassa::domain::api_key::new_webhook_secret()),
+        branding: kassa::domain::branding::Branding::default(),
+    }
+}
+
 pub fn serve_kassa(db: &str, webhook_url: Option<&str>) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     kassa::telemetry::init("warn");
@@ -147,23 +169,7 @@ pub fn serve_kassa(db: &str, webhook_url: Option<&str>) {
             .unwrap();
         let key = kassa::domain::api_key::generate();
         app.store()
-            .create_merchant(
-                kassa::store::merchants::NewMerchant {
-                    email: "bench@shop.example".into(),
-                    api_key_id: key.id.clone(),
-                    api_key_hash: key.hash.clone(),
-                    domains: vec!["shop.example".into()],
-                    payout_wallet: Some("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into()),
-                    package: kassa::domain::merchant::Package::Pro,
-                    checkout_mode: kassa::domain::merchant::CheckoutMode::SmartRouter,
-                    country: None,
-                    crypto_enabled: true,
-                    webhook_url: webhook_url.map(str::to_string),
-                    webhook_secret: Some(kassa::domain::api_key::new_webhook_secret()),
-                    branding: kassa::domain::branding::Branding::default(),
-                },
-                0,
-            )
+            .create_merchant(bench_merchant(&key, webhook_url.map(str::to_string)), 0)
             .await
             .unwrap();
         println!("READY {} {}", app.address(), key.key);
