@@ -13,15 +13,6 @@ pub enum Finality {
     Depth,
 }
 
-impl Finality {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Finality::Finalized => "finalized",
-            Finality::Depth => "depth",
-        }
-    }
-}
-
 /// The operator's confirmation rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConfirmationPolicy {
