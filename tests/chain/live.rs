@@ -128,6 +128,14 @@ impl Live {
         app
     }
 
+    /// Ends a test: stops the app and closes its database pool while the
+    /// runtime still runs, so no query of its actors is cut off mid-way when
+    /// the test's runtime is dropped (sqlx panics when a connection is
+    /// dropped outside a runtime).
+    pub async fn done(self) {
+        self.app.stop().await;
+    }
+
     /// Stops the app (its actors can no longer write); the chain stays up.
     pub async fn stop(self) -> Stopped {
         let merchant = self.app.merchant.clone();

@@ -61,6 +61,7 @@ async fn an_underpaid_session_expires_after_its_grace_window_with_the_partial_am
         Some(live.payer.address().to_checksum(None).as_str())
     );
     assert_conserved(&live.anvil, &live.app.store, &[id]).await;
+    live.done().await;
 }
 
 async fn a_payment_within_the_grace_window_pays_an_expired_session_late(backend: Backend) {
@@ -83,6 +84,7 @@ async fn a_payment_within_the_grace_window_pays_an_expired_session_late(backend:
     assert_eq!(events, ["expired", "pending", "paid", "paid_late"]);
     assert!(live.app.store.held_money(None).await.unwrap().is_empty());
     assert_conserved(&live.anvil, &live.app.store, &[id]).await;
+    live.done().await;
 }
 
 async fn a_payment_after_the_grace_window_is_held_late_and_the_session_stays_expired(
@@ -120,4 +122,5 @@ async fn a_payment_after_the_grace_window_is_held_late_and_the_session_stays_exp
     let audit = assert_conserved(&live.anvil, &live.app.store, &[id]).await;
     assert_eq!(audit.by_state["late"], owed);
     assert_eq!(audit.by_state["counted"], 0);
+    live.done().await;
 }

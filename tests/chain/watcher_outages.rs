@@ -59,6 +59,7 @@ async fn deposits_made_while_the_gateway_was_stopped_are_each_found_once_after_r
     assert_eq!(audit.by_state["counted"], audit.on_chain);
     let rows = live.app.store.audited_deposits().await.unwrap();
     assert_eq!(rows.len(), payments.len(), "each deposit recorded once");
+    live.done().await;
 }
 
 async fn payments_made_while_the_node_is_cut_off_are_counted_once_it_is_back(backend: Backend) {
@@ -95,6 +96,7 @@ async fn payments_made_while_the_node_is_cut_off_are_counted_once_it_is_back(bac
     live.step().await;
     let audit = assert_conserved(&live.anvil, &live.app.store, &[whole, split]).await;
     assert_eq!(audit.by_state["counted"], 2 * owed);
+    live.done().await;
 }
 
 async fn a_payment_made_before_the_node_first_answered_is_counted(backend: Backend) {
@@ -122,4 +124,5 @@ async fn a_payment_made_before_the_node_first_answered_is_counted(backend: Backe
     live.wait_for(id, "paid", Duration::from_secs(30)).await;
     live.step().await;
     assert_conserved(&live.anvil, &live.app.store, &[id]).await;
+    live.done().await;
 }

@@ -50,6 +50,7 @@ async fn an_exact_payment_is_pending_until_its_third_confirmation_then_paid_with
     let events: Vec<String> = live.events(id).await.into_iter().map(|e| e.0).collect();
     assert_eq!(events, ["pending", "paid"]);
     assert_conserved(&live.anvil, &live.app.store, &[id]).await;
+    live.done().await;
 }
 
 async fn an_underpaid_session_topped_up_is_paid(backend: Backend) {
@@ -80,6 +81,7 @@ async fn an_underpaid_session_topped_up_is_paid(backend: Backend) {
     );
     let audit = assert_conserved(&live.anvil, &live.app.store, &[id]).await;
     assert_eq!(audit.by_state["counted"], owed);
+    live.done().await;
 }
 
 async fn an_overpaid_session_is_paid_and_its_excess_held(backend: Backend) {
@@ -107,6 +109,7 @@ async fn an_overpaid_session_is_paid_and_its_excess_held(backend: Backend) {
         Some(format!("{:#x}", paid.transaction_hash).as_str())
     );
     assert_conserved(&live.anvil, &live.app.store, &[id]).await;
+    live.done().await;
 }
 
 async fn one_transaction_paying_three_sessions_pays_each_once(backend: Backend) {
@@ -146,4 +149,5 @@ async fn one_transaction_paying_three_sessions_pays_each_once(backend: Backend) 
         "one deposit per log of the one transaction"
     );
     assert_conserved(&live.anvil, &live.app.store, &ids).await;
+    live.done().await;
 }

@@ -48,6 +48,7 @@ async fn a_payment_reorganised_away_before_it_counted_leaves_the_session_created
     assert_eq!(deposits[0].tx_hash, format!("{:#x}", paid.transaction_hash));
     let audit = assert_conserved(&live.anvil, &live.app.store, &[id]).await;
     assert_eq!(audit.on_chain, 0);
+    live.done().await;
 }
 
 async fn a_payment_reorganised_away_after_it_counted_is_reversed(backend: Backend) {
@@ -74,6 +75,7 @@ async fn a_payment_reorganised_away_after_it_counted_is_reversed(backend: Backen
     let audit = assert_conserved(&live.anvil, &live.app.store, &[id]).await;
     assert_eq!(audit.on_chain, 0);
     assert_eq!(audit.by_state["dropped"], owed);
+    live.done().await;
 }
 
 async fn a_session_paid_again_after_a_reorg_shows_the_transfer_that_paid_it(backend: Backend) {
@@ -106,6 +108,7 @@ async fn a_session_paid_again_after_a_reorg_shows_the_transfer_that_paid_it(back
         "the paid webhook names the transfer on chain"
     );
     assert_conserved(&live.anvil, &live.app.store, &[id]).await;
+    live.done().await;
 }
 
 async fn a_late_deposit_reorganised_away_is_no_longer_held(backend: Backend) {
@@ -132,6 +135,7 @@ async fn a_late_deposit_reorganised_away_is_no_longer_held(backend: Backend) {
     assert_eq!(live.status(id).await, "expired");
     let audit = assert_conserved(&live.anvil, &live.app.store, &[id]).await;
     assert_eq!((audit.on_chain, audit.by_state["dropped"]), (0, owed));
+    live.done().await;
 }
 
 async fn a_reversed_transfer_mined_again_in_a_new_block_counts_once(backend: Backend) {
@@ -174,4 +178,5 @@ async fn a_reversed_transfer_mined_again_in_a_new_block_counts_once(backend: Bac
     assert_eq!(events, ["paid", "reversed", "paid"]);
     let audit = assert_conserved(&live.anvil, &live.app.store, &[id]).await;
     assert_eq!(audit.by_state["counted"], owed);
+    live.done().await;
 }

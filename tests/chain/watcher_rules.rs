@@ -41,6 +41,7 @@ async fn with_a_head_lag_of_two_a_payment_is_not_seen_until_two_blocks_cover_it(
     let events: Vec<String> = live.events(id).await.into_iter().map(|e| e.0).collect();
     assert_eq!(events, ["paid"]);
     assert_conserved(&live.anvil, &live.app.store, &[id]).await;
+    live.done().await;
 }
 
 async fn under_depth_finality_a_large_payment_waits_for_the_finalized_block(backend: Backend) {
@@ -79,4 +80,5 @@ async fn under_depth_finality_a_large_payment_waits_for_the_finalized_block(back
     assert_eq!(three.counted, 1, "{three:?}");
     assert_eq!(live.status(large).await, "paid");
     assert_conserved(&live.anvil, &live.app.store, &[small, large]).await;
+    live.done().await;
 }
