@@ -5,5 +5,7 @@
 pub mod hd;
 pub mod ledger;
 pub mod rpc;
+pub mod sender;
 pub mod settings;
 pub mod source;
+pub mod token;
