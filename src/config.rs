@@ -17,7 +17,10 @@ use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::chain::settings::{ChainSettings, Finality, POLYGON_CHAIN_ID, WalletSecretSource};
+use crate::chain::settings::{
+    ChainSettings, Eip3009, Finality, GasKeySource, POLYGON_CHAIN_ID, PayoutSettings,
+    WalletSecretSource,
+};
 use crate::domain::money::Currency;
 use crate::domain::wallet::WalletAddress;
 use crate::providers::credentials::{OnrampSettings, RawOnramp};
@@ -83,6 +86,14 @@ pub struct RawSettings {
     pub chain_max_block_range: u64,
     pub finality: String,
     pub large_payment_usdc: String,
+    pub gas_key_file: Option<String>,
+    pub fee_wallet: Option<String>,
+    pub platform_fee_bps: u32,
+    pub payout_confirmations: u64,
+    pub payout_stuck_blocks: u64,
+    pub min_priority_fee_gwei: String,
+    pub token_eip3009: String,
+    pub gas_low_pol: String,
     pub rates: BTreeMap<String, String>,
     pub onramp: RawOnramp,
 }
@@ -130,6 +141,14 @@ impl Default for RawSettings {
             chain_max_block_range: 1000,
             finality: "finalized".into(),
             large_payment_usdc: "1000".into(),
+            gas_key_file: None,
+            fee_wallet: None,
+            platform_fee_bps: 0,
+            payout_confirmations: 64,
+            payout_stuck_blocks: 30,
+            min_priority_fee_gwei: "30".into(),
+            token_eip3009: "auto".into(),
+            gas_low_pol: "5".into(),
             rates: default_rates(),
             onramp: RawOnramp::default(),
         }
@@ -181,6 +200,8 @@ pub struct Settings {
     pub meta_max_bytes: usize,
     /// The node, the token, confirmations and finality, the wallet secret.
     pub chain: ChainSettings,
+    /// Gas accounts, the platform fee, and when a deposit is swept.
+    pub payouts: PayoutSettings,
     pub expiry_sweep_interval: Duration,
     pub create_batch_max: usize,
     pub session_idle: Duration,
@@ -255,6 +276,7 @@ impl Settings {
         };
         let data_dir = PathBuf::from(&raw.data_dir);
         let chain = check_chain(&raw, mode, &data_dir)?;
+        let payouts = check_payouts(&raw, mode, &data_dir, chain.poll)?;
         let database_url = match raw.database_url.as_deref().filter(|u| !u.is_empty()) {
             Some(url) => {
                 if !(url.starts_with("postgres://")
@@ -367,6 +389,7 @@ impl Settings {
             rate_limit_burst: raw.rate_limit_burst.max(1),
             meta_max_bytes: raw.meta_max_bytes,
             chain,
+            payouts,
             expiry_sweep_interval: Duration::from_millis(raw.expiry_sweep_interval_ms.max(10)),
             create_batch_max: raw.create_batch_max,
             session_idle: Duration::from_secs(raw.session_idle_secs.max(1)),
@@ -491,6 +514,101 @@ fn check_chain(raw: &RawSettings, mode: Mode, data_dir: &Path) -> anyhow::Result
     })
 }
 
+/// The payouts section: gas keys, platform fee, finality for sweeps, fees.
+fn check_payouts(
+    raw: &RawSettings,
+    mode: Mode,
+    data_dir: &Path,
+    poll: Duration,
+) -> anyhow::Result<PayoutSettings> {
+    let gas_keys = match raw
+        .gas_key_file
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+    {
+        Some(f) => GasKeySource::File(PathBuf::from(f)),
+        None if mode == Mode::Live => {
+            bail!("setting `gas_key_file` (KASSA_GAS_KEY_FILE) is required in live mode")
+        }
+        None => GasKeySource::SandboxGenerated(data_dir.join("sandbox-gas.key")),
+    };
+    let fee_wallet = match raw
+        .fee_wallet
+        .as_deref()
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+    {
+        Some(w) => Some(WalletAddress::parse(w).map_err(|e| {
+            anyhow!("setting `fee_wallet` (KASSA_FEE_WALLET): `{w}` is not a wallet address: {e}")
+        })?),
+        None => None,
+    };
+    if raw.platform_fee_bps > 10_000 {
+        bail!(
+            "setting `platform_fee_bps` (KASSA_PLATFORM_FEE_BPS): {} is more than 10000 (100 %)",
+            raw.platform_fee_bps
+        );
+    }
+    if raw.platform_fee_bps > 0 && fee_wallet.is_none() {
+        bail!(
+            "setting `fee_wallet` (KASSA_FEE_WALLET) is required when `platform_fee_bps` is above 0"
+        );
+    }
+    if raw.payout_stuck_blocks == 0 {
+        bail!("setting `payout_stuck_blocks` (KASSA_PAYOUT_STUCK_BLOCKS) must be at least 1");
+    }
+    let gwei = Decimal::from(1_000_000_000u64);
+    let min_priority_fee_wei = raw
+        .min_priority_fee_gwei
+        .trim()
+        .parse::<Decimal>()
+        .ok()
+        .filter(|d| *d >= Decimal::ZERO)
+        .and_then(|d| u128::try_from((d * gwei).trunc().mantissa()).ok())
+        .ok_or_else(|| {
+            anyhow!(
+                "setting `min_priority_fee_gwei` (KASSA_MIN_PRIORITY_FEE_GWEI): `{}` is not an amount of gwei",
+                raw.min_priority_fee_gwei
+            )
+        })?;
+    let eip3009 = match raw.token_eip3009.trim() {
+        "auto" => Eip3009::Auto,
+        "on" => Eip3009::On,
+        "off" => Eip3009::Off,
+        other => bail!(
+            "setting `token_eip3009` (KASSA_TOKEN_EIP3009): `{other}` is not `auto`, `on` or `off`"
+        ),
+    };
+    let gas_low_wei = raw
+        .gas_low_pol
+        .trim()
+        .parse::<Decimal>()
+        .ok()
+        .filter(|d| *d >= Decimal::ZERO && d.scale() <= 18)
+        .and_then(|d| {
+            let wei = d.checked_mul(gwei)?.checked_mul(gwei)?;
+            u128::try_from(wei.trunc().mantissa()).ok()
+        })
+        .ok_or_else(|| {
+            anyhow!(
+                "setting `gas_low_pol` (KASSA_GAS_LOW_POL): `{}` is not an amount of POL",
+                raw.gas_low_pol
+            )
+        })?;
+    Ok(PayoutSettings {
+        gas_keys,
+        fee_wallet,
+        platform_fee_bps: raw.platform_fee_bps,
+        confirmations: raw.payout_confirmations.max(1),
+        stuck_blocks: raw.payout_stuck_blocks,
+        min_priority_fee_wei,
+        eip3009,
+        gas_low_wei,
+        poll,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -564,6 +682,58 @@ mod tests {
         };
         let err = Settings::check(raw).unwrap_err().to_string();
         assert!(err.contains("KASSA_FINALITY"), "{err}");
+    }
+
+    #[test]
+    fn the_payouts_section_carries_its_defaults() {
+        let s = Settings::check(RawSettings::default()).unwrap();
+        assert_eq!(s.payouts.confirmations, 64);
+        assert_eq!(s.payouts.stuck_blocks, 30);
+        assert_eq!(s.payouts.min_priority_fee_wei, 30_000_000_000);
+        assert_eq!(s.payouts.gas_low_wei, 5_000_000_000_000_000_000);
+        assert_eq!(s.payouts.eip3009, Eip3009::Auto);
+        assert_eq!(s.payouts.platform_fee_bps, 0);
+        assert!(matches!(
+            s.payouts.gas_keys,
+            GasKeySource::SandboxGenerated(_)
+        ));
+    }
+
+    #[test]
+    fn a_platform_fee_needs_a_fee_wallet_and_at_most_100_percent() {
+        let no_wallet = RawSettings {
+            platform_fee_bps: 100,
+            ..RawSettings::default()
+        };
+        let err = Settings::check(no_wallet).unwrap_err().to_string();
+        assert!(err.contains("KASSA_FEE_WALLET"), "{err}");
+        let too_much = RawSettings {
+            platform_fee_bps: 10_001,
+            fee_wallet: Some("0x2222222222222222222222222222222222222222".into()),
+            ..RawSettings::default()
+        };
+        let err = Settings::check(too_much).unwrap_err().to_string();
+        assert!(err.contains("KASSA_PLATFORM_FEE_BPS"), "{err}");
+    }
+
+    #[test]
+    fn live_mode_requires_gas_keys_and_a_known_eip3009_switch() {
+        let bad_switch = RawSettings {
+            token_eip3009: "maybe".into(),
+            ..RawSettings::default()
+        };
+        let err = Settings::check(bad_switch).unwrap_err().to_string();
+        assert!(err.contains("KASSA_TOKEN_EIP3009"), "{err}");
+        let live = RawSettings {
+            mode: "live".into(),
+            wallet_mnemonic: Some(
+                "test test test test test test test test test test test junk".into(),
+            ),
+            chain_rpc_url: Some("http://127.0.0.1:8545".into()),
+            ..RawSettings::default()
+        };
+        let err = Settings::check(live).unwrap_err().to_string();
+        assert!(err.contains("KASSA_GAS_KEY_FILE"), "{err}");
     }
 
     #[test]

@@ -129,7 +129,7 @@ impl Application {
                     ledger,
                     watch.clone(),
                     settings.chain.usdc_contract.address(),
-                    chain::sandbox_confirm_blocks(&settings.chain),
+                    chain::sandbox_confirm_blocks(&settings.chain, settings.payouts.confirmations),
                 )
             });
 

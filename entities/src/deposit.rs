@@ -19,6 +19,8 @@ pub struct Model {
     pub from_address: Option<String>,
     /// `seen`, `counted`, `late` (held: after the grace window) or `dropped` (reorg).
     pub state: String,
+    /// The sweep that took this deposit out of its address, once one did.
+    pub sweep_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,7 @@ pub mod https_url;
 pub mod merchant;
 pub mod money;
 pub mod page_token;
+pub mod payout;
 pub mod retry;
 pub mod routing;
 pub mod session;

@@ -120,10 +120,12 @@ pub fn watcher_settings(chain: &ChainSettings) -> WatcherSettings {
 }
 
 /// Blocks a sandbox payment mines on top of its own so that it counts at
-/// once: deep enough, final on the ledger, and within the scanned range.
-pub fn sandbox_confirm_blocks(chain: &ChainSettings) -> u64 {
+/// once: deep enough, final on the ledger, within the scanned range, and
+/// deep enough to be swept to the merchant.
+pub fn sandbox_confirm_blocks(chain: &ChainSettings, payout_confirmations: u64) -> u64 {
     chain
         .required_confirmations
+        .max(payout_confirmations)
         .saturating_sub(1)
         .max(chain.head_lag_blocks)
         .max(ledger::FINALITY_DEPTH)
