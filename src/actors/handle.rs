@@ -10,8 +10,8 @@ use actix::prelude::*;
 use super::creator::{CommitStats, CreateError, CreateSession, GetCommitStats, SessionCreator};
 use super::registry::{Died, GetStats, Lookup, RegistryStats, SessionRegistry};
 use super::session::{
-    CancelSession, DepositObserved, DepositReversed, ExpireSession, InjectPanic, SessionActor,
-    SessionError, SessionOutcome,
+    CancelSession, DepositObserved, DepositReversed, ExpireSession, InjectPanic, PayoutSent,
+    SessionActor, SessionError, SessionOutcome,
 };
 use crate::domain::checkout_session::{NewSession, SessionRecord};
 use crate::domain::deposit::DepositFact;
@@ -73,6 +73,17 @@ impl Sessions {
     /// The customer cancels an open session.
     pub async fn cancel(&self, session_id: i64) -> Result<SessionOutcome, SessionError> {
         self.dispatch(session_id, CancelSession).await
+    }
+
+    /// Tells a session that a sweep of its money was mined (once per sweep).
+    pub async fn payout_sent(
+        &self,
+        session_id: i64,
+        sweep_id: i64,
+        txid_out: String,
+    ) -> Result<SessionOutcome, SessionError> {
+        self.dispatch(session_id, PayoutSent { sweep_id, txid_out })
+            .await
     }
 
     /// Sandbox fault switch: makes the session's actor panic.

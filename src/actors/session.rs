@@ -18,7 +18,7 @@ use crate::domain::deposit::DepositFact;
 use crate::domain::session::{
     Command, Decision, Policy, Refusal, SessionState, SessionStatus, decide,
 };
-use crate::store::transitions::{DepositWrite, OutboxEvent, TransitionWrite};
+use crate::store::transitions::{DepositWrite, OutboxEvent, PayoutWrite, TransitionWrite};
 use crate::store::{Store, StoreError};
 use crate::webhooks::payload;
 
@@ -51,6 +51,17 @@ pub struct ExpireSession {
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "Result<SessionOutcome, SessionError>")]
 pub struct CancelSession;
+
+/// A sweep of this session's money was mined with status 1 (from the payout
+/// actor): the session records `txid_out` and announces `payout_sent`. A
+/// sweep already announced changes nothing.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "Result<SessionOutcome, SessionError>")]
+pub struct PayoutSent {
+    pub sweep_id: i64,
+    /// The merchant transfer's transaction hash.
+    pub txid_out: String,
+}
 
 /// Sandbox fault switch: the actor panics, to exercise supervision.
 #[derive(Message, Debug, Clone)]
@@ -202,6 +213,34 @@ impl Handler<CancelSession> for SessionActor {
     }
 }
 
+impl Handler<PayoutSent> for SessionActor {
+    type Result = AtomicResponse<Self, Result<SessionOutcome, SessionError>>;
+
+    fn handle(&mut self, msg: PayoutSent, _: &mut Context<Self>) -> Self::Result {
+        self.run(move |deps, record| async move {
+            if deps.store.sweep_announced(msg.sweep_id).await? {
+                return Ok(SessionOutcome {
+                    record,
+                    refusal: Some(Refusal::NoChange),
+                });
+            }
+            match decide(&state_of(&record), Command::PayoutSent, &deps.policy) {
+                Ok(decision) => {
+                    let payout = PayoutWrite {
+                        sweep_id: msg.sweep_id,
+                        txid_out: msg.txid_out,
+                    };
+                    commit(&deps, record, decision, None, TxidIn::Keep, Some(payout)).await
+                }
+                Err(refusal) => Ok(SessionOutcome {
+                    record,
+                    refusal: Some(refusal),
+                }),
+            }
+        })
+    }
+}
+
 impl Handler<InjectPanic> for SessionActor {
     type Result = ();
 
@@ -226,7 +265,7 @@ async fn apply(
     deposit: Option<DepositWrite>,
 ) -> Result<SessionOutcome, SessionError> {
     match decide(&state_of(&record), command, &deps.policy) {
-        Ok(decision) => commit(deps, record, decision, deposit, TxidIn::Keep).await,
+        Ok(decision) => commit(deps, record, decision, deposit, TxidIn::Keep, None).await,
         Err(refusal) => Ok(SessionOutcome {
             record,
             refusal: Some(refusal),
@@ -251,6 +290,7 @@ async fn commit(
     decision: Decision,
     deposit: Option<DepositWrite>,
     txid: TxidIn,
+    payout: Option<PayoutWrite>,
 ) -> Result<SessionOutcome, SessionError> {
     let now_ms = deps.clock.now_ms();
     let mut next = record.clone();
@@ -269,6 +309,9 @@ async fn commit(
             next.txid_in.get_or_insert(tx_hash);
         }
         TxidIn::Replace(tx_hash) => next.txid_in = tx_hash,
+    }
+    if let Some(payout) = &payout {
+        next.txid_out = Some(payout.txid_out.clone());
     }
     let mut events = Vec::with_capacity(decision.events.len());
     for kind in &decision.events {
@@ -293,6 +336,7 @@ async fn commit(
         deposit,
         events,
         webhook_url: record.webhook_url.clone(),
+        payout,
     };
     deps.store.apply_transition(&write, now_ms).await?;
     if !write.events.is_empty()

@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::domain::api_key;
 use crate::domain::email::Email;
 use crate::domain::merchant::{CheckoutMode, Package, parse_country};
+use crate::domain::session::EventKind;
 use crate::domain::shop_domain::ShopDomain;
 use crate::domain::wallet::WalletAddress;
 use crate::store::Store;
@@ -280,16 +281,6 @@ fn parse_wallet(raw: &str) -> anyhow::Result<String> {
 
 /// `paid,expired` → the statuses; `all` → every status (an empty list).
 fn parse_statuses(raw: &str) -> anyhow::Result<Vec<String>> {
-    const KNOWN: [&str; 8] = [
-        "pending",
-        "paid",
-        "underpaid",
-        "overpaid",
-        "expired",
-        "paid_late",
-        "reversed",
-        "cancelled",
-    ];
     if raw.trim() == "all" {
         return Ok(Vec::new());
     }
@@ -297,12 +288,12 @@ fn parse_statuses(raw: &str) -> anyhow::Result<Vec<String>> {
         .map(|s| s.trim().to_ascii_lowercase())
         .filter(|s| !s.is_empty())
         .map(|s| {
-            if KNOWN.contains(&s.as_str()) {
+            if EventKind::ALL.iter().any(|k| k.as_str() == s) {
                 Ok(s)
             } else {
                 Err(anyhow!(
                     "--webhook-statuses: unknown status `{s}` (known: {})",
-                    KNOWN.join(", ")
+                    EventKind::ALL.map(EventKind::as_str).join(", ")
                 ))
             }
         })

@@ -14,6 +14,7 @@
 //! paid ──more confirmed──▶ paid (excess recorded: overpaid event)
 //! paid | underpaid ──counted deposit reversed──▶ paid | underpaid | pending
 //! created ──customer cancels──▶ cancelled ──confirmed within grace──▶ paid
+//! paid ──a sweep mined──▶ paid (payout_sent event, txid_out)
 //! ```
 //! A cancelled session is closed like an expired one, but by the customer;
 //! money that still arrives in its window (plus grace) is never turned away.
@@ -92,9 +93,24 @@ pub enum EventKind {
     PaidLate,
     Reversed,
     Cancelled,
+    /// Money of a paid session was forwarded to the merchant (`txid_out`).
+    /// Never announced as `paid`: shops mark an order paid on every `paid`.
+    PayoutSent,
 }
 
 impl EventKind {
+    pub const ALL: [EventKind; 9] = [
+        EventKind::Pending,
+        EventKind::Paid,
+        EventKind::Underpaid,
+        EventKind::Overpaid,
+        EventKind::Expired,
+        EventKind::PaidLate,
+        EventKind::Reversed,
+        EventKind::Cancelled,
+        EventKind::PayoutSent,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::Pending => "pending",
@@ -105,6 +121,7 @@ impl EventKind {
             EventKind::PaidLate => "paid_late",
             EventKind::Reversed => "reversed",
             EventKind::Cancelled => "cancelled",
+            EventKind::PayoutSent => "payout_sent",
         }
     }
 }
@@ -148,6 +165,8 @@ pub enum Command {
     /// A seen deposit, not yet counted, left the canonical chain;
     /// `others_waiting` says whether another seen deposit still waits.
     DepositDropped { now_ms: i64, others_waiting: bool },
+    /// A sweep of the session's money was mined with status 1.
+    PayoutSent,
 }
 
 /// The outcome of an accepted command.
@@ -258,6 +277,18 @@ pub fn decide(
                 Err(Refusal::NoChange)
             }
         },
+        // The status stays; only a paid session's merchant hears of it (money
+        // forwarded from a closed session was held money an operator sent).
+        Command::PayoutSent => Ok(Decision {
+            status: state.status,
+            received_units: state.received_units,
+            events: if state.status == S::Paid {
+                vec![EventKind::PayoutSent]
+            } else {
+                vec![]
+            },
+            became_paid: false,
+        }),
         Command::DepositReversed { amount_units } => match state.status {
             S::Paid | S::Underpaid if amount_units > 0 && amount_units <= state.received_units => {
                 Ok(reverse(state, state.received_units - amount_units, policy))

@@ -506,3 +506,18 @@ fn a_reversal_on_an_expired_session_shrinks_what_it_holds() {
     assert_eq!(d.received_units, 0);
     assert_eq!(d.events, vec![EventKind::Reversed]);
 }
+
+#[test]
+fn a_payout_is_announced_on_a_paid_session_without_changing_it() {
+    let paid = state(SessionStatus::Paid, 50_000_000);
+    let d = decide(&paid, Command::PayoutSent, &POLICY).unwrap();
+    assert_eq!(d.status, SessionStatus::Paid);
+    assert_eq!(d.received_units, 50_000_000);
+    assert_eq!(d.events, vec![EventKind::PayoutSent]);
+    assert!(!d.became_paid, "a payout must never read as a new payment");
+    // Held money forwarded from a closed session is recorded, not announced.
+    let expired = state(SessionStatus::Expired, 10_000_000);
+    let d = decide(&expired, Command::PayoutSent, &POLICY).unwrap();
+    assert_eq!(d.status, SessionStatus::Expired);
+    assert!(d.events.is_empty());
+}

@@ -17,6 +17,7 @@ mod ledger_writes;
 mod merchant_cache;
 mod merchant_rows;
 pub mod merchants;
+pub mod payouts;
 pub mod sessions;
 mod settings;
 pub mod transitions;

@@ -4,7 +4,7 @@
 //! Nothing here decides anything: `domain::session::decide` did, and the
 //! session actor hands over what to write.
 
-use kassa_entities::{deposit, session, webhook_event};
+use kassa_entities::{deposit, session, sweep, webhook_event};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -66,6 +66,17 @@ pub struct TransitionWrite {
     pub events: Vec<OutboxEvent>,
     /// The session's own webhook URL (else the merchant's is used at delivery).
     pub webhook_url: Option<String>,
+    /// A mined sweep this transition announces: the session takes its
+    /// `txid_out` and the sweep is marked announced, once.
+    pub payout: Option<PayoutWrite>,
+}
+
+/// The sweep a `payout_sent` transition records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayoutWrite {
+    pub sweep_id: i64,
+    /// The merchant transfer's hash, written to the session's `txid_out`.
+    pub txid_out: String,
 }
 
 impl Store {
@@ -179,6 +190,12 @@ impl Store {
         if let Some(txid) = &write.txid_in {
             update = update.col_expr(session::Column::TxidIn, Expr::value(txid.clone()));
         }
+        if let Some(payout) = &write.payout {
+            update = update.col_expr(
+                session::Column::TxidOut,
+                Expr::value(payout.txid_out.clone()),
+            );
+        }
         let result = update
             .filter(session::Column::Id.eq(write.session_id))
             .filter(session::Column::Version.eq(write.expected_version))
@@ -190,6 +207,20 @@ impl Store {
         }
         if let Some(deposit) = &write.deposit {
             write_deposit(&txn, write.session_id, deposit, now_ms).await?;
+        }
+        if let Some(payout) = &write.payout {
+            // Announced once: a second announcement rolls the whole write back.
+            let marked = sweep::Entity::update_many()
+                .col_expr(sweep::Column::AnnouncedAt, Expr::value(now_ms))
+                .filter(sweep::Column::Id.eq(payout.sweep_id))
+                .filter(sweep::Column::SessionId.eq(write.session_id))
+                .filter(sweep::Column::AnnouncedAt.is_null())
+                .exec(&*txn)
+                .await?;
+            if marked.rows_affected != 1 {
+                self.sessions.forget(write.session_id);
+                return Err(StoreError::Conflict);
+            }
         }
         if !write.events.is_empty() {
             webhook_event::Entity::insert_many(write.events.iter().map(|e| {

@@ -62,7 +62,7 @@ pub(super) async fn on_deposit(
     match decide(&state_of(&record), command, &deps.policy) {
         Ok(decision) => {
             let txid = TxidIn::IfUnset(fact.tx_hash);
-            commit(&deps, record, decision, Some(write), txid).await
+            commit(&deps, record, decision, Some(write), txid, None).await
         }
         Err(refusal) => {
             let late = refusal == Refusal::TooLate;
@@ -155,7 +155,7 @@ pub(super) async fn on_reversal(
         TxidIn::Keep
     };
     match decide(&state_of(&record), command, &deps.policy) {
-        Ok(decision) => commit(&deps, record, decision, Some(write), txid).await,
+        Ok(decision) => commit(&deps, record, decision, Some(write), txid, None).await,
         Err(refusal) if txid != TxidIn::Keep => {
             // The session does not move, but it names another transfer.
             let same = Decision {
@@ -164,7 +164,7 @@ pub(super) async fn on_reversal(
                 events: Vec::new(),
                 became_paid: false,
             };
-            let mut outcome = commit(&deps, record, same, Some(write), txid).await?;
+            let mut outcome = commit(&deps, record, same, Some(write), txid, None).await?;
             outcome.refusal = Some(refusal);
             Ok(outcome)
         }
