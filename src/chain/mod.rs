@@ -5,6 +5,7 @@
 pub mod hd;
 pub mod ledger;
 pub mod rpc;
+mod rpc_sender;
 pub mod sender;
 pub mod settings;
 pub mod source;

@@ -4,9 +4,10 @@
 //! log range becomes [`ChainError::RangeTooLarge`], whatever the provider's
 //! wording), and the `kassa_chain_rpc_*` metrics.
 //!
-//! It only reads: it holds no keys and sends no transactions. It must not
-//! retry, split ranges or decide what a transfer means; the chain watcher
-//! does that with what this module returns.
+//! It holds no keys: the payout path hands it transactions already signed
+//! (`rpc_sender`). It must not retry, split ranges, bump fees or decide what
+//! a transfer means; the chain watcher and the payout actor do that with
+//! what this module returns.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -30,7 +31,7 @@ alloy::sol! {
 /// provider's API key, so neither `Debug` nor any error repeats it.
 #[derive(Clone)]
 pub struct RpcChain {
-    provider: RootProvider,
+    pub(super) provider: RootProvider,
 }
 
 impl std::fmt::Debug for RpcChain {
@@ -70,7 +71,7 @@ impl RpcChain {
 
     /// Runs one RPC call, recording its count, failures and duration under
     /// `method`, and translating its error.
-    async fn call<T>(
+    pub(super) async fn call<T>(
         &self,
         method: &'static str,
         request: impl Future<Output = Result<T, TransportError>>,
@@ -198,7 +199,7 @@ const RANGE_ERROR_WORDS: [&str; 7] = [
 const RATE_LIMIT_WORDS: [&str; 3] = ["rate limit", "request rate", "too many requests"];
 
 /// Translates an alloy error for `method` into ours.
-fn classify(method: &'static str, error: TransportError) -> ChainError {
+pub(super) fn classify(method: &'static str, error: TransportError) -> ChainError {
     match error {
         RpcError::ErrorResp(payload) => {
             if method == "eth_getLogs" && is_range_refusal(Some(payload.code), &payload.message) {
