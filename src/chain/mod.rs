@@ -8,5 +8,6 @@ pub mod rpc;
 mod rpc_sender;
 pub mod sender;
 pub mod settings;
+pub mod signer;
 pub mod source;
 pub mod token;
