@@ -15,6 +15,7 @@ use crate::actors::chain_watcher::ChainWatch;
 use crate::actors::creator::SessionCreator;
 use crate::actors::expiry::ExpirySweeper;
 use crate::actors::handle::Sessions;
+use crate::actors::payout::Payouts;
 use crate::actors::registry::SessionRegistry;
 use crate::actors::sandbox::SandboxPayments;
 use crate::actors::session::SessionDeps;
@@ -38,6 +39,7 @@ pub struct Application {
     store: Store,
     sessions: Sessions,
     chain_watch: ChainWatch,
+    payouts: Option<Payouts>,
 }
 
 impl Application {
@@ -101,9 +103,10 @@ impl Application {
         let watcher = PendingWatcher::prepare(&settings.chain, &store, &clock).await?;
         let watch = watcher.handle();
         let ledger = watcher.ledger();
+        let node = watcher.node();
         let creator = SessionCreator::new(
             store.clone(),
-            wallet,
+            wallet.clone(),
             settings.create_batch_max,
             Some(watch.clone()),
         )
@@ -112,6 +115,15 @@ impl Application {
         watcher
             .run(&settings.chain, &store, sessions.clone(), clock.clone())
             .await?;
+        let payouts = chain::start_payouts(
+            node,
+            &settings.chain,
+            &settings.payouts,
+            &store,
+            sessions.clone(),
+            clock.clone(),
+            wallet,
+        )?;
         ExpirySweeper::new(
             store.clone(),
             clock.clone(),
@@ -172,6 +184,7 @@ impl Application {
             store,
             sessions,
             chain_watch: watch,
+            payouts,
         })
     }
 
@@ -195,6 +208,12 @@ impl Application {
     /// The chain watcher (tests and benchmarks run a step with `sync`).
     pub fn chain_watch(&self) -> &ChainWatch {
         &self.chain_watch
+    }
+
+    /// The payout actor (tests run a step with `run`); `None` where there
+    /// is none (sandbox, for now).
+    pub fn payouts(&self) -> Option<&Payouts> {
+        self.payouts.as_ref()
     }
 
     /// A handle that stops the server gracefully.

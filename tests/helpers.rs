@@ -146,6 +146,8 @@ pub struct TestApp {
     pub sessions: kassa::actors::handle::Sessions,
     /// The chain watcher: `sync()` runs one step and waits for its commits.
     pub chain: kassa::actors::chain_watcher::ChainWatch,
+    /// The payout actor, where the app runs one: `run()` makes one step.
+    pub payouts: Option<kassa::actors::payout::Payouts>,
     pub db: TestDb,
     _data_dir: tempfile::TempDir,
 }
@@ -198,6 +200,7 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut RawSettings)) -> TestA
     let store = app.store().clone();
     let sessions = app.sessions().clone();
     let chain = app.chain_watch().clone();
+    let payouts = app.payouts().cloned();
     let app_handle = app.server_handle();
     actix_web::rt::spawn(app.run_until_stopped());
     let merchant = create_merchant(&store, MerchantSpec::default()).await;
@@ -213,6 +216,7 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut RawSettings)) -> TestA
         app_handle,
         sessions,
         chain,
+        payouts,
         db,
         _data_dir: data_dir,
     }
@@ -531,4 +535,11 @@ macro_rules! on_both_backends {
 pub fn go_live(s: &mut RawSettings) {
     s.mode = "live".into();
     s.chain_rpc_url = Some("http://127.0.0.1:9".into());
+    let keys = std::path::Path::new(&s.data_dir).join("gas.keys");
+    std::fs::write(
+        &keys,
+        "0x8f2a55949038a9610f50fb23b5883af3b4ecb3c3bb792cbcefbd1542c692be63",
+    )
+    .unwrap();
+    s.gas_key_file = Some(keys.display().to_string());
 }

@@ -13,6 +13,12 @@ pub(crate) async fn start_app(
     finality: &str,
     data_dir: &std::path::Path,
 ) -> Running {
+    let gas_keys = data_dir.join("gas.keys");
+    std::fs::write(
+        &gas_keys,
+        "0x8f2a55949038a9610f50fb23b5883af3b4ecb3c3bb792cbcefbd1542c692be63",
+    )
+    .unwrap();
     let raw = kassa::config::RawSettings {
         bind: "127.0.0.1:0".into(),
         data_dir: data_dir.display().to_string(),
@@ -30,6 +36,9 @@ pub(crate) async fn start_app(
         expiry_sweep_interval_ms: 3_600_000,
         rate_limit_per_second: 10_000_000,
         rate_limit_burst: 10_000_000,
+        gas_key_file: Some(gas_keys.display().to_string()),
+        // Deposits stay in their addresses: the benchmark measures counting.
+        payout_confirmations: 1_000_000,
         ..kassa::config::RawSettings::default()
     };
     let settings = kassa::config::Settings::check(raw).unwrap();

@@ -7,17 +7,21 @@
 //! to announce new addresses.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use actix::{AsyncContext, Context};
+use actix::{Actor, AsyncContext, Context};
 use alloy_primitives::Address;
 use anyhow::{Context as _, bail};
 
 use crate::actors::chain_watcher::{ChainWatch, ChainWatcher, WatcherSettings};
 use crate::actors::handle::Sessions;
+use crate::actors::payout::{PayoutActor, PayoutDeps, PayoutRules, Payouts};
+use crate::chain::hd::HdWallet;
 use crate::chain::ledger::{self, SandboxLedger};
 use crate::chain::rpc::RpcChain;
-use crate::chain::settings::ChainSettings;
+use crate::chain::settings::{ChainSettings, PayoutSettings};
+use crate::chain::signer::GasAccounts;
 use crate::chain::source::{ChainError, ChainSource};
 use crate::clock::SharedClock;
 use crate::domain::confirmation::ConfirmationPolicy;
@@ -58,6 +62,14 @@ impl PendingWatcher {
         match self {
             PendingWatcher::Live(ctx, _) => ChainWatch::of(&ctx.address()),
             PendingWatcher::Sandbox(ctx, _) => ChainWatch::of(&ctx.address()),
+        }
+    }
+
+    /// The node (live) for the payout actor; `None` in sandbox.
+    pub fn node(&self) -> Option<RpcChain> {
+        match self {
+            PendingWatcher::Live(_, rpc) => Some(rpc.clone()),
+            PendingWatcher::Sandbox(..) => None,
         }
     }
 
@@ -103,6 +115,55 @@ impl PendingWatcher {
         Ok(())
     }
 }
+
+/// Starts the payout actor on the node of live mode. In sandbox there is
+/// none yet: the ledger does not execute signed transactions.
+pub fn start_payouts(
+    node: Option<RpcChain>,
+    chain: &ChainSettings,
+    payouts: &PayoutSettings,
+    store: &Store,
+    sessions: Sessions,
+    clock: SharedClock,
+    wallet: HdWallet,
+) -> anyhow::Result<Option<Payouts>> {
+    let Some(node) = node else {
+        return Ok(None);
+    };
+    let gas = GasAccounts::load(&payouts.gas_keys)?;
+    tracing::info!(accounts = ?gas.addresses(), "payouts: gas accounts loaded");
+    let deps = PayoutDeps {
+        chain: node,
+        store: store.clone(),
+        sessions,
+        clock,
+        wallet,
+        gas,
+        rules: payout_rules(chain, payouts),
+        token_info: Arc::new(tokio::sync::Mutex::new(None)),
+    };
+    let actor = PayoutActor::new(deps, payouts.poll).start();
+    Ok(Some(Payouts::of(&actor)))
+}
+
+/// The payout actor's rules from the chain and payouts sections.
+pub fn payout_rules(chain: &ChainSettings, payouts: &PayoutSettings) -> PayoutRules {
+    PayoutRules {
+        token: chain.usdc_contract.address(),
+        chain_id: chain.chain_id,
+        fee_wallet: payouts.fee_wallet.as_ref().map(|w| w.address()),
+        fee_bps: payouts.platform_fee_bps,
+        confirmations: payouts.confirmations,
+        stuck_blocks: payouts.stuck_blocks,
+        min_priority_fee_wei: payouts.min_priority_fee_wei,
+        eip3009: payouts.eip3009,
+        transfer_gas: TRANSFER_GAS,
+    }
+}
+
+/// Gas limit of one token transfer: USDC's `transferWithAuthorization`
+/// uses about 60 000–90 000; unused gas is not charged.
+const TRANSFER_GAS: u64 = 150_000;
 
 /// The watcher's reading rules from the chain section.
 pub fn watcher_settings(chain: &ChainSettings) -> WatcherSettings {

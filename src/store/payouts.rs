@@ -529,6 +529,42 @@ impl Store {
         Ok(())
     }
 
+    /// Transactions signed or broadcast and not yet mined, per sender.
+    pub async fn live_transactions_by_sender(&self) -> Result<HashMap<String, u64>, StoreError> {
+        let rows: Vec<(String, i64)> = payout_transaction::Entity::find()
+            .select_only()
+            .column(payout_transaction::Column::Sender)
+            .column_as(payout_transaction::Column::Id.count(), "n")
+            .filter(
+                payout_transaction::Column::State
+                    .is_in([TxState::Signed.as_str(), TxState::Broadcast.as_str()]),
+            )
+            .group_by(payout_transaction::Column::Sender)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(sender, n)| (sender, u64::try_from(n).unwrap_or(0)))
+            .collect())
+    }
+
+    /// A failed sweep being tried again is `sending` while it is in flight.
+    pub async fn resume_sweep(&self, id: i64) -> Result<(), StoreError> {
+        let txn = self.begin_write().await?;
+        sweep::Entity::update_many()
+            .col_expr(
+                sweep::Column::State,
+                Expr::value(SweepState::Sending.as_str()),
+            )
+            .filter(sweep::Column::Id.eq(id))
+            .filter(sweep::Column::State.eq(SweepState::Failed.as_str()))
+            .exec(&*txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
     /// Sent sweeps their session has not recorded yet: `(sweep, session, txid_out)`.
     pub async fn unannounced_sweeps(&self) -> Result<Vec<(i64, i64, String)>, StoreError> {
         let rows = sweep::Entity::find()

@@ -12,10 +12,11 @@ use alloy::primitives::Address;
 use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
 use kassa::actors::chain_watcher::StepReport;
+use kassa::actors::payout::PayoutReport;
 use kassa::config::RawSettings;
 use serde_json::{Value, json};
 
-use crate::anvil::Anvil;
+use crate::anvil::{Anvil, TestUsdc};
 use crate::helpers::{Backend, TestApp, TestDb, TestMerchant, spawn_on};
 
 /// A poll so long that only the test's `step` runs the watcher.
@@ -25,7 +26,16 @@ const PAYER_FUNDS: u64 = 1_000_000_000_000;
 /// The payer's gas money, in wei (1000 ETH).
 const PAYER_GAS: u128 = 1_000_000_000_000_000_000_000;
 
-/// How the app reads the chain.
+/// The gas accounts of the app under test (not dev accounts: those are
+/// deposit addresses of the test wallet). Funded by `chain_only`.
+pub const GAS_KEYS: [&str; 2] = [
+    "0xe8276ff01d24d23cfe6c7bf1e7a13c68d9907002f25404c5b55cc22fbd95e820",
+    "0xcb0f9256996e04346fb996ea409df10468cb1f5c83c5e55d7197c6d4062e113a",
+];
+/// Each gas account's POL, in wei (100 ETH).
+const GAS_FUNDS: u128 = 100_000_000_000_000_000_000;
+
+/// How the app reads the chain and pays out.
 #[derive(Debug, Clone)]
 pub struct LiveSetup {
     pub required_confirmations: u32,
@@ -38,6 +48,14 @@ pub struct LiveSetup {
     pub large_payment_usdc: &'static str,
     /// Where the app finds the node (Anvil itself unless a proxy is between).
     pub rpc_url: Option<String>,
+    /// Blocks before a deposit is swept; the watcher tests keep it out of
+    /// reach so their deposit addresses keep what they received.
+    pub payout_confirmations: u64,
+    pub platform_fee_bps: u32,
+    pub fee_wallet: Option<String>,
+    /// How many of `GAS_KEYS` the app uses (1 or 2).
+    pub gas_lanes: usize,
+    pub payout_stuck_blocks: u64,
 }
 
 impl Default for LiveSetup {
@@ -50,6 +68,11 @@ impl Default for LiveSetup {
             finality: "finalized",
             large_payment_usdc: "1000",
             rpc_url: None,
+            payout_confirmations: 1_000_000,
+            platform_fee_bps: 0,
+            fee_wallet: None,
+            gas_lanes: 1,
+            payout_stuck_blocks: 30,
         }
     }
 }
@@ -73,6 +96,22 @@ pub fn live_settings(s: &mut RawSettings, anvil: &Anvil, setup: &LiveSetup) {
     s.chain_max_block_range = setup.max_block_range;
     s.finality = setup.finality.into();
     s.large_payment_usdc = setup.large_payment_usdc.into();
+    let keys = std::path::Path::new(&s.data_dir).join("gas.keys");
+    std::fs::create_dir_all(&s.data_dir).unwrap();
+    std::fs::write(&keys, GAS_KEYS[..setup.gas_lanes].join("\n")).unwrap();
+    s.gas_key_file = Some(keys.display().to_string());
+    s.payout_confirmations = setup.payout_confirmations;
+    s.platform_fee_bps = setup.platform_fee_bps;
+    s.fee_wallet = setup.fee_wallet.clone();
+    s.payout_stuck_blocks = setup.payout_stuck_blocks;
+}
+
+/// The address of gas key `index`.
+pub fn gas_account(index: usize) -> Address {
+    GAS_KEYS[index]
+        .parse::<PrivateKeySigner>()
+        .unwrap()
+        .address()
 }
 
 impl Live {
@@ -106,6 +145,14 @@ impl Live {
             )
             .await;
         anvil.mint(payer.address(), PAYER_FUNDS).await;
+        for index in 0..GAS_KEYS.len() {
+            anvil
+                .call(
+                    "anvil_setBalance",
+                    json!([gas_account(index), format!("{GAS_FUNDS:#x}")]),
+                )
+                .await;
+        }
         Some((anvil, payer))
     }
 
@@ -189,6 +236,24 @@ impl Live {
     pub async fn owed_units(&self, id: i64) -> u64 {
         let record = self.app.store.session(id).await.unwrap().unwrap();
         record.expected.units()
+    }
+
+    /// Runs one whole payout step.
+    pub async fn payout_step(&self) -> PayoutReport {
+        self.app
+            .payouts
+            .as_ref()
+            .expect("a live app runs the payout actor")
+            .run()
+            .await
+            .unwrap_or_else(|e| panic!("a payout step failed: {e}"))
+    }
+
+    /// What `who` holds of the token, in base units.
+    pub async fn balance(&self, who: Address) -> u64 {
+        let token = TestUsdc::new(self.anvil.token(), self.anvil.node().clone());
+        let units = token.balanceOf(who).call().await.unwrap();
+        u64::try_from(units).unwrap()
     }
 
     /// Runs one whole watcher step.

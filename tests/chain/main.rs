@@ -24,6 +24,7 @@ mod conservation;
 #[allow(dead_code)]
 mod live;
 mod metrics;
+mod payouts;
 mod refusal;
 mod rpc;
 mod token;

@@ -39,6 +39,8 @@ impl Gateway {
             .local_addr()
             .unwrap()
             .port();
+        let gas_keys = data_dir.join("gas.keys");
+        std::fs::write(&gas_keys, crate::live::GAS_KEYS[0]).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
             .arg("serve")
             .env("KASSA_BIND", format!("127.0.0.1:{port}"))
@@ -49,6 +51,9 @@ impl Gateway {
             .env("KASSA_USDC_CONTRACT", anvil.token().to_checksum(None))
             .env("KASSA_WALLET_MNEMONIC", WALLET_PHRASE)
             .env("KASSA_REQUIRED_CONFIRMATIONS", "3")
+            .env("KASSA_GAS_KEY_FILE", &gas_keys)
+            // Deposits stay where they are: this test counts them on chain.
+            .env("KASSA_PAYOUT_CONFIRMATIONS", "1000000")
             .env("KASSA_FINALITY", "finalized")
             .env("KASSA_CHAIN_POLL_MS", "20")
             .env("KASSA_CHAIN_HEAD_LAG_BLOCKS", "0")

@@ -1,0 +1,152 @@
+//! `PayoutActor`: forwards money counted for paid sessions from their
+//! deposit addresses to the merchants' payout wallets (less the platform
+//! fee), exactly once.
+//!
+//! Each step (every `poll`, or on [`RunNow`]) makes sweep rows for counted
+//! deposits whose blocks are final and deep enough, then drives every open
+//! sweep: signs each transaction and stores its bytes before broadcasting
+//! them, re-broadcasts stored bytes after a restart, replaces a transaction
+//! stuck for `stuck_blocks` with the same nonce and a higher fee, and calls
+//! a sweep sent only when every receipt says status 1. Then it tells the
+//! session (`PayoutSent`), which records `txid_out` and announces
+//! `payout_sent`: the session keeps its single writer.
+//!
+//! The actor holds only scheduling; the step (`step.rs`) does the I/O and
+//! `domain::payout` the rules.
+
+use std::time::Duration;
+
+use actix::prelude::*;
+use tokio::sync::oneshot;
+
+use crate::chain::sender::ChainSender;
+
+mod legs;
+mod step;
+
+pub use step::{PayoutDeps, PayoutReport, PayoutRules};
+
+/// Longest wait between steps while they keep failing.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Run a whole step that starts after this message, and answer when it
+/// ends (tests and the sandbox drive payouts through this).
+#[derive(Message)]
+#[rtype(result = "Result<PayoutReport, String>")]
+pub struct RunNow;
+
+type Reply = oneshot::Sender<Result<PayoutReport, String>>;
+
+pub struct PayoutActor<C: ChainSender + Clone + Unpin> {
+    deps: PayoutDeps<C>,
+    poll: Duration,
+    running: bool,
+    failures: u32,
+    waiting: Vec<Reply>,
+    riding: Vec<Reply>,
+}
+
+impl<C: ChainSender + Clone + Unpin> PayoutActor<C> {
+    pub fn new(deps: PayoutDeps<C>, poll: Duration) -> Self {
+        Self {
+            deps,
+            poll,
+            running: false,
+            failures: 0,
+            waiting: Vec::new(),
+            riding: Vec::new(),
+        }
+    }
+
+    fn start_step(&mut self, ctx: &mut Context<Self>) {
+        if self.running {
+            return;
+        }
+        self.running = true;
+        self.riding = std::mem::take(&mut self.waiting);
+        let deps = self.deps.clone();
+        let work = async move { step::run(&deps).await };
+        ctx.spawn(work.into_actor(self).map(|result, act, ctx| {
+            act.running = false;
+            let answer = match result {
+                Ok(report) => {
+                    act.failures = 0;
+                    Ok(report)
+                }
+                Err(e) => {
+                    act.failures = act.failures.saturating_add(1);
+                    metrics::counter!("kassa_payout_step_failures_total").increment(1);
+                    tracing::warn!(error = %e, failures = act.failures, "payout step failed; will retry");
+                    Err(e.to_string())
+                }
+            };
+            for reply in act.riding.drain(..) {
+                let _ = reply.send(answer.clone());
+            }
+            if act.waiting.is_empty() {
+                act.schedule(ctx);
+            } else {
+                act.start_step(ctx);
+            }
+        }));
+    }
+
+    fn schedule(&mut self, ctx: &mut Context<Self>) {
+        let delay = if self.failures == 0 {
+            self.poll
+        } else {
+            (self.poll * (1_u32 << self.failures.min(6))).min(MAX_BACKOFF)
+        };
+        ctx.run_later(delay, |act, ctx| act.start_step(ctx));
+    }
+}
+
+impl<C: ChainSender + Clone + Unpin> Actor for PayoutActor<C> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.start_step(ctx);
+    }
+}
+
+impl<C: ChainSender + Clone + Unpin> Handler<RunNow> for PayoutActor<C> {
+    type Result = ResponseFuture<Result<PayoutReport, String>>;
+
+    fn handle(&mut self, _: RunNow, ctx: &mut Context<Self>) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.waiting.push(tx);
+        self.start_step(ctx);
+        Box::pin(async move {
+            rx.await
+                .unwrap_or_else(|_| Err("the payout actor stopped".into()))
+        })
+    }
+}
+
+/// What the rest of the gateway holds of the payout actor.
+#[derive(Clone)]
+pub struct Payouts {
+    run: Recipient<RunNow>,
+}
+
+impl Payouts {
+    pub fn of<C: ChainSender + Clone + Unpin>(addr: &Addr<PayoutActor<C>>) -> Self {
+        Self {
+            run: addr.clone().recipient(),
+        }
+    }
+
+    /// Runs a step that starts now and returns once it has ended.
+    pub async fn run(&self) -> Result<PayoutReport, String> {
+        self.run
+            .send(RunNow)
+            .await
+            .unwrap_or_else(|_| Err("the payout actor stopped".into()))
+    }
+}
+
+impl std::fmt::Debug for Payouts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Payouts").finish_non_exhaustive()
+    }
+}

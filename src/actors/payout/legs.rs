@@ -1,0 +1,361 @@
+//! Driving one sweep to the chain: each leg (the merchant's transfer, the
+//! platform fee) is one EIP-3009 `transferWithAuthorization` that a gas
+//! account submits. For each leg, in order:
+//!
+//! 1. a receipt of any transaction ever signed for it decides (status 1:
+//!    done; status 0: the sweep failed and is retried with a new one);
+//! 2. stored bytes not yet broadcast (a crash between storing and sending)
+//!    are broadcast as they are;
+//! 3. a transaction unmined for `stuck_blocks` is replaced with the same
+//!    nonce and a fee at least 10 % higher; one whose nonce the chain has
+//!    passed without it is given up and signed again with a new nonce;
+//! 4. a leg with nothing in flight gets a transaction signed, stored, then
+//!    broadcast.
+//!
+//! Every signature of a leg spends the same authorization nonce, so the
+//! token itself refuses a second transfer whatever happens to the gas
+//! transactions carrying it.
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+
+use super::step::{PayoutDeps, PayoutReport, lane_name};
+use crate::chain::sender::{Broadcast, ChainSender};
+use crate::chain::signer::{self, TxPlan};
+use crate::chain::source::ChainError;
+use crate::chain::token;
+use crate::domain::payout::{Leg, SweepMethod, SweepState, TxState, bumped, offered_fees};
+use crate::store::StoreError;
+use crate::store::payouts::{NewPayoutTx, PayoutTx, SweepRecord, TxUpdate};
+
+/// How long an authorization stays valid (a year: it only ever pays the
+/// destination, and a stuck sweep must not expire under its replacement).
+const AUTHORIZATION_VALIDITY_SECS: u64 = 365 * 24 * 60 * 60;
+
+#[derive(Debug, thiserror::Error)]
+pub(super) enum LegError {
+    /// The node did not answer: the whole step backs off.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// This sweep cannot go out now (reverted, refused, misconfigured): it
+    /// is retried later on its own schedule.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// One transfer out of the deposit address.
+struct LegPlan {
+    leg: Leg,
+    to: Address,
+    units: u64,
+}
+
+pub(super) async fn drive<C: ChainSender + Clone>(
+    deps: &PayoutDeps<C>,
+    sweep: &SweepRecord,
+    head: u64,
+    report: &mut PayoutReport,
+) -> Result<(), LegError> {
+    if sweep.method == SweepMethod::TopUp {
+        return Err(LegError::Failed(
+            "the token takes no EIP-3009 transfers and gas top-up sweeps are not available yet; set KASSA_TOKEN_EIP3009=on only for a token that supports it".into(),
+        ));
+    }
+    let lane = parse_address(&sweep.lane, "gas account")?;
+    let Some(gas_key) = deps.gas.key(lane) else {
+        return Err(LegError::Failed(format!(
+            "gas account {} is no longer in KASSA_GAS_KEY_FILE",
+            sweep.lane
+        )));
+    };
+    if sweep.state == SweepState::Failed {
+        deps.store.resume_sweep(sweep.id).await?;
+    }
+    let transactions = deps.store.sweep_transactions(sweep.id).await?;
+    let mut txid_out = None;
+    let mut pending = false;
+    for plan in legs_of(sweep)? {
+        let mine: Vec<&PayoutTx> = transactions.iter().filter(|t| t.leg == plan.leg).collect();
+        match drive_leg(deps, sweep, gas_key, &plan, &mine, head, report).await? {
+            Some(hash) => {
+                if plan.leg == Leg::Merchant {
+                    txid_out = Some(hash);
+                }
+            }
+            None => pending = true,
+        }
+    }
+    if !pending && let Some(txid_out) = txid_out {
+        deps.store
+            .sweep_sent(sweep.id, &txid_out, deps.clock.now_ms())
+            .await?;
+        report.sent += 1;
+        metrics::counter!("kassa_payout_sweeps_sent_total").increment(1);
+        tracing::info!(sweep_id = sweep.id, session_id = sweep.session_id, %txid_out, "sweep sent");
+    }
+    Ok(())
+}
+
+fn legs_of(sweep: &SweepRecord) -> Result<Vec<LegPlan>, LegError> {
+    let mut legs = vec![LegPlan {
+        leg: Leg::Merchant,
+        to: parse_address(&sweep.destination, "destination")?,
+        units: sweep.net_units(),
+    }];
+    if sweep.fee_units > 0 {
+        let Some(fee_wallet) = &sweep.fee_wallet else {
+            return Err(LegError::Failed(
+                "the sweep has a fee but no fee wallet".into(),
+            ));
+        };
+        legs.push(LegPlan {
+            leg: Leg::Fee,
+            to: parse_address(fee_wallet, "fee wallet")?,
+            units: sweep.fee_units,
+        });
+    }
+    Ok(legs)
+}
+
+/// Moves one leg forward; its transaction hash once mined with status 1.
+async fn drive_leg<C: ChainSender + Clone>(
+    deps: &PayoutDeps<C>,
+    sweep: &SweepRecord,
+    gas_key: &alloy::signers::local::PrivateKeySigner,
+    plan: &LegPlan,
+    transactions: &[&PayoutTx],
+    head: u64,
+    report: &mut PayoutReport,
+) -> Result<Option<String>, LegError> {
+    if let Some(done) = transactions.iter().find(|t| t.state == TxState::Mined) {
+        return Ok(Some(done.tx_hash.clone()));
+    }
+    // 1. A receipt of any of them (a replaced one may be the one mined).
+    for tx in transactions.iter().rev().filter(|t| {
+        matches!(
+            t.state,
+            TxState::Signed | TxState::Broadcast | TxState::Replaced
+        )
+    }) {
+        let hash = parse_hash(&tx.tx_hash)?;
+        if let Some(receipt) = deps.chain.receipt(hash).await? {
+            deps.store
+                .update_payout_tx(
+                    tx.id,
+                    TxUpdate::Mined {
+                        block: receipt.block_number,
+                        gas_used: receipt.gas_used,
+                        gas_price_wei: receipt.effective_gas_price,
+                        success: receipt.success,
+                    },
+                )
+                .await?;
+            for other in transactions
+                .iter()
+                .filter(|o| o.id != tx.id && o.nonce == tx.nonce && o.state != TxState::Replaced)
+            {
+                deps.store
+                    .update_payout_tx(other.id, TxUpdate::Replaced)
+                    .await?;
+            }
+            if receipt.success {
+                return Ok(Some(tx.tx_hash.clone()));
+            }
+            return Err(LegError::Failed(format!(
+                "the {} transfer {} reverted in block {}",
+                plan.leg, tx.tx_hash, receipt.block_number
+            )));
+        }
+    }
+    let live = transactions
+        .iter()
+        .rev()
+        .find(|t| matches!(t.state, TxState::Signed | TxState::Broadcast));
+    match live {
+        // 2. Stored before a crash, never sent: send these very bytes.
+        Some(tx) if tx.state == TxState::Signed => {
+            broadcast(deps, tx, head).await?;
+        }
+        Some(tx) => {
+            let lane = parse_address(&tx.sender, "gas account")?;
+            let mined_nonce = deps.chain.nonce(lane, false).await?;
+            if mined_nonce > tx.nonce {
+                // 3b. The nonce went to a transaction that is not ours (the
+                // receipts above were checked): this one will never mine.
+                deps.store
+                    .update_payout_tx(tx.id, TxUpdate::Replaced)
+                    .await?;
+                let fresh = sign_leg(deps, sweep, gas_key, plan, None).await?;
+                report.signed += 1;
+                broadcast(deps, &fresh, head).await?;
+            } else if head >= tx.broadcast_block.unwrap_or(head) + deps.rules.stuck_blocks {
+                // 3a. Stuck: the same nonce, a higher fee.
+                let replacement = sign_leg(deps, sweep, gas_key, plan, Some(tx)).await?;
+                deps.store
+                    .update_payout_tx(tx.id, TxUpdate::Replaced)
+                    .await?;
+                report.signed += 1;
+                report.replaced += 1;
+                metrics::counter!("kassa_payout_replacements_total").increment(1);
+                tracing::info!(sweep_id = sweep.id, leg = %plan.leg, old = %tx.tx_hash, new = %replacement.tx_hash, "stuck sweep transaction replaced with a higher fee");
+                broadcast(deps, &replacement, head).await?;
+            } else {
+                // Still waiting: handing the bytes over again is harmless
+                // and brings them back to a node that dropped them.
+                broadcast(deps, tx, head).await?;
+            }
+        }
+        // 4. Nothing in flight.
+        None => {
+            let fresh = sign_leg(deps, sweep, gas_key, plan, None).await?;
+            report.signed += 1;
+            broadcast(deps, &fresh, head).await?;
+        }
+    }
+    Ok(None)
+}
+
+/// Signs the leg's transfer and stores it (before any broadcast). With
+/// `replacing`, it takes that transaction's nonce and outbids its fees.
+async fn sign_leg<C: ChainSender + Clone>(
+    deps: &PayoutDeps<C>,
+    sweep: &SweepRecord,
+    gas_key: &alloy::signers::local::PrivateKeySigner,
+    plan: &LegPlan,
+    replacing: Option<&PayoutTx>,
+) -> Result<PayoutTx, LegError> {
+    let info = deps.token().await?;
+    let from = parse_address(&sweep.deposit_address, "deposit address")?;
+    let index = u32::try_from(sweep.hd_index)
+        .map_err(|_| LegError::Failed(format!("HD index {} is out of range", sweep.hd_index)))?;
+    let deposit_key = signer::deposit_key(&deps.wallet, index)
+        .map_err(|e| LegError::Failed(format!("deriving the deposit key: {e}")))?;
+    if deposit_key.address() != from {
+        return Err(LegError::Failed(format!(
+            "the wallet derives {} at index {index}, not the deposit address {from}: is KASSA_WALLET_MNEMONIC the one the sessions were made with?",
+            deposit_key.address()
+        )));
+    }
+    let auth_nonce =
+        signer::authorization_nonce(sweep.session_id, sweep.sequence, plan.leg.as_str());
+    let valid_before = u64::try_from(deps.clock.now_ms() / 1000)
+        .unwrap_or(0)
+        .saturating_add(AUTHORIZATION_VALIDITY_SECS);
+    let message = token::authorization(
+        from,
+        plan.to,
+        U256::from(plan.units),
+        valid_before,
+        auth_nonce,
+    );
+    let domain = token::domain(&info, deps.rules.chain_id, deps.rules.token);
+    let data = signer::authorized_transfer(&deposit_key, &domain, &message)
+        .map_err(|e| LegError::Failed(e.to_string()))?;
+
+    let quote = deps.chain.fees().await?;
+    let (mut max_fee, mut tip) = offered_fees(
+        quote.base_fee,
+        quote.priority_fee,
+        deps.rules.min_priority_fee_wei,
+    );
+    let nonce = match replacing {
+        Some(old) => {
+            tip = tip.max(bumped(old.priority_fee_wei));
+            max_fee = max_fee.max(bumped(old.max_fee_wei)).max(tip);
+            old.nonce
+        }
+        None => next_nonce(deps, gas_key.address()).await?,
+    };
+    let signed = signer::sign(
+        gas_key,
+        &TxPlan {
+            chain_id: deps.rules.chain_id,
+            nonce,
+            to: deps.rules.token,
+            value: U256::ZERO,
+            data,
+            gas_limit: deps.rules.transfer_gas,
+            max_fee_wei: max_fee,
+            priority_fee_wei: tip,
+        },
+    )
+    .map_err(|e| LegError::Failed(e.to_string()))?;
+    let stored = deps
+        .store
+        .insert_payout_tx(
+            &NewPayoutTx {
+                sweep_id: sweep.id,
+                leg: plan.leg,
+                sender: lane_name(gas_key.address()),
+                nonce,
+                tx_hash: hex_hash(&signed.hash),
+                raw: format!("0x{}", hex::encode(&signed.raw)),
+                max_fee_wei: max_fee,
+                priority_fee_wei: tip,
+                auth_nonce: Some(hex_hash(&auth_nonce)),
+                replaces_id: replacing.map(|t| t.id),
+            },
+            deps.clock.now_ms(),
+        )
+        .await?;
+    Ok(stored)
+}
+
+/// The lane's next nonce: past everything it ever signed, and past what the
+/// node knows of (pending included), never from memory.
+async fn next_nonce<C: ChainSender>(deps: &PayoutDeps<C>, lane: Address) -> Result<u64, LegError> {
+    let stored = deps
+        .store
+        .next_stored_nonce(&lane_name(lane))
+        .await?
+        .unwrap_or(0);
+    let chain = deps.chain.nonce(lane, true).await?;
+    Ok(stored.max(chain))
+}
+
+/// Hands stored bytes to the node. Only a receipt decides the outcome:
+/// "already known" and "underpriced" answers leave the transaction waiting.
+async fn broadcast<C: ChainSender>(
+    deps: &PayoutDeps<C>,
+    tx: &PayoutTx,
+    head: u64,
+) -> Result<(), LegError> {
+    let raw = hex::decode(tx.raw.trim_start_matches("0x"))
+        .map_err(|_| LegError::Failed(format!("stored transaction {} does not decode", tx.id)))?;
+    let answer = deps.chain.send_raw(Bytes::from(raw)).await?;
+    match answer {
+        Broadcast::Accepted
+        | Broadcast::AlreadyKnown
+        | Broadcast::Underpriced(_)
+        | Broadcast::NonceTooLow(_) => {
+            if tx.state == TxState::Signed {
+                deps.store
+                    .update_payout_tx(tx.id, TxUpdate::Broadcast { at_block: head })
+                    .await?;
+            }
+            if !matches!(answer, Broadcast::Accepted | Broadcast::AlreadyKnown) {
+                tracing::debug!(tx = %tx.tx_hash, ?answer, "the node did not take the sweep transaction into its pool; a receipt will decide");
+            }
+            Ok(())
+        }
+        Broadcast::Rejected(why) => Err(LegError::Failed(format!(
+            "the node refused transaction {}: {why}",
+            tx.tx_hash
+        ))),
+    }
+}
+
+fn parse_address(text: &str, what: &str) -> Result<Address, LegError> {
+    text.parse()
+        .map_err(|_| LegError::Failed(format!("the stored {what} `{text}` is not an address")))
+}
+
+fn parse_hash(text: &str) -> Result<B256, LegError> {
+    text.parse()
+        .map_err(|_| LegError::Failed(format!("the stored hash `{text}` is not a hash")))
+}
+
+fn hex_hash(hash: &B256) -> String {
+    format!("0x{}", hex::encode(hash.as_slice()))
+}

@@ -1,0 +1,298 @@
+//! One step of the payout actor: make sweeps for final counted deposits,
+//! drive every open sweep (`legs`), tell sessions of sweeps that were sent.
+//!
+//! Plain async I/O over a `ChainSender`, the store and the session handle.
+//! A node that does not answer fails the step (the actor backs off); a
+//! sweep that cannot go out fails alone and is retried on its own schedule,
+//! so it never holds up other sweeps or any session's `paid`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy_primitives::Address;
+use backon::{BackoffBuilder, ExponentialBuilder};
+use tokio::sync::Mutex;
+
+use super::legs::{self, LegError};
+use crate::actors::handle::Sessions;
+use crate::chain::hd::HdWallet;
+use crate::chain::sender::ChainSender;
+use crate::chain::settings::Eip3009;
+use crate::chain::signer::GasAccounts;
+use crate::chain::source::ChainError;
+use crate::chain::token::TokenInfo;
+use crate::clock::SharedClock;
+use crate::domain::payout::{SweepKind, SweepMethod, split, sweepable_through};
+use crate::store::payouts::{NewSweep, SweepRecord};
+use crate::store::{Store, StoreError};
+
+/// Deposits looked at per step when making sweeps.
+const PLAN_BATCH: u64 = 1_000;
+/// Open sweeps driven per step.
+const DRIVE_BATCH: u64 = 200;
+
+/// The operator's payout rules, as the actor applies them.
+#[derive(Debug, Clone)]
+pub struct PayoutRules {
+    pub token: Address,
+    pub chain_id: u64,
+    pub fee_wallet: Option<Address>,
+    pub fee_bps: u32,
+    pub confirmations: u64,
+    pub stuck_blocks: u64,
+    pub min_priority_fee_wei: u128,
+    pub eip3009: Eip3009,
+    /// Gas limit of one token transfer.
+    pub transfer_gas: u64,
+}
+
+/// Everything a step needs; cloned into each.
+#[derive(Clone)]
+pub struct PayoutDeps<C> {
+    pub chain: C,
+    pub store: Store,
+    pub sessions: Sessions,
+    pub clock: SharedClock,
+    pub wallet: HdWallet,
+    pub gas: GasAccounts,
+    pub rules: PayoutRules,
+    /// The token's EIP-712 domain and EIP-3009 support, read once.
+    pub token_info: Arc<Mutex<Option<TokenInfo>>>,
+}
+
+/// What a step did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PayoutReport {
+    pub head: u64,
+    /// Sweeps made.
+    pub created: u64,
+    /// Transactions signed and stored.
+    pub signed: u64,
+    /// Transactions replaced with a higher fee.
+    pub replaced: u64,
+    /// Sweeps whose every transaction was mined with status 1.
+    pub sent: u64,
+    /// Sweeps that could not go out this step.
+    pub failed: u64,
+    /// Sweeps their session recorded (`txid_out`, `payout_sent`).
+    pub announced: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PayoutError {
+    #[error("chain: {0}")]
+    Chain(#[from] ChainError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl<C: ChainSender> PayoutDeps<C> {
+    /// The token's domain and EIP-3009 support (read on first use).
+    pub(super) async fn token(&self) -> Result<TokenInfo, ChainError> {
+        let mut cached = self.token_info.lock().await;
+        if let Some(info) = cached.as_ref() {
+            return Ok(info.clone());
+        }
+        let info = self.chain.token_info(self.rules.token).await?;
+        tracing::info!(name = %info.name, version = %info.version, eip3009 = info.eip3009, "read the token's payout capabilities");
+        *cached = Some(info.clone());
+        Ok(info)
+    }
+}
+
+pub async fn run<C: ChainSender + Clone>(
+    deps: &PayoutDeps<C>,
+) -> Result<PayoutReport, PayoutError> {
+    let head = deps.chain.head().await?;
+    let finalized = deps.chain.finalized().await?;
+    let mut report = PayoutReport {
+        head,
+        ..PayoutReport::default()
+    };
+    plan(deps, head, finalized, &mut report).await?;
+    let sweeps = deps
+        .store
+        .open_sweeps(deps.clock.now_ms(), DRIVE_BATCH)
+        .await?;
+    for sweep in &sweeps {
+        match legs::drive(deps, sweep, head, &mut report).await {
+            Ok(()) => {}
+            Err(LegError::Failed(why)) => {
+                report.failed += 1;
+                fail(deps, sweep, &why).await?;
+            }
+            Err(LegError::Chain(e)) => return Err(e.into()),
+            Err(LegError::Store(e)) => return Err(e.into()),
+        }
+    }
+    announce(deps, &mut report).await?;
+    gauge_gas(deps).await;
+    Ok(report)
+}
+
+/// Makes one sweep per paid session for its counted deposits that are final
+/// and deep enough and no sweep took yet.
+async fn plan<C: ChainSender + Clone>(
+    deps: &PayoutDeps<C>,
+    head: u64,
+    finalized: Option<u64>,
+    report: &mut PayoutReport,
+) -> Result<(), PayoutError> {
+    let Some(through) = sweepable_through(head, finalized, deps.rules.confirmations) else {
+        return Ok(());
+    };
+    let candidates = deps.store.sweepable_deposits(through, PLAN_BATCH).await?;
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    let info = deps.token().await?;
+    let method = match deps.rules.eip3009 {
+        Eip3009::On => SweepMethod::Eip3009,
+        Eip3009::Off => SweepMethod::TopUp,
+        Eip3009::Auto if info.eip3009 => SweepMethod::Eip3009,
+        Eip3009::Auto => SweepMethod::TopUp,
+    };
+    let mut load = lane_load(deps).await?;
+    for candidate in candidates {
+        let Some(wallet) = candidate.payout_wallet.clone() else {
+            metrics::counter!("kassa_payout_waiting_for_wallet_total").increment(1);
+            tracing::warn!(
+                session_id = candidate.session_id,
+                merchant_id = candidate.merchant_id,
+                "a paid session waits to be swept: its merchant has no payout wallet"
+            );
+            continue;
+        };
+        let amount = candidate.amount_units();
+        if amount == 0 {
+            continue;
+        }
+        let parts = split(amount, deps.rules.fee_bps);
+        // The least loaded lane, so a stuck lane takes no new work.
+        let Some(lane) = load
+            .iter()
+            .min_by_key(|(address, n)| (**n, **address))
+            .map(|(address, _)| *address)
+        else {
+            return Ok(());
+        };
+        let new = NewSweep {
+            session_id: candidate.session_id,
+            merchant_id: candidate.merchant_id,
+            kind: SweepKind::Sweep,
+            deposit_address: candidate.deposit_address.clone(),
+            hd_index: candidate.hd_index,
+            destination: wallet,
+            fee_wallet: deps
+                .rules
+                .fee_wallet
+                .filter(|_| parts.fee_units > 0)
+                .map(|w| w.to_checksum(None)),
+            amount_units: amount,
+            fee_units: parts.fee_units,
+            method,
+            lane: lane_name(lane),
+            requested_by: None,
+        };
+        let ids: Vec<i64> = candidate.deposits.iter().map(|(id, _)| *id).collect();
+        let now = deps.clock.now_ms();
+        if let Some(sweep) = deps.store.create_sweep(&new, &ids, now).await? {
+            report.created += 1;
+            *load.entry(lane).or_default() += 1;
+            metrics::counter!("kassa_payout_sweeps_created_total").increment(1);
+            tracing::info!(
+                sweep_id = sweep.id,
+                session_id = sweep.session_id,
+                sequence = sweep.sequence,
+                amount_units = amount,
+                fee_units = parts.fee_units,
+                "sweep made"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Unfinished transactions per gas account (every account listed).
+async fn lane_load<C>(deps: &PayoutDeps<C>) -> Result<HashMap<Address, u64>, StoreError> {
+    let busy = deps.store.live_transactions_by_sender().await?;
+    Ok(deps
+        .gas
+        .addresses()
+        .into_iter()
+        .map(|a| (a, busy.get(&lane_name(a)).copied().unwrap_or(0)))
+        .collect())
+}
+
+/// How a gas account is stored: lower-case `0x` hex.
+pub(super) fn lane_name(address: Address) -> String {
+    format!("0x{}", hex::encode(address.as_slice()))
+}
+
+/// Records why a sweep could not go out and when it is tried again.
+async fn fail<C>(deps: &PayoutDeps<C>, sweep: &SweepRecord, why: &str) -> Result<(), StoreError> {
+    metrics::counter!("kassa_payout_sweep_failures_total").increment(1);
+    tracing::warn!(sweep_id = sweep.id, session_id = sweep.session_id, attempts = sweep.attempts + 1, error = %why, "sweep could not go out; will retry");
+    let delay = retry_delay(sweep.attempts);
+    let at = deps
+        .clock
+        .now_ms()
+        .saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+    deps.store.sweep_failed(sweep.id, why, at).await
+}
+
+/// 5 s, 10 s, 20 s … up to 30 min, with jitter.
+fn retry_delay(attempts: i32) -> Duration {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_secs(5))
+        .with_max_delay(Duration::from_secs(30 * 60))
+        .with_factor(2.0)
+        .with_jitter()
+        .without_max_times()
+        .build()
+        .nth(usize::try_from(attempts).unwrap_or(0))
+        .unwrap_or(Duration::from_secs(30 * 60))
+}
+
+/// Tells each session of its sent sweeps; a session that cannot be reached
+/// now hears of it next step (the sweep stays unannounced until it commits).
+async fn announce<C>(deps: &PayoutDeps<C>, report: &mut PayoutReport) -> Result<(), StoreError> {
+    for (sweep_id, session_id, txid_out) in deps.store.unannounced_sweeps().await? {
+        match deps
+            .sessions
+            .payout_sent(session_id, sweep_id, txid_out)
+            .await
+        {
+            Ok(outcome) if outcome.refusal.is_none() => report.announced += 1,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(sweep_id, session_id, error = %e, "the session could not record its payout yet");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each gas account's POL on `/metrics`.
+async fn gauge_gas<C: ChainSender>(deps: &PayoutDeps<C>) {
+    for address in deps.gas.addresses() {
+        if let Ok(wei) = deps.chain.native_balance(address).await {
+            let pol = f64::from(wei) / 1e18;
+            metrics::gauge!("kassa_payout_gas_balance_pol", "account" => lane_name(address))
+                .set(pol);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_up_to_half_an_hour() {
+        let first = retry_delay(0);
+        assert!(first >= Duration::from_secs(5) && first <= Duration::from_secs(10));
+        assert!(retry_delay(40) <= Duration::from_secs(60 * 60));
+    }
+}

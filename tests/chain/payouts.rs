@@ -1,0 +1,157 @@
+//! Payouts on Anvil with the EIP-3009 test token: a paid session's money is
+//! swept to the merchant's payout wallet (less the platform fee, to the fee
+//! wallet) only once its block is final and `payout_confirmations` deep;
+//! `txid_out` and one `payout_sent` event follow the receipt; the deposit
+//! address ends empty; and whatever the steps repeat, nothing moves twice.
+
+use alloy::primitives::Address;
+use alloy::providers::Provider;
+
+use crate::helpers::{Backend, WALLET};
+use crate::live::{Live, LiveSetup};
+use crate::on_both_backends;
+
+on_both_backends!(
+    an_exact_payment_is_swept_once_final_less_the_fee,
+    money_arriving_after_paid_is_its_own_sweep,
+);
+
+const FEE_WALLET: &str = "0x00000000000000000000000000000000000fee01";
+const PAYOUT_CONFIRMATIONS: u64 = 6;
+
+fn setup() -> LiveSetup {
+    LiveSetup {
+        payout_confirmations: PAYOUT_CONFIRMATIONS,
+        platform_fee_bps: 150,
+        fee_wallet: Some(FEE_WALLET.into()),
+        ..LiveSetup::default()
+    }
+}
+
+fn merchant_wallet() -> Address {
+    WALLET.parse().unwrap()
+}
+
+/// Mines and steps the watcher until session `id` is paid.
+async fn pay_until_paid(live: &Live, id: i64, units: u64) {
+    live.pay(id, units).await;
+    for _ in 0..10 {
+        live.mine_and_step(1).await;
+        if live.status(id).await == "paid" {
+            return;
+        }
+    }
+    panic!("session {id} never became paid");
+}
+
+async fn an_exact_payment_is_swept_once_final_less_the_fee(backend: Backend) {
+    let Some(live) = Live::start(backend, setup()).await else {
+        return;
+    };
+    let id = live.session("SWEEP", "10.00").await;
+    let owed = live.owed_units(id).await;
+    let deposit = live.address_of(id).await;
+    pay_until_paid(&live, id, owed).await;
+
+    // Paid, but not yet deep enough to send on.
+    let early = live.payout_step().await;
+    assert_eq!(
+        early.created, 0,
+        "swept before {PAYOUT_CONFIRMATIONS} confirmations: {early:?}"
+    );
+    assert_eq!(live.balance(deposit).await, owed);
+
+    live.anvil.mine(PAYOUT_CONFIRMATIONS).await;
+    let made = live.payout_step().await;
+    assert_eq!(made.created, 1, "{made:?}");
+    assert_eq!(made.signed, 2, "a merchant and a fee transfer: {made:?}");
+    // Anvil mines each broadcast at once; the next step reads the receipts.
+    let sent = live.payout_step().await;
+    assert_eq!(sent.sent, 1, "{sent:?}");
+    assert_eq!(sent.announced, 1, "{sent:?}");
+    // Further steps change nothing.
+    let again = live.payout_step().await;
+    assert_eq!(
+        (again.created, again.signed, again.sent, again.announced),
+        (0, 0, 0, 0),
+        "{again:?}"
+    );
+
+    let fee = owed * 150 / 10_000;
+    assert_eq!(live.balance(merchant_wallet()).await, owed - fee);
+    assert_eq!(live.balance(FEE_WALLET.parse().unwrap()).await, fee);
+    assert_eq!(
+        live.balance(deposit).await,
+        0,
+        "the deposit address ends empty"
+    );
+
+    let view = live.view(id).await;
+    assert_eq!(view["status"], "paid");
+    let txid_out = view["txid_out"].as_str().expect("txid_out after the sweep");
+    let sweeps = live.app.store.session_sweeps(id).await.unwrap();
+    assert_eq!(sweeps.len(), 1);
+    assert_eq!(sweeps[0].txid_out.as_deref(), Some(txid_out));
+    let receipt = live
+        .anvil
+        .node()
+        .get_transaction_receipt(txid_out.parse().unwrap())
+        .await
+        .unwrap()
+        .expect("txid_out is a mined transaction");
+    assert!(receipt.status(), "txid_out succeeded");
+
+    let events = live.events(id).await;
+    let statuses: Vec<&str> = events.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(
+        statuses,
+        ["pending", "paid", "payout_sent"],
+        "never a second paid"
+    );
+    let payout = &events[2].1;
+    assert_eq!(payout["status"], "payout_sent");
+    assert_eq!(payout["session_status"], "paid");
+    assert_eq!(payout["txid_out"], txid_out);
+    live.done().await;
+}
+
+async fn money_arriving_after_paid_is_its_own_sweep(backend: Backend) {
+    let Some(live) = Live::start(backend, setup()).await else {
+        return;
+    };
+    let id = live.session("TWICE", "4.00").await;
+    let owed = live.owed_units(id).await;
+    let deposit = live.address_of(id).await;
+    pay_until_paid(&live, id, owed).await;
+    live.anvil.mine(PAYOUT_CONFIRMATIONS).await;
+    live.payout_step().await;
+    live.payout_step().await;
+
+    // An overpayment after the first sweep.
+    let extra = 1_250_000;
+    live.pay(id, extra).await;
+    live.mine_and_step(3).await;
+    live.anvil.mine(PAYOUT_CONFIRMATIONS).await;
+    let second = live.payout_step().await;
+    assert_eq!(second.created, 1, "{second:?}");
+    live.payout_step().await;
+
+    let sweeps = live.app.store.session_sweeps(id).await.unwrap();
+    let amounts: Vec<(i32, u64)> = sweeps
+        .iter()
+        .map(|s| (s.sequence, s.amount_units))
+        .collect();
+    assert_eq!(amounts, [(1, owed), (2, extra)]);
+    assert!(sweeps.iter().all(|s| s.txid_out.is_some()));
+    let total = owed + extra;
+    let fees = owed * 150 / 10_000 + extra * 150 / 10_000;
+    assert_eq!(live.balance(merchant_wallet()).await, total - fees);
+    assert_eq!(live.balance(FEE_WALLET.parse().unwrap()).await, fees);
+    assert_eq!(live.balance(deposit).await, 0);
+    let statuses: Vec<String> = live.events(id).await.into_iter().map(|e| e.0).collect();
+    assert_eq!(
+        statuses,
+        ["pending", "paid", "payout_sent", "overpaid", "payout_sent"]
+    );
+    live.done().await;
+}
