@@ -4,6 +4,8 @@
 
 pub mod hd;
 pub mod ledger;
+pub mod ledger_exec;
+pub mod ledger_sender;
 pub mod rpc;
 pub mod sender;
 pub mod settings;
