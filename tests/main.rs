@@ -17,6 +17,7 @@ mod engine;
 mod held;
 mod idempotency;
 mod ledger;
+mod ledger_sender;
 mod operations;
 mod outage;
 mod receiver;
