@@ -207,3 +207,7 @@ fn movement(
         authorization,
     }))
 }
+
+#[cfg(test)]
+#[path = "ledger_exec_tests.rs"]
+mod tests;
