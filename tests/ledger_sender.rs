@@ -1,13 +1,14 @@
 //! The sandbox ledger as a node payouts send to: it mines real signed
-//! EIP-1559 transactions as Polygon plus USDC would. EIP-3009 transfers move
-//! money once per authorization, reverts still use their nonce, nonces are
-//! checked, the same bytes twice change nothing, and a reorg undoes a
-//! transaction (its receipt, nonce and authorization). Balances add up in
-//! every test.
+//! EIP-1559 transactions as Polygon plus USDC would. Here: EIP-3009
+//! transfers move money once per authorization and only when signed by
+//! `from` in their window; fees and gas money. Nonces and refusals are in
+//! `ledger_sender_nonces`, reorgs and outages in `ledger_sender_reorgs`;
+//! the signing helpers they share are here. Balances add up in every test.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
+use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy::eips::eip2718::Encodable2718;
 use alloy::network::TxSignerSync;
 use alloy::signers::SignerSync;
@@ -15,11 +16,11 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address, keccak256};
 use kassa::chain::ledger::{SANDBOX_PAYER, SandboxLedger};
-use kassa::chain::ledger_exec::{AUTHORIZED_TRANSFER_GAS, BASE_FEE, PLAIN_GAS, TRANSFER_GAS};
+use kassa::chain::ledger_exec::{AUTHORIZED_TRANSFER_GAS, BASE_FEE};
 use kassa::chain::sender::{Broadcast, ChainSender, Receipt};
 use kassa::chain::source::ChainSource;
 use kassa::chain::token::{Usdc, authorization, authorization_digest, domain};
-use kassa::clock::SystemClock;
+use kassa::clock::{ManualClock, SharedClock, SystemClock};
 use kassa::store::Store;
 
 use crate::helpers::{Backend, TestDb, open_store};
@@ -29,30 +30,24 @@ on_both_backends!(
     an_authorized_transfer_sent_by_a_gas_account_moves_the_money,
     an_authorization_used_again_is_mined_reverted_and_moves_nothing,
     an_authorization_signed_by_another_key_reverts,
-    the_same_bytes_sent_twice_are_already_known_and_move_once,
-    a_used_nonce_is_too_low_and_a_skipped_one_is_rejected,
-    a_plain_transfer_moves_what_its_sender_holds_and_reverts_from_an_empty_address,
-    a_coin_transfer_succeeds_and_moves_no_token,
-    a_reorg_drops_the_transaction_and_frees_its_nonce_and_authorization,
-    dropping_the_block_of_a_transaction_frees_its_nonce_and_authorization,
+    an_authorization_sent_after_it_expired_reverts,
     a_ledger_without_eip3009_reverts_authorized_transfers,
-    transactions_the_ledger_cannot_mine_are_refused_and_change_nothing,
     the_ledger_quotes_fixed_fees_and_ample_gas_money,
 );
 
-const USDC: Address = address!("0x3c499c542cef5e3811e1192ce70d8cc03d5c3359");
-const MERCHANT: Address = address!("0x2222222222222222222222222222222222222222");
-const GWEI: u128 = 1_000_000_000;
+pub(crate) const USDC: Address = address!("0x3c499c542cef5e3811e1192ce70d8cc03d5c3359");
+pub(crate) const MERCHANT: Address = address!("0x2222222222222222222222222222222222222222");
+pub(crate) const GWEI: u128 = 1_000_000_000;
 
 /// A deposit address's key (it signs authorizations) and a gas account's
 /// (it sends them), as a payout has.
-struct Keys {
-    deposit: PrivateKeySigner,
-    gas: PrivateKeySigner,
-    stranger: PrivateKeySigner,
+pub(crate) struct Keys {
+    pub(crate) deposit: PrivateKeySigner,
+    pub(crate) gas: PrivateKeySigner,
+    pub(crate) stranger: PrivateKeySigner,
 }
 
-fn keys() -> Keys {
+pub(crate) fn keys() -> Keys {
     let key = |byte| PrivateKeySigner::from_bytes(&B256::repeat_byte(byte)).unwrap();
     Keys {
         deposit: key(0x11),
@@ -61,15 +56,24 @@ fn keys() -> Keys {
     }
 }
 
-async fn ledger_on(backend: Backend) -> Option<(SandboxLedger, Store, TestDb)> {
+pub(crate) async fn ledger_on(backend: Backend) -> Option<(SandboxLedger, Store, TestDb)> {
+    ledger_with_clock(backend, Arc::new(SystemClock)).await
+}
+
+/// A fresh ledger (finality depth 0) whose blocks and EIP-3009 windows
+/// read `clock`.
+pub(crate) async fn ledger_with_clock(
+    backend: Backend,
+    clock: SharedClock,
+) -> Option<(SandboxLedger, Store, TestDb)> {
     let db = TestDb::new(backend).await?;
     let store = open_store(&db).await;
-    let ledger = SandboxLedger::new(store.clone(), 0, Arc::new(SystemClock));
+    let ledger = SandboxLedger::new(store.clone(), 0, clock);
     Some((ledger, store, db))
 }
 
 /// A signed EIP-1559 transaction calling `to` with `input`, as raw bytes.
-fn signed(key: &PrivateKeySigner, nonce: u64, to: Address, input: Bytes) -> Bytes {
+pub(crate) fn signed(key: &PrivateKeySigner, nonce: u64, to: Address, input: Bytes) -> Bytes {
     sign(
         key,
         TxEip1559 {
@@ -86,7 +90,7 @@ fn signed(key: &PrivateKeySigner, nonce: u64, to: Address, input: Bytes) -> Byte
     )
 }
 
-fn sign(key: &PrivateKeySigner, mut tx: TxEip1559) -> Bytes {
+pub(crate) fn sign(key: &PrivateKeySigner, mut tx: TxEip1559) -> Bytes {
     let signature = key.sign_transaction_sync(&mut tx).unwrap();
     TxEnvelope::from(tx.into_signed(signature))
         .encoded_2718()
@@ -94,11 +98,11 @@ fn sign(key: &PrivateKeySigner, mut tx: TxEip1559) -> Bytes {
 }
 
 /// An EIP-2718 transaction's hash: the keccak of its bytes.
-fn hash_of(raw: &Bytes) -> B256 {
+pub(crate) fn hash_of(raw: &Bytes) -> B256 {
     keccak256(raw)
 }
 
-fn transfer_call(to: Address, value: u64) -> Bytes {
+pub(crate) fn transfer_call(to: Address, value: u64) -> Bytes {
     Usdc::transferCall {
         to,
         value: U256::from(value),
@@ -109,7 +113,7 @@ fn transfer_call(to: Address, value: u64) -> Bytes {
 
 /// `transferWithAuthorization` of `value` from `signer`'s address to
 /// `to`, valid for an hour, signed by `signer` for the ledger's USDC.
-async fn authorized_call(
+pub(crate) async fn authorized_call(
     ledger: &SandboxLedger,
     signer: &PrivateKeySigner,
     from: Address,
@@ -137,14 +141,14 @@ async fn authorized_call(
     .into()
 }
 
-async fn fund(ledger: &SandboxLedger, address: Address, amount: u64) {
+pub(crate) async fn fund(ledger: &SandboxLedger, address: Address, amount: u64) {
     ledger
         .transfer(USDC, SANDBOX_PAYER, address, amount)
         .await
         .unwrap();
 }
 
-async fn usdc(ledger: &SandboxLedger, address: Address) -> u64 {
+pub(crate) async fn usdc(ledger: &SandboxLedger, address: Address) -> u64 {
     let balance = ledger.token_balance(USDC, address).await.unwrap();
     assert_eq!(
         U256::from(ledger.balance_of(USDC, address).await.unwrap()),
@@ -154,7 +158,7 @@ async fn usdc(ledger: &SandboxLedger, address: Address) -> u64 {
     u64::try_from(balance).unwrap()
 }
 
-async fn receipt_of(ledger: &SandboxLedger, raw: &Bytes) -> Receipt {
+pub(crate) async fn receipt_of(ledger: &SandboxLedger, raw: &Bytes) -> Receipt {
     ledger
         .receipt(hash_of(raw))
         .await
@@ -282,181 +286,25 @@ async fn an_authorization_signed_by_another_key_reverts(backend: Backend) {
     assert_eq!(ledger.nonce(keys.gas.address(), false).await.unwrap(), 1);
 }
 
-async fn the_same_bytes_sent_twice_are_already_known_and_move_once(backend: Backend) {
-    let Some((ledger, _store, _db)) = ledger_on(backend).await else {
+async fn an_authorization_sent_after_it_expired_reverts(backend: Backend) {
+    let clock = ManualClock::new();
+    let Some((ledger, _store, _db)) = ledger_with_clock(backend, clock.clone()).await else {
         return;
     };
     let keys = keys();
     let deposit = keys.deposit.address();
     fund(&ledger, deposit, 100).await;
-    let call = authorized_call(
-        &ledger,
-        &keys.deposit,
-        deposit,
-        MERCHANT,
-        25,
-        B256::repeat_byte(1),
-    )
-    .await;
-    let raw = signed(&keys.gas, 0, USDC, call);
-
-    let first = ledger.send_raw(raw.clone()).await.unwrap();
-    let head = ledger.head().await.unwrap();
-    let second = ledger.send_raw(raw.clone()).await.unwrap();
-
-    assert_eq!(
-        (first, second),
-        (Broadcast::Accepted, Broadcast::AlreadyKnown)
-    );
-    assert_eq!(ledger.head().await.unwrap(), head, "nothing more was mined");
-    assert_eq!(
-        (usdc(&ledger, deposit).await, usdc(&ledger, MERCHANT).await),
-        (75, 25)
-    );
-    let logs = ledger.transfers(USDC, 0, head).await.unwrap();
-    let moved: Vec<_> = logs
-        .iter()
-        .filter(|log| log.tx_hash == hash_of(&raw))
-        .collect();
-    assert_eq!(moved.len(), 1, "one transfer");
-    assert_eq!(ledger.nonce(keys.gas.address(), false).await.unwrap(), 1);
-}
-
-async fn a_used_nonce_is_too_low_and_a_skipped_one_is_rejected(backend: Backend) {
-    let Some((ledger, _store, _db)) = ledger_on(backend).await else {
-        return;
-    };
-    let keys = keys();
-    let sender = keys.deposit.address();
-    fund(&ledger, sender, 10).await;
-    let first = signed(&keys.deposit, 0, USDC, transfer_call(MERCHANT, 4));
-    assert_eq!(ledger.send_raw(first).await.unwrap(), Broadcast::Accepted);
-    let head = ledger.head().await.unwrap();
-
-    let reused = ledger
-        .send_raw(signed(&keys.deposit, 0, USDC, transfer_call(MERCHANT, 5)))
-        .await
-        .unwrap();
-    let skipped = ledger
-        .send_raw(signed(&keys.deposit, 2, USDC, transfer_call(MERCHANT, 6)))
-        .await
-        .unwrap();
-
-    assert!(matches!(reused, Broadcast::NonceTooLow(_)), "{reused:?}");
-    assert!(
-        matches!(&skipped, Broadcast::Rejected(why) if why.contains("nonce gap")),
-        "{skipped:?}"
-    );
-    assert_eq!(ledger.head().await.unwrap(), head, "neither was mined");
-    assert_eq!(ledger.nonce(sender, true).await.unwrap(), 1);
-    assert_eq!(
-        (usdc(&ledger, sender).await, usdc(&ledger, MERCHANT).await),
-        (6, 4)
-    );
-    let next = signed(&keys.deposit, 1, USDC, transfer_call(MERCHANT, 6));
-    assert_eq!(ledger.send_raw(next).await.unwrap(), Broadcast::Accepted);
-    assert_eq!(
-        (usdc(&ledger, sender).await, usdc(&ledger, MERCHANT).await),
-        (0, 10)
-    );
-}
-
-async fn a_plain_transfer_moves_what_its_sender_holds_and_reverts_from_an_empty_address(
-    backend: Backend,
-) {
-    let Some((ledger, _store, _db)) = ledger_on(backend).await else {
-        return;
-    };
-    let keys = keys();
-    let funded = keys.deposit.address();
-    let empty = keys.stranger.address();
-    fund(&ledger, funded, 50).await;
-    let paid = signed(&keys.deposit, 0, USDC, transfer_call(MERCHANT, 50));
-    let unpaid = signed(&keys.stranger, 0, USDC, transfer_call(MERCHANT, 1));
-
-    let sent = (
-        ledger.send_raw(paid.clone()).await.unwrap(),
-        ledger.send_raw(unpaid.clone()).await.unwrap(),
-    );
-
-    assert_eq!(sent, (Broadcast::Accepted, Broadcast::Accepted));
-    let (paid, unpaid) = (
-        receipt_of(&ledger, &paid).await,
-        receipt_of(&ledger, &unpaid).await,
-    );
-    assert!(paid.success);
-    assert!(!unpaid.success, "the sender holds nothing");
-    assert_eq!(
-        (paid.gas_used, unpaid.gas_used),
-        (TRANSFER_GAS, TRANSFER_GAS)
-    );
-    assert_eq!(
-        (
-            usdc(&ledger, funded).await,
-            usdc(&ledger, empty).await,
-            usdc(&ledger, MERCHANT).await
-        ),
-        (0, 0, 50)
-    );
-    assert_eq!(
-        ledger.nonce(empty, false).await.unwrap(),
-        1,
-        "the revert used its nonce"
-    );
-}
-
-async fn a_coin_transfer_succeeds_and_moves_no_token(backend: Backend) {
-    let Some((ledger, _store, _db)) = ledger_on(backend).await else {
-        return;
-    };
-    let keys = keys();
-    let top_up = signed(&keys.gas, 0, keys.deposit.address(), Bytes::new());
-
-    let sent = ledger.send_raw(top_up.clone()).await.unwrap();
-
-    assert_eq!(sent, Broadcast::Accepted);
-    let receipt = receipt_of(&ledger, &top_up).await;
-    assert!(receipt.success);
-    assert_eq!(receipt.gas_used, PLAIN_GAS);
-    assert!(
-        ledger
-            .transfers(USDC, 0, receipt.block_number)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(ledger.nonce(keys.gas.address(), false).await.unwrap(), 1);
-}
-
-async fn a_reorg_drops_the_transaction_and_frees_its_nonce_and_authorization(backend: Backend) {
-    let Some((ledger, _store, _db)) = ledger_on(backend).await else {
-        return;
-    };
-    let keys = keys();
-    let deposit = keys.deposit.address();
-    fund(&ledger, deposit, 100).await;
-    let nonce = B256::repeat_byte(0xA4);
+    let nonce = B256::repeat_byte(0xA7);
     let call = authorized_call(&ledger, &keys.deposit, deposit, MERCHANT, 100, nonce).await;
     let raw = signed(&keys.gas, 0, USDC, call);
-    assert_eq!(
-        ledger.send_raw(raw.clone()).await.unwrap(),
-        Broadcast::Accepted
-    );
-    assert_eq!(usdc(&ledger, MERCHANT).await, 100);
+    clock.advance(Duration::from_secs(2 * 3_600));
 
-    let dropped = ledger.reorg(1).await.unwrap();
+    let sent = ledger.send_raw(raw.clone()).await.unwrap();
 
-    assert_eq!(dropped.len(), 1);
-    assert_eq!(dropped[0].tx_hash, hash_of(&raw));
-    assert_eq!(
-        ledger.receipt(hash_of(&raw)).await.unwrap(),
-        None,
-        "the receipt is gone"
-    );
-    assert_eq!(
-        ledger.nonce(keys.gas.address(), false).await.unwrap(),
-        0,
-        "the nonce is free"
+    assert_eq!(sent, Broadcast::Accepted);
+    assert!(
+        !receipt_of(&ledger, &raw).await.success,
+        "valid for an hour only"
     );
     assert!(
         !ledger
@@ -467,64 +315,6 @@ async fn a_reorg_drops_the_transaction_and_frees_its_nonce_and_authorization(bac
     assert_eq!(
         (usdc(&ledger, deposit).await, usdc(&ledger, MERCHANT).await),
         (100, 0)
-    );
-    // Sent again, as a payout rebroadcasting its stored bytes does.
-    assert_eq!(
-        ledger.send_raw(raw.clone()).await.unwrap(),
-        Broadcast::Accepted
-    );
-    assert!(receipt_of(&ledger, &raw).await.success);
-    assert_eq!(
-        (usdc(&ledger, deposit).await, usdc(&ledger, MERCHANT).await),
-        (0, 100)
-    );
-}
-
-async fn dropping_the_block_of_a_transaction_frees_its_nonce_and_authorization(backend: Backend) {
-    let Some((ledger, _store, _db)) = ledger_on(backend).await else {
-        return;
-    };
-    let keys = keys();
-    let deposit = keys.deposit.address();
-    fund(&ledger, deposit, 100).await;
-    let nonce = B256::repeat_byte(0xA5);
-    let call = authorized_call(&ledger, &keys.deposit, deposit, MERCHANT, 60, nonce).await;
-    let first = signed(&keys.gas, 0, USDC, call);
-    let second = signed(&keys.gas, 1, SANDBOX_PAYER, Bytes::new());
-    ledger.send_raw(first.clone()).await.unwrap();
-    ledger.send_raw(second.clone()).await.unwrap();
-
-    let block = ledger.drop_transaction(hash_of(&first)).await.unwrap();
-
-    assert_eq!(block, Some(2), "the block after the funding");
-    assert_eq!(ledger.receipt(hash_of(&first)).await.unwrap(), None);
-    assert!(
-        ledger.receipt(hash_of(&second)).await.unwrap().is_some(),
-        "later blocks stay"
-    );
-    assert_eq!(
-        ledger.nonce(keys.gas.address(), false).await.unwrap(),
-        0,
-        "the lowest free nonce"
-    );
-    assert!(
-        !ledger
-            .authorization_used(USDC, deposit, nonce)
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        (usdc(&ledger, deposit).await, usdc(&ledger, MERCHANT).await),
-        (100, 0)
-    );
-    assert_eq!(
-        ledger.send_raw(first.clone()).await.unwrap(),
-        Broadcast::Accepted
-    );
-    assert_eq!(ledger.nonce(keys.gas.address(), false).await.unwrap(), 2);
-    assert_eq!(
-        (usdc(&ledger, deposit).await, usdc(&ledger, MERCHANT).await),
-        (40, 60)
     );
 }
 
@@ -563,114 +353,6 @@ async fn a_ledger_without_eip3009_reverts_authorized_transfers(backend: Backend)
         (0, 100)
     );
 }
-
-async fn transactions_the_ledger_cannot_mine_are_refused_and_change_nothing(backend: Backend) {
-    let Some((ledger, _store, _db)) = ledger_on(backend).await else {
-        return;
-    };
-    let keys = keys();
-    let sender = keys.deposit.address();
-    fund(&ledger, sender, 10).await;
-    let head = ledger.head().await.unwrap();
-    let base = TxEip1559 {
-        chain_id: 137,
-        nonce: 0,
-        gas_limit: 100_000,
-        max_fee_per_gas: 100 * GWEI,
-        max_priority_fee_per_gas: 30 * GWEI,
-        to: TxKind::Call(USDC),
-        value: U256::ZERO,
-        access_list: Default::default(),
-        input: transfer_call(MERCHANT, 10),
-    };
-    let elsewhere = sign(
-        &keys.deposit,
-        TxEip1559 {
-            chain_id: 1,
-            ..base.clone()
-        },
-    );
-    let cheap = sign(
-        &keys.deposit,
-        TxEip1559 {
-            max_fee_per_gas: BASE_FEE - 1,
-            max_priority_fee_per_gas: 1,
-            ..base.clone()
-        },
-    );
-    let starved = sign(
-        &keys.deposit,
-        TxEip1559 {
-            gas_limit: 20_000,
-            ..base.clone()
-        },
-    );
-    let mut legacy = TxLegacy {
-        chain_id: Some(137),
-        nonce: 0,
-        gas_price: 100 * GWEI,
-        gas_limit: 100_000,
-        to: TxKind::Call(USDC),
-        value: U256::ZERO,
-        input: transfer_call(MERCHANT, 10),
-    };
-    let signature = keys.deposit.sign_transaction_sync(&mut legacy).unwrap();
-    let legacy = Bytes::from(TxEnvelope::from(legacy.into_signed(signature)).encoded_2718());
-
-    let answers = [
-        ledger.send_raw(elsewhere).await.unwrap(),
-        ledger.send_raw(cheap).await.unwrap(),
-        ledger.send_raw(starved).await.unwrap(),
-        ledger.send_raw(legacy).await.unwrap(),
-        ledger
-            .send_raw(Bytes::from_static(b"\x02garbage"))
-            .await
-            .unwrap(),
-    ];
-
-    assert!(
-        matches!(&answers[0], Broadcast::Rejected(why) if why.contains("chain id")),
-        "{answers:?}"
-    );
-    assert!(
-        matches!(answers[1], Broadcast::Underpriced(_)),
-        "{answers:?}"
-    );
-    assert!(
-        matches!(&answers[2], Broadcast::Rejected(why) if why.contains("intrinsic gas")),
-        "{answers:?}"
-    );
-    assert!(
-        matches!(&answers[3], Broadcast::Rejected(why) if why.contains("EIP-1559")),
-        "{answers:?}"
-    );
-    assert!(matches!(answers[4], Broadcast::Rejected(_)), "{answers:?}");
-    assert_eq!(ledger.head().await.unwrap(), head, "nothing was mined");
-    assert_eq!(ledger.nonce(sender, false).await.unwrap(), 0);
-    assert_eq!(
-        (usdc(&ledger, sender).await, usdc(&ledger, MERCHANT).await),
-        (10, 0)
-    );
-    // Enough gas to enter but not to finish: mined, out of gas.
-    let short = sign(
-        &keys.deposit,
-        TxEip1559 {
-            gas_limit: 30_000,
-            ..base
-        },
-    );
-    assert_eq!(
-        ledger.send_raw(short.clone()).await.unwrap(),
-        Broadcast::Accepted
-    );
-    let receipt = receipt_of(&ledger, &short).await;
-    assert_eq!((receipt.success, receipt.gas_used), (false, 30_000));
-    assert_eq!(
-        (usdc(&ledger, sender).await, usdc(&ledger, MERCHANT).await),
-        (10, 0)
-    );
-}
-
 async fn the_ledger_quotes_fixed_fees_and_ample_gas_money(backend: Backend) {
     let Some((ledger, _store, _db)) = ledger_on(backend).await else {
         return;

@@ -18,6 +18,8 @@ mod held;
 mod idempotency;
 mod ledger;
 mod ledger_sender;
+mod ledger_sender_nonces;
+mod ledger_sender_reorgs;
 mod operations;
 mod outage;
 mod receiver;
