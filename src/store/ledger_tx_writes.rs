@@ -52,14 +52,15 @@ impl Store {
         if tx.nonce != next {
             return Ok(MineOutcome::NonceGap { next });
         }
-        let moved = match &tx.call {
-            LedgerCall::Plain => Some(None),
-            LedgerCall::Revert => None,
+        // Success, and the movement that happens with it (if any).
+        let (success, movement) = match &tx.call {
+            LedgerCall::Plain => (true, None),
+            LedgerCall::Revert => (false, None),
             LedgerCall::Move(movement) => {
-                can_move(&*txn, movement).await?.then_some(Some(movement))
+                let allowed = can_move(&*txn, movement).await?;
+                (allowed, allowed.then_some(movement))
             }
         };
-        let success = moved.is_some();
         let head = head_on(&*txn).await?;
         let block = append_blocks(&*txn, &head, &[block_hash], now_ms).await?;
         let row = ledger_transaction::ActiveModel {
@@ -76,7 +77,7 @@ impl Store {
         ledger_transaction::Entity::insert(row)
             .exec_without_returning(&*txn)
             .await?;
-        if let Some(Some(movement)) = moved {
+        if let Some(movement) = movement {
             record_move(&*txn, tx.tx_hash, block.number, movement).await?;
         }
         txn.commit().await?;
