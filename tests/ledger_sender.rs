@@ -353,6 +353,7 @@ async fn a_ledger_without_eip3009_reverts_authorized_transfers(backend: Backend)
         (0, 100)
     );
 }
+
 async fn the_ledger_quotes_fixed_fees_and_ample_gas_money(backend: Backend) {
     let Some((ledger, _store, _db)) = ledger_on(backend).await else {
         return;

@@ -71,6 +71,7 @@ async fn the_same_bytes_sent_twice_are_already_known_and_move_once(backend: Back
     assert_eq!(moved.len(), 1, "one transfer");
     assert_eq!(ledger.nonce(keys.gas.address(), false).await.unwrap(), 1);
 }
+
 async fn a_used_nonce_is_too_low_and_a_skipped_one_is_rejected(backend: Backend) {
     let Some((ledger, _store, _db)) = ledger_on(backend).await else {
         return;
@@ -90,13 +91,26 @@ async fn a_used_nonce_is_too_low_and_a_skipped_one_is_rejected(backend: Backend)
         .send_raw(signed(&keys.deposit, 2, USDC, transfer_call(MERCHANT, 6)))
         .await
         .unwrap();
+    let far_off = ledger
+        .send_raw(signed(
+            &keys.deposit,
+            u64::MAX,
+            USDC,
+            transfer_call(MERCHANT, 6),
+        ))
+        .await
+        .unwrap();
 
     assert!(matches!(reused, Broadcast::NonceTooLow(_)), "{reused:?}");
     assert!(
         matches!(&skipped, Broadcast::Rejected(why) if why.contains("nonce gap")),
         "{skipped:?}"
     );
-    assert_eq!(ledger.head().await.unwrap(), head, "neither was mined");
+    assert!(
+        matches!(&far_off, Broadcast::Rejected(why) if why.contains("nonce gap")),
+        "{far_off:?}"
+    );
+    assert_eq!(ledger.head().await.unwrap(), head, "none was mined");
     assert_eq!(ledger.nonce(sender, true).await.unwrap(), 1);
     assert_eq!(
         (usdc(&ledger, sender).await, usdc(&ledger, MERCHANT).await),
@@ -109,6 +123,7 @@ async fn a_used_nonce_is_too_low_and_a_skipped_one_is_rejected(backend: Backend)
         (0, 10)
     );
 }
+
 async fn a_plain_transfer_moves_what_its_sender_holds_and_reverts_from_an_empty_address(
     backend: Backend,
 ) {
@@ -152,6 +167,7 @@ async fn a_plain_transfer_moves_what_its_sender_holds_and_reverts_from_an_empty_
         "the revert used its nonce"
     );
 }
+
 async fn a_coin_transfer_succeeds_and_moves_no_token(backend: Backend) {
     let Some((ledger, _store, _db)) = ledger_on(backend).await else {
         return;
@@ -174,6 +190,7 @@ async fn a_coin_transfer_succeeds_and_moves_no_token(backend: Backend) {
     );
     assert_eq!(ledger.nonce(keys.gas.address(), false).await.unwrap(), 1);
 }
+
 async fn transactions_the_ledger_cannot_mine_are_refused_and_change_nothing(backend: Backend) {
     let Some((ledger, _store, _db)) = ledger_on(backend).await else {
         return;

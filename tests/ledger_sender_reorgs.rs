@@ -9,6 +9,7 @@ use kassa::chain::sender::{Broadcast, ChainSender};
 use kassa::chain::source::ChainError;
 
 use crate::helpers::Backend;
+use crate::ledger::assert_chain_is_linked;
 use crate::ledger_sender::{
     MERCHANT, USDC, authorized_call, fund, hash_of, keys, ledger_on, receipt_of, signed, usdc,
 };
@@ -21,7 +22,7 @@ on_both_backends!(
 );
 
 async fn a_reorg_drops_the_transaction_and_frees_its_nonce_and_authorization(backend: Backend) {
-    let Some((ledger, _store, _db)) = ledger_on(backend).await else {
+    let Some((ledger, store, _db)) = ledger_on(backend).await else {
         return;
     };
     let keys = keys();
@@ -70,9 +71,11 @@ async fn a_reorg_drops_the_transaction_and_frees_its_nonce_and_authorization(bac
         (usdc(&ledger, deposit).await, usdc(&ledger, MERCHANT).await),
         (0, 100)
     );
+    assert_chain_is_linked(&store).await;
 }
+
 async fn dropping_the_block_of_a_transaction_frees_its_nonce_and_authorization(backend: Backend) {
-    let Some((ledger, _store, _db)) = ledger_on(backend).await else {
+    let Some((ledger, store, _db)) = ledger_on(backend).await else {
         return;
     };
     let keys = keys();
@@ -117,6 +120,7 @@ async fn dropping_the_block_of_a_transaction_frees_its_nonce_and_authorization(b
         (usdc(&ledger, deposit).await, usdc(&ledger, MERCHANT).await),
         (40, 60)
     );
+    assert_chain_is_linked(&store).await;
 }
 
 async fn a_sending_ledger_whose_database_is_gone_reports_it_unavailable(backend: Backend) {
