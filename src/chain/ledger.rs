@@ -128,7 +128,8 @@ impl SandboxLedger {
     }
 
     /// Mines one new block holding this one transfer (log index 0) under a
-    /// fresh random transaction hash, and returns its log.
+    /// fresh random transaction hash, and returns its log. It is no signed
+    /// transaction: it uses no nonce of `from` and has no receipt.
     pub async fn transfer(
         &self,
         token: Address,
