@@ -45,7 +45,7 @@ async fn ledger_on(
 }
 
 /// Every block from 1 to the head names the block below it as its parent.
-async fn assert_chain_is_linked(store: &Store) -> u64 {
+pub(crate) async fn assert_chain_is_linked(store: &Store) -> u64 {
     let head = store.ledger_head().await.unwrap();
     let mut below = store.ledger_block(0).await.unwrap().unwrap();
     for number in 1..=head.number {

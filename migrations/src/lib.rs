@@ -16,6 +16,7 @@ mod m20261201_000001_add_merchant_branding;
 mod m20261201_000002_index_pending_webhooks;
 mod m20261202_000001_create_sandbox_ledger;
 mod m20261202_000002_track_deposits_on_chain;
+mod m20261202_000003_sandbox_ledger_transactions;
 mod m20261202_000004_create_payouts;
 
 /// The ordered list of every migration.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_index_pending_webhooks::Migration),
             Box::new(m20261202_000001_create_sandbox_ledger::Migration),
             Box::new(m20261202_000002_track_deposits_on_chain::Migration),
+            Box::new(m20261202_000003_sandbox_ledger_transactions::Migration),
             Box::new(m20261202_000004_create_payouts::Migration),
         ]
     }

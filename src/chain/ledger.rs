@@ -7,8 +7,10 @@
 //! [`SandboxLedger::transfer`] (one transfer mined in its own block),
 //! [`SandboxLedger::mine`] (empty blocks, to add confirmations) and
 //! [`SandboxLedger::reorg`] (replace the top blocks, dropping their
-//! transfers: how the sandbox rehearses a reversed payment). Senders other
-//! than [`SANDBOX_PAYER`] (the faucet) can only send what they hold.
+//! transfers and transactions: how the sandbox rehearses a reversed
+//! payment). Senders other than [`SANDBOX_PAYER`] (the faucet) can only
+//! send what they hold. It also takes signed transactions as a node does
+//! (`ChainSender`, in `ledger_sender`), so payouts run on it unchanged.
 //!
 //! This module makes hashes and maps errors; rows are `store::ledger`'s. It
 //! must not decide what a transfer means for a session, and live mode never
@@ -86,17 +88,21 @@ impl From<StoreError> for ChainError {
 /// The sandbox chain over the database; cheap to clone.
 #[derive(Clone)]
 pub struct SandboxLedger {
-    store: Store,
+    pub(super) store: Store,
     /// How far `finalized` trails the head (a live node's finality, rehearsed).
     finality_depth: u64,
-    /// Stamps `mined_at` on new blocks.
-    clock: SharedClock,
+    /// Stamps `mined_at` on new blocks; EIP-3009 validity windows are read on it.
+    pub(super) clock: SharedClock,
+    /// Tokens take `transferWithAuthorization` (USDC does); off, the
+    /// payouts' gas top-up path is rehearsed instead.
+    pub(super) eip3009: bool,
 }
 
 impl std::fmt::Debug for SandboxLedger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SandboxLedger")
             .field("finality_depth", &self.finality_depth)
+            .field("eip3009", &self.eip3009)
             .finish_non_exhaustive()
     }
 }
@@ -108,11 +114,22 @@ impl SandboxLedger {
             store,
             finality_depth,
             clock,
+            eip3009: true,
+        }
+    }
+
+    /// This ledger with tokens that lack EIP-3009: `transferWithAuthorization`
+    /// reverts and `token_info` says so, as on a token without it.
+    pub fn without_eip3009(self) -> Self {
+        Self {
+            eip3009: false,
+            ..self
         }
     }
 
     /// Mines one new block holding this one transfer (log index 0) under a
-    /// fresh random transaction hash, and returns its log.
+    /// fresh random transaction hash, and returns its log. It is no signed
+    /// transaction: it uses no nonce of `from` and has no receipt.
     pub async fn transfer(
         &self,
         token: Address,
@@ -187,10 +204,11 @@ impl SandboxLedger {
         }
     }
 
-    /// Replaces the one block holding transaction `tx_hash` with an empty
-    /// block of a new hash (a reorg of that block alone): the transfer leaves
-    /// the chain, later blocks and their transfers stay. Returns the block's
-    /// number, `None` when the transaction is not on the ledger.
+    /// Replaces the one block holding transaction `tx_hash` (a signed one or
+    /// a minted transfer) with an empty block of a new hash (a reorg of that
+    /// block alone): its transfer and transaction leave the chain (the nonce
+    /// and any authorization it used are free again), later blocks stay.
+    /// Returns the block's number, `None` when it is not on the ledger.
     pub async fn drop_transaction(&self, tx_hash: B256) -> Result<Option<u64>, LedgerError> {
         Ok(self
             .store
@@ -257,7 +275,7 @@ fn to_log(transfer: LedgerTransfer) -> TransferLog {
     }
 }
 
-fn random_hash() -> B256 {
+pub(super) fn random_hash() -> B256 {
     B256::from(rand::random::<[u8; 32]>())
 }
 

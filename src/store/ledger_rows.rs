@@ -55,20 +55,20 @@ pub(super) fn transfer_record(
     })
 }
 
-fn to_u64(n: i64, what: &str) -> Result<u64, StoreError> {
+pub(super) fn to_u64(n: i64, what: &str) -> Result<u64, StoreError> {
     u64::try_from(n).map_err(|_| unexpected(format!("a ledger row holds a negative {what}: {n}")))
 }
 
-fn parse_hash(text: &str) -> Result<B256, StoreError> {
+pub(super) fn parse_hash(text: &str) -> Result<B256, StoreError> {
     B256::from_str(text).map_err(|_| unexpected(format!("a ledger row holds `{text}`, not a hash")))
 }
 
-fn parse_address(text: &str) -> Result<Address, StoreError> {
+pub(super) fn parse_address(text: &str) -> Result<Address, StoreError> {
     Address::from_str(text)
         .map_err(|_| unexpected(format!("a ledger row holds `{text}`, not an address")))
 }
 
-fn unexpected(message: String) -> StoreError {
+pub(super) fn unexpected(message: String) -> StoreError {
     StoreError::Unexpected(anyhow::anyhow!(message))
 }
 

@@ -1,5 +1,6 @@
 //! Writes to the sandbox ledger: append empty blocks, mine a block holding
-//! one transfer, replace the top blocks (a reorg).
+//! one transfer, replace the top blocks (a reorg, which also drops the
+//! signed transactions those blocks held: see `ledger_tx_writes`).
 //!
 //! Every write first locks the genesis row (`FOR UPDATE` on PostgreSQL; on
 //! SQLite `BEGIN IMMEDIATE` already serialises writers), then reads the head
@@ -9,7 +10,7 @@
 //! caller; nothing here invents one.
 
 use alloy_primitives::B256;
-use kassa_entities::{ledger_block, ledger_transfer};
+use kassa_entities::{ledger_block, ledger_transaction, ledger_transfer};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -21,6 +22,7 @@ use super::ledger::{
     head_on, missing,
 };
 use super::ledger_rows::{block_record, hex_address, hex_hash, to_i64, transfer_record};
+use super::ledger_tx_writes::drop_transactions_in;
 use super::{Store, StoreError};
 
 impl Store {
@@ -112,6 +114,7 @@ impl Store {
             .into_iter()
             .map(|(transfer, block)| transfer_record(transfer, block))
             .collect::<Result<Vec<_>, _>>()?;
+        drop_transactions_in(&*txn, to_i64(base_number + 1), i64::MAX).await?;
         ledger_transfer::Entity::delete_many()
             .filter(ledger_transfer::Column::BlockNumber.gt(to_i64(base_number)))
             .exec(&*txn)
@@ -133,7 +136,8 @@ impl Store {
     /// hash `new_hash` at the same height (the block above now points at it):
     /// a reorg of that one block, which the sandbox uses to rehearse a
     /// reversed payment without touching later payments. Returns the
-    /// replaced block's number, `None` when no such transfer is on the ledger.
+    /// replaced block's number, `None` when no such transaction or transfer is
+    /// on the ledger. The transactions of the block leave with it.
     pub async fn replace_ledger_block_of(
         &self,
         tx_hash: B256,
@@ -141,14 +145,10 @@ impl Store {
     ) -> Result<Option<u64>, StoreError> {
         let txn = self.begin_write().await?;
         lock_ledger(&*txn).await?;
-        let Some(transfer) = ledger_transfer::Entity::find()
-            .filter(ledger_transfer::Column::TxHash.eq(hex_hash(&tx_hash)))
-            .one(&*txn)
-            .await?
-        else {
+        let Some(number) = block_of(&*txn, tx_hash).await? else {
             return Ok(None);
         };
-        let number = transfer.block_number;
+        drop_transactions_in(&*txn, number, number).await?;
         ledger_transfer::Entity::delete_many()
             .filter(ledger_transfer::Column::BlockNumber.eq(number))
             .exec(&*txn)
@@ -171,9 +171,27 @@ impl Store {
     }
 }
 
+/// The number of the block holding transaction `tx_hash`: a signed
+/// transaction, or a transfer the ledger minted (which has no transaction row).
+async fn block_of(conn: &impl ConnectionTrait, tx_hash: B256) -> Result<Option<i64>, StoreError> {
+    let hash = hex_hash(&tx_hash);
+    let signed = ledger_transaction::Entity::find()
+        .filter(ledger_transaction::Column::TxHash.eq(hash.clone()))
+        .one(conn)
+        .await?;
+    if let Some(tx) = signed {
+        return Ok(Some(tx.block_number));
+    }
+    Ok(ledger_transfer::Entity::find()
+        .filter(ledger_transfer::Column::TxHash.eq(hash))
+        .one(conn)
+        .await?
+        .map(|transfer| transfer.block_number))
+}
+
 /// Takes the ledger's write lock: the genesis row, held to the end of the
 /// transaction. (SQLite ignores `FOR UPDATE`; its write transaction is the lock.)
-async fn lock_ledger(conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+pub(super) async fn lock_ledger(conn: &impl ConnectionTrait) -> Result<(), StoreError> {
     ledger_block::Entity::find_by_id(0)
         .lock_exclusive()
         .one(conn)
@@ -183,7 +201,7 @@ async fn lock_ledger(conn: &impl ConnectionTrait) -> Result<(), StoreError> {
 }
 
 /// Inserts one block per hash on top of `parent`; returns the last (or `parent`).
-async fn append_blocks(
+pub(super) async fn append_blocks(
     conn: &impl ConnectionTrait,
     parent: &LedgerBlock,
     hashes: &[B256],
@@ -216,7 +234,7 @@ async fn append_blocks(
     Ok(top)
 }
 
-fn amount_i64(amount: u64) -> Result<i64, StoreError> {
+pub(super) fn amount_i64(amount: u64) -> Result<i64, StoreError> {
     i64::try_from(amount).map_err(|_| {
         StoreError::Unexpected(anyhow::anyhow!(
             "a ledger amount of {amount} base units does not fit a BIGINT"

@@ -13,6 +13,8 @@ pub mod held;
 pub mod idempotency;
 pub mod ledger;
 mod ledger_rows;
+mod ledger_tx_writes;
+pub mod ledger_txs;
 mod ledger_writes;
 mod merchant_cache;
 mod merchant_rows;
