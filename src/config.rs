@@ -94,6 +94,7 @@ pub struct RawSettings {
     pub min_priority_fee_gwei: String,
     pub token_eip3009: String,
     pub gas_low_pol: String,
+    pub payout_poll_ms: u64,
     pub rates: BTreeMap<String, String>,
     pub onramp: RawOnramp,
 }
@@ -149,6 +150,7 @@ impl Default for RawSettings {
             min_priority_fee_gwei: "30".into(),
             token_eip3009: "auto".into(),
             gas_low_pol: "5".into(),
+            payout_poll_ms: 2000,
             rates: default_rates(),
             onramp: RawOnramp::default(),
         }
@@ -276,7 +278,7 @@ impl Settings {
         };
         let data_dir = PathBuf::from(&raw.data_dir);
         let chain = check_chain(&raw, mode, &data_dir)?;
-        let payouts = check_payouts(&raw, mode, &data_dir, chain.poll)?;
+        let payouts = check_payouts(&raw, mode, &data_dir)?;
         let database_url = match raw.database_url.as_deref().filter(|u| !u.is_empty()) {
             Some(url) => {
                 if !(url.starts_with("postgres://")
@@ -515,12 +517,7 @@ fn check_chain(raw: &RawSettings, mode: Mode, data_dir: &Path) -> anyhow::Result
 }
 
 /// The payouts section: gas keys, platform fee, finality for sweeps, fees.
-fn check_payouts(
-    raw: &RawSettings,
-    mode: Mode,
-    data_dir: &Path,
-    poll: Duration,
-) -> anyhow::Result<PayoutSettings> {
+fn check_payouts(raw: &RawSettings, mode: Mode, data_dir: &Path) -> anyhow::Result<PayoutSettings> {
     let gas_keys = match raw
         .gas_key_file
         .as_deref()
@@ -605,7 +602,7 @@ fn check_payouts(
         min_priority_fee_wei,
         eip3009,
         gas_low_wei,
-        poll,
+        poll: Duration::from_millis(raw.payout_poll_ms.max(10)),
     })
 }
 

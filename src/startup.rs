@@ -39,7 +39,7 @@ pub struct Application {
     store: Store,
     sessions: Sessions,
     chain_watch: ChainWatch,
-    payouts: Option<Payouts>,
+    payouts: Payouts,
 }
 
 impl Application {
@@ -103,7 +103,6 @@ impl Application {
         let watcher = PendingWatcher::prepare(&settings.chain, &store, &clock).await?;
         let watch = watcher.handle();
         let ledger = watcher.ledger();
-        let node = watcher.node();
         let creator = SessionCreator::new(
             store.clone(),
             wallet.clone(),
@@ -112,11 +111,8 @@ impl Application {
         )
         .start();
         let sessions = Sessions::new(creator, registry);
-        watcher
-            .run(&settings.chain, &store, sessions.clone(), clock.clone())
-            .await?;
         let payouts = chain::start_payouts(
-            node,
+            &watcher,
             &settings.chain,
             &settings.payouts,
             &store,
@@ -124,6 +120,9 @@ impl Application {
             clock.clone(),
             wallet,
         )?;
+        watcher
+            .run(&settings.chain, &store, sessions.clone(), clock.clone())
+            .await?;
         ExpirySweeper::new(
             store.clone(),
             clock.clone(),
@@ -210,10 +209,9 @@ impl Application {
         &self.chain_watch
     }
 
-    /// The payout actor (tests run a step with `run`); `None` where there
-    /// is none (sandbox, for now).
-    pub fn payouts(&self) -> Option<&Payouts> {
-        self.payouts.as_ref()
+    /// The payout actor (tests run a step with `run`).
+    pub fn payouts(&self) -> &Payouts {
+        &self.payouts
     }
 
     /// A handle that stops the server gracefully.

@@ -121,6 +121,9 @@ pub fn settings(db_url: &str, data_dir: &std::path::Path) -> RawSettings {
         database_url: Some(db_url.to_string()),
         wallet_mnemonic: Some(TEST_PHRASE.into()),
         expiry_sweep_interval_ms: 50,
+        // Payouts move only when a test runs a step (`payouts.run()`), so
+        // no test sees a `payout_sent` it did not ask for.
+        payout_poll_ms: 3_600_000,
         rate_limit_per_second: 100_000,
         rate_limit_burst: 100_000,
         db_acquire_timeout_ms: 3000,
@@ -146,8 +149,8 @@ pub struct TestApp {
     pub sessions: kassa::actors::handle::Sessions,
     /// The chain watcher: `sync()` runs one step and waits for its commits.
     pub chain: kassa::actors::chain_watcher::ChainWatch,
-    /// The payout actor, where the app runs one: `run()` makes one step.
-    pub payouts: Option<kassa::actors::payout::Payouts>,
+    /// The payout actor: `run()` makes one step.
+    pub payouts: kassa::actors::payout::Payouts,
     pub db: TestDb,
     _data_dir: tempfile::TempDir,
 }
@@ -200,7 +203,7 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut RawSettings)) -> TestA
     let store = app.store().clone();
     let sessions = app.sessions().clone();
     let chain = app.chain_watch().clone();
-    let payouts = app.payouts().cloned();
+    let payouts = app.payouts().clone();
     let app_handle = app.server_handle();
     actix_web::rt::spawn(app.run_until_stopped());
     let merchant = create_merchant(&store, MerchantSpec::default()).await;

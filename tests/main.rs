@@ -25,5 +25,6 @@ mod outage;
 mod receiver;
 mod routing;
 mod sandbox;
+mod sandbox_payouts;
 mod webhook_receivers;
 mod webhooks;

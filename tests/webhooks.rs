@@ -526,6 +526,8 @@ impl ServerProcess {
             .env("KASSA_DATA_DIR", data_dir)
             .env("KASSA_WEBHOOK_ALLOW_PRIVATE", "true")
             .env("KASSA_WEBHOOK_TICK_MS", "50")
+            // Only the payments' own events: no sweep adds a payout_sent.
+            .env("KASSA_PAYOUT_POLL_MS", "3600000")
             .env("KASSA_LOG", "error")
             .env_remove("KASSA_TEST_POSTGRES_URL")
             .env_remove("KASSA_TEST_REQUIRE_ALL")

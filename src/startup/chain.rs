@@ -20,7 +20,7 @@ use crate::actors::payout::{PayoutActor, PayoutDeps, PayoutRules, Payouts};
 use crate::chain::hd::HdWallet;
 use crate::chain::ledger::{self, SandboxLedger};
 use crate::chain::rpc::RpcChain;
-use crate::chain::settings::{ChainSettings, PayoutSettings};
+use crate::chain::settings::{ChainSettings, Eip3009, PayoutSettings};
 use crate::chain::signer::GasAccounts;
 use crate::chain::source::{ChainError, ChainSource};
 use crate::clock::SharedClock;
@@ -62,14 +62,6 @@ impl PendingWatcher {
         match self {
             PendingWatcher::Live(ctx, _) => ChainWatch::of(&ctx.address()),
             PendingWatcher::Sandbox(ctx, _) => ChainWatch::of(&ctx.address()),
-        }
-    }
-
-    /// The node (live) for the payout actor; `None` in sandbox.
-    pub fn node(&self) -> Option<RpcChain> {
-        match self {
-            PendingWatcher::Live(_, rpc) => Some(rpc.clone()),
-            PendingWatcher::Sandbox(..) => None,
         }
     }
 
@@ -116,34 +108,53 @@ impl PendingWatcher {
     }
 }
 
-/// Starts the payout actor on the node of live mode. In sandbox there is
-/// none yet: the ledger does not execute signed transactions.
+/// Starts the payout actor on the node of live mode, or on the sandbox
+/// ledger (which executes the same signed transactions).
 pub fn start_payouts(
-    node: Option<RpcChain>,
+    pending: &PendingWatcher,
     chain: &ChainSettings,
     payouts: &PayoutSettings,
     store: &Store,
     sessions: Sessions,
     clock: SharedClock,
     wallet: HdWallet,
-) -> anyhow::Result<Option<Payouts>> {
-    let Some(node) = node else {
-        return Ok(None);
-    };
+) -> anyhow::Result<Payouts> {
     let gas = GasAccounts::load(&payouts.gas_keys)?;
     tracing::info!(accounts = ?gas.addresses(), "payouts: gas accounts loaded");
-    let deps = PayoutDeps {
-        chain: node,
-        store: store.clone(),
-        sessions,
-        clock,
-        wallet,
-        gas,
-        rules: payout_rules(chain, payouts),
-        token_info: Arc::new(tokio::sync::Mutex::new(None)),
-    };
-    let actor = PayoutActor::new(deps, payouts.poll).start();
-    Ok(Some(Payouts::of(&actor)))
+    let rules = payout_rules(chain, payouts);
+    let token_info = Arc::new(tokio::sync::Mutex::new(None));
+    Ok(match pending {
+        PendingWatcher::Live(_, rpc) => {
+            let deps = PayoutDeps {
+                chain: rpc.clone(),
+                store: store.clone(),
+                sessions,
+                clock,
+                wallet,
+                gas,
+                rules,
+                token_info,
+            };
+            Payouts::of(&PayoutActor::new(deps, payouts.poll).start())
+        }
+        PendingWatcher::Sandbox(_, ledger) => {
+            let ledger = match payouts.eip3009 {
+                Eip3009::Off => ledger.clone().without_eip3009(),
+                Eip3009::Auto | Eip3009::On => ledger.clone(),
+            };
+            let deps = PayoutDeps {
+                chain: ledger,
+                store: store.clone(),
+                sessions,
+                clock,
+                wallet,
+                gas,
+                rules,
+                token_info,
+            };
+            Payouts::of(&PayoutActor::new(deps, payouts.poll).start())
+        }
+    })
 }
 
 /// The payout actor's rules from the chain and payouts sections.

@@ -242,8 +242,6 @@ impl Live {
     pub async fn payout_step(&self) -> PayoutReport {
         self.app
             .payouts
-            .as_ref()
-            .expect("a live app runs the payout actor")
             .run()
             .await
             .unwrap_or_else(|e| panic!("a payout step failed: {e}"))

@@ -1,0 +1,75 @@
+//! Payouts in sandbox run as in live mode, on the sandbox ledger: a sandbox
+//! payment is swept to the merchant's payout wallet by a signed EIP-3009
+//! transfer the ledger executes, `txid_out` appears in `session_status`
+//! and one `payout_sent` event follows `paid`; repeated steps move nothing
+//! more.
+
+use alloy_primitives::Address;
+use kassa::chain::ledger::{FINALITY_DEPTH, SandboxLedger};
+use kassa::chain::sender::ChainSender;
+use kassa::config::USDC_POLYGON;
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp, WALLET, spawn_app};
+use crate::on_both_backends;
+
+on_both_backends!(a_sandbox_payment_is_swept_to_the_merchant_with_txid_out);
+
+fn token() -> Address {
+    USDC_POLYGON.parse().unwrap()
+}
+
+async fn balance(app: &TestApp, who: Address) -> u64 {
+    SandboxLedger::new(app.store.clone(), FINALITY_DEPTH, app.clock.clone())
+        .balance_of(token(), who)
+        .await
+        .unwrap()
+}
+
+async fn a_sandbox_payment_is_swept_to_the_merchant_with_txid_out(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let merchant: Address = WALLET.parse().unwrap();
+    let id = app.new_session("SWEEP_ME").await;
+    let paid = app.sandbox_pay(json!({ "session_id": id })).await;
+    assert_eq!(paid.status, 200, "{}", paid.text);
+    let status = app.status(&format!("session_id={id}")).await.json();
+    let deposit: Address = status["session"]["polygon_address_in"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let received = balance(&app, deposit).await;
+    assert!(received > 0);
+    assert!(status["session"]["txid_out"].is_null(), "no payout yet");
+
+    let first = app.payouts.run().await.unwrap();
+    assert_eq!((first.created, first.signed), (1, 1), "{first:?}");
+    let second = app.payouts.run().await.unwrap();
+    assert_eq!((second.sent, second.announced), (1, 1), "{second:?}");
+    let third = app.payouts.run().await.unwrap();
+    assert_eq!(
+        (third.created, third.signed, third.sent),
+        (0, 0, 0),
+        "{third:?}"
+    );
+
+    assert_eq!(balance(&app, merchant).await, received);
+    assert_eq!(balance(&app, deposit).await, 0);
+    let status = app.status(&format!("session_id={id}")).await.json();
+    let s = &status["session"];
+    assert_eq!(s["status"], "paid");
+    let txid_out = s["txid_out"].as_str().expect("txid_out after the sweep");
+    let ledger = SandboxLedger::new(app.store.clone(), FINALITY_DEPTH, app.clock.clone());
+    let receipt = ledger
+        .receipt(txid_out.parse().unwrap())
+        .await
+        .unwrap()
+        .expect("txid_out is on the ledger");
+    assert!(receipt.success);
+    let events = app.store.webhooks_of_session(id).await.unwrap();
+    let statuses: Vec<&str> = events.iter().map(|(e, _)| e.status.as_str()).collect();
+    assert_eq!(statuses, ["paid", "payout_sent"]);
+    app.stop().await;
+}
