@@ -1,40 +1,11 @@
 //! The `kassa` command line, run as a real process against the same database
 //! as a running server.
 
-use std::process::{Command, Output};
-
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestDb, order, spawn_on};
 
-/// Runs `kassa args…` with `env` off the test thread (the server under test
-/// shares this thread, so blocking it would stall the server).
-pub(crate) async fn kassa(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    actix_web::rt::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_kassa"))
-            .args(&args)
-            .env_remove("KASSA_TEST_POSTGRES_URL")
-            .env_remove("KASSA_TEST_REQUIRE_ALL")
-            .envs(env)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
-}
-
-pub(crate) fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
-
-pub(crate) fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
+pub(crate) use crate::helpers::{kassa, stderr, stdout};
 
 #[actix_web::test]
 async fn merchant_create_prints_a_working_key_once_and_list_shows_the_merchant() {

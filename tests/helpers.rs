@@ -546,3 +546,32 @@ pub fn go_live(s: &mut RawSettings) {
     .unwrap();
     s.gas_key_file = Some(keys.display().to_string());
 }
+
+/// Runs `kassa args…` with `env` off the test thread (the server under test
+/// shares this thread, so blocking it would stall the server).
+pub async fn kassa(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    actix_web::rt::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kassa"))
+            .args(&args)
+            .env_remove("KASSA_TEST_POSTGRES_URL")
+            .env_remove("KASSA_TEST_REQUIRE_ALL")
+            .envs(env)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+pub fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}

@@ -1,16 +1,23 @@
 //! `kassa deposits held`: the money the gateway holds and has not counted
-//! (late deposits, partial payments of expired sessions, overpayments), as
-//! a table with a total per kind or as JSON. Reads only; returning held money
-//! is not this command's business.
+//! (late deposits, partial payments of expired sessions, overpayments not
+//! yet swept), as a table with a total per kind or as JSON.
+//!
+//! `kassa deposits forward ID` and `kassa deposits refund ID [--to 0x…]`
+//! resolve a held deposit: they queue a request row, with who asked and
+//! when, that the server's payout actor carries out (this process never
+//! signs or broadcasts); `kassa payouts list` shows the sweep it made.
 
-use anyhow::bail;
+use anyhow::{anyhow, bail};
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use crate::clock::format_doc_time;
+use crate::clock::{Clock, SystemClock, format_doc_time};
 use crate::config::Settings;
 use crate::domain::held::{HeldMoney, grand_total, totals};
+use crate::domain::money::UsdcAmount;
+use crate::domain::wallet::WalletAddress;
 use crate::store::Store;
+use crate::store::payout_requests::RequestAction;
 
 #[derive(Debug, Subcommand)]
 pub enum DepositsCommand {
@@ -23,6 +30,25 @@ pub enum DepositsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Send a held deposit to its merchant's payout wallet (less the platform fee).
+    Forward {
+        /// The deposit's id (the `deposit` column of `kassa deposits held`).
+        id: i64,
+        /// Who asks (recorded with the request); default: $USER.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Send a held deposit back to its sender, or to `--to`.
+    Refund {
+        /// The deposit's id (the `deposit` column of `kassa deposits held`).
+        id: i64,
+        /// Where to send it; default: the address it came from.
+        #[arg(long)]
+        to: Option<String>,
+        /// Who asks (recorded with the request); default: $USER.
+        #[arg(long)]
+        by: Option<String>,
+    },
 }
 
 pub async fn run(cmd: DepositsCommand, settings: &Settings) -> anyhow::Result<()> {
@@ -30,7 +56,79 @@ pub async fn run(cmd: DepositsCommand, settings: &Settings) -> anyhow::Result<()
     store.migrate().await?;
     match cmd {
         DepositsCommand::Held { merchant, json } => held(&store, merchant, json).await,
+        DepositsCommand::Forward { id, by } => {
+            resolve(&store, id, RequestAction::Forward, None, by).await
+        }
+        DepositsCommand::Refund { id, to, by } => {
+            resolve(&store, id, RequestAction::Refund, to, by).await
+        }
     }
+}
+
+/// Queues a forward or refund of held deposit `id`, after checking it is
+/// held and the refund address is one.
+async fn resolve(
+    store: &Store,
+    id: i64,
+    action: RequestAction,
+    to: Option<String>,
+    by: Option<String>,
+) -> anyhow::Result<()> {
+    let Some(held) = store.held_deposit(id).await? else {
+        bail!("no deposit with id {id}");
+    };
+    if let Some(why) = &held.not_held {
+        bail!("deposit {id} is not held: {why}");
+    }
+    if store.deposit_request_open(id).await? {
+        bail!("deposit {id} already has a forward or refund queued");
+    }
+    let destination = match (action, to) {
+        (RequestAction::Refund, Some(to)) => Some(
+            WalletAddress::parse(&to)
+                .map_err(|_| anyhow!("--to: `{to}` is not a Polygon address (0x + 40 hex digits, EIP-55 checksum if mixed case)"))?
+                .checksummed(),
+        ),
+        (RequestAction::Refund, None) if held.from.is_none() => {
+            bail!("deposit {id} has no recorded sender: pass --to 0x…")
+        }
+        (RequestAction::Forward, _) if held.payout_wallet.is_none() => bail!(
+            "merchant {} has no payout wallet: set one with `kassa merchant update {} --payout-wallet 0x…`",
+            held.merchant_id,
+            held.merchant_id
+        ),
+        _ => None,
+    };
+    let by = requester(by);
+    let request = store
+        .queue_payout_request(
+            action,
+            None,
+            Some(id),
+            destination.clone(),
+            &by,
+            SystemClock.now_ms(),
+        )
+        .await?;
+    let amount = UsdcAmount::from_units(held.amount_units);
+    let whereto = match action {
+        RequestAction::Refund => destination.or(held.from).unwrap_or_default(),
+        _ => held.payout_wallet.unwrap_or_default(),
+    };
+    println!(
+        "request {request}: {} {amount} USDC of deposit {id} (session {}) to {whereto}, asked by {by}; the server sends it once the deposit's block is final (see `kassa payouts list`)",
+        action.as_str(),
+        held.session_id
+    );
+    Ok(())
+}
+
+/// Who asks: `--by`, else the login name, else "cli".
+pub(super) fn requester(by: Option<String>) -> String {
+    by.or_else(|| std::env::var("USER").ok())
+        .map(|b| b.trim().to_string())
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| "cli".into())
 }
 
 async fn held(store: &Store, merchant: Option<i64>, as_json: bool) -> anyhow::Result<()> {
@@ -50,8 +148,8 @@ async fn held(store: &Store, merchant: Option<i64>, as_json: bool) -> anyhow::Re
         return Ok(());
     }
     println!(
-        "{:<8} {:>19} {:>8} {:>14}  {:<66}  {:<42} {:>10}  observed (UTC)",
-        "kind", "session", "merchant", "amount (USDC)", "tx", "from", "block"
+        "{:>8} {:<8} {:>19} {:>8} {:>14}  {:<66}  {:<42} {:>10}  observed (UTC)",
+        "deposit", "kind", "session", "merchant", "amount (USDC)", "tx", "from", "block"
     );
     for h in &held {
         println!("{}", row(h));
@@ -76,7 +174,10 @@ async fn held(store: &Store, merchant: Option<i64>, as_json: bool) -> anyhow::Re
 
 fn row(h: &HeldMoney) -> String {
     format!(
-        "{:<8} {:>19} {:>8} {:>14}  {:<66}  {:<42} {:>10}  {}",
+        "{:>8} {:<8} {:>19} {:>8} {:>14}  {:<66}  {:<42} {:>10}  {}",
+        h.deposit_id
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "-".into()),
         h.kind,
         h.session_id,
         h.merchant_id,
@@ -92,6 +193,7 @@ fn row(h: &HeldMoney) -> String {
 
 fn held_json(h: &HeldMoney) -> Value {
     json!({
+        "deposit_id": h.deposit_id,
         "kind": h.kind.as_str(),
         "session_id": h.session_id,
         "merchant_id": h.merchant_id,
@@ -111,6 +213,7 @@ mod tests {
 
     fn old_late_deposit() -> HeldMoney {
         HeldMoney {
+            deposit_id: Some(9),
             kind: HeldKind::Late,
             session_id: 42,
             merchant_id: 7,
@@ -129,6 +232,7 @@ mod tests {
         assert_eq!(
             fields,
             [
+                "9",
                 "late",
                 "42",
                 "7",

@@ -1,12 +1,13 @@
 //! The command line: `serve` (the default), `migrate`, `merchant …`,
-//! `sandbox pay …`, `webhooks …`, `deposits held`. Every command reads the
-//! same configuration as the server, so the CLI works against the same
-//! database while the server runs.
+//! `sandbox pay …`, `webhooks …`, `deposits held|forward|refund`,
+//! `payouts list|retry`. Every command reads the same configuration as the
+//! server, so the CLI works against the same database while the server runs.
 
 mod branding;
 mod deposits;
 mod merchant;
 mod merchant_list;
+mod payouts;
 mod sandbox;
 mod serve;
 mod webhooks;
@@ -47,9 +48,12 @@ pub enum Command {
     /// Webhook delivery log, resend, replay, dead letters, test events.
     #[command(subcommand)]
     Webhooks(webhooks::WebhooksCommand),
-    /// Deposits: money held and not counted.
+    /// Deposits: money held and not counted; forward or refund it.
     #[command(subcommand)]
     Deposits(deposits::DepositsCommand),
+    /// Sweeps to merchants: list them, retry a failed one.
+    #[command(subcommand)]
+    Payouts(payouts::PayoutsCommand),
 }
 
 /// Runs the command; errors are printed by `main`.
@@ -67,6 +71,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sandbox(cmd) => sandbox::run(cmd, &settings).await,
         Command::Webhooks(cmd) => webhooks::run(cmd, &settings).await,
         Command::Deposits(cmd) => deposits::run(cmd, &settings).await,
+        Command::Payouts(cmd) => payouts::run(cmd, &settings).await,
     }
 }
 

@@ -50,6 +50,9 @@ pub struct HeldMoney {
     pub session_id: i64,
     pub merchant_id: i64,
     pub amount: UsdcAmount,
+    /// The deposit row (what `kassa deposits forward|refund` name); `None`
+    /// only for an excess with no counted deposit left to attribute it to.
+    pub deposit_id: Option<i64>,
     /// `None` only for an excess whose session has no counted deposit left
     /// to attribute it to.
     pub tx_hash: Option<String>,
@@ -99,6 +102,7 @@ mod tests {
 
     fn line(kind: HeldKind, units: u64) -> HeldMoney {
         HeldMoney {
+            deposit_id: Some(1),
             kind,
             session_id: 1,
             merchant_id: 1,

@@ -55,6 +55,10 @@ impl Store {
             let Some(s) = sessions.get(&d.session_id) else {
                 continue;
             };
+            // A swept deposit left its address: forwarded or refunded.
+            if d.sweep_id.is_some() {
+                continue;
+            }
             if d.state == DepositState::Late.as_str() {
                 held.push(line(HeldKind::Late, s, units(d.amount_usdc), Some(d)));
             } else if d.counted && is_partial(s) {
@@ -65,6 +69,11 @@ impl Store {
         }
         for s in sessions.values() {
             if s.status != SessionStatus::Paid.as_str() {
+                continue;
+            }
+            // The excess leaves with the session's next sweep; once every
+            // counted deposit is swept, the merchant has it.
+            if !latest_counted.contains_key(&s.id) {
                 continue;
             }
             if let Some(amount) = excess(units(s.received_usdc), units(s.expected_usdc)) {
@@ -129,6 +138,7 @@ fn line(
     d: Option<&deposit::Model>,
 ) -> HeldMoney {
     HeldMoney {
+        deposit_id: d.map(|d| d.id),
         kind,
         session_id: s.id,
         merchant_id: s.merchant_id,

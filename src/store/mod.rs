@@ -19,6 +19,7 @@ mod ledger_writes;
 mod merchant_cache;
 mod merchant_rows;
 pub mod merchants;
+pub mod payout_requests;
 pub mod payouts;
 pub mod sessions;
 mod settings;

@@ -83,6 +83,8 @@ pub struct SweepRecord {
     pub created_at_ms: i64,
     pub sent_at_ms: Option<i64>,
     pub announced_at_ms: Option<i64>,
+    /// Who asked for it (forwards and refunds of held money).
+    pub requested_by: Option<String>,
 }
 
 impl SweepRecord {
@@ -621,6 +623,7 @@ fn sweep_record(row: sweep::Model) -> Result<SweepRecord, StoreError> {
         created_at_ms: row.created_at,
         sent_at_ms: row.sent_at,
         announced_at_ms: row.announced_at,
+        requested_by: row.requested_by,
     })
 }
 

@@ -23,7 +23,8 @@ use crate::chain::signer::GasAccounts;
 use crate::chain::source::ChainError;
 use crate::chain::token::TokenInfo;
 use crate::clock::SharedClock;
-use crate::domain::payout::{SweepKind, SweepMethod, split, sweepable_through};
+use crate::domain::payout::{SweepKind, SweepMethod, SweepState, split, sweepable_through};
+use crate::store::payout_requests::{PayoutRequest, RequestAction};
 use crate::store::payouts::{NewSweep, SweepRecord};
 use crate::store::{Store, StoreError};
 
@@ -111,6 +112,7 @@ pub async fn run<C: ChainSender + Clone>(
         ..PayoutReport::default()
     };
     plan(deps, head, finalized, &mut report).await?;
+    requests(deps, head, finalized, &mut report).await?;
     let sweeps = deps
         .store
         .open_sweeps(deps.clock.now_ms(), DRIVE_BATCH)
@@ -147,12 +149,7 @@ async fn plan<C: ChainSender + Clone>(
         return Ok(());
     }
     let info = deps.token().await?;
-    let method = match deps.rules.eip3009 {
-        Eip3009::On => SweepMethod::Eip3009,
-        Eip3009::Off => SweepMethod::TopUp,
-        Eip3009::Auto if info.eip3009 => SweepMethod::Eip3009,
-        Eip3009::Auto => SweepMethod::TopUp,
-    };
+    let method = method_for(deps.rules.eip3009, &info);
     let mut load = lane_load(deps).await?;
     for candidate in candidates {
         let Some(wallet) = candidate.payout_wallet.clone() else {
@@ -169,12 +166,7 @@ async fn plan<C: ChainSender + Clone>(
             continue;
         }
         let parts = split(amount, deps.rules.fee_bps);
-        // The least loaded lane, so a stuck lane takes no new work.
-        let Some(lane) = load
-            .iter()
-            .min_by_key(|(address, n)| (**n, **address))
-            .map(|(address, _)| *address)
-        else {
+        let Some(lane) = least_loaded(&load) else {
             return Ok(());
         };
         let new = NewSweep {
@@ -212,6 +204,144 @@ async fn plan<C: ChainSender + Clone>(
         }
     }
     Ok(())
+}
+
+/// Carries out the operators' queued requests: a retry makes a failed sweep
+/// due now; a forward or refund of held money becomes a sweep once the
+/// deposit's block is final (until then the request waits).
+async fn requests<C: ChainSender + Clone>(
+    deps: &PayoutDeps<C>,
+    head: u64,
+    finalized: Option<u64>,
+    report: &mut PayoutReport,
+) -> Result<(), PayoutError> {
+    let open = deps.store.open_payout_requests().await?;
+    if open.is_empty() {
+        return Ok(());
+    }
+    let through = sweepable_through(head, finalized, deps.rules.confirmations);
+    let mut load = lane_load(deps).await?;
+    for request in open {
+        let now = deps.clock.now_ms();
+        let outcome = match request.action {
+            RequestAction::Retry => match request.sweep_id {
+                None => Some("no sweep named".to_string()),
+                Some(id) => match deps.store.sweep(id).await? {
+                    None => Some(format!("no sweep {id}")),
+                    Some(s) if s.state == SweepState::Failed => {
+                        deps.store.retry_sweep_now(id, now).await?;
+                        Some(format!("sweep {id} retried"))
+                    }
+                    Some(s) => Some(format!("sweep {id} is {}, not failed", s.state)),
+                },
+            },
+            RequestAction::Forward | RequestAction::Refund => {
+                held_request(deps, &request, through, &mut load, report).await?
+            }
+        };
+        if let Some(outcome) = outcome {
+            tracing::info!(request = request.id, action = request.action.as_str(), by = %request.requested_by, %outcome, "payout request carried out");
+            deps.store
+                .finish_payout_request(request.id, &outcome, now)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A forward or refund: the sweep it made, why it cannot be done, or
+/// `None` while the deposit's block is not final yet.
+async fn held_request<C: ChainSender + Clone>(
+    deps: &PayoutDeps<C>,
+    request: &PayoutRequest,
+    through: Option<u64>,
+    load: &mut HashMap<Address, u64>,
+    report: &mut PayoutReport,
+) -> Result<Option<String>, PayoutError> {
+    let Some(deposit_id) = request.deposit_id else {
+        return Ok(Some("no deposit named".into()));
+    };
+    let Some(held) = deps.store.held_deposit(deposit_id).await? else {
+        return Ok(Some(format!("no deposit {deposit_id}")));
+    };
+    if let Some(why) = held.not_held {
+        return Ok(Some(format!("deposit {deposit_id} is not held: {why}")));
+    }
+    let final_enough = matches!((held.block_number, through), (Some(b), Some(t)) if b <= t);
+    if !final_enough {
+        return Ok(None);
+    }
+    let (kind, destination, fee_units) = if request.action == RequestAction::Refund {
+        let Some(to) = request.destination.clone().or(held.from.clone()) else {
+            return Ok(Some(format!(
+                "deposit {deposit_id} has no known sender: refund it with --to"
+            )));
+        };
+        (SweepKind::Refund, to, 0)
+    } else {
+        let Some(wallet) = held.payout_wallet.clone() else {
+            return Ok(Some(format!(
+                "merchant {} has no payout wallet",
+                held.merchant_id
+            )));
+        };
+        let fee = split(held.amount_units, deps.rules.fee_bps).fee_units;
+        (SweepKind::Forward, wallet, fee)
+    };
+    let info = deps.token().await?;
+    let Some(lane) = least_loaded(load) else {
+        return Ok(None);
+    };
+    let new = NewSweep {
+        session_id: held.session_id,
+        merchant_id: held.merchant_id,
+        kind,
+        deposit_address: held.deposit_address.clone(),
+        hd_index: held.hd_index,
+        destination,
+        fee_wallet: deps
+            .rules
+            .fee_wallet
+            .filter(|_| fee_units > 0)
+            .map(|w| w.to_checksum(None)),
+        amount_units: held.amount_units,
+        fee_units,
+        method: method_for(deps.rules.eip3009, &info),
+        lane: lane_name(lane),
+        requested_by: Some(request.requested_by.clone()),
+    };
+    match deps
+        .store
+        .create_sweep(&new, &[deposit_id], deps.clock.now_ms())
+        .await?
+    {
+        Some(sweep) => {
+            report.created += 1;
+            *load.entry(lane).or_default() += 1;
+            Ok(Some(format!("sweep {} made", sweep.id)))
+        }
+        None => Ok(Some(format!(
+            "deposit {deposit_id} was taken by another sweep meanwhile"
+        ))),
+    }
+}
+
+/// The lane with the fewest unfinished transactions, so a stuck lane takes
+/// no new work.
+fn least_loaded(load: &HashMap<Address, u64>) -> Option<Address> {
+    load.iter()
+        .min_by_key(|(address, n)| (**n, **address))
+        .map(|(address, _)| *address)
+}
+
+/// How sweeps are paid for, by the switch and what the token answers.
+fn method_for(switch: Eip3009, info: &TokenInfo) -> SweepMethod {
+    match switch {
+        Eip3009::On => SweepMethod::Eip3009,
+        Eip3009::Off => SweepMethod::TopUp,
+        Eip3009::Auto if info.eip3009 => SweepMethod::Eip3009,
+        Eip3009::Auto => SweepMethod::TopUp,
+    }
 }
 
 /// Unfinished transactions per gas account (every account listed).
