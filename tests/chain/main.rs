@@ -26,6 +26,7 @@ mod live;
 mod metrics;
 mod payouts;
 mod payouts_held;
+mod payouts_stuck;
 mod refusal;
 mod rpc;
 mod token;
