@@ -5,13 +5,13 @@
 //! Map of the modules (imports point one way, down this list):
 //! - [`domain`]: pure rules and value types (money, domains, state machine, routing).
 //! - [`store`]: the database (sea-orm over SQLite or PostgreSQL), rows ↔ domain records.
-//! - [`chain`]: Polygon behind `ChainSource`: the JSON-RPC client of a node, the sandbox ledger in the database, HD derivation of deposit addresses.
+//! - [`chain`]: Polygon behind `ChainSource` and `ChainSender`: the JSON-RPC client of a node, the sandbox ledger in the database, HD derivation of deposit addresses, payout signing.
 //! - [`providers`]: on-ramp adapters (one per provider) building hosted widget URLs.
 //! - [`webhooks`]: event payloads.
-//! - [`actors`]: the engine (session registry and actors, group-commit creator, chain watcher, expiry sweep, sandbox payments on the ledger).
+//! - [`actors`]: the engine (session registry and actors, group-commit creator, chain watcher, payouts, expiry sweep, sandbox payments on the ledger).
 //! - [`api`]: the merchant JSON API, health and metrics endpoints.
 //! - [`pages`]: hosted pages for customers (checkout, crypto checkout, sandbox on-ramp).
-//! - [`startup`]: wiring; [`config`], [`clock`], [`telemetry`], [`error`]: cross-cutting; [`cli`]: commands.
+//! - [`startup`]: wiring; [`config`], [`clock`], [`telemetry`], [`error`]: cross-cutting; [`cli`]: commands; [`fault`]: test-only pause points.
 
 pub mod actors;
 pub mod api;
@@ -21,6 +21,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod fault;
 pub mod pages;
 pub mod providers;
 pub mod startup;

@@ -17,6 +17,7 @@ mod helpers;
 mod anvil;
 #[allow(dead_code)]
 mod fake_node;
+mod gateway;
 #[allow(dead_code)]
 mod proxy;
 
@@ -26,6 +27,7 @@ mod live;
 mod metrics;
 mod payouts;
 mod payouts_held;
+mod payouts_kill;
 mod payouts_stuck;
 mod refusal;
 mod rpc;

@@ -3,15 +3,13 @@
 //! again on the same database: no deposit is missed and none is counted
 //! twice (a fault on purpose: no shutdown code runs).
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use alloy::primitives::Address;
 use serde_json::json;
 
-use crate::anvil::Anvil;
 use crate::conservation::assert_conserved;
+use crate::gateway::{Gateway, wait_until};
 use crate::helpers::{Backend, MerchantSpec, TestDb, create_merchant, open_store};
 use crate::live::Live;
 use crate::on_both_backends;
@@ -24,70 +22,8 @@ const PARTS: u64 = 3;
 /// The gateway is killed this many times, each time halfway through a round
 /// of payments.
 const KILLS: usize = 3;
-const WALLET_PHRASE: &str = "test test test test test test test test test test test junk";
-
-/// `kassa serve` as a child process, so the test can SIGKILL it.
-struct Gateway {
-    child: Child,
-    base: String,
-}
-
-impl Gateway {
-    async fn start(db_url: &str, data_dir: &Path, anvil: &Anvil) -> Gateway {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let gas_keys = data_dir.join("gas.keys");
-        std::fs::write(&gas_keys, crate::live::GAS_KEYS[0]).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
-            .arg("serve")
-            .env("KASSA_BIND", format!("127.0.0.1:{port}"))
-            .env("KASSA_DATABASE_URL", db_url)
-            .env("KASSA_DATA_DIR", data_dir)
-            .env("KASSA_MODE", "live")
-            .env("KASSA_CHAIN_RPC_URL", anvil.rpc_url())
-            .env("KASSA_USDC_CONTRACT", anvil.token().to_checksum(None))
-            .env("KASSA_WALLET_MNEMONIC", WALLET_PHRASE)
-            .env("KASSA_REQUIRED_CONFIRMATIONS", "3")
-            .env("KASSA_GAS_KEY_FILE", &gas_keys)
-            // Deposits stay where they are: this test counts them on chain.
-            .env("KASSA_PAYOUT_CONFIRMATIONS", "1000000")
-            .env("KASSA_FINALITY", "finalized")
-            .env("KASSA_CHAIN_POLL_MS", "20")
-            .env("KASSA_CHAIN_HEAD_LAG_BLOCKS", "0")
-            // Small ranges: a scan is many chunks, each committed on its own.
-            .env("KASSA_CHAIN_MAX_BLOCK_RANGE", "2")
-            .env("KASSA_LOG", "error")
-            .env_remove("KASSA_TEST_POSTGRES_URL")
-            .env_remove("KASSA_TEST_REQUIRE_ALL")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while client.get(format!("{base}/healthz")).send().await.is_err() {
-            assert!(Instant::now() < deadline, "kassa serve never answered");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Gateway { child, base }
-    }
-
-    /// SIGKILL: no shutdown code runs.
-    fn kill_9(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// Small ranges: a scan is many chunks, each committed on its own.
+const WATCHER_ENV: &[(&str, &str)] = &[("KASSA_CHAIN_MAX_BLOCK_RANGE", "2")];
 
 async fn a_gateway_killed_mid_scan_misses_and_doubles_no_deposit_after_restart(backend: Backend) {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -101,7 +37,7 @@ async fn a_gateway_killed_mid_scan_misses_and_doubles_no_deposit_after_restart(b
     let data = tempfile::tempdir().unwrap();
     let store = open_store(&db).await;
     let merchant = create_merchant(&store, MerchantSpec::default()).await;
-    let mut gateway = Gateway::start(&db.url, data.path(), &anvil).await;
+    let mut gateway = Gateway::start(&db.url, data.path(), &anvil, WATCHER_ENV).await;
     let client = reqwest::Client::new();
     let mut ids = Vec::new();
     let mut parts: Vec<(u64, Address, u64)> = Vec::new();
@@ -165,7 +101,7 @@ async fn a_gateway_killed_mid_scan_misses_and_doubles_no_deposit_after_restart(b
             anvil.transfer(&payer, *to, *units).await;
             anvil.mine(1).await;
         }
-        gateway = Gateway::start(&db.url, data.path(), &anvil).await;
+        gateway = Gateway::start(&db.url, data.path(), &anvil, WATCHER_ENV).await;
     }
     anvil.mine(3).await;
     let head = anvil.head().await;
@@ -202,17 +138,4 @@ async fn cursor(store: &kassa::store::Store) -> u64 {
         .await
         .unwrap()
         .map_or(0, |(n, _)| n)
-}
-
-/// Polls `done` until it holds, failing after `within`.
-async fn wait_until<F, Fut>(within: Duration, mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + within;
-    while !done().await {
-        assert!(Instant::now() < deadline, "not done within {within:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }

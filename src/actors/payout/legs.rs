@@ -321,6 +321,7 @@ async fn broadcast<C: ChainSender>(
     tx: &PayoutTx,
     head: u64,
 ) -> Result<(), LegError> {
+    crate::fault::point("payout_signed").await;
     let raw = hex::decode(tx.raw.trim_start_matches("0x"))
         .map_err(|_| LegError::Failed(format!("stored transaction {} does not decode", tx.id)))?;
     let answer = deps.chain.send_raw(Bytes::from(raw)).await?;
@@ -334,6 +335,7 @@ async fn broadcast<C: ChainSender>(
                     .update_payout_tx(tx.id, TxUpdate::Broadcast { at_block: head })
                     .await?;
             }
+            crate::fault::point("payout_broadcast").await;
             if !matches!(answer, Broadcast::Accepted | Broadcast::AlreadyKnown) {
                 tracing::debug!(tx = %tx.tx_hash, ?answer, "the node did not take the sweep transaction into its pool; a receipt will decide");
             }

@@ -1,0 +1,93 @@
+//! `kassa serve` in live mode on Anvil as a child process, so a test can
+//! kill it with SIGKILL (no shutdown code runs) and start it again on the
+//! same database.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::anvil::Anvil;
+
+const WALLET_PHRASE: &str = "test test test test test test test test test test test junk";
+
+/// `kassa serve` as a child process, so the test can SIGKILL it.
+pub struct Gateway {
+    child: Child,
+    pub base: String,
+}
+
+impl Gateway {
+    /// Starts `kassa serve` in live mode on `anvil`, with `env` on top of
+    /// the defaults below (deposits are never swept unless `env` says so).
+    pub async fn start(
+        db_url: &str,
+        data_dir: &Path,
+        anvil: &Anvil,
+        env: &[(&str, &str)],
+    ) -> Gateway {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let gas_keys = data_dir.join("gas.keys");
+        std::fs::write(&gas_keys, crate::live::GAS_KEYS[0]).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
+            .arg("serve")
+            .env("KASSA_BIND", format!("127.0.0.1:{port}"))
+            .env("KASSA_DATABASE_URL", db_url)
+            .env("KASSA_DATA_DIR", data_dir)
+            .env("KASSA_MODE", "live")
+            .env("KASSA_CHAIN_RPC_URL", anvil.rpc_url())
+            .env("KASSA_USDC_CONTRACT", anvil.token().to_checksum(None))
+            .env("KASSA_WALLET_MNEMONIC", WALLET_PHRASE)
+            .env("KASSA_REQUIRED_CONFIRMATIONS", "3")
+            .env("KASSA_GAS_KEY_FILE", &gas_keys)
+            // Deposits stay where they are unless `env` sets a reachable depth.
+            .env("KASSA_PAYOUT_CONFIRMATIONS", "1000000")
+            .env("KASSA_FINALITY", "finalized")
+            .env("KASSA_CHAIN_POLL_MS", "20")
+            .env("KASSA_CHAIN_HEAD_LAG_BLOCKS", "0")
+            .env("KASSA_LOG", "error")
+            .env_remove("KASSA_TEST_POSTGRES_URL")
+            .env_remove("KASSA_TEST_REQUIRE_ALL")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while client.get(format!("{base}/healthz")).send().await.is_err() {
+            assert!(Instant::now() < deadline, "kassa serve never answered");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Gateway { child, base }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill_9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `done` until it holds, failing after `within`.
+pub async fn wait_until<F, Fut>(within: Duration, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + within;
+    while !done().await {
+        assert!(Instant::now() < deadline, "not done within {within:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
