@@ -9,12 +9,14 @@
 //! - [`providers`]: on-ramp adapters (one per provider) building hosted widget URLs.
 //! - [`webhooks`]: event payloads.
 //! - [`actors`]: the engine (session registry and actors, group-commit creator, chain watcher, payouts, expiry sweep, sandbox payments on the ledger).
+//! - [`app`]: use cases several doors share (the money check).
 //! - [`api`]: the merchant JSON API, health and metrics endpoints.
 //! - [`pages`]: hosted pages for customers (checkout, crypto checkout, sandbox on-ramp).
 //! - [`startup`]: wiring; [`config`], [`clock`], [`telemetry`], [`error`]: cross-cutting; [`cli`]: commands; [`fault`]: test-only pause points.
 
 pub mod actors;
 pub mod api;
+pub mod app;
 pub mod chain;
 pub mod cli;
 pub mod clock;

@@ -17,7 +17,7 @@ use kassa::store::merchants::NewMerchant;
 use serde_json::{Value, json};
 
 pub const WALLET: &str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
-const TEST_PHRASE: &str = "test test test test test test test test test test test junk";
+pub const TEST_PHRASE: &str = "test test test test test test test test test test test junk";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -574,4 +574,13 @@ pub fn stdout(o: &std::process::Output) -> String {
 
 pub fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// Runs `sql` on the test database behind the app's back (tests that
+/// tamper with the books to prove a check catches it).
+pub async fn raw_sql(db_url: &str, sql: &str) {
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(db_url).await.unwrap();
+    db.execute_unprepared(sql).await.unwrap();
+    db.close().await.unwrap();
 }

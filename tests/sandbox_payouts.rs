@@ -71,5 +71,10 @@ async fn a_sandbox_payment_is_swept_to_the_merchant_with_txid_out(backend: Backe
     let events = app.store.webhooks_of_session(id).await.unwrap();
     let statuses: Vec<&str> = events.iter().map(|(e, _)| e.status.as_str()).collect();
     assert_eq!(statuses, ["paid", "payout_sent"]);
+    let report = kassa::app::money::check(&app.store, &ledger, token())
+        .await
+        .unwrap();
+    assert!(report.discrepancies.is_empty(), "{report:?}");
+    assert_eq!(report.figures.forwarded, received);
     app.stop().await;
 }

@@ -1,10 +1,12 @@
 //! The command line: `serve` (the default), `migrate`, `merchant …`,
 //! `sandbox pay …`, `webhooks …`, `deposits held|forward|refund`,
-//! `payouts list|retry`. Every command reads the same configuration as the
-//! server, so the CLI works against the same database while the server runs.
+//! `payouts list|retry`, `ledger check|export`. Every command reads the
+//! same configuration as the server, so the CLI works against the same
+//! database while the server runs.
 
 mod branding;
 mod deposits;
+mod ledger;
 mod merchant;
 mod merchant_list;
 mod payouts;
@@ -54,6 +56,9 @@ pub enum Command {
     /// Sweeps to merchants: list them, retry a failed one.
     #[command(subcommand)]
     Payouts(payouts::PayoutsCommand),
+    /// The money check, and payout exports for accounting.
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
 }
 
 /// Runs the command; errors are printed by `main`.
@@ -72,6 +77,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Webhooks(cmd) => webhooks::run(cmd, &settings).await,
         Command::Deposits(cmd) => deposits::run(cmd, &settings).await,
         Command::Payouts(cmd) => payouts::run(cmd, &settings).await,
+        Command::Ledger(cmd) => ledger::run(cmd, &settings).await,
     }
 }
 

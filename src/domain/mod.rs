@@ -14,6 +14,7 @@ pub mod held;
 pub mod https_url;
 pub mod merchant;
 pub mod money;
+pub mod money_check;
 pub mod page_token;
 pub mod payout;
 pub mod retry;

@@ -5,13 +5,14 @@
 //! Operators' audits and the chain tests compare these with the `Transfer`
 //! logs on the canonical chain. Nothing here writes or decides.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use kassa_entities::{deposit, session};
+use kassa_entities::{deposit, session, sweep};
 use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
 
 use super::{Store, StoreError};
 use crate::domain::deposit::DepositState;
+use crate::domain::money_check::{BookedDeposit, BookedSweep};
 
 /// One recorded deposit as an audit sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +54,55 @@ impl Store {
             *totals.entry(d.state.as_str()).or_default() += d.amount_units;
         }
         Ok(totals)
+    }
+
+    /// Every deposit with its session's address and the sweep that took it,
+    /// for the money check.
+    pub async fn booked_deposits(&self) -> Result<Vec<BookedDeposit>, StoreError> {
+        let addresses: HashMap<i64, String> = session::Entity::find()
+            .select_only()
+            .column(session::Column::Id)
+            .column(session::Column::DepositAddress)
+            .into_tuple::<(i64, String)>()
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|(id, address)| (id, address.to_lowercase()))
+            .collect();
+        deposit::Entity::find()
+            .order_by_asc(deposit::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|d| {
+                Ok(BookedDeposit {
+                    address: addresses.get(&d.session_id).cloned().unwrap_or_default(),
+                    amount_units: u64::try_from(d.amount_usdc).unwrap_or(0),
+                    state: d.state.parse().map_err(anyhow::Error::new)?,
+                    sweep_id: d.sweep_id,
+                })
+            })
+            .collect()
+    }
+
+    /// Every sweep, for the money check.
+    pub async fn booked_sweeps(&self) -> Result<Vec<BookedSweep>, StoreError> {
+        sweep::Entity::find()
+            .order_by_asc(sweep::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|s| {
+                Ok(BookedSweep {
+                    id: s.id,
+                    address: s.deposit_address.to_lowercase(),
+                    kind: s.kind.parse().map_err(anyhow::Error::new)?,
+                    state: s.state.parse().map_err(anyhow::Error::new)?,
+                    amount_units: u64::try_from(s.amount_units).unwrap_or(0),
+                    fee_units: u64::try_from(s.fee_units).unwrap_or(0),
+                })
+            })
+            .collect()
     }
 
     /// What every session received (counted), in base units.

@@ -323,6 +323,16 @@ impl Store {
         rows.into_iter().map(sweep_record).collect()
     }
 
+    /// Every sweep of one merchant, oldest first.
+    pub async fn merchant_sweeps(&self, merchant_id: i64) -> Result<Vec<SweepRecord>, StoreError> {
+        let rows = sweep::Entity::find()
+            .filter(sweep::Column::MerchantId.eq(merchant_id))
+            .order_by_asc(sweep::Column::Id)
+            .all(self.db())
+            .await?;
+        rows.into_iter().map(sweep_record).collect()
+    }
+
     /// The sweeps of one session, in order.
     pub async fn session_sweeps(&self, session_id: i64) -> Result<Vec<SweepRecord>, StoreError> {
         let rows = sweep::Entity::find()

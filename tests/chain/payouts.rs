@@ -7,7 +7,7 @@
 use alloy::primitives::Address;
 use alloy::providers::Provider;
 
-use crate::helpers::{Backend, WALLET};
+use crate::helpers::{Backend, WALLET, kassa, raw_sql, stderr, stdout};
 use crate::live::{Live, LiveSetup};
 use crate::on_both_backends;
 
@@ -26,6 +26,30 @@ fn setup() -> LiveSetup {
         fee_wallet: Some(FEE_WALLET.into()),
         ..LiveSetup::default()
     }
+}
+
+/// `kassa ledger check` as an operator runs it, with the app's settings.
+async fn ledger_check_cli(live: &Live) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("gas.keys");
+    std::fs::write(&keys, crate::live::GAS_KEYS[0]).unwrap();
+    let (rpc, token, keys) = (
+        live.anvil.rpc_url(),
+        live.anvil.token().to_checksum(None),
+        keys.display().to_string(),
+    );
+    kassa(
+        &["ledger", "check"],
+        &[
+            ("KASSA_DATABASE_URL", live.app.db.url.as_str()),
+            ("KASSA_MODE", "live"),
+            ("KASSA_CHAIN_RPC_URL", rpc.as_str()),
+            ("KASSA_USDC_CONTRACT", token.as_str()),
+            ("KASSA_WALLET_MNEMONIC", crate::helpers::TEST_PHRASE),
+            ("KASSA_GAS_KEY_FILE", keys.as_str()),
+        ],
+    )
+    .await
 }
 
 fn merchant_wallet() -> Address {
@@ -112,6 +136,33 @@ async fn an_exact_payment_is_swept_once_final_less_the_fee(backend: Backend) {
     assert_eq!(payout["status"], "payout_sent");
     assert_eq!(payout["session_status"], "paid");
     assert_eq!(payout["txid_out"], txid_out);
+    let figures = live.assert_ledger_adds_up().await;
+    assert_eq!(
+        (
+            figures.received,
+            figures.forwarded,
+            figures.fees,
+            figures.held
+        ),
+        (owed, owed - fee, fee, 0)
+    );
+    // The operator's command says the same, and exits 0.
+    let out = ledger_check_cli(&live).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("ok: the books add up"),
+        "{}",
+        stdout(&out)
+    );
+    // Books that claim more than the chain holds fail the check.
+    raw_sql(
+        &live.app.db.url,
+        &format!("UPDATE deposits SET amount_usdc = amount_usdc + 1 WHERE session_id = {id}"),
+    )
+    .await;
+    let out = ledger_check_cli(&live).await;
+    assert!(!out.status.success(), "a mismatch exits non-zero");
+    assert!(stderr(&out).contains("MISMATCH"), "{}", stderr(&out));
     live.done().await;
 }
 
@@ -153,5 +204,6 @@ async fn money_arriving_after_paid_is_its_own_sweep(backend: Backend) {
         statuses,
         ["pending", "paid", "payout_sent", "overpaid", "payout_sent"]
     );
+    live.assert_ledger_adds_up().await;
     live.done().await;
 }

@@ -130,6 +130,7 @@ async fn a_partial_amount_is_refunded_to_its_sender_on_request(backend: Backend)
         ["underpaid", "expired"],
         "a refund is not a payout"
     );
+    live.assert_ledger_adds_up().await;
     live.done().await;
 }
 
@@ -180,5 +181,6 @@ async fn a_late_deposit_is_forwarded_to_the_merchant_on_request(backend: Backend
     .await;
     assert!(!again.status.success());
     assert!(stderr(&again).contains("not held"), "{}", stderr(&again));
+    live.assert_ledger_adds_up().await;
     live.done().await;
 }

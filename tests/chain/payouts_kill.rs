@@ -142,5 +142,10 @@ async fn killed_at(backend: Backend, point: &str) {
         .filter(|(e, _)| e.status == "payout_sent")
         .count();
     assert_eq!(payouts, 1, "payout_sent announced once");
+    let report = kassa::app::money::check(&store, &chain, anvil.token())
+        .await
+        .unwrap();
+    assert!(report.discrepancies.is_empty(), "{report:?}");
+    assert_eq!(report.figures.forwarded, owed);
     store.close().await;
 }

@@ -109,6 +109,7 @@ async fn a_stuck_sweep_is_replaced_with_a_higher_fee_and_mined_once(backend: Bac
     assert_eq!(on_chain, 1, "exactly one of the two is on chain");
     let merchant: Address = WALLET.parse().unwrap();
     assert_eq!(live.balance(merchant).await, owed);
+    live.assert_ledger_adds_up().await;
     live.done().await;
 }
 
@@ -154,5 +155,6 @@ async fn a_stuck_gas_account_does_not_hold_up_the_other(backend: Backend) {
     assert!(a_done.txid_out.is_some(), "{a_done:?}");
     let merchant: Address = WALLET.parse().unwrap();
     assert_eq!(live.balance(merchant).await, owed_a + owed_b);
+    live.assert_ledger_adds_up().await;
     live.done().await;
 }

@@ -1,0 +1,5 @@
+//! Use cases more than one door calls: functions over the store, the chain
+//! and actor handles that the CLI, the tests and (later) the dashboard and
+//! admin pages share.
+
+pub mod money;
