@@ -155,6 +155,7 @@ impl Application {
         let state = web::Data::new(AppState {
             store: store.clone(),
             sessions: sessions.clone(),
+            payouts: payouts.clone(),
             sandbox,
             router,
             clock,

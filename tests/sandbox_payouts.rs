@@ -10,10 +10,43 @@ use kassa::chain::sender::ChainSender;
 use kassa::config::USDC_POLYGON;
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, WALLET, spawn_app};
+use crate::helpers::{Backend, TestApp, WALLET, spawn_app, spawn_app_with};
 use crate::on_both_backends;
 
 on_both_backends!(a_sandbox_payment_is_swept_to_the_merchant_with_txid_out);
+
+#[actix_web::test]
+async fn readyz_warns_when_a_gas_account_runs_low_without_failing() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, |s| s.gas_low_pol = "2000".into()).await else {
+        return;
+    };
+    app.payouts.run().await.unwrap();
+    let ready = app.get("/readyz").await;
+    assert_eq!(
+        ready.status, 200,
+        "a warning, not a failure: {}",
+        ready.text
+    );
+    let body = ready.json();
+    let warnings = body["warnings"].as_array().expect("a low-gas warning");
+    assert_eq!(warnings.len(), 1, "{body}");
+    assert!(
+        warnings[0].as_str().unwrap().contains("below gas_low_pol"),
+        "{body}"
+    );
+    let levels = body["gas_pol"].as_object().unwrap();
+    assert_eq!(levels.len(), 1, "{body}");
+    assert_eq!(levels.values().next().unwrap(), "1000");
+    app.stop().await;
+
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    app.payouts.run().await.unwrap();
+    let body = app.get("/readyz").await.json();
+    assert!(body.get("warnings").is_none(), "1000 POL is plenty: {body}");
+    app.stop().await;
+}
 
 fn token() -> Address {
     USDC_POLYGON.parse().unwrap()

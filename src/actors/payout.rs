@@ -14,6 +14,8 @@
 //! The actor holds only scheduling; the step (`step.rs`) does the I/O and
 //! `domain::payout` the rules.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -123,17 +125,31 @@ impl<C: ChainSender + Clone + Unpin> Handler<RunNow> for PayoutActor<C> {
     }
 }
 
+/// Each gas account's POL (wei) as the last step read it.
+pub type GasLevels = Arc<RwLock<BTreeMap<String, u128>>>;
+
 /// What the rest of the gateway holds of the payout actor.
 #[derive(Clone)]
 pub struct Payouts {
     run: Recipient<RunNow>,
+    gas: GasLevels,
 }
 
 impl Payouts {
-    pub fn of<C: ChainSender + Clone + Unpin>(addr: &Addr<PayoutActor<C>>) -> Self {
+    pub fn of<C: ChainSender + Clone + Unpin>(addr: &Addr<PayoutActor<C>>, gas: GasLevels) -> Self {
         Self {
             run: addr.clone().recipient(),
+            gas,
         }
+    }
+
+    /// Each gas account's POL in wei, as last read (empty before the first
+    /// step could read them).
+    pub fn gas_levels(&self) -> BTreeMap<String, u128> {
+        self.gas
+            .read()
+            .map(|levels| levels.clone())
+            .unwrap_or_default()
     }
 
     /// Runs a step that starts now and returns once it has ended.

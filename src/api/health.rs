@@ -1,5 +1,6 @@
 //! `GET /healthz` (the process is up) and `GET /readyz` (the database answers
-//! and every migration is applied).
+//! and every migration is applied; it also warns, without failing, when a
+//! gas account holds less POL than `gas_low_pol`).
 
 use actix_web::{HttpResponse, web};
 use serde_json::json;
@@ -13,8 +14,31 @@ pub async fn healthz() -> HttpResponse {
 
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.store.readiness().await {
-        Ok(true) => HttpResponse::Ok()
-            .json(json!({ "ok": true, "database": "up", "migrations": "applied" })),
+        Ok(true) => {
+            let mut body = json!({ "ok": true, "database": "up", "migrations": "applied" });
+            let low = state.settings.payouts.gas_low_wei;
+            let levels = state.payouts.gas_levels();
+            let warnings: Vec<String> = levels
+                .iter()
+                .filter(|(_, wei)| **wei < low)
+                .map(|(account, wei)| {
+                    format!(
+                        "gas account {account} holds {} POL, below gas_low_pol ({} POL): sweeps will stop when it runs dry",
+                        pol(*wei),
+                        pol(low)
+                    )
+                })
+                .collect();
+            body["gas_pol"] = levels
+                .iter()
+                .map(|(account, wei)| (account.clone(), json!(pol(*wei))))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+            if !warnings.is_empty() {
+                body["warnings"] = json!(warnings);
+            }
+            HttpResponse::Ok().json(body)
+        }
         Ok(false) => HttpResponse::ServiceUnavailable()
             .insert_header(("Retry-After", "1"))
             .json(json!({ "ok": false, "database": "up", "migrations": "pending" })),
@@ -24,5 +48,32 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
                 .insert_header(("Retry-After", "1"))
                 .json(json!({ "ok": false, "database": "down" }))
         }
+    }
+}
+
+/// Wei as POL with up to 6 decimals ("12.5", "0.000001").
+fn pol(wei: u128) -> String {
+    let micro = wei / 1_000_000_000_000;
+    let whole = micro / 1_000_000;
+    let fraction = micro % 1_000_000;
+    if fraction == 0 {
+        whole.to_string()
+    } else {
+        format!("{whole}.{fraction:06}")
+            .trim_end_matches('0')
+            .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pol;
+
+    #[test]
+    fn wei_reads_as_pol() {
+        assert_eq!(pol(5_000_000_000_000_000_000), "5");
+        assert_eq!(pol(12_500_000_000_000_000_000), "12.5");
+        assert_eq!(pol(1_000_000_000_000), "0.000001");
+        assert_eq!(pol(0), "0");
     }
 }

@@ -15,6 +15,8 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Store,
     pub sessions: Sessions,
+    /// The payout actor (gas levels for `/readyz`).
+    pub payouts: crate::actors::payout::Payouts,
     /// Present in sandbox mode only.
     pub sandbox: Option<SandboxPayments>,
     /// Smart Routing: the routing policy with its configuration and provider health.

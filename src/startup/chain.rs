@@ -16,7 +16,7 @@ use anyhow::{Context as _, bail};
 
 use crate::actors::chain_watcher::{ChainWatch, ChainWatcher, WatcherSettings};
 use crate::actors::handle::Sessions;
-use crate::actors::payout::{PayoutActor, PayoutDeps, PayoutRules, Payouts};
+use crate::actors::payout::{GasLevels, PayoutActor, PayoutDeps, PayoutRules, Payouts};
 use crate::chain::hd::HdWallet;
 use crate::chain::ledger::{self, SandboxLedger};
 use crate::chain::rpc::RpcChain;
@@ -123,6 +123,7 @@ pub fn start_payouts(
     tracing::info!(accounts = ?gas.addresses(), "payouts: gas accounts loaded");
     let rules = payout_rules(chain, payouts);
     let token_info = Arc::new(tokio::sync::Mutex::new(None));
+    let gas_levels = GasLevels::default();
     Ok(match pending {
         PendingWatcher::Live(_, rpc) => {
             let deps = PayoutDeps {
@@ -134,8 +135,9 @@ pub fn start_payouts(
                 gas,
                 rules,
                 token_info,
+                gas_levels: gas_levels.clone(),
             };
-            Payouts::of(&PayoutActor::new(deps, payouts.poll).start())
+            Payouts::of(&PayoutActor::new(deps, payouts.poll).start(), gas_levels)
         }
         PendingWatcher::Sandbox(_, ledger) => {
             let ledger = match payouts.eip3009 {
@@ -151,8 +153,9 @@ pub fn start_payouts(
                 gas,
                 rules,
                 token_info,
+                gas_levels: gas_levels.clone(),
             };
-            Payouts::of(&PayoutActor::new(deps, payouts.poll).start())
+            Payouts::of(&PayoutActor::new(deps, payouts.poll).start(), gas_levels)
         }
     })
 }

@@ -60,6 +60,8 @@ pub struct PayoutDeps<C> {
     pub rules: PayoutRules,
     /// The token's EIP-712 domain and EIP-3009 support, read once.
     pub token_info: Arc<Mutex<Option<TokenInfo>>>,
+    /// Each gas account's POL, refreshed every step (for `/readyz`).
+    pub gas_levels: super::GasLevels,
 }
 
 /// What a step did.
@@ -404,13 +406,19 @@ async fn announce<C>(deps: &PayoutDeps<C>, report: &mut PayoutReport) -> Result<
     Ok(())
 }
 
-/// Each gas account's POL on `/metrics`.
+/// Each gas account's POL on `/metrics` and for `/readyz`.
 async fn gauge_gas<C: ChainSender>(deps: &PayoutDeps<C>) {
     for address in deps.gas.addresses() {
         if let Ok(wei) = deps.chain.native_balance(address).await {
             let pol = f64::from(wei) / 1e18;
             metrics::gauge!("kassa_payout_gas_balance_pol", "account" => lane_name(address))
                 .set(pol);
+            if let Ok(mut levels) = deps.gas_levels.write() {
+                levels.insert(
+                    address.to_checksum(None),
+                    u128::try_from(wei).unwrap_or(u128::MAX),
+                );
+            }
         }
     }
 }
