@@ -20,6 +20,7 @@ mod merchant_cache;
 mod merchant_rows;
 pub mod merchants;
 pub mod payout_requests;
+pub mod payout_txs;
 pub mod payouts;
 pub mod sessions;
 mod settings;

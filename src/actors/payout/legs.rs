@@ -25,7 +25,8 @@ use crate::chain::source::ChainError;
 use crate::chain::token;
 use crate::domain::payout::{Leg, SweepMethod, SweepState, TxState, bumped, offered_fees};
 use crate::store::StoreError;
-use crate::store::payouts::{NewPayoutTx, PayoutTx, SweepRecord, TxUpdate};
+use crate::store::payout_txs::{NewPayoutTx, PayoutTx, TxUpdate};
+use crate::store::payouts::SweepRecord;
 
 /// How long an authorization stays valid (a year: it only ever pays the
 /// destination, and a stuck sweep must not expire under its replacement).
