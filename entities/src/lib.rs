@@ -14,6 +14,7 @@ pub mod ledger_transaction;
 pub mod ledger_transfer;
 pub mod merchant;
 pub mod merchant_domain;
+pub mod money_entry;
 pub mod payout_request;
 pub mod payout_transaction;
 pub mod session;

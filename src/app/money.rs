@@ -1,7 +1,7 @@
-//! The money check (`kassa ledger check`): the books read from the store,
-//! each deposit address's USDC balance read from the chain (the node, or
-//! the sandbox ledger), and `domain::money_check` deciding whether they add
-//! up. Reads only.
+//! The money check (`kassa ledger check`): the rows and the money journal
+//! read from the store, each deposit address's USDC balance read from the
+//! chain (the node, or the sandbox ledger), and `domain::money_check`
+//! deciding whether they add up. Reads only.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +9,7 @@ use alloy_primitives::Address;
 
 use crate::chain::sender::ChainSender;
 use crate::chain::source::ChainError;
-use crate::domain::money_check::{Report, books, compare_chain};
+use crate::domain::money_check::{Report, books, compare_chain, compare_journal};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +31,9 @@ pub async fn check<C: ChainSender>(
     let deposits = store.booked_deposits().await?;
     let sweeps = store.booked_sweeps().await?;
     let mut report = books(&deposits, &sweeps);
+    let journal = store.journal().await?;
+    let address_of = store.deposit_addresses_by_session().await?;
+    compare_journal(&mut report, &journal, &address_of);
     let mut balances = BTreeMap::new();
     for address in report.expected.keys() {
         let parsed: Address = address

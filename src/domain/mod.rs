@@ -12,6 +12,7 @@ pub mod deposit;
 pub mod email;
 pub mod held;
 pub mod https_url;
+pub mod journal;
 pub mod merchant;
 pub mod money;
 pub mod money_check;

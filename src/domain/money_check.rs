@@ -12,11 +12,15 @@
 //!    holds:** deposits on chain there (seen, counted or late) less what
 //!    sent sweeps took out.
 //!
-//! Pure: the caller reads the rows and the chain balances and passes them.
+//! 4. **The journal agrees with the rows:** every session's deposit account
+//!    holds what the rows say, and its totals per kind match the figures.
+//!
+//! Pure: the caller reads the rows, the journal and the chain balances.
 
 use std::collections::BTreeMap;
 
 use super::deposit::DepositState;
+use super::journal::{Entry, EntryKind, balances, deposit_account, totals};
 use super::payout::{SweepKind, SweepState};
 
 /// One deposit as the check needs it.
@@ -71,6 +75,18 @@ pub enum Discrepancy {
         books: u64,
         chain: u64,
     },
+    /// The journal disagrees with the rows about what an address holds.
+    JournalAddress {
+        address: String,
+        journal: i128,
+        books: u64,
+    },
+    /// The journal's total of a kind disagrees with the rows.
+    JournalTotal {
+        what: &'static str,
+        journal: u128,
+        books: u64,
+    },
 }
 
 impl std::fmt::Display for Discrepancy {
@@ -99,6 +115,22 @@ impl std::fmt::Display for Discrepancy {
                 f,
                 "{address} holds {chain} base units on chain; the books say {books}"
             ),
+            Discrepancy::JournalAddress {
+                address,
+                journal,
+                books,
+            } => write!(
+                f,
+                "the journal says {address} holds {journal} base units; the rows say {books}"
+            ),
+            Discrepancy::JournalTotal {
+                what,
+                journal,
+                books,
+            } => write!(
+                f,
+                "the journal's {what} total is {journal} base units; the rows say {books}"
+            ),
         }
     }
 }
@@ -109,6 +141,8 @@ pub struct Report {
     pub figures: Figures,
     /// What each deposit address should hold on chain.
     pub expected: BTreeMap<String, u64>,
+    /// Of that, deposits seen and not yet counted (not in the journal yet).
+    pub waiting: BTreeMap<String, u64>,
     pub discrepancies: Vec<Discrepancy>,
 }
 
@@ -121,6 +155,7 @@ pub fn books(deposits: &[BookedDeposit], sweeps: &[BookedSweep]) -> Report {
         .collect();
     let mut f = Figures::default();
     let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    let mut waiting: BTreeMap<String, u64> = BTreeMap::new();
     let mut per_sweep: BTreeMap<i64, u64> = BTreeMap::new();
     for d in deposits {
         let on_chain = matches!(
@@ -129,6 +164,9 @@ pub fn books(deposits: &[BookedDeposit], sweeps: &[BookedSweep]) -> Report {
         );
         if on_chain {
             *expected.entry(d.address.clone()).or_default() += d.amount_units;
+        }
+        if d.state == DepositState::Seen {
+            *waiting.entry(d.address.clone()).or_default() += d.amount_units;
         }
         if let Some(id) = d.sweep_id {
             *per_sweep.entry(id).or_default() += d.amount_units;
@@ -181,6 +219,7 @@ pub fn books(deposits: &[BookedDeposit], sweeps: &[BookedSweep]) -> Report {
     Report {
         figures: f,
         expected,
+        waiting,
         discrepancies,
     }
 }
@@ -194,6 +233,58 @@ pub fn compare_chain(report: &mut Report, chain: &BTreeMap<String, u64>) {
                 address: address.clone(),
                 books: *books,
                 chain: on_chain,
+            });
+        }
+    }
+}
+
+/// The journal against the rows: each session's deposit account must hold
+/// what the rows say its address holds, and the journal's totals must match
+/// the figures. `address_of` maps session ids to their addresses.
+pub fn compare_journal(report: &mut Report, entries: &[Entry], address_of: &BTreeMap<i64, String>) {
+    let usdc: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.kind != EntryKind::Gas)
+        .collect();
+    let balances = balances(usdc.iter().copied());
+    for (session_id, address) in address_of {
+        let journal = balances
+            .get(&deposit_account(*session_id))
+            .copied()
+            .unwrap_or(0);
+        let books = report.expected.get(address).copied().unwrap_or(0);
+        // Money seen but not yet counted is on chain, not in the journal.
+        let waiting = report.waiting.get(address).copied().unwrap_or(0);
+        if journal != i128::from(books) - i128::from(waiting) {
+            report.discrepancies.push(Discrepancy::JournalAddress {
+                address: address.clone(),
+                journal,
+                books: books.saturating_sub(waiting),
+            });
+        }
+    }
+    let t = totals(usdc.iter().copied());
+    let get = |k: EntryKind| t.get(k.as_str()).copied().unwrap_or(0);
+    let f = &report.figures;
+    let received = (get(EntryKind::Counted) + get(EntryKind::Held))
+        .saturating_sub(get(EntryKind::Reversed) + get(EntryKind::Loss));
+    let checks = [
+        ("received", received, f.received),
+        (
+            "forwarded",
+            get(EntryKind::Forwarded) + get(EntryKind::Released),
+            f.forwarded,
+        ),
+        ("fee", get(EntryKind::Fee), f.fees),
+        ("refunded", get(EntryKind::Refunded), f.refunded),
+        ("loss", get(EntryKind::Loss), f.lost),
+    ];
+    for (what, journal, books) in checks {
+        if journal != u128::from(books) {
+            report.discrepancies.push(Discrepancy::JournalTotal {
+                what,
+                journal,
+                books,
             });
         }
     }

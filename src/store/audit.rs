@@ -85,6 +85,20 @@ impl Store {
             .collect()
     }
 
+    /// Every session's deposit address (lower case), by session id.
+    pub async fn deposit_addresses_by_session(&self) -> Result<BTreeMap<i64, String>, StoreError> {
+        Ok(session::Entity::find()
+            .select_only()
+            .column(session::Column::Id)
+            .column(session::Column::DepositAddress)
+            .into_tuple::<(i64, String)>()
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|(id, address)| (id, address.to_lowercase()))
+            .collect())
+    }
+
     /// Every sweep, for the money check.
     pub async fn booked_sweeps(&self) -> Result<Vec<BookedSweep>, StoreError> {
         sweep::Entity::find()

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod chain;
 pub mod held;
 pub mod idempotency;
+mod journal;
 pub mod ledger;
 mod ledger_rows;
 mod ledger_tx_writes;

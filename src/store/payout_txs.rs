@@ -9,9 +9,11 @@ use kassa_entities::{payout_transaction, sweep};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use super::journal;
 use super::payouts::stored;
 use super::sessions::units_to_i64;
 use super::{Store, StoreError};
+use crate::domain::journal::{Entry, EntryKind, GAS_SPENT, gas_account};
 use crate::domain::payout::{Leg, SweepState, TxState};
 
 /// A signed transaction to store before it is broadcast.
@@ -144,7 +146,12 @@ impl Store {
     }
 
     /// Records what became of a signed transaction.
-    pub async fn update_payout_tx(&self, id: i64, update: TxUpdate) -> Result<(), StoreError> {
+    pub async fn update_payout_tx(
+        &self,
+        id: i64,
+        update: TxUpdate,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
         let mut query = payout_transaction::Entity::update_many();
         match update {
@@ -206,10 +213,35 @@ impl Store {
                     );
             }
         }
-        query
-            .filter(payout_transaction::Column::Id.eq(id))
-            .exec(&*txn)
-            .await?;
+        query = query.filter(payout_transaction::Column::Id.eq(id));
+        if matches!(update, TxUpdate::Mined { .. }) {
+            // Recorded mined once (its gas entry with it).
+            query = query.filter(payout_transaction::Column::MinedBlock.is_null());
+        }
+        let changed = query.exec(&*txn).await?;
+        // Gas is paid by a mined transaction, reverted or not: once.
+        if let TxUpdate::Mined {
+            gas_used,
+            gas_price_wei,
+            ..
+        } = update
+            && changed.rows_affected == 1
+            && let Some(row) = payout_transaction::Entity::find_by_id(id)
+                .one(&*txn)
+                .await?
+        {
+            let entry = Entry {
+                kind: EntryKind::Gas,
+                amount: u128::from(gas_used).saturating_mul(gas_price_wei),
+                debit: GAS_SPENT.to_string(),
+                credit: gas_account(&row.sender),
+                session_id: None,
+                deposit_id: None,
+                sweep_id: Some(row.sweep_id),
+                tx_hash: Some(row.tx_hash),
+            };
+            journal::write(&*txn, &[entry], now_ms).await?;
+        }
         txn.commit().await?;
         Ok(())
     }

@@ -14,9 +14,11 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use super::journal;
 use super::sessions::units_to_i64;
 use super::{Store, StoreError};
 use crate::domain::deposit::DepositState;
+use crate::domain::journal::sweep_entries;
 use crate::domain::payout::{SweepKind, SweepMethod, SweepState};
 use crate::domain::session::SessionStatus;
 
@@ -286,17 +288,36 @@ impl Store {
         rows.into_iter().map(sweep_record).collect()
     }
 
-    /// Every transaction of the sweep mined with status 1: the sweep is sent.
+    /// Every transaction of the sweep mined with status 1: the sweep is
+    /// sent, and the journal records where its money went.
     pub async fn sweep_sent(&self, id: i64, txid_out: &str, now_ms: i64) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
-        sweep::Entity::update_many()
+        let marked = sweep::Entity::update_many()
             .col_expr(sweep::Column::State, Expr::value(SweepState::Sent.as_str()))
             .col_expr(sweep::Column::TxidOut, Expr::value(txid_out))
             .col_expr(sweep::Column::SentAt, Expr::value(now_ms))
             .col_expr(sweep::Column::LastError, Expr::value(None::<String>))
             .filter(sweep::Column::Id.eq(id))
+            .filter(sweep::Column::State.ne(SweepState::Sent.as_str()))
             .exec(&*txn)
             .await?;
+        if marked.rows_affected == 1 {
+            let row = sweep::Entity::find_by_id(id)
+                .one(&*txn)
+                .await?
+                .ok_or_else(|| StoreError::Unexpected(anyhow::anyhow!("sweep {id} vanished")))?;
+            let kind: SweepKind = stored(&row.kind, "sweep kind")?;
+            let entries = sweep_entries(
+                kind,
+                id,
+                row.session_id,
+                row.merchant_id,
+                u64::try_from(row.amount_units).unwrap_or(0),
+                u64::try_from(row.fee_units).unwrap_or(0),
+                txid_out,
+            );
+            journal::write(&*txn, &entries, now_ms).await?;
+        }
         txn.commit().await?;
         Ok(())
     }

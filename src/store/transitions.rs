@@ -8,9 +8,11 @@ use kassa_entities::{deposit, session, sweep, webhook_event};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use super::journal;
 use super::sessions::units_to_i64;
 use super::{Store, StoreError};
 use crate::domain::deposit::{DepositFact, DepositState};
+use crate::domain::journal::{EntryKind, deposit_entry};
 use crate::domain::session::SessionStatus;
 
 /// What is already known of a deposit.
@@ -320,6 +322,15 @@ async fn write_deposit(
                 .exec_without_returning(txn)
                 .await?;
             }
+            let kind = match state {
+                DepositState::Counted => Some(EntryKind::Counted),
+                DepositState::Late => Some(EntryKind::Held),
+                DepositState::Seen | DepositState::Dropped => None,
+            };
+            if let Some(kind) = kind {
+                journal_deposit(txn, kind, session_id, &fact.tx_hash, fact.log_index, now_ms)
+                    .await?;
+            }
         }
         DepositWrite::NowCounted { fact } => {
             deposit::Entity::update_many()
@@ -336,8 +347,46 @@ async fn write_deposit(
                 .filter(deposit::Column::LogIndex.eq(fact.log_index))
                 .exec(txn)
                 .await?;
+            journal_deposit(
+                txn,
+                EntryKind::Counted,
+                session_id,
+                &fact.tx_hash,
+                fact.log_index,
+                now_ms,
+            )
+            .await?;
         }
         DepositWrite::Dropped { tx_hash, log_index } => {
+            // Money in the books leaves them: reversed, or lost when a sweep
+            // already sent it on.
+            let before = deposit::Entity::find()
+                .filter(deposit::Column::TxHash.eq(tx_hash.clone()))
+                .filter(deposit::Column::LogIndex.eq(*log_index))
+                .one(txn)
+                .await?;
+            if let Some(d) = before
+                && (d.state == DepositState::Counted.as_str()
+                    || d.state == DepositState::Late.as_str())
+            {
+                let kind = if d.sweep_id.is_some() {
+                    EntryKind::Loss
+                } else {
+                    EntryKind::Reversed
+                };
+                if kind == EntryKind::Loss {
+                    metrics::counter!("kassa_ledger_losses_total").increment(1);
+                    tracing::error!(
+                        session_id,
+                        deposit_id = d.id,
+                        amount_units = d.amount_usdc,
+                        "a deposit already swept was taken back by a reorg: money lost"
+                    );
+                }
+                let units = u64::try_from(d.amount_usdc).unwrap_or(0);
+                journal::write(txn, &[deposit_entry(kind, session_id, d.id, units)], now_ms)
+                    .await?;
+            }
             deposit::Entity::update_many()
                 .col_expr(deposit::Column::Counted, Expr::value(false))
                 .col_expr(
@@ -352,6 +401,32 @@ async fn write_deposit(
         }
     }
     Ok(())
+}
+
+/// The journal entry of a deposit that entered the books.
+async fn journal_deposit(
+    txn: &sea_orm::DatabaseTransaction,
+    kind: EntryKind,
+    session_id: i64,
+    tx_hash: &str,
+    log_index: i64,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let row = deposit::Entity::find()
+        .filter(deposit::Column::TxHash.eq(tx_hash))
+        .filter(deposit::Column::LogIndex.eq(log_index))
+        .one(txn)
+        .await?
+        .ok_or_else(|| {
+            StoreError::Unexpected(anyhow::anyhow!("deposit {tx_hash}/{log_index} vanished"))
+        })?;
+    let units = u64::try_from(row.amount_usdc).unwrap_or(0);
+    journal::write(
+        txn,
+        &[deposit_entry(kind, session_id, row.id, units)],
+        now_ms,
+    )
+    .await
 }
 
 fn i64_of(n: u64) -> i64 {

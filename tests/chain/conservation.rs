@@ -2,7 +2,8 @@
 //! the canonical chain says the sessions' deposit addresses received is
 //! exactly what the store counted, holds (late) or still waits for; each
 //! session's `received` is the sum of its counted deposits; and the
-//! deposits marked dropped are exactly those no longer on chain.
+//! deposits marked dropped are exactly those no longer on chain; and the
+//! ledger check (rows, money journal and chain) finds nothing amiss.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
@@ -114,6 +115,16 @@ pub async fn assert_conserved(anvil: &Anvil, store: &Store, sessions: &[i64]) ->
             "session {id}'s received is the sum of its counted deposits"
         );
     }
+    // `kassa ledger check`: the rows, the money journal and the chain agree.
+    let report = kassa::app::money::check(store, &chain, anvil.token())
+        .await
+        .unwrap();
+    assert!(
+        report.discrepancies.is_empty(),
+        "the ledger check fails: {:?} ({:?})",
+        report.discrepancies,
+        report.figures
+    );
     audit
 }
 

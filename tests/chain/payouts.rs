@@ -146,6 +146,20 @@ async fn an_exact_payment_is_swept_once_final_less_the_fee(backend: Backend) {
         ),
         (owed, owed - fee, fee, 0)
     );
+    // The journal recorded each movement once, gas included.
+    let journal = live.app.store.journal().await.unwrap();
+    let kinds: Vec<&str> = journal.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["counted", "gas", "gas", "forwarded", "fee"],
+        "{journal:?}"
+    );
+    assert!(
+        journal
+            .iter()
+            .filter(|e| e.kind.as_str() == "gas")
+            .all(|e| e.amount > 0)
+    );
     // The operator's command says the same, and exits 0.
     let out = ledger_check_cli(&live).await;
     assert!(out.status.success(), "{}", stderr(&out));

@@ -150,6 +150,7 @@ async fn drive_leg<C: ChainSender + Clone>(
                         gas_price_wei: receipt.effective_gas_price,
                         success: receipt.success,
                     },
+                    deps.clock.now_ms(),
                 )
                 .await?;
             for other in transactions
@@ -157,7 +158,7 @@ async fn drive_leg<C: ChainSender + Clone>(
                 .filter(|o| o.id != tx.id && o.nonce == tx.nonce && o.state != TxState::Replaced)
             {
                 deps.store
-                    .update_payout_tx(other.id, TxUpdate::Replaced)
+                    .update_payout_tx(other.id, TxUpdate::Replaced, deps.clock.now_ms())
                     .await?;
             }
             if receipt.success {
@@ -185,7 +186,7 @@ async fn drive_leg<C: ChainSender + Clone>(
                 // 3b. The nonce went to a transaction that is not ours (the
                 // receipts above were checked): this one will never mine.
                 deps.store
-                    .update_payout_tx(tx.id, TxUpdate::Replaced)
+                    .update_payout_tx(tx.id, TxUpdate::Replaced, deps.clock.now_ms())
                     .await?;
                 let fresh = sign_leg(deps, sweep, gas_key, plan, None).await?;
                 report.signed += 1;
@@ -194,7 +195,7 @@ async fn drive_leg<C: ChainSender + Clone>(
                 // 3a. Stuck: the same nonce, a higher fee.
                 let replacement = sign_leg(deps, sweep, gas_key, plan, Some(tx)).await?;
                 deps.store
-                    .update_payout_tx(tx.id, TxUpdate::Replaced)
+                    .update_payout_tx(tx.id, TxUpdate::Replaced, deps.clock.now_ms())
                     .await?;
                 report.signed += 1;
                 report.replaced += 1;
@@ -333,7 +334,11 @@ async fn broadcast<C: ChainSender>(
         | Broadcast::NonceTooLow(_) => {
             if tx.state == TxState::Signed {
                 deps.store
-                    .update_payout_tx(tx.id, TxUpdate::Broadcast { at_block: head })
+                    .update_payout_tx(
+                        tx.id,
+                        TxUpdate::Broadcast { at_block: head },
+                        deps.clock.now_ms(),
+                    )
                     .await?;
             }
             crate::fault::point("payout_broadcast").await;
