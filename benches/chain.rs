@@ -68,6 +68,8 @@ pub(crate) const WALLET_PHRASE: &str =
 pub(crate) const EXPECTED_UNITS: u64 = 10_000_000;
 /// The watcher's own RPC timeout (startup/chain.rs), used by the baseline too.
 pub(crate) const RPC_TIMEOUT: Duration = Duration::from_secs(10);
+/// Deposits stay in their addresses: this benchmark measures counting.
+pub(crate) const NO_SWEEPS: u64 = 1_000_000;
 /// The targets.
 pub(crate) const TARGET_SHARE: f64 = 0.80;
 pub(crate) const TARGET_P99_MS: f64 = 20.0;
@@ -133,7 +135,7 @@ async fn run(o: Options) {
     let template = work.path().join("template.sqlite3");
     let setup_db = work.path().join("setup.sqlite3");
     let started = Instant::now();
-    let setup = start_app(&anvil, token, &setup_db, 1, "depth", work.path()).await;
+    let setup = start_app(&anvil, token, &setup_db, 1, "depth", work.path(), NO_SWEEPS).await;
     let merchant = create_merchant(&setup).await;
     let boot = started.elapsed();
     let started = Instant::now();
@@ -167,7 +169,7 @@ async fn run(o: Options) {
         let dir = tempfile::tempdir_in(work.path()).unwrap();
         let db = dir.path().join("run.sqlite3");
         std::fs::copy(&template, &db).unwrap();
-        let app = start_app(&anvil, token, &db, 1, "depth", dir.path()).await;
+        let app = start_app(&anvil, token, &db, 1, "depth", dir.path(), NO_SWEEPS).await;
         let first = app.chain_watch().sync().await.unwrap();
         assert_eq!(
             first.processed, h0,
@@ -234,7 +236,7 @@ async fn run(o: Options) {
     let dir = tempfile::tempdir_in(work.path()).unwrap();
     let db = dir.path().join("latency.sqlite3");
     std::fs::copy(&template, &db).unwrap();
-    let app = start_app(&anvil, token, &db, 3, "finalized", dir.path()).await;
+    let app = start_app(&anvil, token, &db, 3, "finalized", dir.path(), NO_SWEEPS).await;
     app.chain_watch().sync().await.unwrap();
     let (scan_path, recheck_path) = latency_run(&anvil, token, &app, &sessions, &o).await;
     app.stop().await;

@@ -12,6 +12,7 @@ pub(crate) async fn start_app(
     confirmations: u32,
     finality: &str,
     data_dir: &std::path::Path,
+    payout_confirmations: u64,
 ) -> Running {
     let gas_keys = data_dir.join("gas.keys");
     std::fs::write(
@@ -36,9 +37,9 @@ pub(crate) async fn start_app(
         expiry_sweep_interval_ms: 3_600_000,
         rate_limit_per_second: 10_000_000,
         rate_limit_burst: 10_000_000,
+        payout_poll_ms: 3_600_000,
         gas_key_file: Some(gas_keys.display().to_string()),
-        // Deposits stay in their addresses: the benchmark measures counting.
-        payout_confirmations: 1_000_000,
+        payout_confirmations,
         ..kassa::config::RawSettings::default()
     };
     let settings = kassa::config::Settings::check(raw).unwrap();
@@ -50,6 +51,7 @@ pub(crate) async fn start_app(
         store: app.store().clone(),
         sessions: app.sessions().clone(),
         watch: app.chain_watch().clone(),
+        payouts: app.payouts().clone(),
         server: app.server_handle(),
     };
     actix_web::rt::spawn(app.run_until_stopped());
@@ -62,6 +64,7 @@ pub(crate) struct Running {
     pub(crate) store: kassa::store::Store,
     pub(crate) sessions: kassa::actors::handle::Sessions,
     pub(crate) watch: kassa::actors::chain_watcher::ChainWatch,
+    pub(crate) payouts: kassa::actors::payout::Payouts,
     pub(crate) server: actix_web::dev::ServerHandle,
 }
 
