@@ -11,6 +11,10 @@
 //! session (`PayoutSent`), which records `txid_out` and announces
 //! `payout_sent`: the session keeps its single writer.
 //!
+//! A token with EIP-3009 is swept by authorizations a gas account submits
+//! (`legs.rs`); one without, by gas top-up (`topup.rs`): POL to the deposit
+//! address first, then plain transfers its own key signs.
+//!
 //! The actor holds only scheduling; the step (`step.rs`) does the I/O and
 //! `domain::payout` the rules.
 
@@ -23,6 +27,7 @@ use crate::chain::sender::ChainSender;
 
 mod legs;
 mod step;
+mod topup;
 
 pub use step::{PayoutDeps, PayoutReport, PayoutRules};
 

@@ -25,6 +25,7 @@ mod conservation;
 mod live;
 mod metrics;
 mod payouts;
+mod payouts_topup;
 mod refusal;
 mod rpc;
 mod token;

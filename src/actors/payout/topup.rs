@@ -1,0 +1,510 @@
+//! Driving one gas top-up sweep, for a token without EIP-3009: the sweep's
+//! gas account first sends the deposit address the POL its own transfers
+//! need (leg `topup`), then the deposit key sends plain `transfer(to,
+//! value)` calls (legs `merchant` and `fee`) and pays their gas itself.
+//!
+//! The top-up carries `legs × transfer_gas × bumped(bumped(max_fee))`:
+//! every transfer at the fee offered when the top-up was signed, with
+//! headroom for two replacements. That per-gas figure (the top-up's value
+//! over `legs × transfer_gas`, read back from the mined top-up's signed
+//! bytes) is the **cap** no transfer of the sweep ever offers more than, so
+//! every transfer in flight together never needs more POL than arrived.
+//! A transfer is signed only after the top-up's receipt says status 1.
+//! When the sweep is sent, the POL still on the address is recorded on the
+//! sweep (`leftover_wei`) and logged.
+//!
+//! # Exactly once without the token's help
+//!
+//! An EIP-3009 leg can be signed again with any gas nonce because the token
+//! refuses a second use of its authorization. A plain transfer has no such
+//! guard: the only thing that keeps two signatures of one leg from both
+//! moving money is that they share the deposit address's nonce, and one
+//! nonce is mined at most once. So, for a transfer:
+//!
+//! 1. Its nonce is fixed when it is first signed and stored, before any
+//!    broadcast (`next_nonce`: one past every nonce stored for the address,
+//!    and past the node's pending count). A crash between storing and
+//!    sending re-sends the stored bytes, never new ones.
+//! 2. A replacement (stuck for `stuck_blocks`) keeps that nonce and raises
+//!    the fee, within the cap; past the cap it keeps waiting.
+//! 3. A receipt of any signature of the leg decides: status 1 is done (the
+//!    others share its nonce and can never mine); status 0 fails the sweep.
+//! 4. If the address's mined nonce has passed the leg's nonce and no
+//!    signature of ours has a receipt, the nonce went to a transaction
+//!    Kassa did not sign (someone else holds the deposit key, or the node
+//!    lost our receipt). Signing again with a new nonce could pay twice if
+//!    ours ever came back (a reorg can un-mine the other one), so the
+//!    sweep fails with a message for a person instead. Every retry looks
+//!    for the receipts again first, so a receipt that turns up later
+//!    finishes the sweep by itself.
+//! 5. A new nonce is taken only when no signature of the leg can mine any
+//!    more: each earlier one is reverted or replaced, and the address's
+//!    mined nonce is past all of them (a reverted transfer moved nothing).
+//!
+//! The top-up is a POL transfer from the gas account and is kept the same
+//! way (stored before broadcast, replaced with the same nonce, receipts
+//! decide), with one difference: when the gas account's nonce has passed
+//! it without a receipt of ours (another program spent that nonce), it is
+//! signed again with a new nonce, as `legs.rs` does. The worst a
+//! resurrected old top-up can do is leave more POL on the deposit address,
+//! which its key still holds and `leftover_wei` shows; a sweep that would
+//! otherwise wait for a person over gas money is worse.
+//!
+//! This module must not sign a token transfer before its top-up is mined,
+//! offer a fee above the cap, or give a transfer a second nonce while an
+//! earlier one could still mine.
+
+use alloy::consensus::{Transaction, TxEnvelope};
+use alloy::eips::eip2718::Decodable2718;
+use alloy::signers::local::PrivateKeySigner;
+use alloy_primitives::U256;
+
+use super::legs::{
+    LegError, LegPlan, broadcast, hex_hash, legs_of, next_nonce, parse_address, parse_hash,
+};
+use super::step::{PayoutDeps, PayoutReport, lane_name};
+use crate::chain::sender::ChainSender;
+use crate::chain::signer::{self, TxPlan};
+use crate::domain::payout::{Leg, SweepState, TxState, bumped, offered_fees};
+use crate::store::payouts::{NewPayoutTx, PayoutTx, SweepRecord, TxUpdate};
+
+/// Gas of a POL transfer to an account without code (a deposit address).
+const PLAIN_GAS: u64 = 21_000;
+
+pub(super) async fn drive<C: ChainSender + Clone>(
+    deps: &PayoutDeps<C>,
+    sweep: &SweepRecord,
+    head: u64,
+    report: &mut PayoutReport,
+) -> Result<(), LegError> {
+    let lane = parse_address(&sweep.lane, "gas account")?;
+    let Some(gas_key) = deps.gas.key(lane) else {
+        return Err(LegError::Failed(format!(
+            "gas account {} is no longer in KASSA_GAS_KEY_FILE",
+            sweep.lane
+        )));
+    };
+    let deposit_key = deposit_signer(deps, sweep)?;
+    if sweep.state == SweepState::Failed {
+        deps.store.resume_sweep(sweep.id).await?;
+    }
+    let transactions = deps.store.sweep_transactions(sweep.id).await?;
+    let of =
+        |leg: Leg| -> Vec<&PayoutTx> { transactions.iter().filter(|t| t.leg == leg).collect() };
+    let plans = legs_of(sweep)?;
+    let legs = TopUp {
+        gas_key,
+        deposit_key: &deposit_key,
+        transfers: plans.len(),
+    };
+    let Some(cap) = legs
+        .top_up(deps, sweep, &of(Leg::TopUp), head, report)
+        .await?
+    else {
+        return Ok(());
+    };
+    let mut txid_out = None;
+    let mut pending = false;
+    for plan in &plans {
+        match legs
+            .transfer(deps, sweep, plan, &of(plan.leg), cap, head, report)
+            .await?
+        {
+            Some(hash) if plan.leg == Leg::Merchant => txid_out = Some(hash),
+            Some(_) => {}
+            None => pending = true,
+        }
+    }
+    if !pending && let Some(txid_out) = txid_out {
+        let left = deps.chain.native_balance(deposit_key.address()).await?;
+        let left = u128::try_from(left).unwrap_or(u128::MAX);
+        // Before `sent`: a sent sweep is never driven again to record it.
+        deps.store.record_leftover(sweep.id, left).await?;
+        deps.store
+            .sweep_sent(sweep.id, &txid_out, deps.clock.now_ms())
+            .await?;
+        report.sent += 1;
+        metrics::counter!("kassa_payout_sweeps_sent_total").increment(1);
+        tracing::info!(
+            sweep_id = sweep.id,
+            session_id = sweep.session_id,
+            %txid_out,
+            deposit_address = %sweep.deposit_address,
+            leftover_wei = %left,
+            "top-up sweep sent; POL left on the deposit address recorded"
+        );
+    }
+    Ok(())
+}
+
+/// The keys of one top-up sweep and how many transfers it pays for.
+struct TopUp<'a> {
+    gas_key: &'a PrivateKeySigner,
+    deposit_key: &'a PrivateKeySigner,
+    transfers: usize,
+}
+
+/// What the receipts say of one leg.
+enum Settled<'a> {
+    /// Mined with status 1.
+    Done(&'a PayoutTx),
+    /// Not mined: the newest signature still in flight, if any.
+    Open(Option<&'a PayoutTx>),
+}
+
+impl TopUp<'_> {
+    /// Moves the top-up forward: `Some(cap)`, the highest fee per gas a
+    /// transfer may offer, once it is mined with status 1.
+    async fn top_up<C: ChainSender + Clone>(
+        &self,
+        deps: &PayoutDeps<C>,
+        sweep: &SweepRecord,
+        rows: &[&PayoutTx],
+        head: u64,
+        report: &mut PayoutReport,
+    ) -> Result<Option<u128>, LegError> {
+        match settle(deps, Leg::TopUp, rows).await? {
+            Settled::Done(tx) => return Ok(Some(self.cap(deps, tx)?)),
+            Settled::Open(Some(tx)) if tx.state == TxState::Signed => {
+                broadcast(deps, tx, head).await?;
+            }
+            Settled::Open(Some(tx)) => {
+                let mined_nonce = deps.chain.nonce(self.gas_key.address(), false).await?;
+                if mined_nonce > tx.nonce {
+                    // Another transaction took the gas account's nonce
+                    // (the receipts were checked): see the module doc.
+                    deps.store
+                        .update_payout_tx(tx.id, TxUpdate::Replaced)
+                        .await?;
+                    tracing::warn!(sweep_id = sweep.id, tx = %tx.tx_hash, nonce = tx.nonce, "a transaction Kassa did not sign took the top-up's gas nonce; topping up again");
+                    let fresh = self.sign_top_up(deps, sweep, None).await?;
+                    report.signed += 1;
+                    broadcast(deps, &fresh, head).await?;
+                } else if is_stuck(deps, tx, head) {
+                    let replacement = self.sign_top_up(deps, sweep, Some(tx)).await?;
+                    deps.store
+                        .update_payout_tx(tx.id, TxUpdate::Replaced)
+                        .await?;
+                    replaced(report, sweep, tx, &replacement);
+                    broadcast(deps, &replacement, head).await?;
+                } else {
+                    broadcast(deps, tx, head).await?;
+                }
+            }
+            Settled::Open(None) => {
+                let fresh = self.sign_top_up(deps, sweep, None).await?;
+                report.signed += 1;
+                broadcast(deps, &fresh, head).await?;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Moves one transfer forward; its hash once mined with status 1.
+    #[expect(clippy::too_many_arguments, reason = "one leg's whole context")]
+    async fn transfer<C: ChainSender + Clone>(
+        &self,
+        deps: &PayoutDeps<C>,
+        sweep: &SweepRecord,
+        plan: &LegPlan,
+        rows: &[&PayoutTx],
+        cap: u128,
+        head: u64,
+        report: &mut PayoutReport,
+    ) -> Result<Option<String>, LegError> {
+        let live = match settle(deps, plan.leg, rows).await? {
+            Settled::Done(tx) => return Ok(Some(tx.tx_hash.clone())),
+            Settled::Open(live) => live,
+        };
+        let from = self.deposit_key.address();
+        match live {
+            Some(tx) if tx.state == TxState::Signed => broadcast(deps, tx, head).await?,
+            Some(tx) => {
+                let mined_nonce = deps.chain.nonce(from, false).await?;
+                if mined_nonce > tx.nonce {
+                    // Mined between the receipt check and the nonce read?
+                    if let Settled::Done(done) = settle(deps, plan.leg, rows).await? {
+                        return Ok(Some(done.tx_hash.clone()));
+                    }
+                    return Err(LegError::Failed(nonce_taken(sweep, plan, rows, tx.nonce)));
+                }
+                if !is_stuck(deps, tx, head) {
+                    broadcast(deps, tx, head).await?;
+                } else if let Some(replacement) =
+                    self.sign_transfer(deps, sweep, plan, cap, Some(tx)).await?
+                {
+                    deps.store
+                        .update_payout_tx(tx.id, TxUpdate::Replaced)
+                        .await?;
+                    replaced(report, sweep, tx, &replacement);
+                    broadcast(deps, &replacement, head).await?;
+                } else {
+                    let note = format!(
+                        "the {} transfer {} is stuck and a higher fee would pass what the top-up paid for ({cap} wei per gas); it keeps waiting",
+                        plan.leg, tx.tx_hash
+                    );
+                    tracing::warn!(sweep_id = sweep.id, %note, "top-up sweep waiting");
+                    deps.store.note_sweep(sweep.id, &note).await?;
+                    broadcast(deps, tx, head).await?;
+                }
+            }
+            None => {
+                // Rule 5 of the module doc: every earlier signature is
+                // reverted or replaced; its nonce must be spent for good.
+                if let Some(highest) = rows.iter().map(|t| t.nonce).max() {
+                    let mined_nonce = deps.chain.nonce(from, false).await?;
+                    if mined_nonce <= highest {
+                        return Err(LegError::Failed(format!(
+                            "the {} transfer's nonce {highest} on deposit address {} is not spent yet although none of its transactions is in flight; not signing it with a new nonce",
+                            plan.leg, sweep.deposit_address
+                        )));
+                    }
+                }
+                let Some(fresh) = self.sign_transfer(deps, sweep, plan, cap, None).await? else {
+                    return Err(LegError::Failed(format!(
+                        "the {} transfer cannot be signed within what the top-up paid for",
+                        plan.leg
+                    )));
+                };
+                report.signed += 1;
+                broadcast(deps, &fresh, head).await?;
+            }
+        }
+        Ok(None)
+    }
+
+    /// The highest fee per gas a transfer may offer: what the mined top-up
+    /// carries for each unit of the transfers' gas.
+    fn cap<C>(&self, deps: &PayoutDeps<C>, topup: &PayoutTx) -> Result<u128, LegError> {
+        let value = u128::try_from(value_of(topup)?).unwrap_or(u128::MAX);
+        let gas = u128::from(deps.rules.transfer_gas)
+            .saturating_mul(u128::try_from(self.transfers).unwrap_or(u128::MAX));
+        value
+            .checked_div(gas)
+            .ok_or_else(|| LegError::Failed("the transfer gas limit is zero".into()))
+    }
+
+    /// Signs and stores the top-up. A replacement keeps the nonce, outbids
+    /// the fees and carries at least as much as the one it replaces.
+    async fn sign_top_up<C: ChainSender + Clone>(
+        &self,
+        deps: &PayoutDeps<C>,
+        sweep: &SweepRecord,
+        replacing: Option<&PayoutTx>,
+    ) -> Result<PayoutTx, LegError> {
+        let quote = deps.chain.fees().await?;
+        let (mut max_fee, mut tip) = offered_fees(
+            quote.base_fee,
+            quote.priority_fee,
+            deps.rules.min_priority_fee_wei,
+        );
+        let (nonce, value) = match replacing {
+            Some(old) => {
+                tip = tip.max(bumped(old.priority_fee_wei));
+                max_fee = max_fee.max(bumped(old.max_fee_wei)).max(tip);
+                let value = value_of(old)?.max(self.needed(deps, max_fee));
+                (old.nonce, value)
+            }
+            None => {
+                let nonce = next_nonce(deps, self.gas_key.address()).await?;
+                (nonce, self.needed(deps, max_fee))
+            }
+        };
+        let plan = TxPlan {
+            chain_id: deps.rules.chain_id,
+            nonce,
+            to: parse_address(&sweep.deposit_address, "deposit address")?,
+            value,
+            data: Default::default(),
+            gas_limit: PLAIN_GAS,
+            max_fee_wei: max_fee,
+            priority_fee_wei: tip,
+        };
+        store_signed(deps, sweep, Leg::TopUp, self.gas_key, &plan, replacing).await
+    }
+
+    /// What the transfers need at `max_fee`, with room for two bumps.
+    fn needed<C>(&self, deps: &PayoutDeps<C>, max_fee: u128) -> U256 {
+        let per_gas = bumped(bumped(max_fee));
+        let gas = u128::from(deps.rules.transfer_gas)
+            .saturating_mul(u128::try_from(self.transfers).unwrap_or(u128::MAX));
+        U256::from(per_gas).saturating_mul(U256::from(gas))
+    }
+
+    /// Signs and stores a plain transfer from the deposit address; `None`
+    /// when a replacement would have to offer more than `cap`.
+    async fn sign_transfer<C: ChainSender + Clone>(
+        &self,
+        deps: &PayoutDeps<C>,
+        sweep: &SweepRecord,
+        plan: &LegPlan,
+        cap: u128,
+        replacing: Option<&PayoutTx>,
+    ) -> Result<Option<PayoutTx>, LegError> {
+        let quote = deps.chain.fees().await?;
+        let (offer_max, offer_tip) = offered_fees(
+            quote.base_fee,
+            quote.priority_fee,
+            deps.rules.min_priority_fee_wei,
+        );
+        let (nonce, max_fee, tip) = match replacing {
+            Some(old) => {
+                let max_fee = bumped(old.max_fee_wei).max(offer_max.min(cap));
+                let tip = bumped(old.priority_fee_wei).max(offer_tip.min(max_fee));
+                if max_fee > cap || tip > max_fee {
+                    return Ok(None);
+                }
+                (old.nonce, max_fee, tip)
+            }
+            None => {
+                let max_fee = offer_max.min(cap);
+                let nonce = next_nonce(deps, self.deposit_key.address()).await?;
+                (nonce, max_fee, offer_tip.min(max_fee))
+            }
+        };
+        let tx = TxPlan {
+            chain_id: deps.rules.chain_id,
+            nonce,
+            to: deps.rules.token,
+            value: U256::ZERO,
+            data: signer::plain_transfer(plan.to, U256::from(plan.units)),
+            gas_limit: deps.rules.transfer_gas,
+            max_fee_wei: max_fee,
+            priority_fee_wei: tip,
+        };
+        store_signed(deps, sweep, plan.leg, self.deposit_key, &tx, replacing)
+            .await
+            .map(Some)
+    }
+}
+
+/// Reads the receipts of a leg's signatures (newest first). A receipt marks
+/// the others of its nonce replaced; status 0 fails the sweep.
+async fn settle<'a, C: ChainSender>(
+    deps: &PayoutDeps<C>,
+    leg: Leg,
+    rows: &[&'a PayoutTx],
+) -> Result<Settled<'a>, LegError> {
+    if let Some(done) = rows.iter().copied().find(|t| t.state == TxState::Mined) {
+        return Ok(Settled::Done(done));
+    }
+    for tx in rows.iter().rev().copied().filter(|t| {
+        matches!(
+            t.state,
+            TxState::Signed | TxState::Broadcast | TxState::Replaced
+        )
+    }) {
+        let Some(receipt) = deps.chain.receipt(parse_hash(&tx.tx_hash)?).await? else {
+            continue;
+        };
+        deps.store
+            .update_payout_tx(
+                tx.id,
+                TxUpdate::Mined {
+                    block: receipt.block_number,
+                    gas_used: receipt.gas_used,
+                    gas_price_wei: receipt.effective_gas_price,
+                    success: receipt.success,
+                },
+            )
+            .await?;
+        for other in rows
+            .iter()
+            .filter(|o| o.id != tx.id && o.nonce == tx.nonce && o.state != TxState::Replaced)
+        {
+            deps.store
+                .update_payout_tx(other.id, TxUpdate::Replaced)
+                .await?;
+        }
+        if receipt.success {
+            return Ok(Settled::Done(tx));
+        }
+        return Err(LegError::Failed(format!(
+            "the {leg} transaction {} reverted in block {}",
+            tx.tx_hash, receipt.block_number
+        )));
+    }
+    Ok(Settled::Open(rows.iter().rev().copied().find(|t| {
+        matches!(t.state, TxState::Signed | TxState::Broadcast)
+    })))
+}
+
+/// Signs `plan` with `key` and stores it (before any broadcast).
+async fn store_signed<C: ChainSender>(
+    deps: &PayoutDeps<C>,
+    sweep: &SweepRecord,
+    leg: Leg,
+    key: &PrivateKeySigner,
+    plan: &TxPlan,
+    replacing: Option<&PayoutTx>,
+) -> Result<PayoutTx, LegError> {
+    let signed = signer::sign(key, plan).map_err(|e| LegError::Failed(e.to_string()))?;
+    let stored = deps
+        .store
+        .insert_payout_tx(
+            &NewPayoutTx {
+                sweep_id: sweep.id,
+                leg,
+                sender: lane_name(key.address()),
+                nonce: plan.nonce,
+                tx_hash: hex_hash(&signed.hash),
+                raw: format!("0x{}", hex::encode(&signed.raw)),
+                max_fee_wei: plan.max_fee_wei,
+                priority_fee_wei: plan.priority_fee_wei,
+                auth_nonce: None,
+                replaces_id: replacing.map(|t| t.id),
+            },
+            deps.clock.now_ms(),
+        )
+        .await?;
+    Ok(stored)
+}
+
+/// The key of the sweep's deposit address, checked against it.
+fn deposit_signer<C>(
+    deps: &PayoutDeps<C>,
+    sweep: &SweepRecord,
+) -> Result<PrivateKeySigner, LegError> {
+    let from = parse_address(&sweep.deposit_address, "deposit address")?;
+    let index = u32::try_from(sweep.hd_index)
+        .map_err(|_| LegError::Failed(format!("HD index {} is out of range", sweep.hd_index)))?;
+    let key = signer::deposit_key(&deps.wallet, index)
+        .map_err(|e| LegError::Failed(format!("deriving the deposit key: {e}")))?;
+    if key.address() != from {
+        return Err(LegError::Failed(format!(
+            "the wallet derives {} at index {index}, not the deposit address {from}: is KASSA_WALLET_MNEMONIC the one the sessions were made with?",
+            key.address()
+        )));
+    }
+    Ok(key)
+}
+
+/// POL a stored transaction sends along.
+fn value_of(tx: &PayoutTx) -> Result<U256, LegError> {
+    let undecodable = || LegError::Failed(format!("stored transaction {} does not decode", tx.id));
+    let raw = hex::decode(tx.raw.trim_start_matches("0x")).map_err(|_| undecodable())?;
+    let envelope = TxEnvelope::decode_2718_exact(&raw).map_err(|_| undecodable())?;
+    Ok(envelope.value())
+}
+
+fn is_stuck<C>(deps: &PayoutDeps<C>, tx: &PayoutTx, head: u64) -> bool {
+    head >= tx.broadcast_block.unwrap_or(head) + deps.rules.stuck_blocks
+}
+
+fn replaced(report: &mut PayoutReport, sweep: &SweepRecord, old: &PayoutTx, new: &PayoutTx) {
+    report.signed += 1;
+    report.replaced += 1;
+    metrics::counter!("kassa_payout_replacements_total").increment(1);
+    tracing::info!(sweep_id = sweep.id, leg = %new.leg, old = %old.tx_hash, new = %new.tx_hash, "stuck top-up sweep transaction replaced with a higher fee");
+}
+
+/// The message for a person when a transfer's nonce went elsewhere.
+fn nonce_taken(sweep: &SweepRecord, plan: &LegPlan, rows: &[&PayoutTx], nonce: u64) -> String {
+    let ours: Vec<&str> = rows.iter().map(|t| t.tx_hash.as_str()).collect();
+    format!(
+        "deposit address {} used nonce {nonce} for a transaction Kassa did not sign, and none of the {} transfer's own transactions ({}) has a receipt. Kassa will not sign that transfer again with a new nonce, because one of its transactions could still be mined and pay twice. Check the address's history on a block explorer: if one of these hashes was mined, the next retry finds its receipt; if the money left by another transaction, settle the sweep by hand.",
+        sweep.deposit_address,
+        plan.leg,
+        ours.join(", ")
+    )
+}
