@@ -155,6 +155,12 @@ impl Anvil {
         self.node.get_balance(who).await.unwrap()
     }
 
+    /// Sets the POL (wei) `who` holds.
+    pub async fn set_native_balance(&self, who: Address, wei: U256) {
+        self.call("anvil_setBalance", json!([who, format!("{wei:#x}")]))
+            .await;
+    }
+
     /// The token `deploy_token` or `deploy_plain_token` made last.
     pub fn token(&self) -> Address {
         self.token

@@ -5,6 +5,7 @@
 //! once, the deposit address ends without USDC, and the POL left on it is
 //! recorded on the sweep. With `auto`, the method follows the token.
 
+use alloy::consensus::Transaction as _;
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use kassa::domain::payout::{Leg, SweepMethod, TxState};
@@ -46,11 +47,14 @@ fn fee_wallet() -> Address {
 }
 
 /// A paid session of `amount` whose deposit is deep enough to sweep:
-/// `(session id, owed units, deposit address)`.
+/// `(session id, owed units, deposit address)`. The deposit address holds
+/// no POL (deposit addresses of the test wallet are Anvil's funded dev
+/// accounts): only the top-up can pay its transfers' gas.
 async fn paid_and_final(live: &Live, reference: &str, amount: &str) -> (i64, u64, Address) {
     let id = live.session(reference, amount).await;
     let owed = live.owed_units(id).await;
     let deposit = live.address_of(id).await;
+    live.anvil.set_native_balance(deposit, U256::ZERO).await;
     live.pay(id, owed).await;
     for _ in 0..10 {
         live.mine_and_step(1).await;
@@ -124,10 +128,23 @@ async fn assert_swept_by_top_up(live: &Live, id: i64, owed: u64, deposit: Addres
     }
     assert_eq!(sweep.txid_out.as_deref(), Some(txs[1].tx_hash.as_str()));
 
-    // The POL left over is recorded, and is what the chain says.
+    // The POL left over is recorded, is what the chain says, and is the
+    // top-up less the gas the two transfers burned.
     let on_chain = live.anvil.native_balance(deposit).await;
-    assert!(on_chain > U256::ZERO, "the top-up left headroom unspent");
     assert_eq!(sweep.leftover_wei.map(U256::from), Some(on_chain));
+    let topup = live
+        .anvil
+        .node()
+        .get_transaction_by_hash(txs[0].tx_hash.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let burned: u128 = txs[1..]
+        .iter()
+        .map(|t| u128::from(t.gas_used.unwrap()) * t.gas_price_wei.unwrap())
+        .sum();
+    assert_eq!(on_chain, topup.value() - U256::from(burned));
+    assert!(on_chain > U256::ZERO, "the top-up left headroom unspent");
 
     // Later steps change nothing.
     let again = live.payout_step().await;
