@@ -54,22 +54,17 @@
 //! offer a fee above the cap, or give a transfer a second nonce while an
 //! earlier one could still mine.
 
-use alloy::consensus::{Transaction, TxEnvelope};
-use alloy::eips::eip2718::Decodable2718;
 use alloy::signers::local::PrivateKeySigner;
-use alloy_primitives::U256;
 
-use super::legs::{
-    LegError, LegPlan, broadcast, hex_hash, legs_of, next_nonce, parse_address, parse_hash,
-};
-use super::step::{PayoutDeps, PayoutReport, lane_name};
+use super::legs::{LegError, LegPlan, broadcast, legs_of, parse_address, parse_hash};
+use super::step::{PayoutDeps, PayoutReport};
 use crate::chain::sender::ChainSender;
-use crate::chain::signer::{self, TxPlan};
-use crate::domain::payout::{Leg, SweepState, TxState, bumped, offered_fees};
-use crate::store::payouts::{NewPayoutTx, PayoutTx, SweepRecord, TxUpdate};
+use crate::domain::payout::{Leg, SweepState, TxState};
+use crate::store::payouts::{PayoutTx, SweepRecord, TxUpdate};
 
-/// Gas of a POL transfer to an account without code (a deposit address).
-const PLAIN_GAS: u64 = 21_000;
+mod sign;
+
+use sign::deposit_signer;
 
 pub(super) async fn drive<C: ChainSender + Clone>(
     deps: &PayoutDeps<C>,
@@ -95,7 +90,7 @@ pub(super) async fn drive<C: ChainSender + Clone>(
     let legs = TopUp {
         gas_key,
         deposit_key: &deposit_key,
-        transfers: plans.len(),
+        transfers: plans.len() as u64,
     };
     let Some(cap) = legs
         .top_up(deps, sweep, &of(Leg::TopUp), head, report)
@@ -141,7 +136,7 @@ pub(super) async fn drive<C: ChainSender + Clone>(
 struct TopUp<'a> {
     gas_key: &'a PrivateKeySigner,
     deposit_key: &'a PrivateKeySigner,
-    transfers: usize,
+    transfers: u64,
 }
 
 /// What the receipts say of one leg.
@@ -272,110 +267,6 @@ impl TopUp<'_> {
         }
         Ok(None)
     }
-
-    /// The highest fee per gas a transfer may offer: what the mined top-up
-    /// carries for each unit of the transfers' gas.
-    fn cap<C>(&self, deps: &PayoutDeps<C>, topup: &PayoutTx) -> Result<u128, LegError> {
-        let value = u128::try_from(value_of(topup)?).unwrap_or(u128::MAX);
-        let gas = u128::from(deps.rules.transfer_gas)
-            .saturating_mul(u128::try_from(self.transfers).unwrap_or(u128::MAX));
-        value
-            .checked_div(gas)
-            .ok_or_else(|| LegError::Failed("the transfer gas limit is zero".into()))
-    }
-
-    /// Signs and stores the top-up. A replacement keeps the nonce, outbids
-    /// the fees and carries at least as much as the one it replaces.
-    async fn sign_top_up<C: ChainSender + Clone>(
-        &self,
-        deps: &PayoutDeps<C>,
-        sweep: &SweepRecord,
-        replacing: Option<&PayoutTx>,
-    ) -> Result<PayoutTx, LegError> {
-        let quote = deps.chain.fees().await?;
-        let (mut max_fee, mut tip) = offered_fees(
-            quote.base_fee,
-            quote.priority_fee,
-            deps.rules.min_priority_fee_wei,
-        );
-        let (nonce, value) = match replacing {
-            Some(old) => {
-                tip = tip.max(bumped(old.priority_fee_wei));
-                max_fee = max_fee.max(bumped(old.max_fee_wei)).max(tip);
-                let value = value_of(old)?.max(self.needed(deps, max_fee));
-                (old.nonce, value)
-            }
-            None => {
-                let nonce = next_nonce(deps, self.gas_key.address()).await?;
-                (nonce, self.needed(deps, max_fee))
-            }
-        };
-        let plan = TxPlan {
-            chain_id: deps.rules.chain_id,
-            nonce,
-            to: parse_address(&sweep.deposit_address, "deposit address")?,
-            value,
-            data: Default::default(),
-            gas_limit: PLAIN_GAS,
-            max_fee_wei: max_fee,
-            priority_fee_wei: tip,
-        };
-        store_signed(deps, sweep, Leg::TopUp, self.gas_key, &plan, replacing).await
-    }
-
-    /// What the transfers need at `max_fee`, with room for two bumps.
-    fn needed<C>(&self, deps: &PayoutDeps<C>, max_fee: u128) -> U256 {
-        let per_gas = bumped(bumped(max_fee));
-        let gas = u128::from(deps.rules.transfer_gas)
-            .saturating_mul(u128::try_from(self.transfers).unwrap_or(u128::MAX));
-        U256::from(per_gas).saturating_mul(U256::from(gas))
-    }
-
-    /// Signs and stores a plain transfer from the deposit address; `None`
-    /// when a replacement would have to offer more than `cap`.
-    async fn sign_transfer<C: ChainSender + Clone>(
-        &self,
-        deps: &PayoutDeps<C>,
-        sweep: &SweepRecord,
-        plan: &LegPlan,
-        cap: u128,
-        replacing: Option<&PayoutTx>,
-    ) -> Result<Option<PayoutTx>, LegError> {
-        let quote = deps.chain.fees().await?;
-        let (offer_max, offer_tip) = offered_fees(
-            quote.base_fee,
-            quote.priority_fee,
-            deps.rules.min_priority_fee_wei,
-        );
-        let (nonce, max_fee, tip) = match replacing {
-            Some(old) => {
-                let max_fee = bumped(old.max_fee_wei).max(offer_max.min(cap));
-                let tip = bumped(old.priority_fee_wei).max(offer_tip.min(max_fee));
-                if max_fee > cap || tip > max_fee {
-                    return Ok(None);
-                }
-                (old.nonce, max_fee, tip)
-            }
-            None => {
-                let max_fee = offer_max.min(cap);
-                let nonce = next_nonce(deps, self.deposit_key.address()).await?;
-                (nonce, max_fee, offer_tip.min(max_fee))
-            }
-        };
-        let tx = TxPlan {
-            chain_id: deps.rules.chain_id,
-            nonce,
-            to: deps.rules.token,
-            value: U256::ZERO,
-            data: signer::plain_transfer(plan.to, U256::from(plan.units)),
-            gas_limit: deps.rules.transfer_gas,
-            max_fee_wei: max_fee,
-            priority_fee_wei: tip,
-        };
-        store_signed(deps, sweep, plan.leg, self.deposit_key, &tx, replacing)
-            .await
-            .map(Some)
-    }
 }
 
 /// Reads the receipts of a leg's signatures (newest first). A receipt marks
@@ -427,64 +318,6 @@ async fn settle<'a, C: ChainSender>(
     Ok(Settled::Open(rows.iter().rev().copied().find(|t| {
         matches!(t.state, TxState::Signed | TxState::Broadcast)
     })))
-}
-
-/// Signs `plan` with `key` and stores it (before any broadcast).
-async fn store_signed<C: ChainSender>(
-    deps: &PayoutDeps<C>,
-    sweep: &SweepRecord,
-    leg: Leg,
-    key: &PrivateKeySigner,
-    plan: &TxPlan,
-    replacing: Option<&PayoutTx>,
-) -> Result<PayoutTx, LegError> {
-    let signed = signer::sign(key, plan).map_err(|e| LegError::Failed(e.to_string()))?;
-    let stored = deps
-        .store
-        .insert_payout_tx(
-            &NewPayoutTx {
-                sweep_id: sweep.id,
-                leg,
-                sender: lane_name(key.address()),
-                nonce: plan.nonce,
-                tx_hash: hex_hash(&signed.hash),
-                raw: format!("0x{}", hex::encode(&signed.raw)),
-                max_fee_wei: plan.max_fee_wei,
-                priority_fee_wei: plan.priority_fee_wei,
-                auth_nonce: None,
-                replaces_id: replacing.map(|t| t.id),
-            },
-            deps.clock.now_ms(),
-        )
-        .await?;
-    Ok(stored)
-}
-
-/// The key of the sweep's deposit address, checked against it.
-fn deposit_signer<C>(
-    deps: &PayoutDeps<C>,
-    sweep: &SweepRecord,
-) -> Result<PrivateKeySigner, LegError> {
-    let from = parse_address(&sweep.deposit_address, "deposit address")?;
-    let index = u32::try_from(sweep.hd_index)
-        .map_err(|_| LegError::Failed(format!("HD index {} is out of range", sweep.hd_index)))?;
-    let key = signer::deposit_key(&deps.wallet, index)
-        .map_err(|e| LegError::Failed(format!("deriving the deposit key: {e}")))?;
-    if key.address() != from {
-        return Err(LegError::Failed(format!(
-            "the wallet derives {} at index {index}, not the deposit address {from}: is KASSA_WALLET_MNEMONIC the one the sessions were made with?",
-            key.address()
-        )));
-    }
-    Ok(key)
-}
-
-/// POL a stored transaction sends along.
-fn value_of(tx: &PayoutTx) -> Result<U256, LegError> {
-    let undecodable = || LegError::Failed(format!("stored transaction {} does not decode", tx.id));
-    let raw = hex::decode(tx.raw.trim_start_matches("0x")).map_err(|_| undecodable())?;
-    let envelope = TxEnvelope::decode_2718_exact(&raw).map_err(|_| undecodable())?;
-    Ok(envelope.value())
 }
 
 fn is_stuck<C>(deps: &PayoutDeps<C>, tx: &PayoutTx, head: u64) -> bool {
