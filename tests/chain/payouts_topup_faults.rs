@@ -23,6 +23,7 @@ use crate::on_both_backends;
 on_both_backends!(
     a_lost_transfer_is_replaced_with_its_nonce_and_pays_once,
     a_transfer_whose_nonce_went_elsewhere_fails_the_sweep_and_is_not_signed_again,
+    restarts_mid_sweep_neither_top_up_twice_nor_sign_a_transfer_twice,
 );
 
 const FEE_WALLET: &str = "0x00000000000000000000000000000000000fee03";
@@ -203,6 +204,67 @@ async fn a_transfer_whose_nonce_went_elsewhere_fails_the_sweep_and_is_not_signed
     assert_eq!(live.balance(deposit).await, owed, "no USDC left");
     let merchant: Address = WALLET.parse().unwrap();
     assert_eq!(live.balance(merchant).await, 0);
+    live.anvil.set_automine(true).await;
+    live.done().await;
+}
+
+async fn restarts_mid_sweep_neither_top_up_twice_nor_sign_a_transfer_twice(backend: Backend) {
+    let Some(live) = Live::start(backend, setup()).await else {
+        return;
+    };
+    let id = live.session("RESTART", "12.00").await;
+    let owed = live.owed_units(id).await;
+    let deposit = live.address_of(id).await;
+    live.anvil.set_native_balance(deposit, U256::ZERO).await;
+    live.pay(id, owed).await;
+    for _ in 0..10 {
+        live.mine_and_step(1).await;
+        if live.status(id).await == "paid" {
+            break;
+        }
+    }
+    live.anvil.mine(PAYOUT_CONFIRMATIONS).await;
+    live.anvil.set_automine(false).await;
+
+    // The top-up waits in the pool while the gateway restarts.
+    let topped = live.payout_step().await;
+    assert_eq!((topped.created, topped.signed), (1, 1), "{topped:?}");
+    let live = live.stop().await.restart().await;
+    let waiting = live.payout_step().await;
+    assert_eq!(waiting.signed, 0, "no second top-up: {waiting:?}");
+    live.anvil.mine(1).await;
+
+    // The transfers wait in the pool while it restarts again.
+    let transfers = live.payout_step().await;
+    assert_eq!(transfers.signed, 2, "{transfers:?}");
+    let live = live.stop().await.restart().await;
+    let waiting = live.payout_step().await;
+    assert_eq!(
+        (waiting.signed, waiting.sent),
+        (0, 0),
+        "no transfer signed twice: {waiting:?}"
+    );
+    live.anvil.mine(1).await;
+    let sent = live.payout_step().await;
+    assert_eq!(sent.sent, 1, "{sent:?}");
+
+    let sweep = live.app.store.session_sweeps(id).await.unwrap().remove(0);
+    assert_eq!(
+        legs_of(&live, &sweep).await,
+        [
+            (Leg::TopUp, TxState::Mined, 0),
+            (Leg::Merchant, TxState::Mined, 0),
+            (Leg::Fee, TxState::Mined, 1),
+        ]
+    );
+    let fee = owed * 200 / 10_000;
+    let merchant: Address = WALLET.parse().unwrap();
+    assert_eq!(live.balance(merchant).await, owed - fee);
+    assert_eq!(live.balance(deposit).await, 0);
+    assert_eq!(
+        sweep.leftover_wei.map(U256::from),
+        Some(live.anvil.native_balance(deposit).await)
+    );
     live.anvil.set_automine(true).await;
     live.done().await;
 }
