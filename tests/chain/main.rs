@@ -27,6 +27,7 @@ mod metrics;
 mod payouts;
 mod payouts_topup;
 mod payouts_topup_faults;
+mod payouts_topup_retry;
 mod refusal;
 mod rpc;
 mod token;

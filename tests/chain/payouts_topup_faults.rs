@@ -26,11 +26,11 @@ on_both_backends!(
     restarts_mid_sweep_neither_top_up_twice_nor_sign_a_transfer_twice,
 );
 
-const FEE_WALLET: &str = "0x00000000000000000000000000000000000fee03";
-const PAYOUT_CONFIRMATIONS: u64 = 4;
+pub(crate) const FEE_WALLET: &str = "0x00000000000000000000000000000000000fee03";
+pub(crate) const PAYOUT_CONFIRMATIONS: u64 = 4;
 const STUCK_BLOCKS: u64 = 3;
 
-fn setup() -> LiveSetup {
+pub(crate) fn setup() -> LiveSetup {
     LiveSetup {
         payout_confirmations: PAYOUT_CONFIRMATIONS,
         platform_fee_bps: 200,
@@ -79,7 +79,7 @@ async fn transfers_waiting_in_the_pool(live: &Live, id: i64) -> SweepRecord {
 
 /// `(leg, state, nonce)` of each stored transaction of the sweep (the
 /// top-up's nonce is the gas account's, the others the deposit address's).
-async fn legs_of(live: &Live, sweep: &SweepRecord) -> Vec<(Leg, TxState, u64)> {
+pub(crate) async fn legs_of(live: &Live, sweep: &SweepRecord) -> Vec<(Leg, TxState, u64)> {
     let txs = live.app.store.sweep_transactions(sweep.id).await.unwrap();
     let deposit_nonce = |n: u64| n.saturating_sub(first_nonce(&txs));
     txs.iter()
