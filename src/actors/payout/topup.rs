@@ -9,9 +9,17 @@
 //! over `legs × transfer_gas`, read back from the mined top-up's signed
 //! bytes) is the **cap** no transfer of the sweep ever offers more than, so
 //! every transfer in flight together never needs more POL than arrived.
-//! A transfer is signed only after the top-up's receipt says status 1.
-//! When the sweep is sent, the POL still on the address is recorded on the
-//! sweep (`leftover_wei`) and logged.
+//! A replaced top-up keeps its nonce and carries at least as much, and
+//! what the transfers would need at its own higher fee. A transfer is
+//! signed only after the top-up's receipt says status 1. When the sweep is
+//! sent, the POL still on the address is recorded on the sweep
+//! (`leftover_wei`) and logged. POL already on the address (a leftover of
+//! an earlier sweep) is not counted: each sweep pays its own gas, and
+//! reclaiming leftovers is an operator's decision.
+//!
+//! The arithmetic is `domain::payout` (`top_up_wei`, `fee_cap`,
+//! `capped_fees`); signing and storing is `topup/sign.rs`; this file
+//! decides, from the stored rows and the chain, what each leg needs next.
 //!
 //! # Exactly once without the token's help
 //!
@@ -40,6 +48,11 @@
 //! 5. A new nonce is taken only when no signature of the leg can mine any
 //!    more: each earlier one is reverted or replaced, and the address's
 //!    mined nonce is past all of them (a reverted transfer moved nothing).
+//!
+//! The merchant and fee transfers take consecutive nonces of the one
+//! address, so a stuck merchant transfer holds the fee transfer behind it;
+//! both are replaced in place, and neither ever moves to another nonce
+//! while the other waits.
 //!
 //! The top-up is a POL transfer from the gas account and is kept the same
 //! way (stored before broadcast, replaced with the same nonce, receipts
