@@ -182,6 +182,10 @@ async fn a_transfer_whose_nonce_went_elsewhere_fails_the_sweep_and_is_not_signed
         .unwrap();
     live.anvil.mine(1).await;
     mined(pending).await;
+    // Until `stuck_blocks` have passed, a missing receipt may only lag.
+    let early = live.payout_step().await;
+    assert_eq!((early.failed, early.signed), (0, 0), "{early:?}");
+    live.anvil.mine(STUCK_BLOCKS).await;
 
     let step = live.payout_step().await;
 
@@ -201,7 +205,11 @@ async fn a_transfer_whose_nonce_went_elsewhere_fails_the_sweep_and_is_not_signed
         3,
         "nothing signed again"
     );
-    assert_eq!(live.balance(deposit).await, owed, "no USDC left");
+    // The fee transfer, on its own next nonce, went through; the merchant's
+    // did not, and is not signed again.
+    let fee = owed * 200 / 10_000;
+    assert_eq!(live.balance(FEE_WALLET.parse().unwrap()).await, fee);
+    assert_eq!(live.balance(deposit).await, owed - fee);
     let merchant: Address = WALLET.parse().unwrap();
     assert_eq!(live.balance(merchant).await, 0);
     live.anvil.set_automine(true).await;

@@ -37,9 +37,11 @@
 //!    the fee, within the cap; past the cap it keeps waiting.
 //! 3. A receipt of any signature of the leg decides: status 1 is done (the
 //!    others share its nonce and can never mine); status 0 fails the sweep.
-//! 4. If the address's mined nonce has passed the leg's nonce and no
-//!    signature of ours has a receipt, the nonce went to a transaction
-//!    Kassa did not sign (someone else holds the deposit key, or the node
+//! 4. If the address's mined nonce has passed the leg's nonce and still,
+//!    `stuck_blocks` after the broadcast, no signature of ours has a
+//!    receipt (a receipt can lag the nonce: a block being written, or
+//!    nodes behind one URL that are not at the same height; until then the
+//!    leg just waits), the nonce went to a transaction Kassa did not sign (someone else holds the deposit key, or the node
 //!    lost our receipt). Signing again with a new nonce could pay twice if
 //!    ours ever came back (a reorg can un-mine the other one), so the
 //!    sweep fails with a message for a person instead. Every retry looks
@@ -57,8 +59,8 @@
 //! The top-up is a POL transfer from the gas account and is kept the same
 //! way (stored before broadcast, replaced with the same nonce, receipts
 //! decide), with one difference: when the gas account's nonce has passed
-//! it without a receipt of ours (another program spent that nonce), it is
-//! signed again with a new nonce, as `legs.rs` does. The worst a
+//! it without a receipt of ours for `stuck_blocks` (another program spent
+//! that nonce), it is signed again with a new nonce, as `legs.rs` does. The worst a
 //! resurrected old top-up can do is leave more POL on the deposit address,
 //! which its key still holds and `leftover_wei` shows; a sweep that would
 //! otherwise wait for a person over gas money is worse.
@@ -178,6 +180,10 @@ impl TopUp<'_> {
             }
             Settled::Open(Some(tx)) => {
                 let mined_nonce = deps.chain.nonce(self.gas_key.address(), false).await?;
+                if mined_nonce > tx.nonce && !is_stuck(deps, tx, head) {
+                    // Receipts can lag the nonce: wait (see the module doc).
+                    return Ok(None);
+                }
                 if mined_nonce > tx.nonce {
                     // Another transaction took the gas account's nonce
                     // (the receipts were checked): see the module doc.
@@ -229,6 +235,10 @@ impl TopUp<'_> {
             Some(tx) if tx.state == TxState::Signed => broadcast(deps, tx, head).await?,
             Some(tx) => {
                 let mined_nonce = deps.chain.nonce(from, false).await?;
+                if mined_nonce > tx.nonce && !is_stuck(deps, tx, head) {
+                    // Receipts can lag the nonce: wait (see the module doc).
+                    return Ok(None);
+                }
                 if mined_nonce > tx.nonce {
                     // Mined between the receipt check and the nonce read?
                     if let Settled::Done(done) = settle(deps, plan.leg, rows).await? {
