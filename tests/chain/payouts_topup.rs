@@ -19,6 +19,7 @@ on_both_backends!(
     an_exact_payment_on_a_plain_token_is_swept_by_gas_top_up,
     eip3009_off_sweeps_the_eip3009_token_by_gas_top_up,
     auto_picks_top_up_only_for_the_token_without_eip3009,
+    money_arriving_after_a_top_up_sweep_is_its_own_top_up_sweep,
 );
 
 const FEE_WALLET: &str = "0x00000000000000000000000000000000000fee02";
@@ -209,4 +210,54 @@ async fn auto_picks_top_up_only_for_the_token_without_eip3009(backend: Backend) 
         );
         live.done().await;
     }
+}
+
+async fn money_arriving_after_a_top_up_sweep_is_its_own_top_up_sweep(backend: Backend) {
+    let Some(live) = Live::start(backend, setup(true, "auto")).await else {
+        return;
+    };
+    let (id, owed, deposit) = paid_and_final(&live, "AGAIN", "4.00").await;
+    let first = swept(&live, id).await;
+
+    // An overpayment after the first sweep: a second sweep, by top-up
+    // again, on the deposit address's next nonces.
+    let extra = 1_250_000;
+    live.pay(id, extra).await;
+    live.mine_and_step(3).await;
+    live.anvil.mine(PAYOUT_CONFIRMATIONS).await;
+    let mut sent = 0;
+    for _ in 0..MAX_STEPS {
+        sent += live.payout_step().await.sent;
+        if sent > 0 {
+            break;
+        }
+    }
+    assert_eq!(sent, 1);
+
+    let sweeps = live.app.store.session_sweeps(id).await.unwrap();
+    assert_eq!(sweeps.len(), 2);
+    let second = &sweeps[1];
+    assert_eq!(
+        (second.sequence, second.amount_units, second.method),
+        (2, extra, SweepMethod::TopUp)
+    );
+    let nonces = |txs: &[kassa::store::payouts::PayoutTx]| -> Vec<u64> {
+        txs.iter()
+            .filter(|t| t.leg != Leg::TopUp)
+            .map(|t| t.nonce)
+            .collect()
+    };
+    let before = nonces(&live.app.store.sweep_transactions(first.id).await.unwrap());
+    let after = nonces(&live.app.store.sweep_transactions(second.id).await.unwrap());
+    assert_eq!(after, [before[1] + 1, before[1] + 2], "the lane continues");
+    let fees = owed * u64::from(FEE_BPS) / 10_000 + extra * u64::from(FEE_BPS) / 10_000;
+    assert_eq!(live.balance(merchant_wallet()).await, owed + extra - fees);
+    assert_eq!(live.balance(fee_wallet()).await, fees);
+    assert_eq!(live.balance(deposit).await, 0);
+    // Each sweep records what was left after it; the second's is the
+    // address's POL now, more than after the first (it topped up again).
+    let now = live.anvil.native_balance(deposit).await;
+    assert_eq!(second.leftover_wei.map(U256::from), Some(now));
+    assert!(first.leftover_wei.map(U256::from) < Some(now));
+    live.done().await;
 }
