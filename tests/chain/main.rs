@@ -26,6 +26,7 @@ mod live;
 mod metrics;
 mod payouts;
 mod payouts_topup;
+mod payouts_topup_cap;
 mod payouts_topup_faults;
 mod payouts_topup_retry;
 mod refusal;

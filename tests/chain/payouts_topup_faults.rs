@@ -28,7 +28,7 @@ on_both_backends!(
 
 pub(crate) const FEE_WALLET: &str = "0x00000000000000000000000000000000000fee03";
 pub(crate) const PAYOUT_CONFIRMATIONS: u64 = 4;
-const STUCK_BLOCKS: u64 = 3;
+pub(crate) const STUCK_BLOCKS: u64 = 3;
 
 pub(crate) fn setup() -> LiveSetup {
     LiveSetup {
@@ -44,7 +44,7 @@ pub(crate) fn setup() -> LiveSetup {
 /// Pays a session (its deposit address holding no POL of its own), makes
 /// it final, lets the top-up be mined, then turns automine off and signs
 /// the transfers into the pool. The sweep then.
-async fn transfers_waiting_in_the_pool(live: &Live, id: i64) -> SweepRecord {
+pub(crate) async fn transfers_waiting_in_the_pool(live: &Live, id: i64) -> SweepRecord {
     let owed = live.owed_units(id).await;
     let deposit = live.address_of(id).await;
     live.anvil.set_native_balance(deposit, U256::ZERO).await;
@@ -104,7 +104,7 @@ fn first_nonce(txs: &[kassa::store::payouts::PayoutTx]) -> u64 {
         .unwrap_or(0)
 }
 
-async fn drop_the_pool(anvil: &Anvil) {
+pub(crate) async fn drop_the_pool(anvil: &Anvil) {
     anvil.call("anvil_dropAllTransactions", json!([])).await;
 }
 
