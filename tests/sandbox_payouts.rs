@@ -2,18 +2,24 @@
 //! payment is swept to the merchant's payout wallet by a signed EIP-3009
 //! transfer the ledger executes, `txid_out` appears in `session_status`
 //! and one `payout_sent` event follows `paid`; repeated steps move nothing
-//! more.
+//! more. With `KASSA_TOKEN_EIP3009=off` the ledger's token takes no
+//! authorizations and the sweep goes by gas top-up instead.
 
 use alloy_primitives::Address;
 use kassa::chain::ledger::{FINALITY_DEPTH, SandboxLedger};
+use kassa::chain::ledger_exec::NATIVE_BALANCE;
 use kassa::chain::sender::ChainSender;
 use kassa::config::USDC_POLYGON;
+use kassa::domain::payout::{Leg, SweepMethod, TxState};
 use serde_json::json;
 
 use crate::helpers::{Backend, TestApp, WALLET, spawn_app, spawn_app_with};
 use crate::on_both_backends;
 
-on_both_backends!(a_sandbox_payment_is_swept_to_the_merchant_with_txid_out);
+on_both_backends!(
+    a_sandbox_payment_is_swept_to_the_merchant_with_txid_out,
+    without_eip3009_a_sandbox_payment_is_swept_by_gas_top_up,
+);
 
 #[actix_web::test]
 async fn readyz_warns_when_a_gas_account_runs_low_without_failing() {
@@ -109,5 +115,55 @@ async fn a_sandbox_payment_is_swept_to_the_merchant_with_txid_out(backend: Backe
         .unwrap();
     assert!(report.discrepancies.is_empty(), "{report:?}");
     assert_eq!(report.figures.forwarded, received);
+    app.stop().await;
+}
+
+async fn without_eip3009_a_sandbox_payment_is_swept_by_gas_top_up(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |s| s.token_eip3009 = "off".into()).await else {
+        return;
+    };
+    let merchant: Address = WALLET.parse().unwrap();
+    let id = app.new_session("TOP_ME_UP").await;
+    let paid = app.sandbox_pay(json!({ "session_id": id })).await;
+    assert_eq!(paid.status, 200, "{}", paid.text);
+    let deposit: Address =
+        app.status(&format!("session_id={id}")).await.json()["session"]["polygon_address_in"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+    let received = balance(&app, deposit).await;
+
+    // Top-up, then the transfer, then its receipt: one ledger block each.
+    let mut sent = 0;
+    for _ in 0..4 {
+        sent += app.payouts.run().await.unwrap().sent;
+    }
+
+    assert_eq!(sent, 1);
+    assert_eq!(balance(&app, merchant).await, received);
+    assert_eq!(balance(&app, deposit).await, 0);
+    let sweep = app.store.session_sweeps(id).await.unwrap().remove(0);
+    assert_eq!(sweep.method, SweepMethod::TopUp);
+    let legs: Vec<(Leg, TxState)> = app
+        .store
+        .sweep_transactions(sweep.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| (t.leg, t.state))
+        .collect();
+    assert_eq!(
+        legs,
+        [
+            (Leg::TopUp, TxState::Mined),
+            (Leg::Merchant, TxState::Mined)
+        ]
+    );
+    // Sandbox gas is free: every address reads the same POL, recorded as is.
+    assert_eq!(sweep.leftover_wei, Some(NATIVE_BALANCE));
+    let events = app.store.webhooks_of_session(id).await.unwrap();
+    let statuses: Vec<&str> = events.iter().map(|(e, _)| e.status.as_str()).collect();
+    assert_eq!(statuses, ["paid", "payout_sent"]);
     app.stop().await;
 }

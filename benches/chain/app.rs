@@ -64,6 +64,10 @@ pub(crate) struct Running {
     pub(crate) store: kassa::store::Store,
     pub(crate) sessions: kassa::actors::handle::Sessions,
     pub(crate) watch: kassa::actors::chain_watcher::ChainWatch,
+    #[allow(
+        dead_code,
+        reason = "the payouts benchmark steps it; the chain benchmark does not"
+    )]
     pub(crate) payouts: kassa::actors::payout::Payouts,
     pub(crate) server: actix_web::dev::ServerHandle,
 }

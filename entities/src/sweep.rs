@@ -31,6 +31,8 @@ pub struct Model {
     pub sent_at: Option<i64>,
     pub announced_at: Option<i64>,
     pub requested_by: Option<String>,
+    /// POL (wei, decimal) left on the deposit address after a top-up sweep.
+    pub leftover_wei: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

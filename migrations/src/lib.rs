@@ -18,6 +18,7 @@ mod m20261202_000001_create_sandbox_ledger;
 mod m20261202_000002_track_deposits_on_chain;
 mod m20261202_000003_sandbox_ledger_transactions;
 mod m20261202_000004_create_payouts;
+mod m20261202_000005_record_sweep_leftover;
 mod m20261202_000006_create_money_entries;
 
 /// The ordered list of every migration.
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_track_deposits_on_chain::Migration),
             Box::new(m20261202_000003_sandbox_ledger_transactions::Migration),
             Box::new(m20261202_000004_create_payouts::Migration),
+            Box::new(m20261202_000005_record_sweep_leftover::Migration),
             Box::new(m20261202_000006_create_money_entries::Migration),
         ]
     }

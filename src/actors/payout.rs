@@ -11,6 +11,10 @@
 //! session (`PayoutSent`), which records `txid_out` and announces
 //! `payout_sent`: the session keeps its single writer.
 //!
+//! A token with EIP-3009 is swept by authorizations a gas account submits
+//! (`legs.rs`); one without, by gas top-up (`topup.rs`): POL to the deposit
+//! address first, then plain transfers its own key signs.
+//!
 //! The actor holds only scheduling; the step (`step.rs`) does the I/O and
 //! `domain::payout` the rules.
 
@@ -25,6 +29,7 @@ use crate::chain::sender::ChainSender;
 
 mod legs;
 mod step;
+mod topup;
 
 pub use step::{PayoutDeps, PayoutReport, PayoutRules};
 
@@ -106,8 +111,11 @@ impl<C: ChainSender + Clone + Unpin> PayoutActor<C> {
 impl<C: ChainSender + Clone + Unpin> Actor for PayoutActor<C> {
     type Context = Context<Self>;
 
+    /// The first step comes one `poll` after the start (not at once), so a
+    /// restarted gateway settles its watcher first, and tests that step the
+    /// actor themselves see no step they did not ask for.
     fn started(&mut self, ctx: &mut Context<Self>) {
-        self.start_step(ctx);
+        self.schedule(ctx);
     }
 }
 

@@ -1,6 +1,7 @@
 //! Payout rules: how a sweep splits between merchant and platform, when a
 //! deposit is final enough to send on, how much a stuck transaction's fee
-//! rises, and the names a sweep's states are stored under.
+//! rises, what a gas top-up carries and the fees it allows, and the names
+//! a sweep's states are stored under.
 //!
 //! Pure: no I/O, no clock. The payout actor asks these and the store keeps
 //! the answers; nothing here knows how a transaction is signed or sent.
@@ -56,6 +57,39 @@ pub fn bumped(fee_wei: u128) -> u128 {
 pub fn offered_fees(base_fee_wei: u128, tip_wei: u128, floor_wei: u128) -> (u128, u128) {
     let tip = tip_wei.max(floor_wei);
     (base_fee_wei.saturating_mul(2).saturating_add(tip), tip)
+}
+
+/// The POL (wei) a gas top-up carries: `transfers` token transfers of
+/// `transfer_gas` each at `max_fee_wei`, with room for two replacements.
+pub fn top_up_wei(max_fee_wei: u128, transfer_gas: u64, transfers: u64) -> u128 {
+    let gas = u128::from(transfer_gas).saturating_mul(u128::from(transfers));
+    bumped(bumped(max_fee_wei)).saturating_mul(gas)
+}
+
+/// The highest fee per gas the transfers of a topped-up address may offer:
+/// all of them in flight at once never need more than `top_up_wei`.
+/// `None` when there is no gas to pay for.
+pub fn fee_cap(top_up_wei: u128, transfer_gas: u64, transfers: u64) -> Option<u128> {
+    let gas = u128::from(transfer_gas).saturating_mul(u128::from(transfers));
+    top_up_wei.checked_div(gas)
+}
+
+/// The `(max fee, tip)` of a transfer paid from a top-up: the node's
+/// `offer` held to `cap`; a replacement outbids the `(max fee, tip)` it
+/// replaces, and is `None` when that would pass the cap (it keeps waiting).
+pub fn capped_fees(
+    offer: (u128, u128),
+    cap: u128,
+    replacing: Option<(u128, u128)>,
+) -> Option<(u128, u128)> {
+    let max_fee = offer.0.min(cap);
+    let tip = offer.1.min(max_fee);
+    let Some((old_max, old_tip)) = replacing else {
+        return Some((max_fee, tip));
+    };
+    let max_fee = max_fee.max(bumped(old_max));
+    let tip = tip.max(bumped(old_tip));
+    (max_fee <= cap && tip <= max_fee).then_some((max_fee, tip))
 }
 
 /// Why money leaves a deposit address.
@@ -222,6 +256,31 @@ mod tests {
             offered_fees(10 * gwei, 40 * gwei, 30 * gwei),
             (60 * gwei, 40 * gwei)
         );
+    }
+
+    #[test]
+    fn a_top_up_pays_for_two_bumps_and_not_a_third() {
+        let gwei = 1_000_000_000;
+        let offer = (50 * gwei, 30 * gwei);
+        let top_up = top_up_wei(offer.0, 150_000, 2);
+        let cap = fee_cap(top_up, 150_000, 2).unwrap();
+        assert_eq!(cap, bumped(bumped(offer.0)));
+        assert!(cap * 150_000 * 2 <= top_up);
+
+        let first = capped_fees(offer, cap, None).unwrap();
+        assert_eq!(first, offer);
+        let second = capped_fees(offer, cap, Some(first)).unwrap();
+        let third = capped_fees(offer, cap, Some(second)).unwrap();
+        assert_eq!(third.0, cap);
+        assert!(third.1 * 10 >= second.1 * 11);
+        assert_eq!(capped_fees(offer, cap, Some(third)), None);
+    }
+
+    #[test]
+    fn a_transfer_never_offers_more_than_the_top_up_paid_for() {
+        assert_eq!(capped_fees((900, 800), 100, None), Some((100, 100)));
+        assert_eq!(fee_cap(1_000, 0, 2), None);
+        assert_eq!(top_up_wei(u128::MAX, 150_000, 2), u128::MAX);
     }
 
     #[test]

@@ -86,6 +86,8 @@ pub struct SweepRecord {
     pub announced_at_ms: Option<i64>,
     /// Who asked for it (forwards and refunds of held money).
     pub requested_by: Option<String>,
+    /// POL (wei) left on the deposit address after a top-up sweep was sent.
+    pub leftover_wei: Option<u128>,
 }
 
 impl SweepRecord {
@@ -322,6 +324,21 @@ impl Store {
         Ok(())
     }
 
+    /// Records the POL (wei) a top-up sweep left on its deposit address.
+    pub async fn record_leftover(&self, id: i64, leftover_wei: u128) -> Result<(), StoreError> {
+        let txn = self.begin_write().await?;
+        sweep::Entity::update_many()
+            .col_expr(
+                sweep::Column::LeftoverWei,
+                Expr::value(leftover_wei.to_string()),
+            )
+            .filter(sweep::Column::Id.eq(id))
+            .exec(&*txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
     /// The sweep could not go out; it is tried again at `retry_at_ms`.
     pub async fn sweep_failed(
         &self,
@@ -435,5 +452,10 @@ fn sweep_record(row: sweep::Model) -> Result<SweepRecord, StoreError> {
         sent_at_ms: row.sent_at,
         announced_at_ms: row.announced_at,
         requested_by: row.requested_by,
+        leftover_wei: row
+            .leftover_wei
+            .as_deref()
+            .map(|w| stored(w, "leftover"))
+            .transpose()?,
     })
 }

@@ -1,5 +1,6 @@
 //! A local EVM node for tests: Anvil (from npm, see `.ci/run`) on a free
-//! port, chain id 137, with the test USDC deployable and helpers to mint,
+//! port, chain id 137, with the test USDC (or a plain ERC-20 without
+//! EIP-3009) deployable and helpers to mint,
 //! transfer, mine, snapshot and reorganise. Killed when dropped.
 //!
 //! Anvil mines one block per transaction (automine) and otherwise only when
@@ -31,8 +32,14 @@ mod bindings {
         TestUsdc,
         "tests/chain/token/TestUsdc.json"
     );
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug)]
+        PlainUsdc,
+        "tests/chain/token/PlainUsdc.json"
+    );
 }
-pub use bindings::TestUsdc;
+pub use bindings::{PlainUsdc, TestUsdc};
 
 /// Anvil's funded dev accounts derive from this phrase.
 const DEV_PHRASE: &str = "test test test test test test test test test test test junk";
@@ -132,7 +139,29 @@ impl Anvil {
         address
     }
 
-    /// The token `deploy_token` made last.
+    /// Deploys a fresh plain ERC-20 (no EIP-3009) from dev account 0; later
+    /// `mint` and transfers use it (its `mint`, `transfer` and `balanceOf`
+    /// are the test USDC's, so the same bindings call them).
+    pub async fn deploy_plain_token(&self) -> Address {
+        let provider = self.signing(&Self::dev_account(0));
+        let token = PlainUsdc::deploy(provider).await.unwrap();
+        let address = *token.address();
+        *self.token.lock().unwrap() = Some(address);
+        address
+    }
+
+    /// The POL (wei) `who` holds.
+    pub async fn native_balance(&self, who: Address) -> U256 {
+        self.node.get_balance(who).await.unwrap()
+    }
+
+    /// Sets the POL (wei) `who` holds.
+    pub async fn set_native_balance(&self, who: Address, wei: U256) {
+        self.call("anvil_setBalance", json!([who, format!("{wei:#x}")]))
+            .await;
+    }
+
+    /// The token `deploy_token` or `deploy_plain_token` made last.
     pub fn token(&self) -> Address {
         self.token
             .lock()

@@ -56,6 +56,10 @@ pub struct LiveSetup {
     /// How many of `GAS_KEYS` the app uses (1 or 2).
     pub gas_lanes: usize,
     pub payout_stuck_blocks: u64,
+    /// Deploy the plain ERC-20 (no EIP-3009) instead of the test USDC.
+    pub plain_token: bool,
+    /// `KASSA_TOKEN_EIP3009`: `auto`, `on` or `off`.
+    pub token_eip3009: &'static str,
 }
 
 impl Default for LiveSetup {
@@ -73,6 +77,8 @@ impl Default for LiveSetup {
             fee_wallet: None,
             gas_lanes: 1,
             payout_stuck_blocks: 30,
+            plain_token: false,
+            token_eip3009: "auto",
         }
     }
 }
@@ -104,6 +110,7 @@ pub fn live_settings(s: &mut RawSettings, anvil: &Anvil, setup: &LiveSetup) {
     s.platform_fee_bps = setup.platform_fee_bps;
     s.fee_wallet = setup.fee_wallet.clone();
     s.payout_stuck_blocks = setup.payout_stuck_blocks;
+    s.token_eip3009 = setup.token_eip3009.into();
 }
 
 /// The address of gas key `index`.
@@ -118,7 +125,7 @@ impl Live {
     /// Starts Anvil, deploys and funds, and the app on a fresh `backend`
     /// database; `None` when Anvil or the backend is not there (skipped).
     pub async fn start(backend: Backend, setup: LiveSetup) -> Option<Live> {
-        let (anvil, payer) = Self::chain_only().await?;
+        let (anvil, payer) = Self::chain_with(setup.plain_token).await?;
         let db = TestDb::new(backend).await?;
         let app = Self::app_on(db, &anvil, &setup).await;
         Some(Live {
@@ -132,8 +139,17 @@ impl Live {
     /// Starts Anvil and a token only (the app comes later, e.g. behind a
     /// proxy); `None` when Anvil is missing.
     pub async fn chain_only() -> Option<(Anvil, PrivateKeySigner)> {
+        Self::chain_with(false).await
+    }
+
+    /// As `chain_only`, with the plain ERC-20 when `plain_token`.
+    pub async fn chain_with(plain_token: bool) -> Option<(Anvil, PrivateKeySigner)> {
         let anvil = Anvil::start().await?;
-        anvil.deploy_token().await;
+        if plain_token {
+            anvil.deploy_plain_token().await;
+        } else {
+            anvil.deploy_token().await;
+        }
         // Not a dev account: the gateway's test wallet derives its deposit
         // addresses from Anvil's dev phrase, so dev account 1 would be the
         // deposit address of the session with HD index 1.

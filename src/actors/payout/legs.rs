@@ -46,10 +46,10 @@ pub(super) enum LegError {
 }
 
 /// One transfer out of the deposit address.
-struct LegPlan {
-    leg: Leg,
-    to: Address,
-    units: u64,
+pub(super) struct LegPlan {
+    pub(super) leg: Leg,
+    pub(super) to: Address,
+    pub(super) units: u64,
 }
 
 pub(super) async fn drive<C: ChainSender + Clone>(
@@ -59,9 +59,7 @@ pub(super) async fn drive<C: ChainSender + Clone>(
     report: &mut PayoutReport,
 ) -> Result<(), LegError> {
     if sweep.method == SweepMethod::TopUp {
-        return Err(LegError::Failed(
-            "the token takes no EIP-3009 transfers and gas top-up sweeps are not available yet; set KASSA_TOKEN_EIP3009=on only for a token that supports it".into(),
-        ));
+        return super::topup::drive(deps, sweep, head, report).await;
     }
     let lane = parse_address(&sweep.lane, "gas account")?;
     let Some(gas_key) = deps.gas.key(lane) else {
@@ -98,7 +96,7 @@ pub(super) async fn drive<C: ChainSender + Clone>(
     Ok(())
 }
 
-fn legs_of(sweep: &SweepRecord) -> Result<Vec<LegPlan>, LegError> {
+pub(super) fn legs_of(sweep: &SweepRecord) -> Result<Vec<LegPlan>, LegError> {
     let mut legs = vec![LegPlan {
         leg: Leg::Merchant,
         to: parse_address(&sweep.destination, "destination")?,
@@ -306,7 +304,10 @@ async fn sign_leg<C: ChainSender + Clone>(
 
 /// The lane's next nonce: past everything it ever signed, and past what the
 /// node knows of (pending included), never from memory.
-async fn next_nonce<C: ChainSender>(deps: &PayoutDeps<C>, lane: Address) -> Result<u64, LegError> {
+pub(super) async fn next_nonce<C: ChainSender>(
+    deps: &PayoutDeps<C>,
+    lane: Address,
+) -> Result<u64, LegError> {
     let stored = deps
         .store
         .next_stored_nonce(&lane_name(lane))
@@ -318,7 +319,7 @@ async fn next_nonce<C: ChainSender>(deps: &PayoutDeps<C>, lane: Address) -> Resu
 
 /// Hands stored bytes to the node. Only a receipt decides the outcome:
 /// "already known" and "underpriced" answers leave the transaction waiting.
-async fn broadcast<C: ChainSender>(
+pub(super) async fn broadcast<C: ChainSender>(
     deps: &PayoutDeps<C>,
     tx: &PayoutTx,
     head: u64,
@@ -354,16 +355,16 @@ async fn broadcast<C: ChainSender>(
     }
 }
 
-fn parse_address(text: &str, what: &str) -> Result<Address, LegError> {
+pub(super) fn parse_address(text: &str, what: &str) -> Result<Address, LegError> {
     text.parse()
         .map_err(|_| LegError::Failed(format!("the stored {what} `{text}` is not an address")))
 }
 
-fn parse_hash(text: &str) -> Result<B256, LegError> {
+pub(super) fn parse_hash(text: &str) -> Result<B256, LegError> {
     text.parse()
         .map_err(|_| LegError::Failed(format!("the stored hash `{text}` is not a hash")))
 }
 
-fn hex_hash(hash: &B256) -> String {
+pub(super) fn hex_hash(hash: &B256) -> String {
     format!("0x{}", hex::encode(hash.as_slice()))
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Rebuilds TestUsdc.json (ABI + creation bytecode) from TestUsdc.sol with the
-# npm build of solc, offline once installed. The tests read only the JSON, so
+# Rebuilds TestUsdc.json and PlainUsdc.json (ABI + creation bytecode) from
+# TestUsdc.sol (EIP-3009) and PlainUsdc.sol (a plain ERC-20) with the npm
+# build of solc, offline once installed. The tests read only the JSON, so
 # they need Anvil but never solc; run this after editing the contract and
 # commit both files.
 #
@@ -21,18 +22,21 @@ fi
 
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-(cd "$here" && "$solcjs" --bin --abi --optimize --optimize-runs 200 -o "$out" TestUsdc.sol)
+version="$("$solcjs" --version)"
 
-# solcjs names its outputs after the source path and contract name.
-node -e '
+for contract in TestUsdc PlainUsdc; do
+  (cd "$here" && "$solcjs" --bin --abi --optimize --optimize-runs 200 -o "$out" "$contract.sol")
+  # solcjs names its outputs after the source path and contract name.
+  node -e '
 const fs = require("fs");
-const [abiPath, binPath, dest, version] = process.argv.slice(1);
+const [name, abiPath, binPath, dest, version] = process.argv.slice(1);
 const artifact = {
-  contractName: "TestUsdc",
+  contractName: name,
   compiler: "solcjs " + version + " --optimize --optimize-runs 200",
   abi: JSON.parse(fs.readFileSync(abiPath, "utf8")),
   bytecode: "0x" + fs.readFileSync(binPath, "utf8").trim(),
 };
 fs.writeFileSync(dest, JSON.stringify(artifact, null, 2) + "\n");
-' "$out/TestUsdc_sol_TestUsdc.abi" "$out/TestUsdc_sol_TestUsdc.bin" "$here/TestUsdc.json" "$("$solcjs" --version)"
-echo "wrote $here/TestUsdc.json"
+' "$contract" "$out/${contract}_sol_${contract}.abi" "$out/${contract}_sol_${contract}.bin" "$here/$contract.json" "$version"
+  echo "wrote $here/$contract.json"
+done
