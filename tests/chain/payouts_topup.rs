@@ -174,6 +174,7 @@ async fn an_exact_payment_on_a_plain_token_is_swept_by_gas_top_up(backend: Backe
     let (id, owed, deposit) = paid_and_final(&live, "PLAIN", "10.00").await;
 
     assert_swept_by_top_up(&live, id, owed, deposit).await;
+    live.assert_ledger_adds_up().await;
     live.done().await;
 }
 
@@ -184,6 +185,7 @@ async fn eip3009_off_sweeps_the_eip3009_token_by_gas_top_up(backend: Backend) {
     let (id, owed, deposit) = paid_and_final(&live, "OFF", "7.50").await;
 
     assert_swept_by_top_up(&live, id, owed, deposit).await;
+    live.assert_ledger_adds_up().await;
     live.done().await;
 }
 
@@ -208,6 +210,7 @@ async fn auto_picks_top_up_only_for_the_token_without_eip3009(backend: Backend) 
             method == SweepMethod::TopUp,
             "leftover POL is a top-up's"
         );
+        live.assert_ledger_adds_up().await;
         live.done().await;
     }
 }
@@ -259,5 +262,6 @@ async fn money_arriving_after_a_top_up_sweep_is_its_own_top_up_sweep(backend: Ba
     let now = live.anvil.native_balance(deposit).await;
     assert_eq!(second.leftover_wei.map(U256::from), Some(now));
     assert!(first.leftover_wei.map(U256::from) < Some(now));
+    live.assert_ledger_adds_up().await;
     live.done().await;
 }

@@ -85,5 +85,6 @@ async fn a_transfer_is_bumped_twice_within_the_top_up_then_waits(backend: Backen
     let merchant: Address = WALLET.parse().unwrap();
     assert_eq!(live.balance(merchant).await, owed - fee, "paid once");
     assert_eq!(live.balance(FEE_WALLET.parse().unwrap()).await, fee);
+    live.assert_ledger_adds_up().await;
     live.done().await;
 }

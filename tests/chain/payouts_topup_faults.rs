@@ -152,6 +152,7 @@ async fn a_lost_transfer_is_replaced_with_its_nonce_and_pays_once(backend: Backe
     assert_eq!(live.balance(merchant).await, owed - fee, "paid once");
     assert_eq!(live.balance(FEE_WALLET.parse().unwrap()).await, fee);
     assert_eq!(live.balance(sweep_deposit(&sweep)).await, 0);
+    live.assert_ledger_adds_up().await;
     live.done().await;
 }
 
@@ -213,6 +214,21 @@ async fn a_transfer_whose_nonce_went_elsewhere_fails_the_sweep_and_is_not_signed
     let merchant: Address = WALLET.parse().unwrap();
     assert_eq!(live.balance(merchant).await, 0);
     live.anvil.set_automine(true).await;
+    // Money left the address by a transaction Kassa never signed: the
+    // ledger check must say so.
+    let node =
+        kassa::chain::rpc::RpcChain::new(&live.anvil.rpc_url(), std::time::Duration::from_secs(10))
+            .unwrap();
+    let report = kassa::app::money::check(&live.app.store, &node, live.anvil.token())
+        .await
+        .unwrap();
+    assert!(
+        report
+            .discrepancies
+            .iter()
+            .any(|d| matches!(d, kassa::domain::money_check::Discrepancy::Address { .. })),
+        "{report:?}"
+    );
     live.done().await;
 }
 
@@ -274,6 +290,7 @@ async fn restarts_mid_sweep_neither_top_up_twice_nor_sign_a_transfer_twice(backe
         Some(live.anvil.native_balance(deposit).await)
     );
     live.anvil.set_automine(true).await;
+    live.assert_ledger_adds_up().await;
     live.done().await;
 }
 

@@ -88,5 +88,6 @@ async fn a_reverted_transfer_fails_the_sweep_and_its_retry_pays_once(backend: Ba
     assert_eq!(live.balance(merchant).await, owed - fee, "paid once");
     assert_eq!(live.balance(FEE_WALLET.parse().unwrap()).await, fee);
     assert_eq!(live.balance(deposit).await, 0);
+    live.assert_ledger_adds_up().await;
     live.done().await;
 }
