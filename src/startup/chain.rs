@@ -20,6 +20,7 @@ use crate::actors::payout::{GasLevels, PayoutActor, PayoutDeps, PayoutRules, Pay
 use crate::chain::hd::HdWallet;
 use crate::chain::ledger::{self, SandboxLedger};
 use crate::chain::rpc::RpcChain;
+use crate::chain::sender::ChainSender;
 use crate::chain::settings::{ChainSettings, Eip3009, PayoutSettings};
 use crate::chain::signer::GasAccounts;
 use crate::chain::source::{ChainError, ChainSource};
@@ -112,7 +113,7 @@ impl PendingWatcher {
 /// ledger (which executes the same signed transactions).
 pub fn start_payouts(
     pending: &PendingWatcher,
-    chain: &ChainSettings,
+    chain_settings: &ChainSettings,
     payouts: &PayoutSettings,
     store: &Store,
     sessions: Sessions,
@@ -121,43 +122,32 @@ pub fn start_payouts(
 ) -> anyhow::Result<Payouts> {
     let gas = GasAccounts::load(&payouts.gas_keys)?;
     tracing::info!(accounts = ?gas.addresses(), "payouts: gas accounts loaded");
-    let rules = payout_rules(chain, payouts);
-    let token_info = Arc::new(tokio::sync::Mutex::new(None));
-    let gas_levels = GasLevels::default();
+    let deps = PayoutDeps {
+        chain: (),
+        store: store.clone(),
+        sessions,
+        clock,
+        wallet,
+        gas,
+        rules: payout_rules(chain_settings, payouts),
+        token_info: Arc::new(tokio::sync::Mutex::new(None)),
+        gas_levels: GasLevels::default(),
+    };
     Ok(match pending {
-        PendingWatcher::Live(_, rpc) => {
-            let deps = PayoutDeps {
-                chain: rpc.clone(),
-                store: store.clone(),
-                sessions,
-                clock,
-                wallet,
-                gas,
-                rules,
-                token_info,
-                gas_levels: gas_levels.clone(),
-            };
-            Payouts::of(&PayoutActor::new(deps, payouts.poll).start(), gas_levels)
-        }
+        PendingWatcher::Live(_, rpc) => run_payouts(deps.on(rpc.clone()), payouts.poll),
         PendingWatcher::Sandbox(_, ledger) => {
             let ledger = match payouts.eip3009 {
                 Eip3009::Off => ledger.clone().without_eip3009(),
                 Eip3009::Auto | Eip3009::On => ledger.clone(),
             };
-            let deps = PayoutDeps {
-                chain: ledger,
-                store: store.clone(),
-                sessions,
-                clock,
-                wallet,
-                gas,
-                rules,
-                token_info,
-                gas_levels: gas_levels.clone(),
-            };
-            Payouts::of(&PayoutActor::new(deps, payouts.poll).start(), gas_levels)
+            run_payouts(deps.on(ledger), payouts.poll)
         }
     })
+}
+
+fn run_payouts<C: ChainSender + Clone + Unpin>(deps: PayoutDeps<C>, poll: Duration) -> Payouts {
+    let levels = deps.gas_levels.clone();
+    Payouts::of(&PayoutActor::new(deps, poll).start(), levels)
 }
 
 /// The payout actor's rules from the chain and payouts sections.

@@ -266,18 +266,7 @@ impl Live {
     /// `kassa ledger check`'s verdict on the app's books and the chain:
     /// asserts the money adds up; returns the figures.
     pub async fn assert_ledger_adds_up(&self) -> kassa::domain::money_check::Figures {
-        let node = kassa::chain::rpc::RpcChain::new(&self.anvil.rpc_url(), Duration::from_secs(10))
-            .unwrap();
-        let report = kassa::app::money::check(&self.app.store, &node, self.anvil.token())
-            .await
-            .unwrap();
-        assert!(
-            report.discrepancies.is_empty(),
-            "the ledger check fails: {:?} ({:?})",
-            report.discrepancies,
-            report.figures
-        );
-        report.figures
+        crate::conservation::assert_ledger_check(&self.anvil, &self.app.store).await
     }
 
     /// What `who` holds of the token, in base units.

@@ -127,51 +127,11 @@ async fn drive_leg<C: ChainSender + Clone>(
     head: u64,
     report: &mut PayoutReport,
 ) -> Result<Option<String>, LegError> {
-    if let Some(done) = transactions.iter().find(|t| t.state == TxState::Mined) {
-        return Ok(Some(done.tx_hash.clone()));
-    }
     // 1. A receipt of any of them (a replaced one may be the one mined).
-    for tx in transactions.iter().rev().filter(|t| {
-        matches!(
-            t.state,
-            TxState::Signed | TxState::Broadcast | TxState::Replaced
-        )
-    }) {
-        let hash = parse_hash(&tx.tx_hash)?;
-        if let Some(receipt) = deps.chain.receipt(hash).await? {
-            deps.store
-                .update_payout_tx(
-                    tx.id,
-                    TxUpdate::Mined {
-                        block: receipt.block_number,
-                        gas_used: receipt.gas_used,
-                        gas_price_wei: receipt.effective_gas_price,
-                        success: receipt.success,
-                    },
-                    deps.clock.now_ms(),
-                )
-                .await?;
-            for other in transactions
-                .iter()
-                .filter(|o| o.id != tx.id && o.nonce == tx.nonce && o.state != TxState::Replaced)
-            {
-                deps.store
-                    .update_payout_tx(other.id, TxUpdate::Replaced, deps.clock.now_ms())
-                    .await?;
-            }
-            if receipt.success {
-                return Ok(Some(tx.tx_hash.clone()));
-            }
-            return Err(LegError::Failed(format!(
-                "the {} transfer {} reverted in block {}",
-                plan.leg, tx.tx_hash, receipt.block_number
-            )));
-        }
-    }
-    let live = transactions
-        .iter()
-        .rev()
-        .find(|t| matches!(t.state, TxState::Signed | TxState::Broadcast));
+    let live = match settle(deps, plan.leg, transactions).await? {
+        Settled::Done(tx) => return Ok(Some(tx.tx_hash.clone())),
+        Settled::Open(live) => live,
+    };
     match live {
         // 2. Stored before a crash, never sent: send these very bytes.
         Some(tx) if tx.state == TxState::Signed => {
@@ -214,6 +174,66 @@ async fn drive_leg<C: ChainSender + Clone>(
         }
     }
     Ok(None)
+}
+
+/// What the receipts say of one leg.
+pub(super) enum Settled<'a> {
+    /// Mined with status 1.
+    Done(&'a PayoutTx),
+    /// Not mined: the newest signature still in flight, if any.
+    Open(Option<&'a PayoutTx>),
+}
+
+/// Reads the receipts of a leg's signatures (newest first). A receipt marks
+/// the others of its nonce replaced; status 0 fails the sweep.
+pub(super) async fn settle<'a, C: ChainSender>(
+    deps: &PayoutDeps<C>,
+    leg: Leg,
+    rows: &[&'a PayoutTx],
+) -> Result<Settled<'a>, LegError> {
+    if let Some(done) = rows.iter().copied().find(|t| t.state == TxState::Mined) {
+        return Ok(Settled::Done(done));
+    }
+    for tx in rows.iter().rev().copied().filter(|t| {
+        matches!(
+            t.state,
+            TxState::Signed | TxState::Broadcast | TxState::Replaced
+        )
+    }) {
+        let Some(receipt) = deps.chain.receipt(parse_hash(&tx.tx_hash)?).await? else {
+            continue;
+        };
+        deps.store
+            .update_payout_tx(
+                tx.id,
+                TxUpdate::Mined {
+                    block: receipt.block_number,
+                    gas_used: receipt.gas_used,
+                    gas_price_wei: receipt.effective_gas_price,
+                    success: receipt.success,
+                },
+                deps.clock.now_ms(),
+            )
+            .await?;
+        for other in rows
+            .iter()
+            .filter(|o| o.id != tx.id && o.nonce == tx.nonce && o.state != TxState::Replaced)
+        {
+            deps.store
+                .update_payout_tx(other.id, TxUpdate::Replaced, deps.clock.now_ms())
+                .await?;
+        }
+        if receipt.success {
+            return Ok(Settled::Done(tx));
+        }
+        return Err(LegError::Failed(format!(
+            "the {leg} transaction {} reverted in block {}",
+            tx.tx_hash, receipt.block_number
+        )));
+    }
+    Ok(Settled::Open(rows.iter().rev().copied().find(|t| {
+        matches!(t.state, TxState::Signed | TxState::Broadcast)
+    })))
 }
 
 /// Signs the leg's transfer and stores it (before any broadcast). With

@@ -90,6 +90,24 @@ pub enum PayoutError {
     Store(#[from] StoreError),
 }
 
+impl<C> PayoutDeps<C> {
+    /// The same dependencies over another chain (wiring builds them once
+    /// and picks the node or the sandbox ledger).
+    pub fn on<D>(self, chain: D) -> PayoutDeps<D> {
+        PayoutDeps {
+            chain,
+            store: self.store,
+            sessions: self.sessions,
+            clock: self.clock,
+            wallet: self.wallet,
+            gas: self.gas,
+            rules: self.rules,
+            token_info: self.token_info,
+            gas_levels: self.gas_levels,
+        }
+    }
+}
+
 impl<C: ChainSender> PayoutDeps<C> {
     /// The token's domain and EIP-3009 support (read on first use).
     pub(super) async fn token(&self) -> Result<TokenInfo, ChainError> {

@@ -71,7 +71,7 @@
 
 use alloy::signers::local::PrivateKeySigner;
 
-use super::legs::{LegError, LegPlan, broadcast, legs_of, parse_address, parse_hash};
+use super::legs::{LegError, LegPlan, Settled, broadcast, legs_of, parse_address, settle};
 use super::step::{PayoutDeps, PayoutReport};
 use crate::chain::sender::ChainSender;
 use crate::domain::payout::{Leg, SweepState, TxState};
@@ -153,14 +153,6 @@ struct TopUp<'a> {
     gas_key: &'a PrivateKeySigner,
     deposit_key: &'a PrivateKeySigner,
     transfers: u64,
-}
-
-/// What the receipts say of one leg.
-enum Settled<'a> {
-    /// Mined with status 1.
-    Done(&'a PayoutTx),
-    /// Not mined: the newest signature still in flight, if any.
-    Open(Option<&'a PayoutTx>),
 }
 
 impl TopUp<'_> {
@@ -291,58 +283,6 @@ impl TopUp<'_> {
         }
         Ok(None)
     }
-}
-
-/// Reads the receipts of a leg's signatures (newest first). A receipt marks
-/// the others of its nonce replaced; status 0 fails the sweep.
-async fn settle<'a, C: ChainSender>(
-    deps: &PayoutDeps<C>,
-    leg: Leg,
-    rows: &[&'a PayoutTx],
-) -> Result<Settled<'a>, LegError> {
-    if let Some(done) = rows.iter().copied().find(|t| t.state == TxState::Mined) {
-        return Ok(Settled::Done(done));
-    }
-    for tx in rows.iter().rev().copied().filter(|t| {
-        matches!(
-            t.state,
-            TxState::Signed | TxState::Broadcast | TxState::Replaced
-        )
-    }) {
-        let Some(receipt) = deps.chain.receipt(parse_hash(&tx.tx_hash)?).await? else {
-            continue;
-        };
-        deps.store
-            .update_payout_tx(
-                tx.id,
-                TxUpdate::Mined {
-                    block: receipt.block_number,
-                    gas_used: receipt.gas_used,
-                    gas_price_wei: receipt.effective_gas_price,
-                    success: receipt.success,
-                },
-                deps.clock.now_ms(),
-            )
-            .await?;
-        for other in rows
-            .iter()
-            .filter(|o| o.id != tx.id && o.nonce == tx.nonce && o.state != TxState::Replaced)
-        {
-            deps.store
-                .update_payout_tx(other.id, TxUpdate::Replaced, deps.clock.now_ms())
-                .await?;
-        }
-        if receipt.success {
-            return Ok(Settled::Done(tx));
-        }
-        return Err(LegError::Failed(format!(
-            "the {leg} transaction {} reverted in block {}",
-            tx.tx_hash, receipt.block_number
-        )));
-    }
-    Ok(Settled::Open(rows.iter().rev().copied().find(|t| {
-        matches!(t.state, TxState::Signed | TxState::Broadcast)
-    })))
 }
 
 fn is_stuck<C>(deps: &PayoutDeps<C>, tx: &PayoutTx, head: u64) -> bool {
