@@ -174,6 +174,54 @@ async fn a_late_deposit_is_forwarded_to_the_merchant_on_request(backend: Backend
         "expired",
         "the session stays as it was"
     );
+    // The merchant's accounting export lists the forward.
+    let merchant_id = live.app.merchant.id.to_string();
+    let csv = cli(
+        &live,
+        &[
+            "ledger",
+            "export",
+            "--merchant",
+            &merchant_id,
+            "--since",
+            "2020-01-01",
+        ],
+    )
+    .await;
+    assert!(csv.status.success(), "{}", stderr(&csv));
+    let text = stdout(&csv);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with("sweep_id,session_id,order_id,kind"),
+        "{text}"
+    );
+    let fields: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(fields[1], id.to_string());
+    assert_eq!(fields[3], "forward");
+    assert_eq!(
+        (fields[5], fields[6], fields[7]),
+        ("7.00", "0.14", "6.86"),
+        "{text}"
+    );
+    assert_eq!(Some(fields[9]), sweeps[0].txid_out.as_deref());
+    let later = cli(
+        &live,
+        &[
+            "ledger",
+            "export",
+            "--merchant",
+            &merchant_id,
+            "--since",
+            "2999-01-01",
+        ],
+    )
+    .await;
+    assert_eq!(
+        stdout(&later).lines().count(),
+        1,
+        "only the header after --since"
+    );
     let again = cli(
         &live,
         &["deposits", "forward", &deposit_id, "--by", "ops@test"],
