@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::anvil::Anvil;
 
-const WALLET_PHRASE: &str = "test test test test test test test test test test test junk";
+pub const WALLET_PHRASE: &str = "test test test test test test test test test test test junk";
 
 /// `kassa serve` as a child process, so the test can SIGKILL it.
 pub struct Gateway {
@@ -53,6 +53,14 @@ impl Gateway {
             .env_remove("KASSA_TEST_REQUIRE_ALL")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
+            // Every start appends its log here (tests read it for secrets).
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log_path(data_dir))
+                    .unwrap(),
+            ))
             .spawn()
             .unwrap();
         let base = format!("http://127.0.0.1:{port}");
@@ -77,6 +85,11 @@ impl Drop for Gateway {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Where the gateways started on `data_dir` write their log.
+pub fn log_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("serve.log")
 }
 
 /// Polls `done` until it holds, failing after `within`.

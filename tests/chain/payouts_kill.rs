@@ -15,7 +15,7 @@ use kassa::domain::payout::TxState;
 use serde_json::json;
 
 use crate::anvil::TestUsdc;
-use crate::gateway::{Gateway, wait_until};
+use crate::gateway::{Gateway, WALLET_PHRASE, log_path, wait_until};
 use crate::helpers::{Backend, MerchantSpec, TestDb, WALLET, create_merchant, open_store};
 use crate::live::Live;
 use crate::on_both_backends;
@@ -94,7 +94,9 @@ async fn killed_at(backend: Backend, point: &str) {
         assert!(mined_at_kill.is_some(), "Anvil mined it at once");
     }
 
-    let gateway = Gateway::start(&db.url, data.path(), &anvil, &PAYOUTS).await;
+    let mut verbose = PAYOUTS.to_vec();
+    verbose.push(("KASSA_LOG", "debug,sqlx=warn"));
+    let gateway = Gateway::start(&db.url, data.path(), &anvil, &verbose).await;
     wait_until(Duration::from_secs(30), || async {
         store
             .session(id)
@@ -147,5 +149,15 @@ async fn killed_at(backend: Backend, point: &str) {
         .unwrap();
     assert!(report.discrepancies.is_empty(), "{report:?}");
     assert_eq!(report.figures.forwarded, owed);
+
+    // No key reaches a log line, even at debug level.
+    let log = std::fs::read_to_string(log_path(data.path())).unwrap();
+    assert!(log.contains("sweep sent"), "the log was written: {log}");
+    let gas_key = crate::live::GAS_KEYS[0].trim_start_matches("0x");
+    assert!(!log.contains(gas_key), "the gas key is in the log");
+    assert!(
+        !log.contains(WALLET_PHRASE),
+        "the wallet mnemonic is in the log"
+    );
     store.close().await;
 }
