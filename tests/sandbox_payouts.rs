@@ -167,3 +167,52 @@ async fn without_eip3009_a_sandbox_payment_is_swept_by_gas_top_up(backend: Backe
     assert_eq!(statuses, ["paid", "payout_sent"]);
     app.stop().await;
 }
+
+async fn a_deposit_reversed_after_its_sweep_is_booked_as_a_loss_and_alerted(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let id = app.new_session("LOST").await;
+    let paid = app.sandbox_pay(json!({ "session_id": id })).await.json();
+    let txid_in = paid["txid_in"].as_str().unwrap().to_string();
+    app.payouts.run().await.unwrap();
+    let sent = app.payouts.run().await.unwrap();
+    assert_eq!(sent.sent, 1, "{sent:?}");
+
+    // The deposit's block leaves the chain after its money went on.
+    let ledger = SandboxLedger::new(app.store.clone(), FINALITY_DEPTH, app.clock.clone());
+    ledger
+        .drop_transaction(txid_in.parse().unwrap())
+        .await
+        .unwrap()
+        .expect("the deposit is on the ledger");
+    app.chain.sync().await.unwrap();
+
+    let journal = app.store.journal().await.unwrap();
+    let losses: Vec<_> = journal
+        .iter()
+        .filter(|e| e.kind.as_str() == "loss")
+        .collect();
+    assert_eq!(losses.len(), 1, "{journal:?}");
+    let report = kassa::app::money::check(&app.store, &ledger, token())
+        .await
+        .unwrap();
+    assert!(report.discrepancies.is_empty(), "{report:?}");
+    assert_eq!(u128::from(report.figures.lost), losses[0].amount);
+    assert_eq!(report.figures.received, 0);
+    let metrics = app.get("/metrics").await.text;
+    assert!(
+        metrics.contains("kassa_ledger_losses_total"),
+        "alerted on /metrics"
+    );
+    let statuses: Vec<String> = app
+        .store
+        .webhooks_of_session(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(e, _)| e.status)
+        .collect();
+    assert_eq!(statuses, ["paid", "payout_sent", "reversed"]);
+    app.stop().await;
+}

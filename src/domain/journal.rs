@@ -114,14 +114,11 @@ pub struct Entry {
 /// Money arriving at (or leaving, when reversed) a session's address.
 pub fn deposit_entry(kind: EntryKind, session_id: i64, deposit_id: i64, units: u64) -> Entry {
     let (debit, credit) = match kind {
-        EntryKind::Reversed | EntryKind::Loss => (
-            if kind == EntryKind::Loss {
-                LOSS.to_string()
-            } else {
-                CUSTOMER.to_string()
-            },
-            deposit_account(session_id),
-        ),
+        // The transfer never happened after all: the address gives it back.
+        EntryKind::Reversed => (CUSTOMER.to_string(), deposit_account(session_id)),
+        // It was already sent on: the address is empty, the platform
+        // carries what the customer never paid.
+        EntryKind::Loss => (LOSS.to_string(), CUSTOMER.to_string()),
         _ => (deposit_account(session_id), CUSTOMER.to_string()),
     };
     Entry {
@@ -209,6 +206,18 @@ mod tests {
         assert_eq!(b.values().sum::<i128>(), 0, "double entry sums to zero");
         let t = totals(&entries);
         assert_eq!((t["counted"], t["forwarded"], t["fee"]), (1_000, 985, 15));
+    }
+
+    #[test]
+    fn a_reversal_after_forwarding_lands_on_the_loss_account() {
+        let mut entries = vec![deposit_entry(EntryKind::Counted, 7, 1, 1_000)];
+        entries.extend(sweep_entries(SweepKind::Sweep, 3, 7, 2, 1_000, 0, "0xab"));
+        entries.push(deposit_entry(EntryKind::Loss, 7, 1, 1_000));
+        let b = balances(&entries);
+        assert_eq!(b["deposit:7"], 0, "the address was emptied by the sweep");
+        assert_eq!(b["loss"], 1_000);
+        assert_eq!(b["customer"], 0, "the customer never paid");
+        assert_eq!(b["merchant:2"], 1_000);
     }
 
     #[test]
