@@ -19,6 +19,7 @@ use crate::on_both_backends;
 on_both_backends!(
     a_sandbox_payment_is_swept_to_the_merchant_with_txid_out,
     without_eip3009_a_sandbox_payment_is_swept_by_gas_top_up,
+    a_deposit_reversed_after_its_sweep_is_booked_as_a_loss_and_alerted,
 );
 
 #[actix_web::test]

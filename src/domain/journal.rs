@@ -116,9 +116,9 @@ pub fn deposit_entry(kind: EntryKind, session_id: i64, deposit_id: i64, units: u
     let (debit, credit) = match kind {
         // The transfer never happened after all: the address gives it back.
         EntryKind::Reversed => (CUSTOMER.to_string(), deposit_account(session_id)),
-        // It was already sent on: the address is empty, the platform
-        // carries what the customer never paid.
-        EntryKind::Loss => (LOSS.to_string(), CUSTOMER.to_string()),
+        // It was already sent on: the address is empty; what the customer
+        // never paid was funded by the platform's loss account.
+        EntryKind::Loss => (CUSTOMER.to_string(), LOSS.to_string()),
         _ => (deposit_account(session_id), CUSTOMER.to_string()),
     };
     Entry {
@@ -215,7 +215,7 @@ mod tests {
         entries.push(deposit_entry(EntryKind::Loss, 7, 1, 1_000));
         let b = balances(&entries);
         assert_eq!(b["deposit:7"], 0, "the address was emptied by the sweep");
-        assert_eq!(b["loss"], 1_000);
+        assert_eq!(b["loss"], -1_000, "the loss funded the merchant");
         assert_eq!(b["customer"], 0, "the customer never paid");
         assert_eq!(b["merchant:2"], 1_000);
     }
