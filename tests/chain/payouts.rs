@@ -14,6 +14,7 @@ use crate::on_both_backends;
 on_both_backends!(
     an_exact_payment_is_swept_once_final_less_the_fee,
     money_arriving_after_paid_is_its_own_sweep,
+    a_sweep_without_gas_fails_visibly_and_goes_out_on_retry,
 );
 
 const FEE_WALLET: &str = "0x00000000000000000000000000000000000fee01";
@@ -218,6 +219,79 @@ async fn money_arriving_after_paid_is_its_own_sweep(backend: Backend) {
         statuses,
         ["pending", "paid", "payout_sent", "overpaid", "payout_sent"]
     );
+    live.assert_ledger_adds_up().await;
+    live.done().await;
+}
+
+/// `kassa payouts …` against the app's database.
+async fn payouts_cli(live: &Live, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    let mut all = vec!["payouts"];
+    all.extend_from_slice(args);
+    kassa(
+        &all,
+        &[
+            ("KASSA_DATABASE_URL", live.app.db.url.as_str()),
+            ("KASSA_DATA_DIR", data.as_str()),
+        ],
+    )
+    .await
+}
+
+async fn a_sweep_without_gas_fails_visibly_and_goes_out_on_retry(backend: Backend) {
+    let Some(live) = Live::start(backend, setup()).await else {
+        return;
+    };
+    let gas = crate::live::gas_account(0);
+    live.anvil
+        .call("anvil_setBalance", serde_json::json!([gas, "0x0"]))
+        .await;
+    let id = live.session("NO_GAS", "2.00").await;
+    let owed = live.owed_units(id).await;
+    pay_until_paid(&live, id, owed).await;
+    live.anvil.mine(PAYOUT_CONFIRMATIONS).await;
+
+    let step = live.payout_step().await;
+    assert_eq!((step.created, step.failed), (1, 1), "{step:?}");
+    // The merchant heard of the payment all the same.
+    let statuses: Vec<String> = live.events(id).await.into_iter().map(|e| e.0).collect();
+    assert_eq!(statuses, ["pending", "paid"]);
+    let failed = payouts_cli(&live, &["list", "--failed", "--json"]).await;
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&failed)).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    assert_eq!(rows[0]["state"], "failed");
+    let why = rows[0]["last_error"].as_str().unwrap().to_lowercase();
+    assert!(why.contains("fund") || why.contains("balance"), "{why}");
+    let sweep_id = rows[0]["id"].as_i64().unwrap().to_string();
+
+    // Gas again; the retry is due only later, unless an operator asks now.
+    live.anvil
+        .call(
+            "anvil_setBalance",
+            serde_json::json!([gas, "0x56bc75e2d63100000"]),
+        )
+        .await;
+    let waiting = live.payout_step().await;
+    assert_eq!(waiting.sent, 0, "{waiting:?}");
+    let asked = payouts_cli(&live, &["retry", &sweep_id, "--by", "ops@test"]).await;
+    assert!(asked.status.success(), "{}", stderr(&asked));
+    live.payout_step().await;
+    live.payout_step().await;
+    let view = live.view(id).await;
+    assert!(view["txid_out"].is_string(), "{view}");
+    assert_eq!(
+        live.balance(merchant_wallet()).await,
+        owed - owed * 150 / 10_000
+    );
+    let none = payouts_cli(&live, &["list", "--failed"]).await;
+    assert!(
+        stdout(&none).contains("no failed sweeps"),
+        "{}",
+        stdout(&none)
+    );
+    let again = payouts_cli(&live, &["retry", &sweep_id]).await;
+    assert!(!again.status.success(), "a sent sweep is not retried");
     live.assert_ledger_adds_up().await;
     live.done().await;
 }
