@@ -193,6 +193,17 @@ async fn money_arriving_after_paid_is_its_own_sweep(backend: Backend) {
     live.payout_step().await;
     live.payout_step().await;
 
+    // The merchant moves its payout wallet: only later sweeps go there.
+    let new_wallet = "0x00000000000000000000000000000000000a11e7";
+    let moved = kassa::store::merchants::MerchantUpdate {
+        payout_wallet: Some(new_wallet.into()),
+        ..Default::default()
+    };
+    live.app
+        .store
+        .update_merchant(live.app.merchant.id, moved, 0)
+        .await
+        .unwrap();
     // An overpayment after the first sweep.
     let extra = 1_250_000;
     live.pay(id, extra).await;
@@ -209,9 +220,15 @@ async fn money_arriving_after_paid_is_its_own_sweep(backend: Backend) {
         .collect();
     assert_eq!(amounts, [(1, owed), (2, extra)]);
     assert!(sweeps.iter().all(|s| s.txid_out.is_some()));
-    let total = owed + extra;
-    let fees = owed * 150 / 10_000 + extra * 150 / 10_000;
-    assert_eq!(live.balance(merchant_wallet()).await, total - fees);
+    assert_eq!(sweeps[0].destination.to_lowercase(), WALLET.to_lowercase());
+    assert_eq!(sweeps[1].destination.to_lowercase(), new_wallet);
+    let (fee_1, fee_2) = (owed * 150 / 10_000, extra * 150 / 10_000);
+    let fees = fee_1 + fee_2;
+    assert_eq!(live.balance(merchant_wallet()).await, owed - fee_1);
+    assert_eq!(
+        live.balance(new_wallet.parse().unwrap()).await,
+        extra - fee_2
+    );
     assert_eq!(live.balance(FEE_WALLET.parse().unwrap()).await, fees);
     assert_eq!(live.balance(deposit).await, 0);
     let statuses: Vec<String> = live.events(id).await.into_iter().map(|e| e.0).collect();
