@@ -194,6 +194,12 @@ pub(super) async fn settle<'a, C: ChainSender>(
     if let Some(done) = rows.iter().copied().find(|t| t.state == TxState::Mined) {
         return Ok(Settled::Done(done));
     }
+    // Every signature's receipt is read: after a nonce was given up for
+    // lost, an older signature may still have been mined, and a newer one
+    // then reverts (its authorization or balance is spent). A success
+    // anywhere settles the leg; a revert fails it only when none succeeded.
+    let mut succeeded = None;
+    let mut reverted = None;
     for tx in rows.iter().rev().copied().filter(|t| {
         matches!(
             t.state,
@@ -224,11 +230,18 @@ pub(super) async fn settle<'a, C: ChainSender>(
                 .await?;
         }
         if receipt.success {
-            return Ok(Settled::Done(tx));
+            succeeded.get_or_insert(tx);
+        } else {
+            reverted.get_or_insert((tx, receipt.block_number));
         }
+    }
+    if let Some(tx) = succeeded {
+        return Ok(Settled::Done(tx));
+    }
+    if let Some((tx, block)) = reverted {
         return Err(LegError::Failed(format!(
-            "the {leg} transaction {} reverted in block {}",
-            tx.tx_hash, receipt.block_number
+            "the {leg} transaction {} reverted in block {block}",
+            tx.tx_hash
         )));
     }
     Ok(Settled::Open(rows.iter().rev().copied().find(|t| {
