@@ -12,6 +12,7 @@ use kassa_entities::{deposit, merchant, session, sweep};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 
 use super::journal;
@@ -105,10 +106,18 @@ impl Store {
         through_block: u64,
         limit: u64,
     ) -> Result<Vec<SweepCandidate>, StoreError> {
+        // Narrowed to paid sessions in SQL: held money (counted deposits of
+        // expired sessions) waits for a person and must not crowd the batch.
+        let paid_sessions = session::Entity::find()
+            .select_only()
+            .column(session::Column::Id)
+            .filter(session::Column::Status.eq(SessionStatus::Paid.as_str()))
+            .into_query();
         let deposits = deposit::Entity::find()
             .filter(deposit::Column::State.eq(DepositState::Counted.as_str()))
             .filter(deposit::Column::SweepId.is_null())
             .filter(deposit::Column::BlockNumber.lte(units_to_i64(through_block)))
+            .filter(deposit::Column::SessionId.in_subquery(paid_sessions))
             .order_by_asc(deposit::Column::Id)
             .limit(limit)
             .all(self.db())
