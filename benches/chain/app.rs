@@ -3,6 +3,15 @@
 
 use super::*;
 
+/// The app's one gas account (a key of no Anvil dev account): benchmarks
+/// that sweep fund it with POL.
+#[allow(
+    dead_code,
+    reason = "the payouts benchmark funds it; the chain benchmark does not"
+)]
+pub(crate) const GAS_KEY: &str =
+    "0x8f2a55949038a9610f50fb23b5883af3b4ecb3c3bb792cbcefbd1542c692be63";
+
 /// A live-mode app reading `anvil`, with its watcher idle between explicit
 /// `sync()` calls.
 pub(crate) async fn start_app(
@@ -14,13 +23,38 @@ pub(crate) async fn start_app(
     data_dir: &std::path::Path,
     payout_confirmations: u64,
 ) -> Running {
-    let gas_keys = data_dir.join("gas.keys");
-    std::fs::write(
-        &gas_keys,
-        "0x8f2a55949038a9610f50fb23b5883af3b4ecb3c3bb792cbcefbd1542c692be63",
+    start_app_with(
+        anvil,
+        token,
+        db,
+        confirmations,
+        finality,
+        data_dir,
+        payout_confirmations,
+        |_| {},
     )
-    .unwrap();
-    let raw = kassa::config::RawSettings {
+    .await
+}
+
+/// [`start_app`] with `adjust` applied to the settings last (the payouts
+/// benchmark turns EIP-3009 off there).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "start_app's arguments and the one tweak"
+)]
+pub(crate) async fn start_app_with(
+    anvil: &Anvil,
+    token: Address,
+    db: &std::path::Path,
+    confirmations: u32,
+    finality: &str,
+    data_dir: &std::path::Path,
+    payout_confirmations: u64,
+    adjust: impl FnOnce(&mut kassa::config::RawSettings),
+) -> Running {
+    let gas_keys = data_dir.join("gas.keys");
+    std::fs::write(&gas_keys, GAS_KEY).unwrap();
+    let mut raw = kassa::config::RawSettings {
         bind: "127.0.0.1:0".into(),
         data_dir: data_dir.display().to_string(),
         database_url: Some(format!("sqlite://{}?mode=rwc", db.display())),
@@ -42,6 +76,7 @@ pub(crate) async fn start_app(
         payout_confirmations,
         ..kassa::config::RawSettings::default()
     };
+    adjust(&mut raw);
     let settings = kassa::config::Settings::check(raw).unwrap();
     let app = Application::build(settings, Arc::new(kassa::clock::SystemClock))
         .await
