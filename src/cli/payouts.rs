@@ -119,6 +119,8 @@ fn sweep_json(s: &SweepRecord) -> Value {
         "created_at": format_doc_time(s.created_at_ms),
         "sent_at": s.sent_at_ms.map(format_doc_time),
         "requested_by": s.requested_by,
+        // POL a top-up sweep left on the deposit address, in wei (text).
+        "leftover_wei": s.leftover_wei.map(|w| w.to_string()),
     })
 }
 

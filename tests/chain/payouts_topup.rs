@@ -11,7 +11,7 @@ use alloy::providers::Provider;
 use kassa::domain::payout::{Leg, SweepMethod, TxState};
 use kassa::store::payouts::SweepRecord;
 
-use crate::helpers::{Backend, WALLET};
+use crate::helpers::{Backend, WALLET, kassa, stdout};
 use crate::live::{Live, LiveSetup, gas_account};
 use crate::on_both_backends;
 
@@ -133,6 +133,19 @@ async fn assert_swept_by_top_up(live: &Live, id: i64, owed: u64, deposit: Addres
     // top-up less the gas the two transfers burned.
     let on_chain = live.anvil.native_balance(deposit).await;
     assert_eq!(sweep.leftover_wei.map(U256::from), Some(on_chain));
+    // Operators see it in `kassa payouts list --json`.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    let listed = kassa(
+        &["payouts", "list", "--json"],
+        &[
+            ("KASSA_DATABASE_URL", live.app.db.url.as_str()),
+            ("KASSA_DATA_DIR", data.as_str()),
+        ],
+    )
+    .await;
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&listed)).unwrap();
+    assert_eq!(rows[0]["leftover_wei"], on_chain.to_string());
     let topup = live
         .anvil
         .node()
