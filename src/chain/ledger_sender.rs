@@ -101,8 +101,12 @@ impl ChainSender for SandboxLedger {
     async fn token_info(&self, _token: Address) -> Result<TokenInfo, ChainError> {
         Ok(self.token())
     }
+}
 
-    async fn authorization_used(
+impl SandboxLedger {
+    /// Whether `authorizer`'s EIP-3009 `nonce` is used on `token` (what the
+    /// token's `authorizationState` answers).
+    pub async fn authorization_used(
         &self,
         token: Address,
         authorizer: Address,

@@ -178,23 +178,6 @@ impl ChainSender for RpcChain {
             eip3009: eip3009 && version.is_some(),
         })
     }
-
-    async fn authorization_used(
-        &self,
-        token: Address,
-        authorizer: Address,
-        nonce: B256,
-    ) -> Result<bool, ChainError> {
-        let data = self
-            .read(
-                token,
-                Usdc::authorizationStateCall { authorizer, nonce }.abi_encode(),
-            )
-            .await?;
-        Usdc::authorizationStateCall::abi_decode_returns(&data).map_err(|e| {
-            ChainError::Unexpected(anyhow::anyhow!("authorizationState does not decode: {e}"))
-        })
-    }
 }
 
 /// Whether a failed `eth_call` was the contract reverting (the function is

@@ -97,12 +97,4 @@ pub trait ChainSender: ChainSource {
         &self,
         token: Address,
     ) -> impl Future<Output = Result<TokenInfo, ChainError>> + Send;
-
-    /// Whether `authorizer`'s EIP-3009 `nonce` is used (or cancelled) on `token`.
-    fn authorization_used(
-        &self,
-        token: Address,
-        authorizer: Address,
-        nonce: B256,
-    ) -> impl Future<Output = Result<bool, ChainError>> + Send;
 }

@@ -5,7 +5,7 @@
 //! Operators' audits and the chain tests compare these with the `Transfer`
 //! logs on the canonical chain. Nothing here writes or decides.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use kassa_entities::{deposit, session, sweep};
 use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
@@ -59,16 +59,7 @@ impl Store {
     /// Every deposit with its session's address and the sweep that took it,
     /// for the money check.
     pub async fn booked_deposits(&self) -> Result<Vec<BookedDeposit>, StoreError> {
-        let addresses: HashMap<i64, String> = session::Entity::find()
-            .select_only()
-            .column(session::Column::Id)
-            .column(session::Column::DepositAddress)
-            .into_tuple::<(i64, String)>()
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|(id, address)| (id, address.to_lowercase()))
-            .collect();
+        let addresses = self.deposit_addresses_by_session().await?;
         deposit::Entity::find()
             .order_by_asc(deposit::Column::Id)
             .all(self.db())
@@ -87,12 +78,8 @@ impl Store {
 
     /// Every session's deposit address (lower case), by session id.
     pub async fn deposit_addresses_by_session(&self) -> Result<BTreeMap<i64, String>, StoreError> {
-        Ok(session::Entity::find()
-            .select_only()
-            .column(session::Column::Id)
-            .column(session::Column::DepositAddress)
-            .into_tuple::<(i64, String)>()
-            .all(self.db())
+        Ok(self
+            .deposit_addresses()
             .await?
             .into_iter()
             .map(|(id, address)| (id, address.to_lowercase()))

@@ -112,14 +112,6 @@ impl Store {
         Ok(rows.into_iter().filter_map(request_record).collect())
     }
 
-    /// One request, done or not.
-    pub async fn payout_request(&self, id: i64) -> Result<Option<PayoutRequest>, StoreError> {
-        Ok(payout_request::Entity::find_by_id(id)
-            .one(self.db())
-            .await?
-            .and_then(request_record))
-    }
-
     /// Whether a forward or refund of `deposit_id` is queued and not done.
     pub async fn deposit_request_open(&self, deposit_id: i64) -> Result<bool, StoreError> {
         Ok(payout_request::Entity::find()

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use alloy::primitives::Address;
+use alloy::primitives::{Address, U256};
 use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
 use kassa::actors::chain_watcher::StepReport;
@@ -246,6 +246,32 @@ impl Live {
     pub async fn pay(&self, id: i64, units: u64) -> TransactionReceipt {
         let to = self.address_of(id).await;
         self.anvil.transfer(&self.payer, to, units).await
+    }
+
+    /// Pays session `id` its `units` and mines block by block, stepping
+    /// the watcher, until it is paid.
+    pub async fn pay_until_paid(&self, id: i64, units: u64) {
+        self.pay(id, units).await;
+        for _ in 0..10 {
+            self.mine_and_step(1).await;
+            if self.status(id).await == "paid" {
+                return;
+            }
+        }
+        panic!("session {id} never became paid");
+    }
+
+    /// Pays session `id` in full from an address holding no POL (deposit
+    /// addresses of the test wallet are Anvil's funded dev accounts, so
+    /// only a top-up can pay their gas), then mines `depth` blocks so the
+    /// deposit can be swept: `(owed, deposit address)`.
+    pub async fn paid_without_pol(&self, id: i64, depth: u64) -> (u64, Address) {
+        let owed = self.owed_units(id).await;
+        let deposit = self.address_of(id).await;
+        self.anvil.set_native_balance(deposit, U256::ZERO).await;
+        self.pay_until_paid(id, owed).await;
+        self.anvil.mine(depth).await;
+        (owed, deposit)
     }
 
     /// What session `id` owes, in base units.

@@ -57,18 +57,6 @@ fn merchant_wallet() -> Address {
     WALLET.parse().unwrap()
 }
 
-/// Mines and steps the watcher until session `id` is paid.
-async fn pay_until_paid(live: &Live, id: i64, units: u64) {
-    live.pay(id, units).await;
-    for _ in 0..10 {
-        live.mine_and_step(1).await;
-        if live.status(id).await == "paid" {
-            return;
-        }
-    }
-    panic!("session {id} never became paid");
-}
-
 async fn an_exact_payment_is_swept_once_final_less_the_fee(backend: Backend) {
     let Some(live) = Live::start(backend, setup()).await else {
         return;
@@ -76,7 +64,7 @@ async fn an_exact_payment_is_swept_once_final_less_the_fee(backend: Backend) {
     let id = live.session("SWEEP", "10.00").await;
     let owed = live.owed_units(id).await;
     let deposit = live.address_of(id).await;
-    pay_until_paid(&live, id, owed).await;
+    live.pay_until_paid(id, owed).await;
 
     // Paid, but not yet deep enough to send on.
     let early = live.payout_step().await;
@@ -188,7 +176,7 @@ async fn money_arriving_after_paid_is_its_own_sweep(backend: Backend) {
     let id = live.session("TWICE", "4.00").await;
     let owed = live.owed_units(id).await;
     let deposit = live.address_of(id).await;
-    pay_until_paid(&live, id, owed).await;
+    live.pay_until_paid(id, owed).await;
     live.anvil.mine(PAYOUT_CONFIRMATIONS).await;
     live.payout_step().await;
     live.payout_step().await;
@@ -266,7 +254,7 @@ async fn a_sweep_without_gas_fails_visibly_and_goes_out_on_retry(backend: Backen
         .await;
     let id = live.session("NO_GAS", "2.00").await;
     let owed = live.owed_units(id).await;
-    pay_until_paid(&live, id, owed).await;
+    live.pay_until_paid(id, owed).await;
     live.anvil.mine(PAYOUT_CONFIRMATIONS).await;
 
     let step = live.payout_step().await;

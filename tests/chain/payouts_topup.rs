@@ -47,24 +47,12 @@ fn fee_wallet() -> Address {
     FEE_WALLET.parse().unwrap()
 }
 
-/// A paid session of `amount` whose deposit is deep enough to sweep:
-/// `(session id, owed units, deposit address)`. The deposit address holds
-/// no POL (deposit addresses of the test wallet are Anvil's funded dev
-/// accounts): only the top-up can pay its transfers' gas.
+/// A paid session of `amount` whose deposit (holding no POL) is deep
+/// enough to sweep: `(session id, owed units, deposit address)`.
 async fn paid_and_final(live: &Live, reference: &str, amount: &str) -> (i64, u64, Address) {
     let id = live.session(reference, amount).await;
-    let owed = live.owed_units(id).await;
-    let deposit = live.address_of(id).await;
-    live.anvil.set_native_balance(deposit, U256::ZERO).await;
-    live.pay(id, owed).await;
-    for _ in 0..10 {
-        live.mine_and_step(1).await;
-        if live.status(id).await == "paid" {
-            live.anvil.mine(PAYOUT_CONFIRMATIONS).await;
-            return (id, owed, deposit);
-        }
-    }
-    panic!("session {id} never became paid");
+    let (owed, deposit) = live.paid_without_pol(id, PAYOUT_CONFIRMATIONS).await;
+    (id, owed, deposit)
 }
 
 /// Steps payouts until one sweep is sent (Anvil mines each broadcast at

@@ -45,17 +45,7 @@ pub(crate) fn setup() -> LiveSetup {
 /// it final, lets the top-up be mined, then turns automine off and signs
 /// the transfers into the pool. The sweep then.
 pub(crate) async fn transfers_waiting_in_the_pool(live: &Live, id: i64) -> SweepRecord {
-    let owed = live.owed_units(id).await;
-    let deposit = live.address_of(id).await;
-    live.anvil.set_native_balance(deposit, U256::ZERO).await;
-    live.pay(id, owed).await;
-    for _ in 0..10 {
-        live.mine_and_step(1).await;
-        if live.status(id).await == "paid" {
-            break;
-        }
-    }
-    live.anvil.mine(PAYOUT_CONFIRMATIONS).await;
+    live.paid_without_pol(id, PAYOUT_CONFIRMATIONS).await;
     let topped = live.payout_step().await;
     assert_eq!((topped.created, topped.signed), (1, 1), "{topped:?}");
     live.anvil.set_automine(false).await;
@@ -237,17 +227,7 @@ async fn restarts_mid_sweep_neither_top_up_twice_nor_sign_a_transfer_twice(backe
         return;
     };
     let id = live.session("RESTART", "12.00").await;
-    let owed = live.owed_units(id).await;
-    let deposit = live.address_of(id).await;
-    live.anvil.set_native_balance(deposit, U256::ZERO).await;
-    live.pay(id, owed).await;
-    for _ in 0..10 {
-        live.mine_and_step(1).await;
-        if live.status(id).await == "paid" {
-            break;
-        }
-    }
-    live.anvil.mine(PAYOUT_CONFIRMATIONS).await;
+    let (owed, deposit) = live.paid_without_pol(id, PAYOUT_CONFIRMATIONS).await;
     live.anvil.set_automine(false).await;
 
     // The top-up waits in the pool while the gateway restarts.

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::Address;
 use kassa::domain::payout::{Leg, SweepState, TxState};
 
 use crate::anvil::Anvil;
@@ -24,17 +24,7 @@ async fn a_reverted_transfer_fails_the_sweep_and_its_retry_pays_once(backend: Ba
         return;
     };
     let id = live.session("REVERT", "8.00").await;
-    let owed = live.owed_units(id).await;
-    let deposit = live.address_of(id).await;
-    live.anvil.set_native_balance(deposit, U256::ZERO).await;
-    live.pay(id, owed).await;
-    for _ in 0..10 {
-        live.mine_and_step(1).await;
-        if live.status(id).await == "paid" {
-            break;
-        }
-    }
-    live.anvil.mine(PAYOUT_CONFIRMATIONS).await;
+    let (owed, deposit) = live.paid_without_pol(id, PAYOUT_CONFIRMATIONS).await;
     let topped = live.payout_step().await;
     assert_eq!(topped.signed, 1, "the top-up: {topped:?}");
     let sweep = live.app.store.session_sweeps(id).await.unwrap().remove(0);

@@ -149,16 +149,13 @@ async fn drive_leg<C: ChainSender + Clone>(
                 let fresh = sign_leg(deps, sweep, gas_key, plan, None).await?;
                 report.signed += 1;
                 broadcast(deps, &fresh, head).await?;
-            } else if head >= tx.broadcast_block.unwrap_or(head) + deps.rules.stuck_blocks {
+            } else if is_stuck(deps, tx, head) {
                 // 3a. Stuck: the same nonce, a higher fee.
                 let replacement = sign_leg(deps, sweep, gas_key, plan, Some(tx)).await?;
                 deps.store
                     .update_payout_tx(tx.id, TxUpdate::Replaced, deps.clock.now_ms())
                     .await?;
-                report.signed += 1;
-                report.replaced += 1;
-                metrics::counter!("kassa_payout_replacements_total").increment(1);
-                tracing::info!(sweep_id = sweep.id, leg = %plan.leg, old = %tx.tx_hash, new = %replacement.tx_hash, "stuck sweep transaction replaced with a higher fee");
+                replaced(report, sweep, tx, &replacement);
                 broadcast(deps, &replacement, head).await?;
             } else {
                 // Still waiting: handing the bytes over again is harmless
@@ -247,6 +244,24 @@ pub(super) async fn settle<'a, C: ChainSender>(
     Ok(Settled::Open(rows.iter().rev().copied().find(|t| {
         matches!(t.state, TxState::Signed | TxState::Broadcast)
     })))
+}
+
+/// Unmined `stuck_blocks` after its broadcast: time to outbid it.
+pub(super) fn is_stuck<C>(deps: &PayoutDeps<C>, tx: &PayoutTx, head: u64) -> bool {
+    head >= tx.broadcast_block.unwrap_or(head) + deps.rules.stuck_blocks
+}
+
+/// Counts and logs a replacement with a higher fee.
+pub(super) fn replaced(
+    report: &mut PayoutReport,
+    sweep: &SweepRecord,
+    old: &PayoutTx,
+    new: &PayoutTx,
+) {
+    report.signed += 1;
+    report.replaced += 1;
+    metrics::counter!("kassa_payout_replacements_total").increment(1);
+    tracing::info!(sweep_id = sweep.id, leg = %new.leg, old = %old.tx_hash, new = %new.tx_hash, "stuck sweep transaction replaced with a higher fee");
 }
 
 /// Signs the leg's transfer and stores it (before any broadcast). With

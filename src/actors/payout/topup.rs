@@ -71,7 +71,9 @@
 
 use alloy::signers::local::PrivateKeySigner;
 
-use super::legs::{LegError, LegPlan, Settled, broadcast, legs_of, parse_address, settle};
+use super::legs::{
+    LegError, LegPlan, Settled, broadcast, is_stuck, legs_of, parse_address, replaced, settle,
+};
 use super::step::{PayoutDeps, PayoutReport};
 use crate::chain::sender::ChainSender;
 use crate::domain::payout::{Leg, SweepState, TxState};
@@ -283,17 +285,6 @@ impl TopUp<'_> {
         }
         Ok(None)
     }
-}
-
-fn is_stuck<C>(deps: &PayoutDeps<C>, tx: &PayoutTx, head: u64) -> bool {
-    head >= tx.broadcast_block.unwrap_or(head) + deps.rules.stuck_blocks
-}
-
-fn replaced(report: &mut PayoutReport, sweep: &SweepRecord, old: &PayoutTx, new: &PayoutTx) {
-    report.signed += 1;
-    report.replaced += 1;
-    metrics::counter!("kassa_payout_replacements_total").increment(1);
-    tracing::info!(sweep_id = sweep.id, leg = %new.leg, old = %old.tx_hash, new = %new.tx_hash, "stuck top-up sweep transaction replaced with a higher fee");
 }
 
 /// The message for a person when a transfer's nonce went elsewhere.
