@@ -14,6 +14,7 @@ mod chain_sandbox;
 mod checkout;
 mod cli;
 mod engine;
+mod group_commit;
 mod held;
 mod idempotency;
 mod ledger;

@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod chain;
+pub mod group_commit;
 pub mod held;
 pub mod idempotency;
 mod journal;
@@ -131,6 +132,9 @@ pub struct Store {
     /// SQLite only: the in-process queue for the one write lock.
     write_lane: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     lane_timeout: std::time::Duration,
+    /// SQLite only: transitions waiting for the lane, committed together
+    /// by whichever writer takes it next.
+    group: std::sync::Arc<group_commit::Queue>,
 }
 
 impl std::fmt::Debug for Store {
@@ -194,6 +198,7 @@ impl Store {
             )),
             write_lane,
             lane_timeout: settings.acquire_timeout,
+            group: std::sync::Arc::default(),
         })
     }
 
@@ -247,26 +252,35 @@ impl Store {
     /// many connections racing for the lock waste milliseconds each; a fair
     /// in-process queue hands the lock over at once.
     pub(crate) async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
-        use sea_orm::{
-            ConnAcquireErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
-        };
-        let lane = match &self.write_lane {
-            Some(lane) => Some(
+        let lane = self.lock_lane().await?;
+        let txn = self.begin_immediate().await?;
+        Ok(WriteTxn { txn, _lane: lane })
+    }
+
+    /// Takes this process's SQLite write lane (none on PostgreSQL).
+    async fn lock_lane(&self) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, DbErr> {
+        use sea_orm::ConnAcquireErr;
+        match &self.write_lane {
+            Some(lane) => Ok(Some(
                 tokio::time::timeout(self.lane_timeout, lane.clone().lock_owned())
                     .await
                     .map_err(|_| DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))?,
-            ),
-            None => None,
-        };
-        let txn = self
-            .db
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// A write transaction; the caller holds the lane (SQLite takes the
+    /// write lock at `BEGIN`, so the transaction never fails to upgrade).
+    async fn begin_immediate(&self) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+        use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+        self.db
             .begin_with_options(TransactionOptions {
                 isolation_level: None,
                 access_mode: None,
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             })
-            .await?;
-        Ok(WriteTxn { txn, _lane: lane })
+            .await
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {

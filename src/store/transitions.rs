@@ -6,7 +6,9 @@
 
 use kassa_entities::{deposit, session, sweep, webhook_event};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TryInsertResult,
+};
 
 use super::journal;
 use super::sessions::units_to_i64;
@@ -162,94 +164,6 @@ impl Store {
             .map(|d| d.tx_hash))
     }
 
-    /// Applies a transition; [`StoreError::Conflict`] if another writer moved the session first.
-    pub async fn apply_transition(
-        &self,
-        write: &TransitionWrite,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        let txn = self.begin_write().await?;
-        let event_count = i32::try_from(write.events.len()).unwrap_or(i32::MAX);
-        let mut update = session::Entity::update_many()
-            .col_expr(session::Column::Status, Expr::value(write.status.as_str()))
-            .col_expr(
-                session::Column::ReceivedUsdc,
-                Expr::value(units_to_i64(write.received_units)),
-            )
-            .col_expr(
-                session::Column::Version,
-                Expr::value(write.expected_version + 1),
-            )
-            .col_expr(
-                session::Column::EventCount,
-                Expr::col(session::Column::EventCount).add(event_count),
-            )
-            .col_expr(session::Column::PaidAt, Expr::value(write.paid_at_ms))
-            .col_expr(
-                session::Column::LastError,
-                Expr::value(write.last_error.clone()),
-            );
-        if let Some(txid) = &write.txid_in {
-            update = update.col_expr(session::Column::TxidIn, Expr::value(txid.clone()));
-        }
-        if let Some(payout) = &write.payout {
-            update = update.col_expr(
-                session::Column::TxidOut,
-                Expr::value(payout.txid_out.clone()),
-            );
-        }
-        let result = update
-            .filter(session::Column::Id.eq(write.session_id))
-            .filter(session::Column::Version.eq(write.expected_version))
-            .exec(&*txn)
-            .await?;
-        if result.rows_affected != 1 {
-            self.sessions.forget(write.session_id);
-            return Err(StoreError::Conflict);
-        }
-        if let Some(deposit) = &write.deposit {
-            write_deposit(&txn, write.session_id, deposit, now_ms).await?;
-        }
-        if let Some(payout) = &write.payout {
-            // Announced once: a second announcement rolls the whole write back.
-            let marked = sweep::Entity::update_many()
-                .col_expr(sweep::Column::AnnouncedAt, Expr::value(now_ms))
-                .filter(sweep::Column::Id.eq(payout.sweep_id))
-                .filter(sweep::Column::SessionId.eq(write.session_id))
-                .filter(sweep::Column::AnnouncedAt.is_null())
-                .exec(&*txn)
-                .await?;
-            if marked.rows_affected != 1 {
-                self.sessions.forget(write.session_id);
-                return Err(StoreError::Conflict);
-            }
-        }
-        if !write.events.is_empty() {
-            webhook_event::Entity::insert_many(write.events.iter().map(|e| {
-                webhook_event::ActiveModel {
-                    event_id: Set(e.event_id.clone()),
-                    session_id: Set(write.session_id),
-                    merchant_id: Set(write.merchant_id),
-                    sequence: Set(e.sequence),
-                    status: Set(e.status.to_string()),
-                    payload: Set(e.payload.clone()),
-                    target_url: Set(write.webhook_url.clone()),
-                    state: Set("pending".into()),
-                    attempts: Set(0),
-                    next_attempt_at: Set(now_ms),
-                    created_at: Set(now_ms),
-                    delivered_at: Set(None),
-                    ..Default::default()
-                }
-            }))
-            .exec_without_returning(&*txn)
-            .await?;
-        }
-        txn.commit().await?;
-        self.sessions.forget(write.session_id);
-        Ok(())
-    }
-
     /// Records a deposit that moves no state (a late one, or a repeat sighting),
     /// with a note on the session for the merchant.
     pub async fn record_deposit(
@@ -274,6 +188,98 @@ impl Store {
     }
 }
 
+/// Whether a transition was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Applied {
+    Written,
+    /// Another writer moved the session first; nothing was written.
+    Stale,
+}
+
+/// Writes one transition on `txn` (the caller commits). An error may leave
+/// part of it written: the caller then rolls the transaction back.
+pub(super) async fn write_transition(
+    txn: &sea_orm::DatabaseTransaction,
+    write: &TransitionWrite,
+    now_ms: i64,
+) -> Result<Applied, StoreError> {
+    let event_count = i32::try_from(write.events.len()).unwrap_or(i32::MAX);
+    let mut update = session::Entity::update_many()
+        .col_expr(session::Column::Status, Expr::value(write.status.as_str()))
+        .col_expr(
+            session::Column::ReceivedUsdc,
+            Expr::value(units_to_i64(write.received_units)),
+        )
+        .col_expr(
+            session::Column::Version,
+            Expr::value(write.expected_version + 1),
+        )
+        .col_expr(
+            session::Column::EventCount,
+            Expr::col(session::Column::EventCount).add(event_count),
+        )
+        .col_expr(session::Column::PaidAt, Expr::value(write.paid_at_ms))
+        .col_expr(
+            session::Column::LastError,
+            Expr::value(write.last_error.clone()),
+        );
+    if let Some(txid) = &write.txid_in {
+        update = update.col_expr(session::Column::TxidIn, Expr::value(txid.clone()));
+    }
+    if let Some(payout) = &write.payout {
+        update = update.col_expr(
+            session::Column::TxidOut,
+            Expr::value(payout.txid_out.clone()),
+        );
+    }
+    let result = update
+        .filter(session::Column::Id.eq(write.session_id))
+        .filter(session::Column::Version.eq(write.expected_version))
+        .exec(txn)
+        .await?;
+    if result.rows_affected != 1 {
+        return Ok(Applied::Stale);
+    }
+    if let Some(deposit) = &write.deposit {
+        write_deposit(txn, write.session_id, deposit, now_ms).await?;
+    }
+    if let Some(payout) = &write.payout {
+        // Announced once: a second announcement rolls the whole write back.
+        let marked = sweep::Entity::update_many()
+            .col_expr(sweep::Column::AnnouncedAt, Expr::value(now_ms))
+            .filter(sweep::Column::Id.eq(payout.sweep_id))
+            .filter(sweep::Column::SessionId.eq(write.session_id))
+            .filter(sweep::Column::AnnouncedAt.is_null())
+            .exec(txn)
+            .await?;
+        if marked.rows_affected != 1 {
+            return Err(StoreError::Conflict);
+        }
+    }
+    if !write.events.is_empty() {
+        webhook_event::Entity::insert_many(write.events.iter().map(|e| {
+            webhook_event::ActiveModel {
+                event_id: Set(e.event_id.clone()),
+                session_id: Set(write.session_id),
+                merchant_id: Set(write.merchant_id),
+                sequence: Set(e.sequence),
+                status: Set(e.status.to_string()),
+                payload: Set(e.payload.clone()),
+                target_url: Set(write.webhook_url.clone()),
+                state: Set("pending".into()),
+                attempts: Set(0),
+                next_attempt_at: Set(now_ms),
+                created_at: Set(now_ms),
+                delivered_at: Set(None),
+                ..Default::default()
+            }
+        }))
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(Applied::Written)
+}
+
 async fn write_deposit(
     txn: &sea_orm::DatabaseTransaction,
     session_id: i64,
@@ -283,53 +289,45 @@ async fn write_deposit(
     match write {
         DepositWrite::Sighted { fact, state } => {
             let counted = *state == DepositState::Counted;
-            let found_again = deposit::Entity::update_many()
-                .col_expr(deposit::Column::State, Expr::value(state.as_str()))
-                .col_expr(deposit::Column::Counted, Expr::value(counted))
-                .col_expr(
-                    deposit::Column::Confirmations,
-                    Expr::value(i64_of(fact.confirmations)),
-                )
-                .col_expr(
-                    deposit::Column::BlockNumber,
-                    Expr::value(i64_of(fact.block_number)),
-                )
-                .col_expr(
-                    deposit::Column::BlockHash,
-                    Expr::value(fact.block_hash.clone()),
-                )
-                .col_expr(deposit::Column::ObservedAt, Expr::value(now_ms))
-                .filter(deposit::Column::TxHash.eq(fact.tx_hash.clone()))
-                .filter(deposit::Column::LogIndex.eq(fact.log_index))
-                .filter(deposit::Column::State.eq(DepositState::Dropped.as_str()))
-                .exec(txn)
-                .await?;
-            if found_again.rows_affected == 0 {
-                deposit::Entity::insert(deposit::ActiveModel {
-                    session_id: Set(session_id),
-                    tx_hash: Set(fact.tx_hash.clone()),
-                    log_index: Set(fact.log_index),
-                    amount_usdc: Set(units_to_i64(fact.amount_units)),
-                    confirmations: Set(i64_of(fact.confirmations)),
-                    counted: Set(counted),
-                    observed_at: Set(now_ms),
-                    block_number: Set(Some(i64_of(fact.block_number))),
-                    block_hash: Set(Some(fact.block_hash.clone())),
-                    from_address: Set(Some(fact.from.clone())),
-                    state: Set(state.as_str().to_string()),
-                    ..Default::default()
-                })
-                .exec_without_returning(txn)
-                .await?;
-            }
+            // Usually a first sighting: one insert, whose id the journal
+            // entry takes. A row already there must be a dropped one found
+            // again (anything else is a conflict).
+            let inserted = deposit::Entity::insert(deposit::ActiveModel {
+                session_id: Set(session_id),
+                tx_hash: Set(fact.tx_hash.clone()),
+                log_index: Set(fact.log_index),
+                amount_usdc: Set(units_to_i64(fact.amount_units)),
+                confirmations: Set(i64_of(fact.confirmations)),
+                counted: Set(counted),
+                observed_at: Set(now_ms),
+                block_number: Set(Some(i64_of(fact.block_number))),
+                block_hash: Set(Some(fact.block_hash.clone())),
+                from_address: Set(Some(fact.from.clone())),
+                state: Set(state.as_str().to_string()),
+                ..Default::default()
+            })
+            .on_conflict_do_nothing_on([deposit::Column::TxHash, deposit::Column::LogIndex])
+            .exec(txn)
+            .await?;
+            let id = match inserted {
+                TryInsertResult::Inserted(row) => Some(row.last_insert_id),
+                TryInsertResult::Empty | TryInsertResult::Conflicted => {
+                    found_again(txn, fact, *state, now_ms).await?;
+                    None
+                }
+            };
             let kind = match state {
                 DepositState::Counted => Some(EntryKind::Counted),
                 DepositState::Late => Some(EntryKind::Held),
                 DepositState::Seen | DepositState::Dropped => None,
             };
             if let Some(kind) = kind {
-                journal_deposit(txn, kind, session_id, &fact.tx_hash, fact.log_index, now_ms)
-                    .await?;
+                let row = DepositRow {
+                    inserted: id.map(|id| (id, fact.amount_units)),
+                    tx_hash: &fact.tx_hash,
+                    log_index: fact.log_index,
+                };
+                journal_deposit(txn, kind, session_id, row, now_ms).await?;
             }
         }
         DepositWrite::NowCounted { fact } => {
@@ -347,15 +345,12 @@ async fn write_deposit(
                 .filter(deposit::Column::LogIndex.eq(fact.log_index))
                 .exec(txn)
                 .await?;
-            journal_deposit(
-                txn,
-                EntryKind::Counted,
-                session_id,
-                &fact.tx_hash,
-                fact.log_index,
-                now_ms,
-            )
-            .await?;
+            let row = DepositRow {
+                inserted: None,
+                tx_hash: &fact.tx_hash,
+                log_index: fact.log_index,
+            };
+            journal_deposit(txn, EntryKind::Counted, session_id, row, now_ms).await?;
         }
         DepositWrite::Dropped { tx_hash, log_index } => {
             // Money in the books leaves them: reversed, or lost when a sweep
@@ -403,30 +398,79 @@ async fn write_deposit(
     Ok(())
 }
 
+/// A dropped deposit's row takes its new sighting (block, state); no such
+/// row means another writer recorded the deposit first.
+async fn found_again(
+    txn: &sea_orm::DatabaseTransaction,
+    fact: &DepositFact,
+    state: DepositState,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let updated = deposit::Entity::update_many()
+        .col_expr(deposit::Column::State, Expr::value(state.as_str()))
+        .col_expr(
+            deposit::Column::Counted,
+            Expr::value(state == DepositState::Counted),
+        )
+        .col_expr(
+            deposit::Column::Confirmations,
+            Expr::value(i64_of(fact.confirmations)),
+        )
+        .col_expr(
+            deposit::Column::BlockNumber,
+            Expr::value(i64_of(fact.block_number)),
+        )
+        .col_expr(
+            deposit::Column::BlockHash,
+            Expr::value(fact.block_hash.clone()),
+        )
+        .col_expr(deposit::Column::ObservedAt, Expr::value(now_ms))
+        .filter(deposit::Column::TxHash.eq(fact.tx_hash.clone()))
+        .filter(deposit::Column::LogIndex.eq(fact.log_index))
+        .filter(deposit::Column::State.eq(DepositState::Dropped.as_str()))
+        .exec(txn)
+        .await?;
+    if updated.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}
+
+/// A deposit row: its id and amount when the caller just inserted it, else
+/// read by chain identity.
+struct DepositRow<'a> {
+    inserted: Option<(i64, u64)>,
+    tx_hash: &'a str,
+    log_index: i64,
+}
+
 /// The journal entry of a deposit that entered the books.
 async fn journal_deposit(
     txn: &sea_orm::DatabaseTransaction,
     kind: EntryKind,
     session_id: i64,
-    tx_hash: &str,
-    log_index: i64,
+    deposit: DepositRow<'_>,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    let row = deposit::Entity::find()
-        .filter(deposit::Column::TxHash.eq(tx_hash))
-        .filter(deposit::Column::LogIndex.eq(log_index))
-        .one(txn)
-        .await?
-        .ok_or_else(|| {
-            StoreError::Unexpected(anyhow::anyhow!("deposit {tx_hash}/{log_index} vanished"))
-        })?;
-    let units = u64::try_from(row.amount_usdc).unwrap_or(0);
-    journal::write(
-        txn,
-        &[deposit_entry(kind, session_id, row.id, units)],
-        now_ms,
-    )
-    .await
+    let (id, units) = match deposit.inserted {
+        Some(known) => known,
+        None => {
+            let (tx_hash, log_index) = (deposit.tx_hash, deposit.log_index);
+            let row = deposit::Entity::find()
+                .filter(deposit::Column::TxHash.eq(tx_hash))
+                .filter(deposit::Column::LogIndex.eq(log_index))
+                .one(txn)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Unexpected(anyhow::anyhow!(
+                        "deposit {tx_hash}/{log_index} vanished"
+                    ))
+                })?;
+            (row.id, u64::try_from(row.amount_usdc).unwrap_or(0))
+        }
+    };
+    journal::write(txn, &[deposit_entry(kind, session_id, id, units)], now_ms).await
 }
 
 fn i64_of(n: u64) -> i64 {
