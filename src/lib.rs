@@ -12,7 +12,7 @@
 //! - [`app`]: use cases several doors share (the money check).
 //! - [`http`]: what every web door shares: the application state, the request middleware, body limits, the API-key cache, the hosted pages' URLs.
 //! - [`api`]: the merchant JSON API, health and metrics endpoints.
-//! - [`pages`]: hosted pages for customers (checkout, crypto checkout, sandbox on-ramp); never imports [`api`].
+//! - [`pages`]: server-rendered HTML, one submodule per audience: `checkout` (hosted pages for customers: checkout, crypto checkout, sandbox on-ramp); never imports [`api`].
 //! - [`startup`]: wiring; [`config`], [`clock`], [`telemetry`], [`error`]: cross-cutting; [`cli`]: commands; [`fault`]: test-only pause points.
 
 pub mod actors;
