@@ -7,6 +7,7 @@ use chrono::{NaiveDateTime, TimeZone, Utc};
 use clap::Subcommand;
 use rand::Rng;
 
+use crate::app::merchants;
 use crate::clock::{Clock, SystemClock, format_doc_time};
 use crate::config::Settings;
 use crate::store::Store;
@@ -118,9 +119,9 @@ pub async fn run(cmd: WebhooksCommand, settings: &Settings) -> anyhow::Result<()
             }
         }
         WebhooksCommand::Test { merchant } => {
-            if store.merchant(merchant).await?.is_none() {
-                bail!("no merchant with id {merchant}");
-            }
+            merchants::find(&store, merchant)
+                .await
+                .map_err(super::merchant::refusal)?;
             let event_id = format!("evt_test_{merchant}_{:016x}", rand::rng().random::<u64>());
             let body = payload::build_test(merchant, &event_id, now_ms);
             store
