@@ -1,7 +1,8 @@
 //! Managing a merchant, the one way every door does it (the CLI today, the
 //! merchant dashboard and the admin console later): check the fields a
 //! person typed, generate the API key and webhook secret, check the webhook
-//! URL against the SSRF rules, then create or update the row in the store.
+//! URL against the SSRF rules, then create or update the row in the store;
+//! and queue a test event for the merchant's webhook endpoint.
 //!
 //! Functions over the store; the field rules are in [`fields`], credentials
 //! and the webhook target check in [`secrets`]. Nothing here prints, reads
@@ -14,9 +15,12 @@ pub mod secrets;
 
 use std::time::Duration;
 
+use rand::Rng;
+
 use crate::domain::merchant::Merchant;
 use crate::store::merchants::{MerchantUpdate, NewMerchant};
 use crate::store::{Store, StoreError};
+use crate::webhooks::payload;
 use crate::webhooks::ssrf::TargetError;
 
 pub use fields::{BrandingField, BrandingFields, FieldError};
@@ -216,4 +220,21 @@ pub async fn update(
 /// One merchant by id; [`MerchantError::NotFound`] when there is none.
 pub async fn find(store: &Store, id: i64) -> Result<Merchant, MerchantError> {
     store.merchant(id).await?.ok_or(MerchantError::NotFound(id))
+}
+
+/// Queues a test event (`status: test`, `session_id: 0`) for the merchant's
+/// webhook endpoint; the running server's sender delivers it. Returns the
+/// event id.
+pub async fn queue_test_webhook(
+    store: &Store,
+    id: i64,
+    now_ms: i64,
+) -> Result<String, MerchantError> {
+    find(store, id).await?;
+    let event_id = format!("evt_test_{id}_{:016x}", rand::rng().random::<u64>());
+    let body = payload::build_test(id, &event_id, now_ms);
+    store
+        .insert_test_webhook(id, &event_id, body.to_string(), now_ms)
+        .await?;
+    Ok(event_id)
 }
