@@ -4,8 +4,8 @@
 //!
 //! Each audience owns its routes, handlers and templates; this module only
 //! gathers their routes. Pages take what they share with the JSON API from
-//! `crate::http` and must never import `crate::api`; one audience's pages
-//! must not reach into another's (a customer's checkout never sees a
+//! the `http` module and must never import the `api` module; one audience's
+//! pages must not reach into another's (a customer's checkout never sees a
 //! merchant's account session).
 
 pub mod checkout;
