@@ -9,9 +9,10 @@
 //! - [`providers`]: on-ramp adapters (one per provider) building hosted widget URLs.
 //! - [`webhooks`]: event payloads.
 //! - [`actors`]: the engine (session registry and actors, group-commit creator, chain watcher, payouts, expiry sweep, sandbox payments on the ledger).
-//! - [`app`]: use cases several doors share (the money check).
+//! - [`app`]: use cases several doors share (the money check; managing a merchant: its fields, API key, webhook URL check, create and update).
+//! - [`http`]: what every web door shares: the application state, the request middleware, body limits, the API-key cache, the hosted pages' URLs.
 //! - [`api`]: the merchant JSON API, health and metrics endpoints.
-//! - [`pages`]: hosted pages for customers (checkout, crypto checkout, sandbox on-ramp).
+//! - [`pages`]: server-rendered HTML, one submodule per audience: `checkout` (hosted pages for customers: checkout, crypto checkout, sandbox on-ramp); never imports [`api`].
 //! - [`startup`]: wiring; [`config`], [`clock`], [`telemetry`], [`error`]: cross-cutting; [`cli`]: commands; [`fault`]: test-only pause points.
 
 pub mod actors;
@@ -24,6 +25,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod fault;
+pub mod http;
 pub mod pages;
 pub mod providers;
 pub mod startup;

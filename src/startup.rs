@@ -20,11 +20,12 @@ use crate::actors::registry::SessionRegistry;
 use crate::actors::sandbox::SandboxPayments;
 use crate::actors::session::SessionDeps;
 use crate::actors::webhook_sender::{SenderSettings, WebhookSender};
-use crate::api::{self, state::AppState};
+use crate::api;
 use crate::chain::hd::HdWallet;
 use crate::clock::SharedClock;
 use crate::config::{Mode, Settings};
 use crate::domain::session::Policy;
+use crate::http::{self, auth_cache::AuthCache, state::AppState};
 use crate::store::Store;
 use crate::webhooks::delivery::Deliverer;
 
@@ -163,13 +164,13 @@ impl Application {
             public_base,
             page_secret,
             limiter: RateLimiter::keyed(quota),
-            auth_cache: api::auth::AuthCache::new(settings.auth_cache_ttl),
+            auth_cache: AuthCache::new(settings.auth_cache_ttl),
             metrics: metrics_handle()?,
         });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .wrap(from_fn(api::middleware::observe))
+                .wrap(from_fn(http::middleware::observe))
                 .configure(api::routes)
                 .configure(crate::pages::routes)
                 .default_service(web::to(api::not_found))

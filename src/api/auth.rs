@@ -5,48 +5,15 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use governor::clock::{Clock, DefaultClock};
 
-use super::state::AppState;
 use crate::domain::api_key;
 use crate::domain::merchant::Merchant;
 use crate::error::ApiError;
+use crate::http::state::AppState;
 use crate::store::StoreError;
-use crate::store::merchants::MerchantCredentials;
-
-/// Recently authenticated keys, so a busy shop does not cost a database read
-/// per request. Entries live `ttl`: disabling a merchant or rotating its key
-/// takes effect within that time on every node.
-pub struct AuthCache {
-    entries: quick_cache::sync::Cache<String, (Instant, Arc<MerchantCredentials>)>,
-    ttl: Duration,
-}
-
-impl AuthCache {
-    pub fn new(ttl: Duration) -> Self {
-        Self {
-            entries: quick_cache::sync::Cache::new(10_000),
-            ttl,
-        }
-    }
-
-    fn get(&self, key_id: &str) -> Option<Arc<MerchantCredentials>> {
-        self.entries
-            .get(key_id)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, c)| c)
-    }
-
-    fn put(&self, key_id: &str, credentials: Arc<MerchantCredentials>) {
-        if !self.ttl.is_zero() {
-            self.entries
-                .insert(key_id.to_string(), (Instant::now(), credentials));
-        }
-    }
-}
 
 /// The merchant a request authenticated as.
 #[derive(Debug, Clone)]

@@ -7,16 +7,16 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::Authenticated;
-use super::body::{MAX_BODY, read_limited};
 use super::idempotency::{self, Answer};
 use super::session_request::{Body, parse};
-use super::session_view::checkout_url;
-use super::state::AppState;
 use crate::actors::creator::CreateError;
 use crate::actors::router::RouteRequest;
 use crate::clock::format_doc_time;
 use crate::domain::merchant::Merchant;
 use crate::error::{ApiError, ErrorBody};
+use crate::http::body::{MAX_BODY, read_limited};
+use crate::http::state::AppState;
+use crate::http::urls::checkout_url;
 
 /// The created session: the document's fields first, then extras.
 #[derive(Debug, Serialize, ToSchema)]

@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use super::state::AppState;
+use crate::http::state::AppState;
 
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok()

@@ -10,8 +10,8 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use sha2::{Digest, Sha256};
 
 use super::auth::store_error;
-use super::state::AppState;
 use crate::error::ApiError;
+use crate::http::state::AppState;
 use crate::store::idempotency::{KEEP_MS, Reservation};
 
 /// How long a duplicate waits for the first request to finish.

@@ -8,8 +8,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::Authenticated;
-use super::state::AppState;
 use crate::error::{ApiError, ErrorBody};
+use crate::http::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeResponse {

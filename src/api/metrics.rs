@@ -4,7 +4,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::state::AppState;
+use crate::http::state::AppState;
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let (stats, depth) = state.sessions.stats().await;

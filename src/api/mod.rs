@@ -3,19 +3,16 @@
 //! actor handle or store function, and respond.
 
 pub mod auth;
-pub mod body;
 pub mod create_session;
 pub mod health;
 pub mod idempotency;
 pub mod me;
 pub mod metrics;
-pub mod middleware;
 pub mod openapi;
 pub mod sandbox_pay;
 pub mod session_request;
 pub mod session_status;
 pub mod session_view;
-pub mod state;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 

@@ -6,13 +6,13 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{MAX_BODY, read_limited};
 use super::session_view::SessionView;
-use super::state::AppState;
 use crate::actors::sandbox::Simulation;
 use crate::actors::session::SessionError;
 use crate::domain::money::UsdcAmount;
 use crate::error::ApiError;
+use crate::http::body::{MAX_BODY, read_limited};
+use crate::http::state::AppState;
 
 #[derive(Debug, Deserialize)]
 struct PayRequest {

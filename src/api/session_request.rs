@@ -7,7 +7,6 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
-use super::state::AppState;
 use crate::config::Mode;
 use crate::domain::checkout_session::NewSession;
 use crate::domain::email::Email;
@@ -16,6 +15,7 @@ use crate::domain::merchant::{Merchant, PayoutWalletProblem, parse_country};
 use crate::domain::money::{Currency, Money, UsdcAmount};
 use crate::domain::shop_domain::ShopDomain;
 use crate::error::ApiError;
+use crate::http::state::AppState;
 
 /// A create request as sent. Fields are read leniently here (any JSON type)
 /// and checked by [`parse`], so a wrong type gets the field's error code.

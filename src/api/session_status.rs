@@ -9,8 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Authenticated, store_error};
 use super::session_view::SessionView;
-use super::state::AppState;
 use crate::error::{ApiError, ErrorBody};
+use crate::http::state::AppState;
 
 /// Which session to look up: one of the three.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -8,11 +8,7 @@ use utoipa::ToSchema;
 use crate::clock::format_doc_time;
 use crate::domain::checkout_session::SessionRecord;
 use crate::domain::confirmation::Progress;
-
-/// The hosted checkout URL of a session.
-pub fn checkout_url(public_base: &str, session_id: i64) -> String {
-    format!("{public_base}/pay.php?session={session_id}")
-}
+use crate::http::urls::checkout_url;
 
 /// A checkout session as its merchant sees it.
 #[derive(Debug, Serialize, ToSchema)]

@@ -2,4 +2,5 @@
 //! and actor handles that the CLI, the tests and (later) the dashboard and
 //! admin pages share.
 
+pub mod merchants;
 pub mod money;

@@ -1,13 +1,13 @@
 //! The branding flags of `kassa merchant create | update`: `--display-name`,
-//! `--logo-url`, `--accent-color`. Each is parsed into its domain type here,
-//! and a bad value is an error naming its flag; on `update` an empty string
-//! clears the setting.
+//! `--logo-url`, `--accent-color`, and how `merchant list` shows them. The
+//! values are checked by `app::merchants` (a bad one is worded after its flag
+//! in `merchant.rs`); on `update` an empty string clears the setting. This
+//! file must not parse the values itself.
 
-use anyhow::anyhow;
 use clap::Args;
 
-use crate::domain::branding::{AccentColor, Branding, BrandingError, DisplayName, LogoUrl};
-use crate::store::merchants::MerchantUpdate;
+use crate::app::merchants::BrandingFields;
+use crate::domain::branding::{AccentColor, Branding};
 
 #[derive(Debug, Args)]
 pub struct BrandingArgs {
@@ -23,37 +23,14 @@ pub struct BrandingArgs {
 }
 
 impl BrandingArgs {
-    /// The branding of a new merchant (an empty flag is the same as none).
-    pub fn for_create(&self) -> anyhow::Result<Branding> {
-        Ok(Branding {
-            display_name: flag("--display-name", &self.display_name, DisplayName::parse)?.flatten(),
-            logo_url: flag("--logo-url", &self.logo_url, LogoUrl::parse)?.flatten(),
-            accent_color: flag("--accent-color", &self.accent_color, AccentColor::parse)?.flatten(),
-        })
-    }
-
-    /// Writes the given flags into `update` (`Some(None)` clears).
-    pub fn apply(&self, update: &mut MerchantUpdate) -> anyhow::Result<()> {
-        update.display_name = flag("--display-name", &self.display_name, DisplayName::parse)?;
-        update.logo_url = flag("--logo-url", &self.logo_url, LogoUrl::parse)?;
-        update.accent_color = flag("--accent-color", &self.accent_color, AccentColor::parse)?;
-        Ok(())
-    }
-}
-
-/// Absent → `None`; empty → `Some(None)`; else the parsed value or an error
-/// naming `name`.
-fn flag<T>(
-    name: &str,
-    raw: &Option<String>,
-    parse: fn(&str) -> Result<T, BrandingError>,
-) -> anyhow::Result<Option<Option<T>>> {
-    match raw.as_deref().map(str::trim) {
-        None => Ok(None),
-        Some("") => Ok(Some(None)),
-        Some(value) => parse(value)
-            .map(|v| Some(Some(v)))
-            .map_err(|e| anyhow!("{name}: `{value}` refused: {e}")),
+    /// The flags as typed, for `app::merchants` to check (an empty flag
+    /// clears the setting on `update`; on `create` it is the same as none).
+    pub fn fields(&self) -> BrandingFields {
+        BrandingFields {
+            display_name: self.display_name.clone(),
+            logo_url: self.logo_url.clone(),
+            accent_color: self.accent_color.clone(),
+        }
     }
 }
 
@@ -68,25 +45,4 @@ pub fn describe(b: &Branding) -> (String, String, String) {
             .as_ref()
             .map_or_else(|| "-".into(), |u| u.as_str().to_string()),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn an_empty_flag_clears_and_a_missing_one_keeps() {
-        let none: Option<String> = None;
-        assert!(flag("--x", &none, AccentColor::parse).unwrap().is_none());
-        let empty = Some(" ".to_string());
-        assert_eq!(flag("--x", &empty, AccentColor::parse).unwrap(), Some(None));
-    }
-
-    #[test]
-    fn a_bad_value_names_its_flag() {
-        let hostile = Some("red;}</style><script>".to_string());
-        let err = flag("--accent-color", &hostile, AccentColor::parse).unwrap_err();
-        assert!(err.to_string().starts_with("--accent-color:"), "{err}");
-    }
 }

@@ -1,20 +1,23 @@
-//! `kassa merchant create | update | list`.
+//! `kassa merchant create | update | list`: flags in, `app::merchants` does
+//! the checking, key generation and writing, and this file prints the answer.
+//! It must not parse a field or write a merchant row itself, and it words
+//! every refusal after the flag it came from (the tests read these texts).
 
-use anyhow::{Context, anyhow, bail};
+use std::time::Duration;
+
+use anyhow::anyhow;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::branding::BrandingArgs;
+use crate::app::merchants::{
+    self, BrandingField, FieldError, MerchantChanges, MerchantError, NewMerchantFields,
+    WebhookTargets,
+};
 use crate::clock::{Clock, SystemClock};
-use crate::config::Settings;
-use crate::domain::api_key;
-use crate::domain::email::Email;
-use crate::domain::merchant::{CheckoutMode, Package, parse_country};
+use crate::config::{Mode, Settings};
 use crate::domain::session::EventKind;
-use crate::domain::shop_domain::ShopDomain;
-use crate::domain::wallet::WalletAddress;
 use crate::store::Store;
-use crate::store::merchants::{MerchantUpdate, NewMerchant};
 
 #[derive(Debug, Subcommand)]
 pub enum MerchantCommand {
@@ -110,120 +113,62 @@ pub struct UpdateArgs {
 pub async fn run(cmd: MerchantCommand, settings: &Settings) -> anyhow::Result<()> {
     let store = Store::connect(&settings.database).await?;
     store.migrate().await?;
+    let targets = WebhookTargets {
+        https_only: settings.mode == Mode::Live,
+        allow_private: settings.webhook_allow_private,
+    };
     match cmd {
-        MerchantCommand::Create(args) => {
-            check_webhook_url(&args.webhook_url, settings).await?;
-            create(&store, args).await
-        }
-        MerchantCommand::Update(args) => {
-            check_webhook_url(&args.webhook_url, settings).await?;
-            update(&store, args).await
-        }
+        MerchantCommand::Create(args) => create(&store, args, targets).await,
+        MerchantCommand::Update(args) => update(&store, args, targets).await,
         MerchantCommand::List { json } => super::merchant_list::list(&store, json).await,
     }
 }
 
-/// A webhook URL is checked when it is saved as well as at each delivery.
-async fn check_webhook_url(url: &Option<String>, settings: &Settings) -> anyhow::Result<()> {
-    if let Some(url) = url.as_deref().filter(|u| !u.is_empty()) {
-        crate::webhooks::ssrf::check_url(
-            url,
-            settings.mode == crate::config::Mode::Live,
-            settings.webhook_allow_private,
-        )
-        .await
-        .map_err(|e| anyhow!("--webhook-url: {e}"))?;
-    }
-    Ok(())
-}
-
-async fn create(store: &Store, a: CreateArgs) -> anyhow::Result<()> {
-    let email = Email::parse(&a.email)
-        .map_err(|_| anyhow!("--email: `{}` is not an e-mail address", a.email))?;
-    let domains = parse_domains(&a.domains)?;
-    let wallet = parse_wallet(&a.payout_wallet)?;
-    let country = a.country.as_deref().map(country).transpose()?;
-    let branding = a.branding.for_create()?;
-    let key = api_key::generate();
-    let secret = a
-        .webhook_secret
-        .clone()
-        .unwrap_or_else(api_key::new_webhook_secret);
-    let new = NewMerchant {
-        email: email.as_str().to_string(),
-        api_key_id: key.id.clone(),
-        api_key_hash: key.hash.clone(),
-        domains: domains.clone(),
-        payout_wallet: Some(wallet),
-        package: a.package.parse().map_err(|_| anyhow!("--package"))?,
-        checkout_mode: a
-            .checkout_mode
-            .parse()
-            .map_err(|_| anyhow!("--checkout-mode"))?,
-        country,
+async fn create(store: &Store, a: CreateArgs, targets: WebhookTargets) -> anyhow::Result<()> {
+    let fields = NewMerchantFields {
+        email: a.email,
+        domains: a.domains,
+        payout_wallet: a.payout_wallet,
+        package: a.package,
+        checkout_mode: a.checkout_mode,
+        country: a.country,
         crypto_enabled: a.crypto == "on",
-        webhook_url: a.webhook_url.clone(),
-        webhook_secret: Some(secret.clone()),
-        branding,
+        webhook_url: a.webhook_url,
+        webhook_secret: a.webhook_secret,
+        branding: a.branding.fields(),
     };
-    let id = store
-        .create_merchant(new, SystemClock.now_ms())
+    let created = merchants::create(store, fields, targets, SystemClock.now_ms())
         .await
-        .context("creating the merchant")?;
+        .map_err(|e| match e {
+            MerchantError::Store(e) => anyhow::Error::new(e).context("creating the merchant"),
+            other => refusal(other),
+        })?;
+    let id = created.id;
     if a.json {
         println!(
             "{}",
-            json!({ "merchant_id": id, "api_key": key.key, "webhook_secret": secret, "domains": domains })
+            json!({ "merchant_id": id, "api_key": created.api_key, "webhook_secret": created.webhook_secret, "domains": created.domains })
         );
     } else {
         println!("merchant {id} created");
-        println!("  api_key:        {}  (shown once: store it now)", key.key);
-        println!("  webhook_secret: {secret}");
-        println!("  domains:        {}", domains.join(", "));
+        println!(
+            "  api_key:        {}  (shown once: store it now)",
+            created.api_key
+        );
+        println!("  webhook_secret: {}", created.webhook_secret);
+        println!("  domains:        {}", created.domains.join(", "));
     }
     Ok(())
 }
 
-async fn update(store: &Store, a: UpdateArgs) -> anyhow::Result<()> {
-    let new_key = a.rotate_api_key.then(api_key::generate);
-    let new_secret = a.rotate_webhook_secret.then(api_key::new_webhook_secret);
-    let window_ms =
-        i64::try_from(a.rotation_window_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
-    let statuses = a
-        .webhook_statuses
-        .as_deref()
-        .map(parse_statuses)
-        .transpose()?;
-    let mut update = MerchantUpdate {
-        email: a
-            .email
-            .as_deref()
-            .map(|e| {
-                Email::parse(e)
-                    .map(|e| e.as_str().to_string())
-                    .map_err(|_| anyhow!("--email: `{e}` is not an e-mail address"))
-            })
-            .transpose()?,
-        domains: if a.domains.is_empty() {
-            None
-        } else {
-            Some(parse_domains(&a.domains)?)
-        },
-        payout_wallet: a.payout_wallet.as_deref().map(parse_wallet).transpose()?,
-        package: a
-            .package
-            .as_deref()
-            .map(|p| p.parse::<Package>().map_err(|_| anyhow!("--package")))
-            .transpose()?,
-        checkout_mode: a
-            .checkout_mode
-            .as_deref()
-            .map(|m| {
-                m.parse::<CheckoutMode>()
-                    .map_err(|_| anyhow!("--checkout-mode"))
-            })
-            .transpose()?,
-        country: a.country.as_deref().map(country).transpose()?,
+async fn update(store: &Store, a: UpdateArgs, targets: WebhookTargets) -> anyhow::Result<()> {
+    let changes = MerchantChanges {
+        email: a.email,
+        domains: (!a.domains.is_empty()).then_some(a.domains),
+        payout_wallet: a.payout_wallet,
+        package: a.package,
+        checkout_mode: a.checkout_mode,
+        country: a.country,
         crypto_enabled: a.crypto.as_deref().map(|c| c == "on"),
         disabled: if a.disable {
             Some(true)
@@ -234,72 +179,64 @@ async fn update(store: &Store, a: UpdateArgs) -> anyhow::Result<()> {
         },
         webhook_url: a.webhook_url,
         webhook_secret: a.webhook_secret,
-        api_key: new_key.as_ref().map(|k| (k.id.clone(), k.hash.clone())),
-        webhook_disabled: a.webhook_enable.then_some(false),
-        webhook_statuses: statuses,
-        rotate_webhook_secret: new_secret
-            .clone()
-            .map(|s| (s, SystemClock.now_ms().saturating_add(window_ms))),
-        ..MerchantUpdate::default()
+        branding: a.branding.fields(),
+        rotate_api_key: a.rotate_api_key,
+        rotate_webhook_secret: a
+            .rotate_webhook_secret
+            .then(|| Duration::from_secs(a.rotation_window_hours.saturating_mul(3_600))),
+        enable_webhook: a.webhook_enable,
+        webhook_statuses: a.webhook_statuses,
     };
-    a.branding.apply(&mut update)?;
-    if !store
-        .update_merchant(a.id, update, SystemClock.now_ms())
-        .await?
-    {
-        bail!("no merchant with id {}", a.id);
-    }
-    match (a.json, new_key) {
+    let updated = merchants::update(store, a.id, changes, targets, SystemClock.now_ms())
+        .await
+        .map_err(refusal)?;
+    match (a.json, updated.api_key) {
         (true, key) => println!(
             "{}",
-            json!({ "merchant_id": a.id, "updated": true, "api_key": key.map(|k| k.key) })
+            json!({ "merchant_id": a.id, "updated": true, "api_key": key })
         ),
         (false, Some(key)) => println!(
-            "merchant {} updated; new api_key: {}  (shown once)",
-            a.id, key.key
+            "merchant {} updated; new api_key: {key}  (shown once)",
+            a.id
         ),
         (false, None) => println!("merchant {} updated", a.id),
     }
     Ok(())
 }
 
-fn parse_domains(raw: &[String]) -> anyhow::Result<Vec<String>> {
-    raw.iter()
-        .map(|d| {
-            ShopDomain::parse(d)
-                .map(|d| d.as_str().to_string())
-                .map_err(|_| anyhow!("--domain: `{d}` is not a shop domain"))
-        })
-        .collect()
-}
-
-fn parse_wallet(raw: &str) -> anyhow::Result<String> {
-    WalletAddress::parse(raw)
-        .map(|w| w.checksummed())
-        .map_err(|_| anyhow!("--payout-wallet: `{raw}` is not a valid Polygon address (0x + 40 hex digits, EIP-55 checksum if mixed case)"))
-}
-
-/// `paid,expired` → the statuses; `all` → every status (an empty list).
-fn parse_statuses(raw: &str) -> anyhow::Result<Vec<String>> {
-    if raw.trim() == "all" {
-        return Ok(Vec::new());
-    }
-    raw.split(',')
-        .map(|s| s.trim().to_ascii_lowercase())
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            if EventKind::ALL.iter().any(|k| k.as_str() == s) {
-                Ok(s)
-            } else {
-                Err(anyhow!(
-                    "--webhook-statuses: unknown status `{s}` (known: {})",
-                    EventKind::ALL.map(EventKind::as_str).join(", ")
-                ))
+/// A refusal from `app::merchants`, worded after the flag it came from.
+pub(super) fn refusal(err: MerchantError) -> anyhow::Error {
+    match err {
+        MerchantError::Field(field) => match field {
+            FieldError::Email(e) => anyhow!("--email: `{e}` is not an e-mail address"),
+            FieldError::Domain(d) => anyhow!("--domain: `{d}` is not a shop domain"),
+            FieldError::PayoutWallet(raw) => anyhow!(
+                "--payout-wallet: `{raw}` is not a valid Polygon address (0x + 40 hex digits, EIP-55 checksum if mixed case)"
+            ),
+            FieldError::Country(raw) => {
+                anyhow!("--country: `{raw}` is not a two-letter country code")
             }
-        })
-        .collect()
-}
-
-fn country(raw: &str) -> anyhow::Result<String> {
-    parse_country(raw).ok_or_else(|| anyhow!("--country: `{raw}` is not a two-letter country code"))
+            FieldError::Package(_) => anyhow!("--package"),
+            FieldError::CheckoutMode(_) => anyhow!("--checkout-mode"),
+            FieldError::WebhookStatus(s) => anyhow!(
+                "--webhook-statuses: unknown status `{s}` (known: {})",
+                EventKind::ALL.map(EventKind::as_str).join(", ")
+            ),
+            FieldError::Branding {
+                field,
+                value,
+                error,
+            } => {
+                let flag = match field {
+                    BrandingField::DisplayName => "--display-name",
+                    BrandingField::LogoUrl => "--logo-url",
+                    BrandingField::AccentColor => "--accent-color",
+                };
+                anyhow!("{flag}: `{value}` refused: {error}")
+            }
+        },
+        MerchantError::WebhookUrl(e) => anyhow!("--webhook-url: {e}"),
+        MerchantError::NotFound(id) => anyhow!("no merchant with id {id}"),
+        MerchantError::Store(e) => anyhow::Error::new(e),
+    }
 }

@@ -6,14 +6,12 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::ensure_dir;
+use crate::app::merchants::{self, BrandingFields, NewMerchantFields, WebhookTargets};
 use crate::chain::hd::write_private;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Mode, Settings};
-use crate::domain::api_key;
-use crate::domain::branding::{Branding, DisplayName};
 use crate::domain::merchant::{CheckoutMode, Package};
 use crate::startup::Application;
-use crate::store::merchants::NewMerchant;
 
 /// A valid, checksummed demo payout address (the EIP-55 example vector).
 const DEMO_WALLET: &str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
@@ -21,12 +19,16 @@ const DEMO_WALLET: &str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let mode = settings.mode;
     let data_dir = settings.data_dir.clone();
+    let targets = WebhookTargets {
+        https_only: mode == Mode::Live,
+        allow_private: settings.webhook_allow_private,
+    };
     if mode == Mode::Sandbox {
         ensure_dir(&data_dir)?;
     }
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     if mode == Mode::Sandbox && !app.store().has_merchants().await? {
-        seed_demo_merchant(&app, &data_dir).await?;
+        seed_demo_merchant(&app, &data_dir, targets).await?;
     }
     tracing::info!(address = %app.address(), mode = mode.as_str(), "kassa is listening");
     let handle = app.server_handle();
@@ -39,31 +41,31 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn seed_demo_merchant(app: &Application, data_dir: &std::path::Path) -> anyhow::Result<()> {
-    let key = api_key::generate();
-    let secret = api_key::new_webhook_secret();
-    let id = app
-        .store()
-        .create_merchant(
-            NewMerchant {
-                email: "demo@shop.example".into(),
-                api_key_id: key.id.clone(),
-                api_key_hash: key.hash.clone(),
-                domains: vec!["shop.example".into()],
-                payout_wallet: Some(DEMO_WALLET.into()),
-                package: Package::Pro,
-                checkout_mode: CheckoutMode::SmartRouter,
-                country: Some("NL".into()),
-                crypto_enabled: true,
-                webhook_url: None,
-                webhook_secret: Some(secret.clone()),
-                branding: Branding::named(DisplayName::parse("Demo Shop")?),
-            },
-            SystemClock.now_ms(),
-        )
-        .await?;
+async fn seed_demo_merchant(
+    app: &Application,
+    data_dir: &std::path::Path,
+    targets: WebhookTargets,
+) -> anyhow::Result<()> {
+    let demo = NewMerchantFields {
+        email: "demo@shop.example".into(),
+        domains: vec!["shop.example".into()],
+        payout_wallet: DEMO_WALLET.into(),
+        package: Package::Pro.as_str().into(),
+        checkout_mode: CheckoutMode::SmartRouter.as_str().into(),
+        country: Some("NL".into()),
+        crypto_enabled: true,
+        webhook_url: None,
+        webhook_secret: None,
+        branding: BrandingFields {
+            display_name: Some("Demo Shop".into()),
+            ..BrandingFields::default()
+        },
+    };
+    let created = merchants::create(app.store(), demo, targets, SystemClock.now_ms()).await?;
+    let (id, secret) = (created.id, created.webhook_secret);
+    let key = created.api_key;
     let file = data_dir.join("demo-merchant.json");
-    let record = json!({ "merchant_id": id, "api_key": key.key, "webhook_secret": secret, "domain": "shop.example" });
+    let record = json!({ "merchant_id": id, "api_key": key, "webhook_secret": secret, "domain": "shop.example" });
     let _ = std::fs::remove_file(&file);
     write_private(&file, serde_json::to_string_pretty(&record)?.as_bytes())?;
     println!(
@@ -71,7 +73,7 @@ async fn seed_demo_merchant(app: &Application, data_dir: &std::path::Path) -> an
         file.display()
     );
     println!("  merchant_id:    {id}");
-    println!("  api_key:        {}", key.key);
+    println!("  api_key:        {key}");
     println!("  webhook_secret: {secret}");
     println!("  domain:         shop.example\n");
     Ok(())

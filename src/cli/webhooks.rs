@@ -5,12 +5,11 @@
 use anyhow::{anyhow, bail};
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use clap::Subcommand;
-use rand::Rng;
 
+use crate::app::merchants;
 use crate::clock::{Clock, SystemClock, format_doc_time};
 use crate::config::Settings;
 use crate::store::Store;
-use crate::webhooks::payload;
 
 #[derive(Debug, Subcommand)]
 pub enum WebhooksCommand {
@@ -118,14 +117,9 @@ pub async fn run(cmd: WebhooksCommand, settings: &Settings) -> anyhow::Result<()
             }
         }
         WebhooksCommand::Test { merchant } => {
-            if store.merchant(merchant).await?.is_none() {
-                bail!("no merchant with id {merchant}");
-            }
-            let event_id = format!("evt_test_{merchant}_{:016x}", rand::rng().random::<u64>());
-            let body = payload::build_test(merchant, &event_id, now_ms);
-            store
-                .insert_test_webhook(merchant, &event_id, body.to_string(), now_ms)
-                .await?;
+            let event_id = merchants::queue_test_webhook(&store, merchant, now_ms)
+                .await
+                .map_err(super::merchant::refusal)?;
             println!("test event {event_id} queued for merchant {merchant}");
         }
     }

@@ -1,67 +1,18 @@
-//! Hosted pages for customers: the checkout (`/pay.php`), crypto checkout
-//! (`/crypto.php`), the sandbox on-ramp (`/sandbox/onramp`), the customer's
-//! cancel form (`/pay/cancel`) and the status
-//! the open pages poll (`/pay/status.json`). Server-rendered askama
-//! templates (`templates/checkout/`), five languages, no cookies (the pages
-//! work inside a merchant's frame), a strict CSP with a per-response nonce.
+//! Server-rendered HTML doors, one submodule per audience: [`checkout`], the
+//! public, cookie-free hosted pages customers pay on (later beside it the
+//! merchant dashboard and the operators' admin console).
 //!
-//! Handlers parse, ask the store / router / sandbox once, and render; the
-//! routing decision itself stays in `domain::routing`. Pages show only the
-//! shop, amount, status and a masked e-mail — never the merchant's
-//! configuration — and redirect only to the session's own URLs or to the
-//! provider the router chose.
+//! Each audience owns its routes, handlers and templates; this module only
+//! gathers their routes. Pages take what they share with the JSON API from
+//! the `http` module and must never import the `api` module; one audience's
+//! pages must not reach into another's (a customer's checkout never sees a
+//! merchant's account session).
 
-pub mod cancel;
-pub mod choose;
-pub mod crypto;
-pub mod customer;
-pub mod error;
-pub mod frame;
-pub mod i18n;
-pub mod methods;
-pub mod onramp;
-pub mod pay;
-pub mod qr;
-pub mod query;
-pub mod security;
-pub mod status;
-pub mod view;
+pub mod checkout;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::web;
 
-use error::PageError;
-
-/// Registers the hosted pages.
+/// Registers every HTML page.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/pay.php")
-            .route(web::get().to(pay::show))
-            .route(web::head().to(pay::show))
-            .route(web::post().to(pay::submit_email))
-            .default_service(web::to(not_found)),
-    )
-    .service(
-        web::resource("/crypto.php")
-            .route(web::get().to(crypto::show))
-            .route(web::head().to(crypto::show))
-            .default_service(web::to(not_found)),
-    )
-    .service(
-        web::resource("/sandbox/onramp")
-            .route(web::get().to(onramp::show))
-            .route(web::post().to(onramp::pay))
-            .default_service(web::to(not_found)),
-    )
-    .service(
-        web::resource("/pay/cancel")
-            .route(web::post().to(cancel::cancel))
-            .default_service(web::to(not_found)),
-    )
-    .route("/pay/status.json", web::get().to(status::status));
-}
-
-/// The HTML "not found" page (a wrong method on a page path).
-async fn not_found(req: HttpRequest) -> HttpResponse {
-    let query = query::PageQuery::parse(req.query_string().as_bytes());
-    PageError::NotFound.respond(customer::language(&req, &query), req.path())
+    cfg.configure(checkout::routes);
 }

@@ -16,8 +16,8 @@ use super::methods::{self, MethodLink};
 use super::query::PageQuery;
 use super::security;
 use super::view::{SessionSummary, load};
-use crate::api::state::AppState;
 use crate::domain::email::Email;
+use crate::http::state::AppState;
 
 #[derive(Template)]
 #[template(path = "checkout/pay.html")]

@@ -1,6 +1,7 @@
 //! Per-request plumbing: a request id (echoed as `X-Request-Id`) on a tracing
 //! span, one log line per request (method, path without query, status,
-//! latency; never headers, so never keys), and the HTTP metrics.
+//! latency; never headers, so never keys), and the HTTP metrics. It wraps
+//! every door alike; it must not look at bodies or answer requests itself.
 
 use std::time::Instant;
 

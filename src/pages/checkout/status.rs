@@ -10,7 +10,7 @@ use serde_json::json;
 use super::query::PageQuery;
 use super::security;
 use super::view::{PageState, confirming};
-use crate::api::state::AppState;
+use crate::http::state::AppState;
 use crate::store::StoreError;
 
 pub async fn status(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {

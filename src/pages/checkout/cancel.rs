@@ -12,8 +12,8 @@ use super::error::PageError;
 use super::query::PageQuery;
 use super::security;
 use super::view::load;
-use crate::api::state::AppState;
 use crate::domain::https_url::HttpsUrl;
+use crate::http::state::AppState;
 
 /// `POST /pay/cancel`.
 pub async fn cancel(

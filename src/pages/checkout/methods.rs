@@ -4,10 +4,10 @@
 //! from NL, and crypto when the merchant has it enabled.
 
 use super::i18n::Messages;
-use crate::api::state::AppState;
 use crate::domain::merchant::Merchant;
 use crate::domain::routing::Method;
 use crate::domain::routing::policy::IDEAL_COUNTRY;
+use crate::http::state::AppState;
 
 /// A payment option link.
 #[derive(Debug, Clone)]

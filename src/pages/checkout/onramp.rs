@@ -16,7 +16,7 @@ use super::query::PageQuery;
 use super::security;
 use super::view::{PageState, SessionSummary, load};
 use crate::actors::sandbox::Simulation;
-use crate::api::state::AppState;
+use crate::http::state::AppState;
 
 #[derive(Template)]
 #[template(path = "checkout/onramp.html")]

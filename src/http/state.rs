@@ -1,5 +1,6 @@
-//! What every handler can reach: handles to the actors and the store, the
-//! clock, and the checked settings.
+//! What every handler can reach, on every web door (API and pages): handles
+//! to the actors and the store, the clock, and the checked settings. It only
+//! holds them; it must not carry behaviour of its own.
 
 use std::sync::Arc;
 
@@ -28,6 +29,6 @@ pub struct AppState {
     /// Key of the per-session page tokens (hosted pages, sandbox on-ramp).
     pub page_secret: crate::domain::page_token::PageSecret,
     pub limiter: DefaultKeyedRateLimiter<String>,
-    pub auth_cache: super::auth::AuthCache,
+    pub auth_cache: super::auth_cache::AuthCache,
     pub metrics: PrometheusHandle,
 }

@@ -6,13 +6,13 @@
 use super::error::PageError;
 use super::frame::{Live, Shop};
 use super::i18n::Lang;
-use crate::api::state::AppState;
 use crate::domain::checkout_session::SessionRecord;
 use crate::domain::confirmation::Progress;
 use crate::domain::email::Email;
 use crate::domain::https_url::HttpsUrl;
 use crate::domain::merchant::Merchant;
 use crate::domain::session::SessionStatus;
+use crate::http::state::AppState;
 
 /// Where a session stands, for its customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,9 +17,9 @@ use super::query::PageQuery;
 use super::security;
 use super::view::{Loaded, SessionSummary, shop_of};
 use crate::actors::router::RouteRequest;
-use crate::api::session_view::checkout_url;
-use crate::api::state::AppState;
 use crate::domain::routing::{Layer, Provider};
+use crate::http::state::AppState;
+use crate::http::urls::checkout_url;
 
 /// What the page knows when a customer chooses.
 pub struct Choice<'a> {

@@ -14,8 +14,8 @@ use super::qr;
 use super::query::PageQuery;
 use super::security;
 use super::view::{SessionSummary, load, shop_of};
-use crate::api::state::AppState;
 use crate::domain::routing::Reason;
+use crate::http::state::AppState;
 
 #[derive(Template)]
 #[template(path = "checkout/crypto.html")]

@@ -1,4 +1,5 @@
-//! Reading a request body with a size limit, as JSON errors.
+//! Reading a request body with a size limit, as JSON errors. It only reads
+//! bytes; it must not parse them (each handler parses its own body).
 
 use actix_web::web;
 use futures_util::StreamExt;

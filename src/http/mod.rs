@@ -1,0 +1,15 @@
+//! What every web door shares: the application state handlers reach
+//! ([`state::AppState`]), the per-request middleware, reading a request body
+//! under a size limit, the cache of authenticated API keys, and the URLs of
+//! the hosted pages that answers point to.
+//!
+//! This module sits between `app` and the doors (`api`, `pages`): both take
+//! what they share from here, so `pages` never imports `api`. It must not
+//! register routes, hold handlers or render pages, and it must not import
+//! `api`, `pages`, `cli` or `startup`.
+
+pub mod auth_cache;
+pub mod body;
+pub mod middleware;
+pub mod state;
+pub mod urls;
