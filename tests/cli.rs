@@ -138,3 +138,39 @@ async fn bad_configuration_fails_at_start_naming_the_setting() {
     let out = kassa(&["migrate"], &[("KASSA_MODE", "production")]).await;
     assert!(stderr(&out).contains("KASSA_MODE"), "{}", stderr(&out));
 }
+
+#[actix_web::test]
+async fn merchant_create_refuses_an_email_another_merchant_has_whatever_its_case() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let env = [
+        ("KASSA_DATABASE_URL", db.url.as_str()),
+        ("KASSA_LOG", "error"),
+    ];
+    let create = |email: &'static str| async move {
+        kassa(
+            &[
+                "merchant",
+                "create",
+                "--email",
+                email,
+                "--domain",
+                "taken.example",
+                "--payout-wallet",
+                "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+            ],
+            &env,
+        )
+        .await
+    };
+    let first = create("Ops@Taken.example").await;
+    assert!(first.status.success(), "{}", stderr(&first));
+
+    let second = create("ops@taken.EXAMPLE").await;
+
+    assert!(!second.status.success());
+    assert!(
+        stderr(&second).contains("`ops@taken.example` is already the address of another merchant"),
+        "{}",
+        stderr(&second)
+    );
+}

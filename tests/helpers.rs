@@ -262,13 +262,20 @@ impl Default for MerchantSpec {
     }
 }
 
+/// A merchant e-mail address no other test merchant has (addresses are unique).
+pub fn next_merchant_email() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("merchant-{n}@shop.example")
+}
+
 pub async fn create_merchant(store: &Store, spec: MerchantSpec) -> TestMerchant {
     let key = api_key::generate();
     let secret = api_key::new_webhook_secret();
     let id = store
         .create_merchant(
             NewMerchant {
-                email: "merchant@shop.example".into(),
+                email: next_merchant_email(),
                 api_key_id: key.id.clone(),
                 api_key_hash: key.hash.clone(),
                 domains: spec.domains,

@@ -93,6 +93,16 @@ impl Store {
         Ok(row.id)
     }
 
+    /// The merchant whose stored e-mail address is exactly `email` (stored
+    /// addresses are lower-cased), if any.
+    pub async fn merchant_id_by_email(&self, email: &str) -> Result<Option<i64>, StoreError> {
+        let row = merchant::Entity::find()
+            .filter(merchant::Column::Email.eq(email))
+            .one(&self.db)
+            .await?;
+        Ok(row.map(|r| r.id))
+    }
+
     /// Applies a partial update; `Ok(false)` when there is no such merchant.
     pub async fn update_merchant(
         &self,

@@ -35,6 +35,10 @@ pub enum MerchantError {
     WebhookUrl(#[source] TargetError),
     #[error("no merchant with id {0}")]
     NotFound(i64),
+    /// Another merchant already has this address (stored lower-cased, so
+    /// case does not matter).
+    #[error("the e-mail address {0} is already taken by another merchant")]
+    EmailTaken(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -129,7 +133,14 @@ pub async fn create(
         webhook_secret: Some(webhook_secret.clone()),
         branding,
     };
-    let id = store.create_merchant(new, now_ms).await?;
+    if store.merchant_id_by_email(&new.email).await?.is_some() {
+        return Err(MerchantError::EmailTaken(new.email));
+    }
+    let email = new.email.clone();
+    let id = store
+        .create_merchant(new, now_ms)
+        .await
+        .map_err(|e| taken_or(e, &email))?;
     Ok(CreatedMerchant {
         id,
         api_key: key.key,
@@ -186,6 +197,13 @@ pub async fn update(
         .map(fields::country)
         .transpose()?;
     let branding = changes.branding.changes()?;
+    if let Some(email) = &email
+        && let Some(owner) = store.merchant_id_by_email(email).await?
+        && owner != id
+    {
+        return Err(MerchantError::EmailTaken(email.clone()));
+    }
+    let new_email = email.clone();
     let update = MerchantUpdate {
         email,
         domains,
@@ -208,13 +226,31 @@ pub async fn update(
             (secret.clone(), now_ms.saturating_add(window_ms))
         }),
     };
-    if !store.update_merchant(id, update, now_ms).await? {
+    let found = store
+        .update_merchant(id, update, now_ms)
+        .await
+        .map_err(|e| match &new_email {
+            Some(email) => taken_or(e, email),
+            None => MerchantError::Store(e),
+        })?;
+    if !found {
         return Err(MerchantError::NotFound(id));
     }
     Ok(UpdatedMerchant {
         api_key: new_key.map(|k| k.key),
         webhook_secret: new_secret.map(|(secret, _)| secret),
     })
+}
+
+/// A uniqueness conflict on writing a merchant row is the e-mail address
+/// (taken between the check and the write); API key ids are random.
+fn taken_or(err: StoreError, email: &str) -> MerchantError {
+    match err {
+        StoreError::Conflict => MerchantError::EmailTaken(email.to_string()),
+        other @ (StoreError::Unavailable(_) | StoreError::Unexpected(_)) => {
+            MerchantError::Store(other)
+        }
+    }
 }
 
 /// One merchant by id; [`MerchantError::NotFound`] when there is none.
