@@ -237,6 +237,7 @@ pub(super) fn refusal(err: MerchantError) -> anyhow::Error {
         },
         MerchantError::WebhookUrl(e) => anyhow!("--webhook-url: {e}"),
         MerchantError::NotFound(id) => anyhow!("no merchant with id {id}"),
+        MerchantError::Password(e) => anyhow!("{e}"),
         MerchantError::EmailTaken(email) => {
             anyhow!("--email: `{email}` is already the address of another merchant")
         }

@@ -2,7 +2,8 @@
 //! merchant dashboard and the admin console later): check the fields a
 //! person typed, generate the API key and webhook secret, check the webhook
 //! URL against the SSRF rules, then create or update the row in the store;
-//! and queue a test event for the merchant's webhook endpoint.
+//! set the dashboard password; and queue a test event for the merchant's
+//! webhook endpoint.
 //!
 //! Functions over the store; the field rules are in [`fields`], credentials
 //! and the webhook target check in [`secrets`]. Nothing here prints, reads
@@ -11,6 +12,7 @@
 //! before every field has passed.
 
 pub mod fields;
+pub mod password;
 pub mod secrets;
 
 use std::time::Duration;
@@ -18,12 +20,14 @@ use std::time::Duration;
 use rand::Rng;
 
 use crate::domain::merchant::Merchant;
+use crate::domain::password::PasswordError;
 use crate::store::merchants::{MerchantUpdate, NewMerchant};
 use crate::store::{Store, StoreError};
 use crate::webhooks::payload;
 use crate::webhooks::ssrf::TargetError;
 
 pub use fields::{BrandingField, BrandingFields, FieldError};
+pub use password::{check_password, set_password};
 pub use secrets::WebhookTargets;
 
 /// Why a merchant could not be created, changed or found.
@@ -39,6 +43,8 @@ pub enum MerchantError {
     /// case does not matter).
     #[error("the e-mail address {0} is already taken by another merchant")]
     EmailTaken(String),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
