@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestDb, order, spawn_on};
 
-pub(crate) use crate::helpers::{kassa, stderr, stdout};
+pub(crate) use crate::helpers::{kassa, kassa_with_stdin, stderr, stdout};
 
 #[actix_web::test]
 async fn merchant_create_prints_a_working_key_once_and_list_shows_the_merchant() {
@@ -173,4 +173,84 @@ async fn merchant_create_refuses_an_email_another_merchant_has_whatever_its_case
         "{}",
         stderr(&second)
     );
+}
+
+#[actix_web::test]
+async fn merchant_set_password_reads_stdin_stores_a_hash_that_verifies_and_never_prints_it() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let url = db.url.clone();
+    let app = spawn_on(db, |_| {}).await;
+    let env = [("KASSA_DATABASE_URL", url.as_str()), ("KASSA_LOG", "error")];
+    let id = app.merchant.id.to_string();
+
+    let set = kassa_with_stdin(
+        &["merchant", "set-password", "--id", &id],
+        &env,
+        "a long enough secret\n",
+    )
+    .await;
+
+    assert!(set.status.success(), "{}", stderr(&set));
+    assert!(stdout(&set).contains("password set"), "{}", stdout(&set));
+    assert!(!stdout(&set).contains("a long enough secret"));
+    assert!(!stderr(&set).contains("a long enough secret"));
+    let check = |p: &str| {
+        kassa::app::merchants::check_password(
+            &app.store,
+            app.merchant.id,
+            secrecy::SecretString::from(p.to_string()),
+        )
+    };
+    assert!(check("a long enough secret").await.unwrap());
+    assert!(!check("a long enough secret\n").await.unwrap());
+    assert!(!check("another long secret").await.unwrap());
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn merchant_set_password_refuses_a_short_password_and_keeps_the_old_one() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let url = db.url.clone();
+    let app = spawn_on(db, |_| {}).await;
+    let env = [("KASSA_DATABASE_URL", url.as_str()), ("KASSA_LOG", "error")];
+    let id = app.merchant.id.to_string();
+    let args = [
+        "merchant",
+        "set-password",
+        "--id",
+        id.as_str(),
+        "--password-stdin",
+    ];
+    let first = kassa_with_stdin(&args, &env, "the first good password\r\n").await;
+    assert!(first.status.success(), "{}", stderr(&first));
+
+    let short = kassa_with_stdin(&args, &env, "short\n").await;
+
+    assert!(!short.status.success());
+    assert!(
+        stderr(&short).contains("too short: at least 12 characters"),
+        "{}",
+        stderr(&short)
+    );
+    let kept = kassa::app::merchants::check_password(
+        &app.store,
+        app.merchant.id,
+        secrecy::SecretString::from("the first good password".to_string()),
+    )
+    .await
+    .unwrap();
+    assert!(kept, "the old password still works");
+    let nobody = kassa_with_stdin(
+        &["merchant", "set-password", "--id", "999999"],
+        &env,
+        "a long enough secret\n",
+    )
+    .await;
+    assert!(!nobody.status.success());
+    assert!(
+        stderr(&nobody).contains("no merchant with id 999999"),
+        "{}",
+        stderr(&nobody)
+    );
+    app.stop().await;
 }

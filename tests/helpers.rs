@@ -575,6 +575,43 @@ pub async fn kassa(args: &[&str], env: &[(&str, &str)]) -> std::process::Output 
     .unwrap()
 }
 
+/// Runs the `kassa` binary with `input` on its standard input.
+pub async fn kassa_with_stdin(
+    args: &[&str],
+    env: &[(&str, &str)],
+    input: &str,
+) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let input = input.to_string();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kassa"))
+            .args(&args)
+            .env_remove("KASSA_TEST_POSTGRES_URL")
+            .env_remove("KASSA_TEST_REQUIRE_ALL")
+            .envs(env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
 pub fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
 }
