@@ -254,3 +254,68 @@ async fn merchant_set_password_refuses_a_short_password_and_keeps_the_old_one() 
     );
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn the_first_sandbox_start_prints_and_saves_a_demo_login_whose_password_verifies() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_kassa"))
+        .arg("serve")
+        .env("KASSA_BIND", format!("127.0.0.1:{port}"))
+        .env("KASSA_DATABASE_URL", &db.url)
+        .env("KASSA_DATA_DIR", data.path())
+        .env("KASSA_LOG", "error")
+        .env_remove("KASSA_TEST_POSTGRES_URL")
+        .env_remove("KASSA_TEST_REQUIRE_ALL")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read the first-start banner up to its last line, then stop the server.
+    let out = server.stdout.take().unwrap();
+    let reading = actix_web::rt::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut printed = String::new();
+        for line in std::io::BufReader::new(out).lines() {
+            let line = line.unwrap();
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.contains("password:") {
+                break;
+            }
+        }
+        printed
+    });
+    let printed = tokio::time::timeout(std::time::Duration::from_secs(60), reading)
+        .await
+        .expect("the first start prints the demo merchant")
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let file = data.path().join("demo-merchant.json");
+
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let password = saved["password"].as_str().unwrap().to_string();
+    assert_eq!(saved["email"], json!("demo@shop.example"));
+    assert_eq!(password.chars().count(), 20, "{password}");
+    assert!(
+        printed.contains("login e-mail:   demo@shop.example"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!("password:       {password}")),
+        "{printed}"
+    );
+    let app = spawn_on(db, |_| {}).await;
+    let id = saved["merchant_id"].as_i64().unwrap();
+    let check = |p: String| {
+        kassa::app::merchants::check_password(&app.store, id, secrecy::SecretString::from(p))
+    };
+    assert!(check(password.clone()).await.unwrap());
+    assert!(!check(format!("{password}x")).await.unwrap());
+    app.stop().await;
+}

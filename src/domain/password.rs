@@ -61,6 +61,27 @@ impl NewPassword {
     }
 }
 
+/// Characters of a generated password: URL-safe, so it survives a copy
+/// from a terminal, a `.json` file or a URL untouched.
+const GENERATED_ALPHABET: &[u8] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/// 20 characters of 64 kinds: 120 bits.
+pub const GENERATED_CHARS: usize = 20;
+
+/// A new random password (for the sandbox demo merchant), 20 URL-safe
+/// characters from the operating system's randomness.
+pub fn generate() -> SecretString {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    let password: String = (0..GENERATED_CHARS)
+        .map(|_| {
+            let i = rng.random_range(0..GENERATED_ALPHABET.len());
+            GENERATED_ALPHABET.get(i).copied().map_or('x', char::from)
+        })
+        .collect();
+    SecretString::from(password)
+}
+
 /// Whether `password` matches the stored PHC string `hash` (constant time
 /// inside argon2). A hash that does not parse never matches.
 pub fn verify(password: &SecretString, hash: &str) -> bool {
@@ -135,6 +156,22 @@ mod tests {
             NewPassword::parse(secret(&"x".repeat(129))).err(),
             Some(PasswordError::TooLong)
         );
+    }
+
+    #[test]
+    fn a_generated_password_has_20_url_safe_characters_and_passes_the_rule() {
+        let first = generate();
+        let second = generate();
+
+        let text = first.expose_secret();
+        assert_eq!(text.chars().count(), GENERATED_CHARS);
+        assert!(
+            text.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "{text}"
+        );
+        assert_ne!(text, second.expose_secret());
+        assert!(NewPassword::parse(first).is_ok());
     }
 
     #[test]
