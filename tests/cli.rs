@@ -140,7 +140,7 @@ async fn bad_configuration_fails_at_start_naming_the_setting() {
 }
 
 #[actix_web::test]
-async fn merchant_create_refuses_an_email_another_merchant_has_whatever_its_case() {
+async fn merchant_create_and_update_refuse_an_email_another_merchant_has_whatever_its_case() {
     let db = TestDb::new(Backend::Sqlite).await.unwrap();
     let env = [
         ("KASSA_DATABASE_URL", db.url.as_str()),
@@ -173,6 +173,40 @@ async fn merchant_create_refuses_an_email_another_merchant_has_whatever_its_case
         "{}",
         stderr(&second)
     );
+
+    let other = create("other@taken.example").await;
+    assert!(other.status.success(), "{}", stderr(&other));
+    let moved = kassa(
+        &[
+            "merchant",
+            "update",
+            "--id",
+            "2",
+            "--email",
+            "OPS@taken.example",
+        ],
+        &env,
+    )
+    .await;
+    assert!(!moved.status.success());
+    assert!(
+        stderr(&moved).contains("`ops@taken.example` is already the address of another merchant"),
+        "{}",
+        stderr(&moved)
+    );
+    let own = kassa(
+        &[
+            "merchant",
+            "update",
+            "--id",
+            "2",
+            "--email",
+            "Other@Taken.example",
+        ],
+        &env,
+    )
+    .await;
+    assert!(own.status.success(), "its own address: {}", stderr(&own));
 }
 
 #[actix_web::test]
