@@ -262,13 +262,20 @@ impl Default for MerchantSpec {
     }
 }
 
+/// A merchant e-mail address no other test merchant has (addresses are unique).
+pub fn next_merchant_email() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("merchant-{n}@shop.example")
+}
+
 pub async fn create_merchant(store: &Store, spec: MerchantSpec) -> TestMerchant {
     let key = api_key::generate();
     let secret = api_key::new_webhook_secret();
     let id = store
         .create_merchant(
             NewMerchant {
-                email: "merchant@shop.example".into(),
+                email: next_merchant_email(),
                 api_key_id: key.id.clone(),
                 api_key_hash: key.hash.clone(),
                 domains: spec.domains,
@@ -563,6 +570,43 @@ pub async fn kassa(args: &[&str], env: &[(&str, &str)]) -> std::process::Output 
             .envs(env)
             .output()
             .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// Runs the `kassa` binary with `input` on its standard input.
+pub async fn kassa_with_stdin(
+    args: &[&str],
+    env: &[(&str, &str)],
+    input: &str,
+) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let input = input.to_string();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kassa"))
+            .args(&args)
+            .env_remove("KASSA_TEST_POSTGRES_URL")
+            .env_remove("KASSA_TEST_REQUIRE_ALL")
+            .envs(env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
     })
     .await
     .unwrap()

@@ -21,6 +21,7 @@ mod ledger;
 mod ledger_sender;
 mod ledger_sender_nonces;
 mod ledger_sender_reorgs;
+mod migrations;
 mod operations;
 mod outage;
 mod receiver;

@@ -58,7 +58,7 @@ async fn webhook_merchant(app: &TestApp, url: String, secret: &str) -> (i64, Str
         .store
         .create_merchant(
             NewMerchant {
-                email: "hooks@shop.example".into(),
+                email: crate::helpers::next_merchant_email(),
                 api_key_id: key.id.clone(),
                 api_key_hash: key.hash.clone(),
                 domains: vec!["shop.example".into()],

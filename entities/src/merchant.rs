@@ -1,5 +1,6 @@
 //! A merchant account: API key (hashed), webhook settings, payout wallet,
-//! package, and branding (display name, logo URL, accent colour).
+//! package, branding (display name, logo URL, accent colour), and the
+//! dashboard password (hashed).
 
 use sea_orm::entity::prelude::*;
 
@@ -32,6 +33,8 @@ pub struct Model {
     pub logo_url: Option<String>,
     /// `#rrggbb`, checked when it was saved.
     pub accent_color: Option<String>,
+    /// The dashboard password as an argon2id PHC string; `None` until set.
+    pub password_hash: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }

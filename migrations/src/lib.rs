@@ -20,6 +20,8 @@ mod m20261202_000003_sandbox_ledger_transactions;
 mod m20261202_000004_create_payouts;
 mod m20261202_000005_record_sweep_leftover;
 mod m20261202_000006_create_money_entries;
+mod m20261202_000007_unique_merchant_emails;
+mod m20261202_000008_add_merchant_password;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -40,6 +42,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_create_payouts::Migration),
             Box::new(m20261202_000005_record_sweep_leftover::Migration),
             Box::new(m20261202_000006_create_money_entries::Migration),
+            Box::new(m20261202_000007_unique_merchant_emails::Migration),
+            Box::new(m20261202_000008_add_merchant_password::Migration),
         ]
     }
 }

@@ -1,4 +1,5 @@
-//! `kassa merchant create | update | list`: flags in, `app::merchants` does
+//! `kassa merchant create | update | list` (and `set-password`, in
+//! `merchant_password.rs`): flags in, `app::merchants` does
 //! the checking, key generation and writing, and this file prints the answer.
 //! It must not parse a field or write a merchant row itself, and it words
 //! every refusal after the flag it came from (the tests read these texts).
@@ -25,6 +26,8 @@ pub enum MerchantCommand {
     Create(CreateArgs),
     /// Change a merchant's settings.
     Update(UpdateArgs),
+    /// Set a merchant's dashboard password, read from standard input (one line).
+    SetPassword(super::merchant_password::SetPasswordArgs),
     /// List merchants.
     List {
         #[arg(long)]
@@ -120,6 +123,9 @@ pub async fn run(cmd: MerchantCommand, settings: &Settings) -> anyhow::Result<()
     match cmd {
         MerchantCommand::Create(args) => create(&store, args, targets).await,
         MerchantCommand::Update(args) => update(&store, args, targets).await,
+        MerchantCommand::SetPassword(args) => {
+            super::merchant_password::set_password(&store, args).await
+        }
         MerchantCommand::List { json } => super::merchant_list::list(&store, json).await,
     }
 }
@@ -237,6 +243,10 @@ pub(super) fn refusal(err: MerchantError) -> anyhow::Error {
         },
         MerchantError::WebhookUrl(e) => anyhow!("--webhook-url: {e}"),
         MerchantError::NotFound(id) => anyhow!("no merchant with id {id}"),
+        MerchantError::Password(e) => anyhow!("{e}"),
+        MerchantError::EmailTaken(email) => {
+            anyhow!("--email: `{email}` is already the address of another merchant")
+        }
         MerchantError::Store(e) => anyhow::Error::new(e),
     }
 }

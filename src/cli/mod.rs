@@ -9,6 +9,7 @@ mod deposits;
 mod ledger;
 mod merchant;
 mod merchant_list;
+mod merchant_password;
 mod payouts;
 mod sandbox;
 mod serve;

@@ -1,8 +1,10 @@
 //! `kassa serve`: build the application, seed the sandbox demo merchant on a
-//! first start, and serve until Ctrl-C / SIGTERM.
+//! first start (its API key, webhook secret and dashboard login printed once
+//! and saved to `demo-merchant.json`), and serve until Ctrl-C / SIGTERM.
 
 use std::sync::Arc;
 
+use secrecy::ExposeSecret;
 use serde_json::json;
 
 use super::ensure_dir;
@@ -11,6 +13,7 @@ use crate::chain::hd::write_private;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Mode, Settings};
 use crate::domain::merchant::{CheckoutMode, Package};
+use crate::domain::password;
 use crate::startup::Application;
 
 /// A valid, checksummed demo payout address (the EIP-55 example vector).
@@ -61,11 +64,23 @@ async fn seed_demo_merchant(
             ..BrandingFields::default()
         },
     };
+    let email = demo.email.clone();
     let created = merchants::create(app.store(), demo, targets, SystemClock.now_ms()).await?;
     let (id, secret) = (created.id, created.webhook_secret);
     let key = created.api_key;
+    // The dashboard login: a random password, stored only hashed.
+    let password = password::generate();
+    merchants::set_password(app.store(), id, password.clone(), SystemClock.now_ms()).await?;
+    let password = password.expose_secret();
     let file = data_dir.join("demo-merchant.json");
-    let record = json!({ "merchant_id": id, "api_key": key, "webhook_secret": secret, "domain": "shop.example" });
+    let record = json!({
+        "merchant_id": id,
+        "api_key": key,
+        "webhook_secret": secret,
+        "domain": "shop.example",
+        "email": email,
+        "password": password,
+    });
     let _ = std::fs::remove_file(&file);
     write_private(&file, serde_json::to_string_pretty(&record)?.as_bytes())?;
     println!(
@@ -75,7 +90,9 @@ async fn seed_demo_merchant(
     println!("  merchant_id:    {id}");
     println!("  api_key:        {key}");
     println!("  webhook_secret: {secret}");
-    println!("  domain:         shop.example\n");
+    println!("  domain:         shop.example");
+    println!("  login e-mail:   {email}");
+    println!("  password:       {password}\n");
     Ok(())
 }
 

@@ -17,6 +17,7 @@ pub mod merchant;
 pub mod money;
 pub mod money_check;
 pub mod page_token;
+pub mod password;
 pub mod payout;
 pub mod retry;
 pub mod routing;

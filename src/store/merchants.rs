@@ -1,6 +1,7 @@
 //! Merchant rows: create, update, list, and the API-key lookup.
 
 use kassa_entities::{merchant, merchant_domain};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -91,6 +92,45 @@ impl Store {
         insert_domains(&txn, row.id, &new.domains).await?;
         txn.commit().await?;
         Ok(row.id)
+    }
+
+    /// The merchant whose stored e-mail address is exactly `email` (stored
+    /// addresses are lower-cased), if any.
+    pub async fn merchant_id_by_email(&self, email: &str) -> Result<Option<i64>, StoreError> {
+        let row = merchant::Entity::find()
+            .filter(merchant::Column::Email.eq(email))
+            .one(&self.db)
+            .await?;
+        Ok(row.map(|r| r.id))
+    }
+
+    /// Stores a new dashboard password hash; `Ok(false)` when there is no
+    /// such merchant.
+    pub async fn set_merchant_password_hash(
+        &self,
+        id: i64,
+        hash: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let txn = self.begin_write().await?;
+        let result = merchant::Entity::update_many()
+            .col_expr(merchant::Column::PasswordHash, Expr::value(hash))
+            .col_expr(merchant::Column::UpdatedAt, Expr::value(now_ms))
+            .filter(merchant::Column::Id.eq(id))
+            .exec(&*txn)
+            .await?;
+        txn.commit().await?;
+        Ok(result.rows_affected > 0)
+    }
+
+    /// The stored dashboard password hash: `None` when there is no such
+    /// merchant, `Some(None)` when it has no password yet.
+    pub async fn merchant_password_hash(
+        &self,
+        id: i64,
+    ) -> Result<Option<Option<String>>, StoreError> {
+        let row = merchant::Entity::find_by_id(id).one(&self.db).await?;
+        Ok(row.map(|r| r.password_hash))
     }
 
     /// Applies a partial update; `Ok(false)` when there is no such merchant.

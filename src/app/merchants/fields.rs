@@ -121,7 +121,7 @@ fn branding_value<T>(
 /// The e-mail address as stored.
 pub fn email(raw: &str) -> Result<String, FieldError> {
     Email::parse(raw)
-        .map(|e| e.as_str().to_string())
+        .map(|e| e.as_str().to_lowercase())
         .map_err(|_| FieldError::Email(raw.to_string()))
 }
 

@@ -2,7 +2,8 @@
 //! merchant dashboard and the admin console later): check the fields a
 //! person typed, generate the API key and webhook secret, check the webhook
 //! URL against the SSRF rules, then create or update the row in the store;
-//! and queue a test event for the merchant's webhook endpoint.
+//! set the dashboard password; and queue a test event for the merchant's
+//! webhook endpoint.
 //!
 //! Functions over the store; the field rules are in [`fields`], credentials
 //! and the webhook target check in [`secrets`]. Nothing here prints, reads
@@ -11,6 +12,7 @@
 //! before every field has passed.
 
 pub mod fields;
+pub mod password;
 pub mod secrets;
 
 use std::time::Duration;
@@ -18,12 +20,14 @@ use std::time::Duration;
 use rand::Rng;
 
 use crate::domain::merchant::Merchant;
+use crate::domain::password::PasswordError;
 use crate::store::merchants::{MerchantUpdate, NewMerchant};
 use crate::store::{Store, StoreError};
 use crate::webhooks::payload;
 use crate::webhooks::ssrf::TargetError;
 
 pub use fields::{BrandingField, BrandingFields, FieldError};
+pub use password::{check_password, set_password};
 pub use secrets::WebhookTargets;
 
 /// Why a merchant could not be created, changed or found.
@@ -35,6 +39,12 @@ pub enum MerchantError {
     WebhookUrl(#[source] TargetError),
     #[error("no merchant with id {0}")]
     NotFound(i64),
+    /// Another merchant already has this address (stored lower-cased, so
+    /// case does not matter).
+    #[error("the e-mail address {0} is already taken by another merchant")]
+    EmailTaken(String),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -129,7 +139,14 @@ pub async fn create(
         webhook_secret: Some(webhook_secret.clone()),
         branding,
     };
-    let id = store.create_merchant(new, now_ms).await?;
+    if store.merchant_id_by_email(&new.email).await?.is_some() {
+        return Err(MerchantError::EmailTaken(new.email));
+    }
+    let email = new.email.clone();
+    let id = store
+        .create_merchant(new, now_ms)
+        .await
+        .map_err(|e| taken_or(e, &email))?;
     Ok(CreatedMerchant {
         id,
         api_key: key.key,
@@ -186,6 +203,13 @@ pub async fn update(
         .map(fields::country)
         .transpose()?;
     let branding = changes.branding.changes()?;
+    if let Some(email) = &email
+        && let Some(owner) = store.merchant_id_by_email(email).await?
+        && owner != id
+    {
+        return Err(MerchantError::EmailTaken(email.clone()));
+    }
+    let new_email = email.clone();
     let update = MerchantUpdate {
         email,
         domains,
@@ -208,13 +232,31 @@ pub async fn update(
             (secret.clone(), now_ms.saturating_add(window_ms))
         }),
     };
-    if !store.update_merchant(id, update, now_ms).await? {
+    let found = store
+        .update_merchant(id, update, now_ms)
+        .await
+        .map_err(|e| match &new_email {
+            Some(email) => taken_or(e, email),
+            None => MerchantError::Store(e),
+        })?;
+    if !found {
         return Err(MerchantError::NotFound(id));
     }
     Ok(UpdatedMerchant {
         api_key: new_key.map(|k| k.key),
         webhook_secret: new_secret.map(|(secret, _)| secret),
     })
+}
+
+/// A uniqueness conflict on writing a merchant row is the e-mail address
+/// (taken between the check and the write); API key ids are random.
+fn taken_or(err: StoreError, email: &str) -> MerchantError {
+    match err {
+        StoreError::Conflict => MerchantError::EmailTaken(email.to_string()),
+        other @ (StoreError::Unavailable(_) | StoreError::Unexpected(_)) => {
+            MerchantError::Store(other)
+        }
+    }
 }
 
 /// One merchant by id; [`MerchantError::NotFound`] when there is none.

@@ -1,0 +1,106 @@
+//! Migrations that rewrite existing rows, run on a database left at the
+//! level before them with the rows they must fix.
+
+use kassa_migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+
+use crate::helpers::{Backend, TestDb};
+use crate::on_both_backends;
+
+on_both_backends!(duplicate_merchant_emails_keep_the_oldest_owner_and_later_ones_get_a_dup_tag,);
+
+/// Migrations before `m20261202_000007_unique_merchant_emails`.
+const BEFORE_UNIQUE_EMAILS: u32 = 12;
+
+async fn connect(db: &TestDb, backend: Backend) -> DatabaseConnection {
+    let url = match backend {
+        Backend::Sqlite => format!("{}?mode=rwc", db.url),
+        Backend::Postgres => db.url.clone(),
+    };
+    Database::connect(url).await.unwrap()
+}
+
+async fn insert_merchant(conn: &DatabaseConnection, email: &str, key: &str) {
+    let sql = "INSERT INTO merchants (email, api_key_prefix, api_key_hash, webhook_disabled, \
+               package, checkout_mode, crypto_enabled, disabled, created_at, updated_at) \
+               VALUES ($1, $2, 'hash', false, 'pro', 'smart_router', true, false, 0, 0)";
+    let backend = conn.get_database_backend();
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [email.into(), key.into()],
+    ))
+    .await
+    .unwrap();
+}
+
+async fn emails(conn: &DatabaseConnection) -> Vec<(i64, String)> {
+    let backend = conn.get_database_backend();
+    conn.query_all_raw(Statement::from_string(
+        backend,
+        "SELECT id, email FROM merchants ORDER BY id",
+    ))
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| {
+        (
+            r.try_get("", "id").unwrap(),
+            r.try_get("", "email").unwrap(),
+        )
+    })
+    .collect()
+}
+
+async fn duplicate_merchant_emails_keep_the_oldest_owner_and_later_ones_get_a_dup_tag(
+    backend: Backend,
+) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let conn = connect(&db, backend).await;
+    Migrator::up(&conn, Some(BEFORE_UNIQUE_EMAILS))
+        .await
+        .unwrap();
+    for (i, email) in [
+        "Shop@X.example",
+        "other@x.example",
+        "shop@x.example",
+        "SHOP@x.example ",
+    ]
+    .iter()
+    .enumerate()
+    {
+        insert_merchant(&conn, email, &format!("key{i}")).await;
+    }
+
+    Migrator::up(&conn, None).await.unwrap();
+
+    let ids: Vec<i64> = emails(&conn).await.iter().map(|(id, _)| *id).collect();
+    assert_eq!(
+        emails(&conn).await,
+        vec![
+            (ids[0], "shop@x.example".to_string()),
+            (ids[1], "other@x.example".to_string()),
+            (ids[2], format!("shop+dup{}@x.example", ids[2])),
+            (ids[3], format!("shop+dup{}@x.example", ids[3])),
+        ]
+    );
+    insert_merchant_expecting_refusal(&conn, "other@x.example").await;
+    conn.close().await.unwrap();
+}
+
+/// The unique index refuses a second row with a taken address.
+async fn insert_merchant_expecting_refusal(conn: &DatabaseConnection, email: &str) {
+    let backend = conn.get_database_backend();
+    let refused = conn
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO merchants (email, api_key_prefix, api_key_hash, webhook_disabled, \
+             package, checkout_mode, crypto_enabled, disabled, created_at, updated_at) \
+             VALUES ($1, 'another', 'hash', false, 'pro', 'smart_router', true, false, 0, 0)",
+            [email.into()],
+        ))
+        .await;
+    assert!(refused.is_err(), "a taken address is refused");
+}
