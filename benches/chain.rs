@@ -61,11 +61,6 @@ use app::*;
 use blocks::*;
 use probes::*;
 
-/// The deposit wallet's phrase (not Anvil's dev accounts).
-pub(crate) const WALLET_PHRASE: &str =
-    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-/// What each session expects, in USDC base units (10 USDC).
-pub(crate) const EXPECTED_UNITS: u64 = 10_000_000;
 /// The watcher's own RPC timeout (startup/chain.rs), used by the baseline too.
 pub(crate) const RPC_TIMEOUT: Duration = Duration::from_secs(10);
 /// Deposits stay in their addresses: this benchmark measures counting.

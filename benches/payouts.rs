@@ -49,15 +49,11 @@ use alloy::primitives::Address;
 use futures_util::StreamExt;
 
 use anvil::Anvil;
+use app::EXPECTED_UNITS;
 use common::flag;
 use kassa::domain::checkout_session::NewSession;
 use kassa::startup::Application;
 
-/// The deposit wallet's phrase (not Anvil's dev accounts).
-pub(crate) const WALLET_PHRASE: &str =
-    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-/// What each session expects, in USDC base units (10 USDC).
-pub(crate) const EXPECTED_UNITS: u64 = 10_000_000;
 /// Blocks a deposit must be under before it is swept (small: the run is
 /// about sending, not waiting).
 pub(crate) const PAYOUT_CONFIRMATIONS: u64 = 2;

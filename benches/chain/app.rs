@@ -3,6 +3,12 @@
 
 use super::*;
 
+/// The deposit wallet's phrase (not Anvil's dev accounts).
+pub(crate) const WALLET_PHRASE: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+/// What each session expects, in USDC base units (10 USDC).
+pub(crate) const EXPECTED_UNITS: u64 = 10_000_000;
+
 /// The app's one gas account (a key of no Anvil dev account): benchmarks
 /// that sweep fund it with POL.
 #[allow(

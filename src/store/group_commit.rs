@@ -137,7 +137,12 @@ impl Store {
     /// Writes a batch (the caller holds the lane) and answers each writer.
     async fn write_batch(&self, batch: Vec<Pending>) {
         let together = if batch.len() > 1 {
-            self.write_together(&batch).await.ok()
+            self.write_together(&batch)
+                .await
+                .inspect_err(|e| {
+                    tracing::debug!(error = %e, size = batch.len(), "a shared commit failed; writing its transitions one by one");
+                })
+                .ok()
         } else {
             None
         };
