@@ -289,6 +289,7 @@ pub async fn create_merchant(store: &Store, spec: MerchantSpec) -> TestMerchant 
                 branding: kassa::domain::branding::Branding::named(
                     kassa::domain::branding::DisplayName::parse("Test Shop").unwrap(),
                 ),
+                password_hash: None,
             },
             0,
         )

@@ -72,6 +72,7 @@ async fn webhook_merchant(app: &TestApp, url: String, secret: &str) -> (i64, Str
                 branding: kassa::domain::branding::Branding::named(
                     kassa::domain::branding::DisplayName::parse("Receiver Shop").unwrap(),
                 ),
+                password_hash: None,
             },
             app.clock.now_ms(),
         )

@@ -145,6 +145,7 @@ pub fn bench_merchant(
         webhook_url,
         webhook_secret: Some(kassa::domain::api_key::new_webhook_secret()),
         branding: kassa::domain::branding::Branding::default(),
+        password_hash: None,
     }
 }
 

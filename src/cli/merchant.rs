@@ -134,7 +134,7 @@ async fn create(store: &Store, a: CreateArgs, targets: WebhookTargets) -> anyhow
     let fields = NewMerchantFields {
         email: a.email,
         domains: a.domains,
-        payout_wallet: a.payout_wallet,
+        payout_wallet: Some(a.payout_wallet),
         package: a.package,
         checkout_mode: a.checkout_mode,
         country: a.country,
@@ -142,6 +142,7 @@ async fn create(store: &Store, a: CreateArgs, targets: WebhookTargets) -> anyhow
         webhook_url: a.webhook_url,
         webhook_secret: a.webhook_secret,
         branding: a.branding.fields(),
+        password: None,
     };
     let created = merchants::create(store, fields, targets, SystemClock.now_ms())
         .await

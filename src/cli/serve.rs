@@ -49,10 +49,12 @@ async fn seed_demo_merchant(
     data_dir: &std::path::Path,
     targets: WebhookTargets,
 ) -> anyhow::Result<()> {
+    // The dashboard login: a random password, stored only hashed.
+    let password = password::generate();
     let demo = NewMerchantFields {
         email: "demo@shop.example".into(),
         domains: vec!["shop.example".into()],
-        payout_wallet: DEMO_WALLET.into(),
+        payout_wallet: Some(DEMO_WALLET.into()),
         package: Package::Pro.as_str().into(),
         checkout_mode: CheckoutMode::SmartRouter.as_str().into(),
         country: Some("NL".into()),
@@ -63,14 +65,12 @@ async fn seed_demo_merchant(
             display_name: Some("Demo Shop".into()),
             ..BrandingFields::default()
         },
+        password: Some(password::NewPassword::parse(password.clone())?),
     };
     let email = demo.email.clone();
     let created = merchants::create(app.store(), demo, targets, SystemClock.now_ms()).await?;
     let (id, secret) = (created.id, created.webhook_secret);
     let key = created.api_key;
-    // The dashboard login: a random password, stored only hashed.
-    let password = password::generate();
-    merchants::set_password(app.store(), id, password.clone(), SystemClock.now_ms()).await?;
     let password = password.expose_secret();
     let file = data_dir.join("demo-merchant.json");
     let record = json!({

@@ -23,7 +23,7 @@ const PASSES: u32 = 2;
 const LANES: u32 = 1;
 
 /// A new password that passed the length rule.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct NewPassword(SecretString);
 
 /// Why a password was refused or could not be hashed.

@@ -26,6 +26,8 @@ pub struct NewMerchant {
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
     pub branding: Branding,
+    /// The dashboard password's argon2id PHC string, when one was chosen.
+    pub password_hash: Option<String>,
 }
 
 /// A partial update: `None` leaves a field as it is.
@@ -83,6 +85,7 @@ impl Store {
             display_name: Set(new.branding.display_name.map(|n| n.as_str().to_string())),
             logo_url: Set(new.branding.logo_url.map(|u| u.as_str().to_string())),
             accent_color: Set(new.branding.accent_color.map(AccentColor::css)),
+            password_hash: Set(new.password_hash),
             created_at: Set(now_ms),
             updated_at: Set(now_ms),
             ..Default::default()

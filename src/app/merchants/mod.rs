@@ -20,7 +20,7 @@ use std::time::Duration;
 use rand::Rng;
 
 use crate::domain::merchant::Merchant;
-use crate::domain::password::PasswordError;
+use crate::domain::password::{NewPassword, PasswordError};
 use crate::store::merchants::{MerchantUpdate, NewMerchant};
 use crate::store::{Store, StoreError};
 use crate::webhooks::payload;
@@ -54,7 +54,9 @@ pub enum MerchantError {
 pub struct NewMerchantFields {
     pub email: String,
     pub domains: Vec<String>,
-    pub payout_wallet: String,
+    /// `None`: no wallet yet (a merchant who signed up sets it later; the
+    /// API refuses sessions until then).
+    pub payout_wallet: Option<String>,
     pub package: String,
     pub checkout_mode: String,
     pub country: Option<String>,
@@ -63,6 +65,8 @@ pub struct NewMerchantFields {
     /// `None`: a new `whsec_…` secret is generated.
     pub webhook_secret: Option<String>,
     pub branding: BrandingFields,
+    /// The dashboard password, when the merchant chose one (sign-up).
+    pub password: Option<NewPassword>,
 }
 
 /// A created merchant and the secrets to show once.
@@ -120,7 +124,11 @@ pub async fn create(
         .map_err(MerchantError::WebhookUrl)?;
     let email = fields::email(&fields.email)?;
     let domains = fields::domains(&fields.domains)?;
-    let wallet = fields::payout_wallet(&fields.payout_wallet)?;
+    let wallet = fields
+        .payout_wallet
+        .as_deref()
+        .map(fields::payout_wallet)
+        .transpose()?;
     let country = fields.country.as_deref().map(fields::country).transpose()?;
     let branding = fields.branding.for_create()?;
     let key = secrets::generate_api_key();
@@ -130,7 +138,7 @@ pub async fn create(
         api_key_id: key.id,
         api_key_hash: key.hash,
         domains: domains.clone(),
-        payout_wallet: Some(wallet),
+        payout_wallet: wallet,
         package: fields::package(&fields.package)?,
         checkout_mode: fields::checkout_mode(&fields.checkout_mode)?,
         country,
@@ -138,9 +146,14 @@ pub async fn create(
         webhook_url: fields.webhook_url,
         webhook_secret: Some(webhook_secret.clone()),
         branding,
+        password_hash: None,
     };
     if store.merchant_id_by_email(&new.email).await?.is_some() {
         return Err(MerchantError::EmailTaken(new.email));
+    }
+    let mut new = new;
+    if let Some(password) = fields.password {
+        new.password_hash = Some(password::hash(password).await?);
     }
     let email = new.email.clone();
     let id = store

@@ -22,13 +22,18 @@ pub async fn set_password(
 ) -> Result<(), MerchantError> {
     let new = NewPassword::parse(raw)?;
     super::find(store, id).await?;
-    let hash = tokio::task::spawn_blocking(move || new.hash())
-        .await
-        .map_err(|_| PasswordError::Hashing)??;
+    let hash = hash(new).await?;
     if !store.set_merchant_password_hash(id, &hash, now_ms).await? {
         return Err(MerchantError::NotFound(id));
     }
     Ok(())
+}
+
+/// The argon2id hash of a checked new password, computed on the blocking pool.
+pub async fn hash(new: NewPassword) -> Result<String, PasswordError> {
+    tokio::task::spawn_blocking(move || new.hash())
+        .await
+        .map_err(|_| PasswordError::Hashing)?
 }
 
 /// Whether `raw` is the merchant's password; `false` when none is set.
