@@ -6,6 +6,7 @@
 
 pub mod chain_cursor;
 pub mod counter;
+pub mod dashboard_session;
 pub mod deposit;
 pub mod idempotency_key;
 pub mod ledger_authorization;
@@ -17,6 +18,7 @@ pub mod merchant_domain;
 pub mod money_entry;
 pub mod payout_request;
 pub mod payout_transaction;
+pub mod security_event;
 pub mod session;
 pub mod sweep;
 pub mod webhook_attempt;

@@ -6,6 +6,7 @@
 pub mod api_key;
 pub mod branding;
 pub mod checkout_session;
+pub mod client_addr;
 pub mod confirmation;
 pub mod contrast;
 pub mod deposit;
@@ -21,6 +22,7 @@ pub mod password;
 pub mod payout;
 pub mod retry;
 pub mod routing;
+pub mod security_event;
 pub mod session;
 pub mod shop_domain;
 pub mod signature;

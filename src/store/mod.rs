@@ -7,6 +7,7 @@
 //! becomes [`StoreError::Unavailable`] quickly instead of a hang, and the pool
 //! reconnects by itself when the database returns.
 
+pub mod accounts;
 pub mod audit;
 pub mod chain;
 pub mod group_commit;
