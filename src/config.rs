@@ -17,6 +17,9 @@ use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+mod dashboard;
+
+use crate::app::accounts::AccountSettings;
 use crate::chain::settings::{
     ChainSettings, Eip3009, Finality, GasKeySource, POLYGON_CHAIN_ID, PayoutSettings,
     WalletSecretSource,
@@ -97,6 +100,10 @@ pub struct RawSettings {
     pub payout_poll_ms: u64,
     pub rates: BTreeMap<String, String>,
     pub onramp: RawOnramp,
+    pub signup: Option<String>,
+    pub trusted_proxies: String,
+    pub dashboard_idle_minutes: u64,
+    pub dashboard_session_hours: u64,
 }
 
 impl Default for RawSettings {
@@ -153,6 +160,10 @@ impl Default for RawSettings {
             payout_poll_ms: 2000,
             rates: default_rates(),
             onramp: RawOnramp::default(),
+            signup: None,
+            trusted_proxies: String::new(),
+            dashboard_idle_minutes: 30,
+            dashboard_session_hours: 12,
         }
     }
 }
@@ -235,6 +246,8 @@ pub struct Settings {
     /// country (lower case); `None`: no such edge, never read it.
     pub country_header: Option<String>,
     pub onramp: OnrampSettings,
+    /// The merchant dashboard's accounts.
+    pub accounts: AccountSettings,
 }
 
 impl Settings {
@@ -279,6 +292,7 @@ impl Settings {
         let data_dir = PathBuf::from(&raw.data_dir);
         let chain = check_chain(&raw, mode, &data_dir)?;
         let payouts = check_payouts(&raw, mode, &data_dir)?;
+        let accounts = dashboard::check(&raw, mode, raw.public_url.as_deref())?;
         let database_url = match raw.database_url.as_deref().filter(|u| !u.is_empty()) {
             Some(url) => {
                 if !(url.starts_with("postgres://")
@@ -412,6 +426,7 @@ impl Settings {
             page_secret_file,
             country_header,
             onramp,
+            accounts,
         })
     }
 

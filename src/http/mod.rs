@@ -1,15 +1,20 @@
 //! What every web door shares: the application state handlers reach
 //! ([`state::AppState`]), the per-request middleware, reading a request body
-//! under a size limit, the cache of authenticated API keys, and the URLs of
-//! the hosted pages that answers point to.
+//! under a size limit, the cache of authenticated API keys, the URLs of
+//! the hosted pages that answers point to, the client address behind a
+//! trusted proxy, and the dashboard's account session, CSRF and security
+//! headers.
 //!
 //! This module sits between `app` and the doors (`api`, `pages`): both take
 //! what they share from here, so `pages` never imports `api`. It must not
 //! register routes, hold handlers or render pages, and it must not import
 //! `api`, `pages`, `cli` or `startup`.
 
+pub mod account;
 pub mod auth_cache;
 pub mod body;
+pub mod client_ip;
+pub mod headers;
 pub mod middleware;
 pub mod state;
 pub mod urls;

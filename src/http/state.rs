@@ -29,6 +29,8 @@ pub struct AppState {
     /// Key of the per-session page tokens (hosted pages, sandbox on-ramp).
     pub page_secret: crate::domain::page_token::PageSecret,
     pub limiter: DefaultKeyedRateLimiter<String>,
+    /// Dashboard logins and sign-ups per client address.
+    pub login_limiter: DefaultKeyedRateLimiter<std::net::IpAddr>,
     pub auth_cache: super::auth_cache::AuthCache,
     pub metrics: PrometheusHandle,
 }
