@@ -169,7 +169,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "The request body is too large.".into(),
             ApiError::InvalidRequest(why) => (*why).into(),
             ApiError::InvalidDomain => "`domain` must be a host name such as yourshop.com.".into(),
-            ApiError::DomainNotAllowed { .. } => "Add this domain to your allowlist first.".into(),
+            ApiError::DomainNotAllowed { .. } => "Add this domain to your allowlist first: Dashboard → Shop domains (/dashboard/domains).".into(),
             ApiError::InvalidAmount(why) => (*why).into(),
             ApiError::InvalidCurrency(why) => (*why).into(),
             ApiError::InvalidEmail => "`customer_email` is not a valid e-mail address.".into(),

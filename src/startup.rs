@@ -164,6 +164,7 @@ impl Application {
             public_base,
             page_secret,
             limiter: RateLimiter::keyed(quota),
+            login_limiter: RateLimiter::keyed(crate::http::account::login_quota()),
             auth_cache: AuthCache::new(settings.auth_cache_ttl),
             metrics: metrics_handle()?,
         });

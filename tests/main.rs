@@ -13,6 +13,7 @@ mod cancel;
 mod chain_sandbox;
 mod checkout;
 mod cli;
+mod dashboard;
 mod engine;
 mod group_commit;
 mod held;

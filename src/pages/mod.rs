@@ -1,6 +1,7 @@
 //! Server-rendered HTML doors, one submodule per audience: [`checkout`], the
-//! public, cookie-free hosted pages customers pay on (later beside it the
-//! merchant dashboard and the operators' admin console).
+//! public, cookie-free hosted pages customers pay on, and [`dashboard`],
+//! the merchant dashboard behind an account session (later beside them the
+//! operators' admin console).
 //!
 //! Each audience owns its routes, handlers and templates; this module only
 //! gathers their routes. Pages take what they share with the JSON API from
@@ -9,10 +10,11 @@
 //! merchant's account session).
 
 pub mod checkout;
+pub mod dashboard;
 
 use actix_web::web;
 
 /// Registers every HTML page.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(checkout::routes);
+    cfg.configure(checkout::routes).configure(dashboard::routes);
 }

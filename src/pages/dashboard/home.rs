@@ -1,0 +1,93 @@
+//! `GET /dashboard`: the account's overview, the integration checklist
+//! (shop domain, payout wallet, webhook, API key) with a link to each
+//! setting, and the base URL a shop's integration points to.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::frame::Frame;
+use super::{guard, is_test, render};
+use crate::http::state::AppState;
+
+/// One step of the checklist.
+#[derive(Debug)]
+pub struct Step {
+    pub label: &'static str,
+    pub done: bool,
+    pub detail: String,
+    pub href: &'static str,
+    pub action: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/home.html")]
+struct HomePage {
+    frame: Frame,
+    steps: Vec<Step>,
+    remaining: usize,
+    base_url: String,
+}
+
+/// `GET /dashboard`.
+pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let ctx = match guard::page(&req, &state).await {
+        Ok(ctx) => ctx,
+        Err(refusal) => return refusal,
+    };
+    let m = &ctx.merchant;
+    let steps = vec![
+        Step {
+            label: "Add your shop's domain",
+            done: !m.domains.is_empty(),
+            detail: match m.domains.len() {
+                0 => "Sessions are accepted only for domains on your list.".into(),
+                1 => m.domains.join(""),
+                n => format!("{n} domains"),
+            },
+            href: "/dashboard/domains",
+            action: "Shop domains",
+        },
+        Step {
+            label: "Set the payout wallet",
+            done: m.payout_wallet.is_some(),
+            detail: m
+                .payout_wallet
+                .clone()
+                .unwrap_or_else(|| "Where your USDC on Polygon is paid out.".into()),
+            href: "/dashboard",
+            action: "Payout wallet",
+        },
+        Step {
+            label: "Set the webhook URL and secret",
+            done: m.webhook_url.is_some(),
+            detail: m.webhook_url.clone().unwrap_or_else(|| {
+                "Your shop learns of each payment from a signed webhook.".into()
+            }),
+            href: "/dashboard",
+            action: "Webhooks",
+        },
+        Step {
+            label: "Copy an API key into your shop",
+            done: true,
+            detail: "Your shop sends it as Authorization: Bearer ….".into(),
+            href: "/dashboard",
+            action: "API keys",
+        },
+    ];
+    let remaining = steps.iter().filter(|s| !s.done).count();
+    let page = HomePage {
+        frame: Frame::new(
+            "Overview",
+            "/dashboard",
+            m,
+            &ctx.session.csrf_token,
+            &ctx.nonce,
+            is_test(&state),
+        ),
+        steps,
+        remaining,
+        base_url: state.public_base.clone(),
+    };
+    render(&state, StatusCode::OK, &ctx.nonce, page)
+}

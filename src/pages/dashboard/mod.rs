@@ -1,0 +1,98 @@
+//! The merchant dashboard under `/dashboard`: sign-up and login, then the
+//! settings the integration's Quickstart names (shop domains first), and
+//! the account's security log and password. Server-rendered askama
+//! templates (`templates/dashboard/`), a strict CSP with a per-response
+//! nonce, no framing, a cookie session and a CSRF token in every form.
+//!
+//! Handlers parse the form, call one `app::` function, and render; the
+//! account rules live in `app::accounts` and `app::merchants`. Every page
+//! shows only the signed-in merchant's objects: another merchant's answer
+//! 404. It must not reach into the hosted checkout's pages.
+
+pub mod domains;
+pub mod error;
+pub mod form;
+pub mod frame;
+pub mod guard;
+pub mod home;
+pub mod login;
+pub mod logout;
+pub mod security;
+pub mod signup;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use crate::config::Mode;
+use crate::http::headers;
+use crate::http::state::AppState;
+use error::DashError;
+
+/// Registers the dashboard's pages.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/dashboard", web::get().to(home::show))
+        .route("/dashboard/", web::get().to(home::show))
+        .route("/dashboard/login", web::get().to(login::show))
+        .route("/dashboard/login", web::post().to(login::submit))
+        .route("/dashboard/signup", web::get().to(signup::show))
+        .route("/dashboard/signup", web::post().to(signup::submit))
+        .route("/dashboard/logout", web::post().to(logout::submit))
+        .route("/dashboard/domains", web::get().to(domains::show))
+        .route("/dashboard/domains", web::post().to(domains::submit))
+        .route("/dashboard/security", web::get().to(security::show))
+        .route(
+            "/dashboard/security/password",
+            web::post().to(security::change_password),
+        );
+}
+
+/// Whether the deployment is a sandbox (pages show a badge).
+pub fn is_test(state: &AppState) -> bool {
+    state.settings.mode == Mode::Sandbox
+}
+
+/// Whether `path` is a dashboard page a login may return to: a plain local
+/// path, never another site (`//host`) or a scheme.
+pub fn is_dashboard_path(path: &str) -> bool {
+    path.starts_with("/dashboard")
+        && !path.contains("//")
+        && !path.contains('\\')
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_".contains(&b))
+}
+
+/// Renders `page` with the dashboard's headers.
+pub fn render(
+    state: &AppState,
+    status: StatusCode,
+    nonce: &str,
+    page: impl Template,
+) -> HttpResponse {
+    match page.render() {
+        Ok(body) => {
+            headers::dashboard_html(status, nonce, None, state.settings.accounts.hsts).body(body)
+        }
+        Err(e) => guard::refuse(state, DashError::Unexpected(anyhow::Error::new(e))),
+    }
+}
+
+/// A 303 to `location` with the dashboard's headers.
+pub fn redirect(state: &AppState, location: &str) -> HttpResponse {
+    headers::dashboard_redirect(location, state.settings.accounts.hsts).finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_login_returns_only_to_local_dashboard_paths() {
+        assert!(is_dashboard_path("/dashboard/domains"));
+        assert!(!is_dashboard_path("//evil.example/dashboard"));
+        assert!(!is_dashboard_path("/dashboard//evil.example"));
+        assert!(!is_dashboard_path("https://evil.example"));
+        assert!(!is_dashboard_path("/dashboard/x?y=1"));
+    }
+}

@@ -1,0 +1,7 @@
+//! The merchant dashboard, driven over HTTP as a browser would: cookies
+//! kept per browser, forms posted with the CSRF token the page carried.
+
+mod accounts;
+mod browser;
+mod domains;
+mod security;
