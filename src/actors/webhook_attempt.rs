@@ -57,7 +57,9 @@ pub(crate) async fn deliver(
         skip(store, &event, "no webhook URL is configured").await;
         return None;
     };
-    if event.status != "test"
+    // The status choice is about session events; merchant-level events
+    // (session 0: a test, a payout wallet change) always go out.
+    if event.session_id != 0
         && hook
             .statuses
             .as_ref()

@@ -1,6 +1,8 @@
 //! `kassa merchant create | update | list` (and `set-password`, in
 //! `merchant_password.rs`): flags in, `app::merchants` does
 //! the checking, key generation and writing, and this file prints the answer.
+//! `update --payout-wallet` goes through the payout wallet cool-off like every
+//! door; `--payout-wallet-now` is the operator's explicit override.
 //! It must not parse a field or write a merchant row itself, and it words
 //! every refusal after the flag it came from (the tests read these texts).
 
@@ -12,11 +14,12 @@ use serde_json::json;
 
 use super::branding::BrandingArgs;
 use crate::app::merchants::{
-    self, BrandingField, FieldError, MerchantChanges, MerchantError, NewMerchantFields,
-    WebhookTargets,
+    self, BrandingField, FieldError, MerchantChanges, MerchantError, NewMerchantFields, Timing,
+    WalletChange, WebhookTargets,
 };
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, SystemClock, format_doc_time};
 use crate::config::{Mode, Settings};
+use crate::domain::payout_wallet::ChangeRules;
 use crate::domain::session::EventKind;
 use crate::store::Store;
 
@@ -74,8 +77,16 @@ pub struct UpdateArgs {
     /// Replaces the allowlist (repeatable).
     #[arg(long = "domain")]
     domains: Vec<String>,
+    /// New payout wallet: takes effect after the cool-off
+    /// (`payout_wallet_cooloff_hours`); the merchant is told by webhook.
     #[arg(long)]
     payout_wallet: Option<String>,
+    /// Operator override: the new payout wallet takes effect at once.
+    #[arg(long, requires = "payout_wallet")]
+    payout_wallet_now: bool,
+    /// Drop a payout wallet change still waiting out its cool-off.
+    #[arg(long, conflicts_with = "payout_wallet")]
+    cancel_payout_wallet_change: bool,
     #[arg(long, value_parser = ["free", "pro", "unlimited"])]
     package: Option<String>,
     #[arg(long, value_parser = ["standard", "smart_router"])]
@@ -122,11 +133,15 @@ pub async fn run(cmd: MerchantCommand, settings: &Settings) -> anyhow::Result<()
     };
     match cmd {
         MerchantCommand::Create(args) => create(&store, args, targets).await,
-        MerchantCommand::Update(args) => update(&store, args, targets).await,
+        MerchantCommand::Update(args) => {
+            update(&store, args, targets, settings.wallet_change).await
+        }
         MerchantCommand::SetPassword(args) => {
             super::merchant_password::set_password(&store, args).await
         }
-        MerchantCommand::List { json } => super::merchant_list::list(&store, json).await,
+        MerchantCommand::List { json } => {
+            super::merchant_list::list(&store, json, SystemClock.now_ms()).await
+        }
     }
 }
 
@@ -167,11 +182,19 @@ async fn create(store: &Store, a: CreateArgs, targets: WebhookTargets) -> anyhow
     Ok(())
 }
 
-async fn update(store: &Store, a: UpdateArgs, targets: WebhookTargets) -> anyhow::Result<()> {
+async fn update(
+    store: &Store,
+    a: UpdateArgs,
+    targets: WebhookTargets,
+    rules: ChangeRules,
+) -> anyhow::Result<()> {
+    // Checked before anything is written; changed after the other fields.
+    if let Some(raw) = &a.payout_wallet {
+        merchants::fields::payout_wallet(raw).map_err(|e| refusal(e.into()))?;
+    }
     let changes = MerchantChanges {
         email: a.email,
         domains: (!a.domains.is_empty()).then_some(a.domains),
-        payout_wallet: a.payout_wallet,
         package: a.package,
         checkout_mode: a.checkout_mode,
         country: a.country,
@@ -196,10 +219,30 @@ async fn update(store: &Store, a: UpdateArgs, targets: WebhookTargets) -> anyhow
     let updated = merchants::update(store, a.id, changes, targets, SystemClock.now_ms())
         .await
         .map_err(refusal)?;
+    let wallet = wallet_change(store, a.id, &a.payout_wallet, a.payout_wallet_now, rules).await?;
+    let cancelled = if a.cancel_payout_wallet_change {
+        let dropped =
+            merchants::cancel_payout_wallet_change(store, a.id, rules, SystemClock.now_ms())
+                .await
+                .map_err(refusal)?;
+        Some(dropped)
+    } else {
+        None
+    };
     match (a.json, updated.api_key) {
         (true, key) => println!(
             "{}",
-            json!({ "merchant_id": a.id, "updated": true, "api_key": key })
+            json!({
+                "merchant_id": a.id,
+                "updated": true,
+                "api_key": key,
+                "payout_wallet": wallet.as_ref().map(|w| json!({
+                    "wallet": w.wallet,
+                    "effective_at": format_doc_time(w.effective_at_ms),
+                    "in_force": w.in_force,
+                })),
+                "cancelled_payout_wallet": cancelled.as_ref().map(|p| p.wallet.clone()),
+            })
         ),
         (false, Some(key)) => println!(
             "merchant {} updated; new api_key: {key}  (shown once)",
@@ -207,7 +250,55 @@ async fn update(store: &Store, a: UpdateArgs, targets: WebhookTargets) -> anyhow
         ),
         (false, None) => println!("merchant {} updated", a.id),
     }
+    if a.json {
+        return Ok(());
+    }
+    match &wallet {
+        Some(w) if w.in_force => println!("  payout wallet is now {} (in force)", w.wallet),
+        Some(w) => println!(
+            "  payout wallet change to {} takes effect at {} UTC; until then payouts go to the current wallet (cancel with --cancel-payout-wallet-change)",
+            w.wallet,
+            format_doc_time(w.effective_at_ms)
+        ),
+        None => {}
+    }
+    if let Some(p) = &cancelled {
+        println!(
+            "  pending payout wallet change to {} cancelled; the current wallet stays",
+            p.wallet
+        );
+    }
     Ok(())
+}
+
+/// `--payout-wallet` (and `--payout-wallet-now`) through the same rule as
+/// every other door.
+async fn wallet_change(
+    store: &Store,
+    id: i64,
+    raw: &Option<String>,
+    now: bool,
+    rules: ChangeRules,
+) -> anyhow::Result<Option<WalletChange>> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let timing = if now {
+        Timing::Now
+    } else {
+        Timing::AfterCoolOff
+    };
+    let change = merchants::request_payout_wallet_change(
+        store,
+        id,
+        raw,
+        timing,
+        rules,
+        SystemClock.now_ms(),
+    )
+    .await
+    .map_err(refusal)?;
+    Ok(Some(change))
 }
 
 /// A refusal from `app::merchants`, worded after the flag it came from.
@@ -244,6 +335,9 @@ pub(super) fn refusal(err: MerchantError) -> anyhow::Error {
         MerchantError::WebhookUrl(e) => anyhow!("--webhook-url: {e}"),
         MerchantError::NotFound(id) => anyhow!("no merchant with id {id}"),
         MerchantError::Password(e) => anyhow!("{e}"),
+        MerchantError::NoPendingWalletChange(id) => anyhow!(
+            "--cancel-payout-wallet-change: merchant {id} has no payout wallet change waiting"
+        ),
         MerchantError::EmailTaken(email) => {
             anyhow!("--email: `{email}` is already the address of another merchant")
         }

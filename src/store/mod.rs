@@ -23,6 +23,7 @@ mod merchant_rows;
 pub mod merchants;
 pub mod payout_requests;
 pub mod payout_txs;
+pub mod payout_wallets;
 pub mod payouts;
 pub mod sessions;
 mod settings;

@@ -2,8 +2,9 @@
 //! merchant dashboard and the admin console later): check the fields a
 //! person typed, generate the API key and webhook secret, check the webhook
 //! URL against the SSRF rules, then create or update the row in the store;
-//! set the dashboard password; and queue a test event for the merchant's
-//! webhook endpoint.
+//! set the dashboard password; queue a test event for the merchant's
+//! webhook endpoint; and change the payout wallet behind its cool-off
+//! ([`payout_wallet`]; [`update`] does not touch the wallet).
 //!
 //! Functions over the store; the field rules are in [`fields`], credentials
 //! and the webhook target check in [`secrets`]. Nothing here prints, reads
@@ -13,6 +14,7 @@
 
 pub mod fields;
 pub mod password;
+pub mod payout_wallet;
 pub mod secrets;
 
 use std::time::Duration;
@@ -28,6 +30,9 @@ use crate::webhooks::ssrf::TargetError;
 
 pub use fields::{BrandingField, BrandingFields, FieldError};
 pub use password::{check_password, set_password};
+pub use payout_wallet::{
+    Timing, WalletChange, WalletView, cancel_payout_wallet_change, request_payout_wallet_change,
+};
 pub use secrets::WebhookTargets;
 
 /// Why a merchant could not be created, changed or found.
@@ -45,6 +50,9 @@ pub enum MerchantError {
     EmailTaken(String),
     #[error(transparent)]
     Password(#[from] PasswordError),
+    /// Nothing to cancel: no payout wallet change is waiting.
+    #[error("merchant {0} has no pending payout wallet change")]
+    NoPendingWalletChange(i64),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -80,7 +88,6 @@ pub struct MerchantChanges {
     pub email: Option<String>,
     /// Replaces the whole allowlist.
     pub domains: Option<Vec<String>>,
-    pub payout_wallet: Option<String>,
     pub package: Option<String>,
     pub checkout_mode: Option<String>,
     pub country: Option<String>,
@@ -182,11 +189,6 @@ pub async fn update(
         .as_deref()
         .map(fields::domains)
         .transpose()?;
-    let payout_wallet = changes
-        .payout_wallet
-        .as_deref()
-        .map(fields::payout_wallet)
-        .transpose()?;
     let package = changes
         .package
         .as_deref()
@@ -213,7 +215,7 @@ pub async fn update(
     let update = MerchantUpdate {
         email,
         domains,
-        payout_wallet,
+        payout_wallet: None,
         package,
         checkout_mode,
         country,
