@@ -701,6 +701,31 @@ mod tests {
     }
 
     #[test]
+    fn the_payout_wallet_cool_off_is_a_day_live_none_in_sandbox_unless_set() {
+        let raw = RawSettings::default();
+        let live = check_wallet_change(&raw, Mode::Live).unwrap();
+        assert_eq!(live.cooloff, Duration::from_secs(24 * 3_600));
+        assert!(!live.test_events);
+        let sandbox = check_wallet_change(&raw, Mode::Sandbox).unwrap();
+        assert_eq!(sandbox.cooloff, Duration::ZERO);
+        assert!(sandbox.test_events);
+        let set = RawSettings {
+            payout_wallet_cooloff_hours: Some(48),
+            ..RawSettings::default()
+        };
+        let sandbox = check_wallet_change(&set, Mode::Sandbox).unwrap();
+        assert_eq!(sandbox.cooloff, Duration::from_secs(48 * 3_600));
+        let absurd = RawSettings {
+            payout_wallet_cooloff_hours: Some(1_000_000),
+            ..RawSettings::default()
+        };
+        let err = check_wallet_change(&absurd, Mode::Live)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("KASSA_PAYOUT_WALLET_COOLOFF_HOURS"), "{err}");
+    }
+
+    #[test]
     fn an_unknown_finality_names_the_setting() {
         let raw = RawSettings {
             finality: "soon".into(),

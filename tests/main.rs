@@ -24,6 +24,7 @@ mod ledger_sender_reorgs;
 mod migrations;
 mod operations;
 mod outage;
+mod payout_wallet;
 mod receiver;
 mod routing;
 mod sandbox;
