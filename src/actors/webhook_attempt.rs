@@ -11,7 +11,7 @@ use crate::clock::{SharedClock, format_rfc3339};
 use crate::domain::retry::{self, Next};
 use crate::store::Store;
 use crate::store::webhooks::{AfterAttempt, MerchantHook, NewAttempt, OutboxRow};
-use crate::webhooks::delivery::{Deliverer, body_with_sent_at};
+use crate::webhooks::delivery::{Deliverer, body_with_sent_at, redact_query};
 
 /// Merchant endpoints and secrets by merchant id, with when they were read.
 pub(crate) type HookCache = quick_cache::sync::Cache<i64, (Instant, Arc<MerchantHook>)>;
@@ -124,13 +124,5 @@ pub(crate) async fn deliver(
 async fn skip(store: &Store, event: &OutboxRow, reason: &str) {
     if let Err(e) = store.skip_webhook(event.id, reason).await {
         tracing::warn!(error = %e, "could not mark a webhook skipped");
-    }
-}
-
-/// A URL for the attempt log without its query string (it may carry tokens).
-fn redact_query(url: &str) -> String {
-    match url.split_once('?') {
-        Some((base, _)) => format!("{base}?…"),
-        None => url.to_string(),
     }
 }

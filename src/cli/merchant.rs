@@ -335,6 +335,10 @@ pub(super) fn refusal(err: MerchantError) -> anyhow::Error {
         MerchantError::WebhookUrl(e) => anyhow!("--webhook-url: {e}"),
         MerchantError::NotFound(id) => anyhow!("no merchant with id {id}"),
         MerchantError::Password(e) => anyhow!("{e}"),
+        MerchantError::NoWebhookEndpoint(id) => {
+            anyhow!("merchant {id} has no webhook URL or secret")
+        }
+        MerchantError::EventNotFound(event) => anyhow!("no webhook event {event}"),
         MerchantError::NoPendingWalletChange(id) => anyhow!(
             "--cancel-payout-wallet-change: merchant {id} has no payout wallet change waiting"
         ),

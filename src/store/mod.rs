@@ -28,6 +28,7 @@ pub mod payouts;
 pub mod sessions;
 mod settings;
 pub mod transitions;
+mod webhook_log;
 mod webhook_record;
 pub mod webhooks;
 

@@ -4,7 +4,8 @@
 //! URL against the SSRF rules, then create or update the row in the store;
 //! set the dashboard password; queue a test event for the merchant's
 //! webhook endpoint; and change the payout wallet behind its cool-off
-//! ([`payout_wallet`]; [`update`] does not touch the wallet).
+//! ([`payout_wallet`]; [`update`] does not touch the wallet); and the
+//! webhook settings, test, log and resend of [`webhooks`].
 //!
 //! Functions over the store; the field rules are in [`fields`], credentials
 //! and the webhook target check in [`secrets`]. Nothing here prints, reads
@@ -16,6 +17,7 @@ pub mod fields;
 pub mod password;
 pub mod payout_wallet;
 pub mod secrets;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -53,6 +55,12 @@ pub enum MerchantError {
     /// Nothing to cancel: no payout wallet change is waiting.
     #[error("merchant {0} has no pending payout wallet change")]
     NoPendingWalletChange(i64),
+    /// No webhook URL or no secret: nothing can be sent.
+    #[error("merchant {0} has no webhook URL or secret")]
+    NoWebhookEndpoint(i64),
+    /// No such event for this merchant (another merchant's is not found either).
+    #[error("no webhook event {0} for this merchant")]
+    EventNotFound(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
