@@ -30,4 +30,5 @@ mod routing;
 mod sandbox;
 mod sandbox_payouts;
 mod webhook_receivers;
+mod webhook_settings;
 mod webhooks;
