@@ -102,7 +102,7 @@ async fn a_change_without_a_cool_off_is_in_force_at_once(backend: Backend) {
 
     assert_eq!(change.wallet, NEW, "stored checksummed");
     assert!(change.in_force);
-    let view = merchants::payout_wallet::payout_wallet(&app.store, app.merchant.id, now)
+    let view = merchants::current_payout_wallet(&app.store, app.merchant.id, now)
         .await
         .unwrap();
     assert_eq!(view.wallet.as_deref(), Some(NEW));
@@ -141,10 +141,9 @@ async fn with_a_cool_off_payouts_keep_the_old_wallet_until_the_change_takes_effe
         (before.0 + moved, before.1),
         "the old wallet is paid during the cool-off"
     );
-    let view =
-        merchants::payout_wallet::payout_wallet(&app.store, app.merchant.id, app.clock.now_ms())
-            .await
-            .unwrap();
+    let view = merchants::current_payout_wallet(&app.store, app.merchant.id, app.clock.now_ms())
+        .await
+        .unwrap();
     assert_eq!(view.wallet.as_deref(), Some(WALLET));
     assert_eq!(view.pending.unwrap().wallet, NEW);
 
@@ -157,10 +156,9 @@ async fn with_a_cool_off_payouts_keep_the_old_wallet_until_the_change_takes_effe
         (before.0, before.1 + moved),
         "the new wallet is paid once the change took effect"
     );
-    let view =
-        merchants::payout_wallet::payout_wallet(&app.store, app.merchant.id, app.clock.now_ms())
-            .await
-            .unwrap();
+    let view = merchants::current_payout_wallet(&app.store, app.merchant.id, app.clock.now_ms())
+        .await
+        .unwrap();
     assert_eq!(view.wallet.as_deref(), Some(NEW));
     assert_eq!(view.pending, None);
     app.stop().await;
@@ -183,7 +181,7 @@ async fn a_cancelled_change_never_takes_effect(backend: Backend) {
     assert_eq!(dropped.wallet, NEW);
     app.clock.advance(DAY * 2);
     let later = app.clock.now_ms();
-    let view = merchants::payout_wallet::payout_wallet(&app.store, id, later)
+    let view = merchants::current_payout_wallet(&app.store, id, later)
         .await
         .unwrap();
     assert_eq!(view.wallet.as_deref(), Some(WALLET));
@@ -317,7 +315,7 @@ async fn a_bad_address_is_refused_with_the_wallet_error_and_nothing_changes() {
         matches!(missing, Err(MerchantError::NotFound(_))),
         "{missing:?}"
     );
-    let view = merchants::payout_wallet::payout_wallet(&app.store, app.merchant.id, now)
+    let view = merchants::current_payout_wallet(&app.store, app.merchant.id, now)
         .await
         .unwrap();
     assert_eq!(view.wallet.as_deref(), Some(WALLET));

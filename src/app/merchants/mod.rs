@@ -33,7 +33,8 @@ use crate::webhooks::ssrf::TargetError;
 pub use fields::{BrandingField, BrandingFields, FieldError};
 pub use password::{check_password, set_password};
 pub use payout_wallet::{
-    Timing, WalletChange, WalletView, cancel_payout_wallet_change, request_payout_wallet_change,
+    Timing, WalletChange, WalletView, cancel_payout_wallet_change, current_payout_wallet,
+    request_payout_wallet_change,
 };
 pub use secrets::WebhookTargets;
 

@@ -56,7 +56,7 @@ pub struct WalletView {
 }
 
 /// The wallet in force at `now_ms` and the change still waiting, if any.
-pub async fn payout_wallet(
+pub async fn current_payout_wallet(
     store: &Store,
     id: i64,
     now_ms: i64,
