@@ -16,7 +16,8 @@ use kassa::webhooks::delivery::Deliverer;
 use serde_json::json;
 
 use crate::helpers::{
-    Backend, MerchantSpec, TestApp, create_merchant, point_merchant_at, spawn_app_with,
+    Backend, MerchantSpec, TestApp, create_merchant, kassa, point_merchant_at, spawn_app_with,
+    stderr, stdout,
 };
 use crate::on_both_backends;
 use crate::receiver::Receiver;
@@ -282,6 +283,38 @@ async fn statuses_and_a_rotated_secret_go_through_the_same_rules() {
         standard.split(' ').count(),
         2,
         "both secrets sign during the window: {standard}"
+    );
+    receiver.stop().await;
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn the_cli_sends_a_test_now_and_prints_the_answer() {
+    let Some(app) = app(Backend::Sqlite).await else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    point_merchant_at(&app, app.merchant.id, &receiver.url).await;
+    let id = app.merchant.id.to_string();
+    let env = [
+        ("KASSA_DATABASE_URL", app.db.url.as_str()),
+        ("KASSA_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("KASSA_LOG", "error"),
+    ];
+    let args = ["webhooks", "test", "--merchant", &id, "--now"];
+
+    let ok = kassa(&args, &env).await;
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("HTTP 200 in"), "{}", stdout(&ok));
+    assert_eq!(receiver.count(), 1, "delivered before the command returned");
+
+    receiver.answer_next(&[(500, Duration::ZERO)]);
+    let failed = kassa(&args, &env).await;
+    assert!(!failed.status.success());
+    assert!(
+        stderr(&failed).contains("HTTP 500") && stderr(&failed).contains("not delivered"),
+        "{}",
+        stderr(&failed)
     );
     receiver.stop().await;
     app.stop().await;

@@ -19,7 +19,7 @@ use super::{MerchantChanges, MerchantError, WebhookTargets, find, update};
 use crate::clock::format_rfc3339;
 use crate::store::Store;
 use crate::store::webhooks::{AfterAttempt, NewAttempt};
-use crate::webhooks::delivery::{Deliverer, body_with_sent_at, redact_query};
+use crate::webhooks::delivery::{AttemptOutcome, Deliverer, body_with_sent_at, redact_query};
 use crate::webhooks::payload;
 
 /// The longest a test sent now may take before it counts as timed out.
@@ -158,24 +158,27 @@ pub async fn send_test_webhook_now(
         deliverer.send(&url, &event_id, now_ms / 1000, &sent, &secrets),
     )
     .await;
-    let (http_status, latency, error, snippet) = match outcome {
-        Ok(o) => (o.http_status, o.latency, o.error, o.snippet),
-        Err(_) => (
-            None,
-            started.elapsed(),
-            Some(format!("timed out after {} ms", timeout.as_millis())),
-            None,
-        ),
-    };
-    let delivered = http_status.is_some_and(|s| (200..300).contains(&s));
-    let latency_ms = i64::try_from(latency.as_millis()).unwrap_or(i64::MAX);
+    let outcome = outcome.unwrap_or_else(|_| AttemptOutcome {
+        http_status: None,
+        latency: started.elapsed(),
+        error: Some(format!("timed out after {} ms", timeout.as_millis())),
+        snippet: None,
+        retry_after: None,
+    });
+    metrics::counter!("kassa_webhook_attempts_total", "outcome" => outcome.label()).increment(1);
+    metrics::histogram!("kassa_webhook_delivery_latency_seconds")
+        .record(outcome.latency.as_secs_f64());
+    let delivered = outcome.succeeded();
+    let latency_ms = i64::try_from(outcome.latency.as_millis()).unwrap_or(i64::MAX);
+    let http_status = outcome.http_status;
+    let error = outcome.error.clone();
     let attempt = NewAttempt {
         url: redact_query(&url),
         started_at_ms: now_ms,
         http_status,
         latency_ms,
-        error: error.clone(),
-        snippet,
+        error: outcome.error,
+        snippet: outcome.snippet,
     };
     let after = if delivered {
         AfterAttempt::Delivered
