@@ -13,11 +13,12 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::branding::BrandingArgs;
+use super::merchant_wallet::WalletFlags;
 use crate::app::merchants::{
-    self, BrandingField, FieldError, MerchantChanges, MerchantError, NewMerchantFields, Timing,
-    WalletChange, WebhookTargets,
+    self, BrandingField, FieldError, MerchantChanges, MerchantError, NewMerchantFields,
+    WebhookTargets,
 };
-use crate::clock::{Clock, SystemClock, format_doc_time};
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Mode, Settings};
 use crate::domain::payout_wallet::ChangeRules;
 use crate::domain::session::EventKind;
@@ -219,15 +220,25 @@ async fn update(
     let updated = merchants::update(store, a.id, changes, targets, SystemClock.now_ms())
         .await
         .map_err(refusal)?;
-    let wallet = wallet_change(store, a.id, &a.payout_wallet, a.payout_wallet_now, rules).await?;
-    let cancelled = if a.cancel_payout_wallet_change {
-        let dropped =
-            merchants::cancel_payout_wallet_change(store, a.id, rules, SystemClock.now_ms())
-                .await
-                .map_err(refusal)?;
-        Some(dropped)
-    } else {
-        None
+    // A refused wallet change must not hide a key issued just before it.
+    let wallet = match (WalletFlags {
+        payout_wallet: a.payout_wallet.clone(),
+        now: a.payout_wallet_now,
+        cancel: a.cancel_payout_wallet_change,
+    })
+    .apply(store, a.id, rules)
+    .await
+    {
+        Ok(wallet) => wallet,
+        Err(e) => {
+            if let Some(key) = updated.api_key {
+                println!(
+                    "merchant {} updated; new api_key: {key}  (shown once)",
+                    a.id
+                );
+            }
+            return Err(e);
+        }
     };
     match (a.json, updated.api_key) {
         (true, key) => println!(
@@ -236,12 +247,8 @@ async fn update(
                 "merchant_id": a.id,
                 "updated": true,
                 "api_key": key,
-                "payout_wallet": wallet.as_ref().map(|w| json!({
-                    "wallet": w.wallet,
-                    "effective_at": format_doc_time(w.effective_at_ms),
-                    "in_force": w.in_force,
-                })),
-                "cancelled_payout_wallet": cancelled.as_ref().map(|p| p.wallet.clone()),
+                "payout_wallet": wallet.changed_json(),
+                "cancelled_payout_wallet": wallet.cancelled_json(),
             })
         ),
         (false, Some(key)) => println!(
@@ -253,52 +260,8 @@ async fn update(
     if a.json {
         return Ok(());
     }
-    match &wallet {
-        Some(w) if w.in_force => println!("  payout wallet is now {} (in force)", w.wallet),
-        Some(w) => println!(
-            "  payout wallet change to {} takes effect at {} UTC; until then payouts go to the current wallet (cancel with --cancel-payout-wallet-change)",
-            w.wallet,
-            format_doc_time(w.effective_at_ms)
-        ),
-        None => {}
-    }
-    if let Some(p) = &cancelled {
-        println!(
-            "  pending payout wallet change to {} cancelled; the current wallet stays",
-            p.wallet
-        );
-    }
+    wallet.print();
     Ok(())
-}
-
-/// `--payout-wallet` (and `--payout-wallet-now`) through the same rule as
-/// every other door.
-async fn wallet_change(
-    store: &Store,
-    id: i64,
-    raw: &Option<String>,
-    now: bool,
-    rules: ChangeRules,
-) -> anyhow::Result<Option<WalletChange>> {
-    let Some(raw) = raw else {
-        return Ok(None);
-    };
-    let timing = if now {
-        Timing::Now
-    } else {
-        Timing::AfterCoolOff
-    };
-    let change = merchants::request_payout_wallet_change(
-        store,
-        id,
-        raw,
-        timing,
-        rules,
-        SystemClock.now_ms(),
-    )
-    .await
-    .map_err(refusal)?;
-    Ok(Some(change))
 }
 
 /// A refusal from `app::merchants`, worded after the flag it came from.

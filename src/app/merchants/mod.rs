@@ -3,9 +3,9 @@
 //! person typed, generate the API key and webhook secret, check the webhook
 //! URL against the SSRF rules, then create or update the row in the store;
 //! set the dashboard password; queue a test event for the merchant's
-//! webhook endpoint; and change the payout wallet behind its cool-off
-//! ([`payout_wallet`]; [`update`] does not touch the wallet); and the
-//! webhook settings, test, log and resend of [`webhooks`].
+//! webhook endpoint. The payout wallet changes behind its cool-off in
+//! [`payout_wallet`] ([`update`] does not touch it); the webhook settings,
+//! the test sent now, the delivery log and resend are in [`webhooks`].
 //!
 //! Functions over the store; the field rules are in [`fields`], credentials
 //! and the webhook target check in [`secrets`]. Nothing here prints, reads
