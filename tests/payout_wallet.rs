@@ -33,6 +33,7 @@ on_both_backends!(
     with_a_cool_off_payouts_keep_the_old_wallet_until_the_change_takes_effect,
     a_cancelled_change_never_takes_effect,
     a_change_is_announced_by_a_signed_webhook_whatever_statuses_were_chosen,
+    concurrent_changes_each_commit_whole_and_each_is_announced_once,
 );
 
 const NEW: &str = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359";
@@ -436,5 +437,51 @@ async fn the_cli_changes_the_wallet_after_the_cool_off_unless_told_now_and_list_
         .clone();
     assert_eq!(row["payout_wallet"], json!(NEW));
     assert_eq!(row["pending_payout_wallet"], Value::Null);
+    app.stop().await;
+}
+
+async fn concurrent_changes_each_commit_whole_and_each_is_announced_once(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let id = app.merchant.id;
+    let now = app.clock.now_ms();
+    let wallets: Vec<String> = (1..=4)
+        .map(|i| format!("0x{:040x}", 0xa11e70 + i))
+        .collect();
+
+    let results = futures_util::future::join_all(wallets.iter().map(|w| {
+        request_payout_wallet_change(&app.store, id, w, Timing::AfterCoolOff, rules(DAY), now)
+    }))
+    .await;
+
+    for r in &results {
+        assert!(r.is_ok(), "every request commits after a fresh read: {r:?}");
+    }
+    let log = app.store.merchant_webhook_log(id, None, 10).await.unwrap();
+    let announced: Vec<Value> = log
+        .iter()
+        .filter(|(e, _)| e.status == "payout_wallet_changed")
+        .map(|(e, _)| serde_json::from_str(&e.payload).unwrap())
+        .collect();
+    assert_eq!(announced.len(), 4, "one event per committed change");
+    let view = merchants::current_payout_wallet(&app.store, id, now)
+        .await
+        .unwrap();
+    let pending = view.pending.expect("the last change waits").wallet;
+    assert_eq!(
+        announced[0]["new_wallet"].as_str().unwrap().to_lowercase(),
+        pending.to_lowercase(),
+        "the newest announcement is the change that stands"
+    );
+    for pair in announced.windows(2) {
+        assert_eq!(
+            pair[0]["old_wallet"],
+            json!(WALLET),
+            "a replaced change never became the wallet in force"
+        );
+        assert_ne!(pair[0]["new_wallet"], pair[1]["new_wallet"]);
+    }
+    assert_eq!(view.wallet.as_deref(), Some(WALLET));
     app.stop().await;
 }
