@@ -25,6 +25,7 @@ use crate::chain::settings::{
     WalletSecretSource,
 };
 use crate::domain::money::Currency;
+use crate::domain::payout_wallet::ChangeRules;
 use crate::domain::wallet::WalletAddress;
 use crate::providers::credentials::{OnrampSettings, RawOnramp};
 use crate::store::DatabaseSettings;
@@ -98,6 +99,8 @@ pub struct RawSettings {
     pub token_eip3009: String,
     pub gas_low_pol: String,
     pub payout_poll_ms: u64,
+    /// `None`: 24 in live mode, 0 in sandbox.
+    pub payout_wallet_cooloff_hours: Option<u64>,
     pub rates: BTreeMap<String, String>,
     pub onramp: RawOnramp,
     pub signup: Option<String>,
@@ -158,6 +161,7 @@ impl Default for RawSettings {
             token_eip3009: "auto".into(),
             gas_low_pol: "5".into(),
             payout_poll_ms: 2000,
+            payout_wallet_cooloff_hours: None,
             rates: default_rates(),
             onramp: RawOnramp::default(),
             signup: None,
@@ -215,6 +219,8 @@ pub struct Settings {
     pub chain: ChainSettings,
     /// Gas accounts, the platform fee, and when a deposit is swept.
     pub payouts: PayoutSettings,
+    /// How long a payout wallet change waits before it takes effect.
+    pub wallet_change: ChangeRules,
     pub expiry_sweep_interval: Duration,
     pub create_batch_max: usize,
     pub session_idle: Duration,
@@ -293,6 +299,7 @@ impl Settings {
         let chain = check_chain(&raw, mode, &data_dir)?;
         let payouts = check_payouts(&raw, mode, &data_dir)?;
         let accounts = dashboard::check(&raw, mode, raw.public_url.as_deref())?;
+        let wallet_change = check_wallet_change(&raw, mode)?;
         let database_url = match raw.database_url.as_deref().filter(|u| !u.is_empty()) {
             Some(url) => {
                 if !(url.starts_with("postgres://")
@@ -406,6 +413,7 @@ impl Settings {
             meta_max_bytes: raw.meta_max_bytes,
             chain,
             payouts,
+            wallet_change,
             expiry_sweep_interval: Duration::from_millis(raw.expiry_sweep_interval_ms.max(10)),
             create_batch_max: raw.create_batch_max,
             session_idle: Duration::from_secs(raw.session_idle_secs.max(1)),
@@ -442,6 +450,27 @@ impl Settings {
 /// USDC base units of a decimal amount (6 decimals, truncated).
 fn usdc_units(amount: Decimal) -> Option<u64> {
     u64::try_from((amount * Decimal::from(1_000_000)).trunc().mantissa()).ok()
+}
+
+/// Longest payout wallet cool-off accepted (a year): longer is a typo.
+const MAX_COOLOFF_HOURS: u64 = 24 * 366;
+
+/// The payout wallet change section: the cool-off (24 h live, 0 sandbox,
+/// unless set) and whether its events are test events.
+fn check_wallet_change(raw: &RawSettings, mode: Mode) -> anyhow::Result<ChangeRules> {
+    let hours = raw.payout_wallet_cooloff_hours.unwrap_or(match mode {
+        Mode::Live => 24,
+        Mode::Sandbox => 0,
+    });
+    if hours > MAX_COOLOFF_HOURS {
+        bail!(
+            "setting `payout_wallet_cooloff_hours` (KASSA_PAYOUT_WALLET_COOLOFF_HOURS): {hours} is more than {MAX_COOLOFF_HOURS} (a year)"
+        );
+    }
+    Ok(ChangeRules {
+        cooloff: Duration::from_secs(hours * 3_600),
+        test_events: mode == Mode::Sandbox,
+    })
 }
 
 /// The chain section: node, token, confirmations, finality, wallet secret.
@@ -684,6 +713,31 @@ mod tests {
         };
         let err = Settings::check(raw).unwrap_err().to_string();
         assert!(err.contains("KASSA_CHAIN_RPC_URL"), "{err}");
+    }
+
+    #[test]
+    fn the_payout_wallet_cool_off_is_a_day_live_none_in_sandbox_unless_set() {
+        let raw = RawSettings::default();
+        let live = check_wallet_change(&raw, Mode::Live).unwrap();
+        assert_eq!(live.cooloff, Duration::from_secs(24 * 3_600));
+        assert!(!live.test_events);
+        let sandbox = check_wallet_change(&raw, Mode::Sandbox).unwrap();
+        assert_eq!(sandbox.cooloff, Duration::ZERO);
+        assert!(sandbox.test_events);
+        let set = RawSettings {
+            payout_wallet_cooloff_hours: Some(48),
+            ..RawSettings::default()
+        };
+        let sandbox = check_wallet_change(&set, Mode::Sandbox).unwrap();
+        assert_eq!(sandbox.cooloff, Duration::from_secs(48 * 3_600));
+        let absurd = RawSettings {
+            payout_wallet_cooloff_hours: Some(1_000_000),
+            ..RawSettings::default()
+        };
+        let err = check_wallet_change(&absurd, Mode::Live)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("KASSA_PAYOUT_WALLET_COOLOFF_HOURS"), "{err}");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! A merchant account: API key (hashed), webhook settings, payout wallet,
+//! A merchant account: API key (hashed), webhook settings, payout wallet
+//! (and a change of it waiting out its cool-off),
 //! package, branding (display name, logo URL, accent colour), and the
 //! dashboard password (hashed).
 
@@ -22,7 +23,13 @@ pub struct Model {
     pub webhook_disabled: bool,
     /// Comma-separated event statuses to deliver; `None` means all.
     pub webhook_statuses: Option<String>,
+    /// The wallet in force, unless a pending change below has come due.
     pub payout_wallet: Option<String>,
+    /// A change waiting out its cool-off (all three set, or none): the
+    /// wallet, when it takes effect and when it was asked for (unix ms).
+    pub pending_payout_wallet: Option<String>,
+    pub pending_payout_wallet_at: Option<i64>,
+    pub pending_payout_wallet_requested_at: Option<i64>,
     pub package: String,
     pub checkout_mode: String,
     pub country: Option<String>,

@@ -11,7 +11,7 @@ use crate::clock::{SharedClock, format_rfc3339};
 use crate::domain::retry::{self, Next};
 use crate::store::Store;
 use crate::store::webhooks::{AfterAttempt, MerchantHook, NewAttempt, OutboxRow};
-use crate::webhooks::delivery::{Deliverer, body_with_sent_at};
+use crate::webhooks::delivery::{Deliverer, body_with_sent_at, redact_query};
 
 /// Merchant endpoints and secrets by merchant id, with when they were read.
 pub(crate) type HookCache = quick_cache::sync::Cache<i64, (Instant, Arc<MerchantHook>)>;
@@ -57,7 +57,9 @@ pub(crate) async fn deliver(
         skip(store, &event, "no webhook URL is configured").await;
         return None;
     };
-    if event.status != "test"
+    // The status choice is about session events; merchant-level events
+    // (session 0: a test, a payout wallet change) always go out.
+    if event.session_id != 0
         && hook
             .statuses
             .as_ref()
@@ -122,13 +124,5 @@ pub(crate) async fn deliver(
 async fn skip(store: &Store, event: &OutboxRow, reason: &str) {
     if let Err(e) = store.skip_webhook(event.id, reason).await {
         tracing::warn!(error = %e, "could not mark a webhook skipped");
-    }
-}
-
-/// A URL for the attempt log without its query string (it may carry tokens).
-fn redact_query(url: &str) -> String {
-    match url.split_once('?') {
-        Some((base, _)) => format!("{base}?…"),
-        None => url.to_string(),
     }
 }

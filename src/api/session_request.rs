@@ -137,7 +137,8 @@ pub fn parse(
         }
         Some(raw) => Some(raw.to_string()),
     };
-    match merchant.payout_wallet() {
+    let now_ms = state.clock.now_ms();
+    match merchant.payout_wallet(now_ms) {
         Ok(_) => {}
         Err(PayoutWalletProblem::Missing) => return Err(ApiError::MissingPayoutWallet),
         Err(PayoutWalletProblem::Invalid) => return Err(ApiError::InvalidPayoutWallet),
@@ -151,7 +152,6 @@ pub fn parse(
     .into_iter()
     .find_map(text)
     .map(|h| h.to_ascii_lowercase());
-    let now_ms = state.clock.now_ms();
     let lifetime_ms =
         i64::try_from(state.settings.session_lifetime.as_millis()).unwrap_or(i64::MAX);
     let customer_country = text(&body.customer_country)

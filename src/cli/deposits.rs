@@ -74,7 +74,7 @@ async fn resolve(
     to: Option<String>,
     by: Option<String>,
 ) -> anyhow::Result<()> {
-    let Some(held) = store.held_deposit(id).await? else {
+    let Some(held) = store.held_deposit(id, SystemClock.now_ms()).await? else {
         bail!("no deposit with id {id}");
     };
     if let Some(why) = &held.not_held {

@@ -1,6 +1,8 @@
 //! `kassa merchant create | update | list` (and `set-password`, in
 //! `merchant_password.rs`): flags in, `app::merchants` does
 //! the checking, key generation and writing, and this file prints the answer.
+//! `update --payout-wallet` goes through the payout wallet cool-off like every
+//! door; `--payout-wallet-now` is the operator's explicit override.
 //! It must not parse a field or write a merchant row itself, and it words
 //! every refusal after the flag it came from (the tests read these texts).
 
@@ -11,12 +13,14 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::branding::BrandingArgs;
+use super::merchant_wallet::WalletFlags;
 use crate::app::merchants::{
     self, BrandingField, FieldError, MerchantChanges, MerchantError, NewMerchantFields,
     WebhookTargets,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Mode, Settings};
+use crate::domain::payout_wallet::ChangeRules;
 use crate::domain::session::EventKind;
 use crate::store::Store;
 
@@ -74,8 +78,16 @@ pub struct UpdateArgs {
     /// Replaces the allowlist (repeatable).
     #[arg(long = "domain")]
     domains: Vec<String>,
+    /// New payout wallet: takes effect after the cool-off
+    /// (`payout_wallet_cooloff_hours`); the merchant is told by webhook.
     #[arg(long)]
     payout_wallet: Option<String>,
+    /// Operator override: the new payout wallet takes effect at once.
+    #[arg(long, requires = "payout_wallet")]
+    payout_wallet_now: bool,
+    /// Drop a payout wallet change still waiting out its cool-off.
+    #[arg(long, conflicts_with = "payout_wallet")]
+    cancel_payout_wallet_change: bool,
     #[arg(long, value_parser = ["free", "pro", "unlimited"])]
     package: Option<String>,
     #[arg(long, value_parser = ["standard", "smart_router"])]
@@ -122,11 +134,15 @@ pub async fn run(cmd: MerchantCommand, settings: &Settings) -> anyhow::Result<()
     };
     match cmd {
         MerchantCommand::Create(args) => create(&store, args, targets).await,
-        MerchantCommand::Update(args) => update(&store, args, targets).await,
+        MerchantCommand::Update(args) => {
+            update(&store, args, targets, settings.wallet_change).await
+        }
         MerchantCommand::SetPassword(args) => {
             super::merchant_password::set_password(&store, args).await
         }
-        MerchantCommand::List { json } => super::merchant_list::list(&store, json).await,
+        MerchantCommand::List { json } => {
+            super::merchant_list::list(&store, json, SystemClock.now_ms()).await
+        }
     }
 }
 
@@ -168,11 +184,19 @@ async fn create(store: &Store, a: CreateArgs, targets: WebhookTargets) -> anyhow
     Ok(())
 }
 
-async fn update(store: &Store, a: UpdateArgs, targets: WebhookTargets) -> anyhow::Result<()> {
+async fn update(
+    store: &Store,
+    a: UpdateArgs,
+    targets: WebhookTargets,
+    rules: ChangeRules,
+) -> anyhow::Result<()> {
+    // Checked before anything is written; changed after the other fields.
+    if let Some(raw) = &a.payout_wallet {
+        merchants::fields::payout_wallet(raw).map_err(|e| refusal(e.into()))?;
+    }
     let changes = MerchantChanges {
         email: a.email,
         domains: (!a.domains.is_empty()).then_some(a.domains),
-        payout_wallet: a.payout_wallet,
         package: a.package,
         checkout_mode: a.checkout_mode,
         country: a.country,
@@ -197,10 +221,36 @@ async fn update(store: &Store, a: UpdateArgs, targets: WebhookTargets) -> anyhow
     let updated = merchants::update(store, a.id, changes, targets, SystemClock.now_ms())
         .await
         .map_err(refusal)?;
+    // A refused wallet change must not hide a key issued just before it.
+    let wallet = match (WalletFlags {
+        payout_wallet: a.payout_wallet.clone(),
+        now: a.payout_wallet_now,
+        cancel: a.cancel_payout_wallet_change,
+    })
+    .apply(store, a.id, rules)
+    .await
+    {
+        Ok(wallet) => wallet,
+        Err(e) => {
+            if let Some(key) = updated.api_key {
+                println!(
+                    "merchant {} updated; new api_key: {key}  (shown once)",
+                    a.id
+                );
+            }
+            return Err(e);
+        }
+    };
     match (a.json, updated.api_key) {
         (true, key) => println!(
             "{}",
-            json!({ "merchant_id": a.id, "updated": true, "api_key": key })
+            json!({
+                "merchant_id": a.id,
+                "updated": true,
+                "api_key": key,
+                "payout_wallet": wallet.changed_json(),
+                "cancelled_payout_wallet": wallet.cancelled_json(),
+            })
         ),
         (false, Some(key)) => println!(
             "merchant {} updated; new api_key: {key}  (shown once)",
@@ -208,6 +258,10 @@ async fn update(store: &Store, a: UpdateArgs, targets: WebhookTargets) -> anyhow
         ),
         (false, None) => println!("merchant {} updated", a.id),
     }
+    if a.json {
+        return Ok(());
+    }
+    wallet.print();
     Ok(())
 }
 
@@ -245,6 +299,13 @@ pub(super) fn refusal(err: MerchantError) -> anyhow::Error {
         MerchantError::WebhookUrl(e) => anyhow!("--webhook-url: {e}"),
         MerchantError::NotFound(id) => anyhow!("no merchant with id {id}"),
         MerchantError::Password(e) => anyhow!("{e}"),
+        MerchantError::NoWebhookEndpoint(id) => {
+            anyhow!("merchant {id} has no webhook URL or secret")
+        }
+        MerchantError::EventNotFound(event) => anyhow!("no webhook event {event}"),
+        MerchantError::NoPendingWalletChange(id) => anyhow!(
+            "--cancel-payout-wallet-change: merchant {id} has no payout wallet change waiting"
+        ),
         MerchantError::EmailTaken(email) => {
             anyhow!("--email: `{email}` is already the address of another merchant")
         }

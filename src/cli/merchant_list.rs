@@ -1,17 +1,19 @@
 //! `kassa merchant list`: every merchant as a table or as JSON, with its
-//! branding; never a secret (keys and webhook secrets are not in
+//! branding and a payout wallet change still waiting (a line under the
+//! merchant; `pending_payout_wallet` in JSON); never a secret (keys and webhook secrets are not in
 //! [`Merchant`]).
 
 use serde_json::{Value, json};
 
 use super::branding::describe;
+use crate::clock::format_doc_time;
 use crate::domain::merchant::Merchant;
 use crate::store::Store;
 
-pub async fn list(store: &Store, as_json: bool) -> anyhow::Result<()> {
+pub async fn list(store: &Store, as_json: bool, now_ms: i64) -> anyhow::Result<()> {
     let merchants = store.list_merchants().await?;
     if as_json {
-        let rows: Vec<Value> = merchants.iter().map(merchant_json).collect();
+        let rows: Vec<Value> = merchants.iter().map(|m| merchant_json(m, now_ms)).collect();
         println!("{}", Value::Array(rows));
         return Ok(());
     }
@@ -34,11 +36,27 @@ pub async fn list(store: &Store, as_json: bool) -> anyhow::Result<()> {
             m.domains.join(","),
             logo
         );
+        if let Some(p) = m.payout_wallets.pending_at(now_ms) {
+            println!(
+                "{:>6}  payout wallet {} changes to {} at {} UTC",
+                "",
+                m.payout_wallets.in_force_at(now_ms).unwrap_or("-"),
+                p.wallet,
+                format_doc_time(p.effective_at_ms)
+            );
+        }
     }
     Ok(())
 }
 
-fn merchant_json(m: &Merchant) -> Value {
+fn merchant_json(m: &Merchant, now_ms: i64) -> Value {
+    let pending = m.payout_wallets.pending_at(now_ms).map(|p| {
+        json!({
+            "wallet": p.wallet,
+            "effective_at": format_doc_time(p.effective_at_ms),
+            "requested_at": format_doc_time(p.requested_at_ms),
+        })
+    });
     json!({
         "merchant_id": m.id,
         "email": m.email,
@@ -47,7 +65,8 @@ fn merchant_json(m: &Merchant) -> Value {
         "country": m.country,
         "crypto_enabled": m.crypto_enabled,
         "disabled": m.disabled,
-        "payout_wallet": m.payout_wallet,
+        "payout_wallet": m.payout_wallets.in_force_at(now_ms),
+        "pending_payout_wallet": pending,
         "webhook_url": m.webhook_url,
         "display_name": m.branding.display_name.as_ref().map(|n| n.as_str()),
         "logo_url": m.branding.logo_url.as_ref().map(|u| u.as_str()),

@@ -10,6 +10,7 @@ mod ledger;
 mod merchant;
 mod merchant_list;
 mod merchant_password;
+mod merchant_wallet;
 mod payouts;
 mod sandbox;
 mod serve;

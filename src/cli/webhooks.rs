@@ -1,15 +1,18 @@
 //! `kassa webhooks list | resend | replay | dead | test`: the delivery log and
 //! the operator's levers. Changes are picked up by the running server's
-//! sender on its next tick.
+//! sender on its next tick; `test --now` delivers from here at once (the
+//! same function the dashboard will call) and prints the answer.
 
 use anyhow::{anyhow, bail};
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use clap::Subcommand;
 
 use crate::app::merchants;
+use crate::app::merchants::webhooks::{TEST_TIMEOUT, send_test_webhook_now};
 use crate::clock::{Clock, SystemClock, format_doc_time};
-use crate::config::Settings;
+use crate::config::{Mode, Settings};
 use crate::store::Store;
+use crate::webhooks::delivery::Deliverer;
 
 #[derive(Debug, Subcommand)]
 pub enum WebhooksCommand {
@@ -36,6 +39,10 @@ pub enum WebhooksCommand {
     Test {
         #[arg(long)]
         merchant: i64,
+        /// Deliver it from here, now, and print the answer (exit 1 unless 2xx),
+        /// instead of queueing it for the server.
+        #[arg(long)]
+        now: bool,
     },
 }
 
@@ -116,7 +123,37 @@ pub async fn run(cmd: WebhooksCommand, settings: &Settings) -> anyhow::Result<()
                 );
             }
         }
-        WebhooksCommand::Test { merchant } => {
+        WebhooksCommand::Test {
+            merchant,
+            now: true,
+        } => {
+            let deliverer = Deliverer::new(
+                settings.webhook_timeout,
+                settings.webhook_allow_private,
+                settings.mode == Mode::Live,
+                1,
+            )?;
+            let sent = send_test_webhook_now(&store, &deliverer, merchant, TEST_TIMEOUT, now_ms)
+                .await
+                .map_err(super::merchant::refusal)?;
+            let answer = match (sent.http_status, &sent.error) {
+                (Some(status), _) => format!("HTTP {status}"),
+                (None, Some(error)) => error.clone(),
+                (None, None) => "no answer".to_string(),
+            };
+            let line = format!(
+                "test event {} to {}: {answer} in {} ms",
+                sent.event_id, sent.url, sent.latency_ms
+            );
+            if !sent.delivered {
+                bail!("{line} (not delivered)");
+            }
+            println!("{line}");
+        }
+        WebhooksCommand::Test {
+            merchant,
+            now: false,
+        } => {
             let event_id = merchants::queue_test_webhook(&store, merchant, now_ms)
                 .await
                 .map_err(super::merchant::refusal)?;

@@ -1,5 +1,7 @@
 //! A merchant as the gateway sees it: package, checkout mode, allowlist and
-//! payout wallet, and the rules that follow from them.
+//! payout wallet, and the rules that follow from them. The wallet in force
+//! depends on the time (a change may be waiting out its cool-off), so it is
+//! only read through [`Merchant::payout_wallet`] with the caller's clock.
 //!
 //! Pure data and rules; loading and saving live in `store/merchants.rs`.
 
@@ -7,6 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::branding::Branding;
+use super::payout_wallet::PayoutWallets;
 use super::shop_domain::ShopDomain;
 use super::wallet::WalletAddress;
 
@@ -103,9 +106,9 @@ pub struct Merchant {
     pub country: Option<String>,
     pub crypto_enabled: bool,
     pub disabled: bool,
-    /// As stored; checked when a session is created, so a merchant who fixes
-    /// it sees the effect at once.
-    pub payout_wallet: Option<String>,
+    /// As stored, with a pending change if any; checked when a session is
+    /// created, so a merchant who fixes it sees the effect at once.
+    pub payout_wallets: PayoutWallets,
     pub webhook_url: Option<String>,
     /// Name, logo and accent colour on the hosted pages.
     pub branding: Branding,
@@ -125,11 +128,11 @@ impl Merchant {
         self.domains.iter().any(|d| d == domain.as_str())
     }
 
-    /// The payout wallet, checked.
-    pub fn payout_wallet(&self) -> Result<WalletAddress, PayoutWalletProblem> {
+    /// The payout wallet in force at `now_ms`, checked.
+    pub fn payout_wallet(&self, now_ms: i64) -> Result<WalletAddress, PayoutWalletProblem> {
         match self
-            .payout_wallet
-            .as_deref()
+            .payout_wallets
+            .in_force_at(now_ms)
             .map(str::trim)
             .filter(|w| !w.is_empty())
         {
@@ -166,7 +169,9 @@ mod tests {
             country: Some("NL".into()),
             crypto_enabled: true,
             disabled: false,
-            payout_wallet: Some("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into()),
+            payout_wallets: PayoutWallets::current_only(Some(
+                "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into(),
+            )),
             webhook_url: None,
             branding: Branding::default(),
             domains: vec!["shop.example".into()],
@@ -183,11 +188,12 @@ mod tests {
     #[test]
     fn a_missing_or_broken_payout_wallet_is_reported() {
         let mut m = merchant();
-        assert!(m.payout_wallet().is_ok());
-        m.payout_wallet = Some("  ".into());
-        assert_eq!(m.payout_wallet(), Err(PayoutWalletProblem::Missing));
-        m.payout_wallet = Some("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD".into());
-        assert_eq!(m.payout_wallet(), Err(PayoutWalletProblem::Invalid));
+        assert!(m.payout_wallet(0).is_ok());
+        m.payout_wallets = PayoutWallets::current_only(Some("  ".into()));
+        assert_eq!(m.payout_wallet(0), Err(PayoutWalletProblem::Missing));
+        m.payout_wallets =
+            PayoutWallets::current_only(Some("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD".into()));
+        assert_eq!(m.payout_wallet(0), Err(PayoutWalletProblem::Invalid));
     }
 
     #[test]

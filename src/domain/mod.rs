@@ -20,6 +20,7 @@ pub mod money_check;
 pub mod page_token;
 pub mod password;
 pub mod payout;
+pub mod payout_wallet;
 pub mod retry;
 pub mod routing;
 pub mod security_event;

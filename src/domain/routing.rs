@@ -122,7 +122,7 @@ mod tests {
             country: None,
             crypto_enabled: false,
             disabled: false,
-            payout_wallet: None,
+            payout_wallets: crate::domain::payout_wallet::PayoutWallets::default(),
             webhook_url: None,
             branding: crate::domain::branding::Branding::default(),
             domains: vec![],

@@ -35,6 +35,8 @@ pub struct NewMerchant {
 pub struct MerchantUpdate {
     pub email: Option<String>,
     pub domains: Option<Vec<String>>,
+    /// Sets the wallet in force at once, past any cool-off (seeding and
+    /// tests); a person's change goes through `app::merchants::payout_wallet`.
     pub payout_wallet: Option<String>,
     pub package: Option<Package>,
     pub checkout_mode: Option<CheckoutMode>,

@@ -24,10 +24,12 @@ mod merchant_rows;
 pub mod merchants;
 pub mod payout_requests;
 pub mod payout_txs;
+pub mod payout_wallets;
 pub mod payouts;
 pub mod sessions;
 mod settings;
 pub mod transitions;
+mod webhook_log;
 mod webhook_record;
 pub mod webhooks;
 

@@ -10,6 +10,7 @@ use kassa_entities::{deposit, merchant, payout_request, session, sweep};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use super::merchant_rows::wallets_of;
 use super::{Store, StoreError};
 use crate::domain::deposit::DepositState;
 use crate::domain::payout::SweepState;
@@ -155,7 +156,12 @@ impl Store {
     }
 
     /// A deposit with what a forward or refund needs, `None` when unknown.
-    pub async fn held_deposit(&self, deposit_id: i64) -> Result<Option<HeldDeposit>, StoreError> {
+    /// The merchant's wallet is the one in force at `now_ms`.
+    pub async fn held_deposit(
+        &self,
+        deposit_id: i64,
+        now_ms: i64,
+    ) -> Result<Option<HeldDeposit>, StoreError> {
         let Some(d) = deposit::Entity::find_by_id(deposit_id)
             .one(self.db())
             .await?
@@ -171,7 +177,7 @@ impl Store {
         let wallet = merchant::Entity::find_by_id(s.merchant_id)
             .one(self.db())
             .await?
-            .and_then(|m| m.payout_wallet);
+            .and_then(|m| wallets_of(&m).in_force_at(now_ms).map(str::to_string));
         let closed = [
             SessionStatus::Expired.as_str(),
             SessionStatus::Cancelled.as_str(),

@@ -16,6 +16,7 @@ use sea_orm::{
 };
 
 use super::journal;
+use super::merchant_rows::wallets_of;
 use super::sessions::units_to_i64;
 use super::{Store, StoreError};
 use crate::domain::deposit::DepositState;
@@ -30,7 +31,7 @@ pub struct SweepCandidate {
     pub merchant_id: i64,
     pub deposit_address: String,
     pub hd_index: i64,
-    /// The merchant's payout wallet now; `None` when it has none set.
+    /// The merchant's payout wallet in force now; `None` when it has none set.
     pub payout_wallet: Option<String>,
     /// `(deposit id, amount in base units)`.
     pub deposits: Vec<(i64, u64)>,
@@ -101,10 +102,12 @@ impl SweepRecord {
 impl Store {
     /// Counted deposits of paid sessions, in blocks up to `through_block`,
     /// that no sweep has taken yet; at most `limit` deposits.
+    /// Each carries the merchant's payout wallet in force at `now_ms`.
     pub async fn sweepable_deposits(
         &self,
         through_block: u64,
         limit: u64,
+        now_ms: i64,
     ) -> Result<Vec<SweepCandidate>, StoreError> {
         // Narrowed to paid sessions in SQL: held money (counted deposits of
         // expired sessions) waits for a person and must not crowd the batch.
@@ -140,7 +143,10 @@ impl Store {
             .all(self.db())
             .await?
             .into_iter()
-            .map(|m| (m.id, m.payout_wallet))
+            .map(|m| {
+                let wallet = wallets_of(&m).in_force_at(now_ms).map(str::to_string);
+                (m.id, wallet)
+            })
             .collect();
         let mut by_session: BTreeMap<i64, SweepCandidate> = BTreeMap::new();
         for d in deposits {

@@ -217,22 +217,13 @@ impl Store {
         payload: String,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        webhook_event::Entity::insert(webhook_event::ActiveModel {
-            event_id: Set(event_id.to_string()),
-            session_id: Set(0),
-            merchant_id: Set(merchant_id),
-            sequence: Set(0),
-            status: Set("test".into()),
-            payload: Set(payload),
-            target_url: Set(None),
-            state: Set("pending".into()),
-            attempts: Set(0),
-            next_attempt_at: Set(now_ms),
-            created_at: Set(now_ms),
-            delivered_at: Set(None),
-            last_error: Set(None),
-            ..Default::default()
-        })
+        webhook_event::Entity::insert(merchant_event_row(
+            merchant_id,
+            event_id,
+            "test",
+            payload,
+            now_ms,
+        ))
         .exec_without_returning(self.db())
         .await?;
         Ok(())
@@ -269,5 +260,33 @@ impl Store {
             .filter(webhook_event::Column::State.eq(state))
             .count(self.db())
             .await?)
+    }
+}
+
+/// The outbox row of a merchant-level event (session 0: a test event, a
+/// payout wallet change), due now. Such events are not ordered with any
+/// session's and not filtered by the merchant's status choice.
+pub(super) fn merchant_event_row(
+    merchant_id: i64,
+    event_id: &str,
+    status: &str,
+    payload: String,
+    now_ms: i64,
+) -> webhook_event::ActiveModel {
+    webhook_event::ActiveModel {
+        event_id: Set(event_id.to_string()),
+        session_id: Set(0),
+        merchant_id: Set(merchant_id),
+        sequence: Set(0),
+        status: Set(status.to_string()),
+        payload: Set(payload),
+        target_url: Set(None),
+        state: Set("pending".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now_ms),
+        created_at: Set(now_ms),
+        delivered_at: Set(None),
+        last_error: Set(None),
+        ..Default::default()
     }
 }

@@ -77,6 +77,14 @@ pub fn body_with_sent_at(payload: &str, sent_at: &str) -> String {
     Value::Object(out).to_string()
 }
 
+/// A URL for the attempt log without its query string (it may carry tokens).
+pub fn redact_query(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, _)) => format!("{base}?…"),
+        None => url.to_string(),
+    }
+}
+
 /// The HTTP client every delivery goes through.
 #[derive(Debug, Clone)]
 pub struct Deliverer {

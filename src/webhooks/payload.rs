@@ -1,4 +1,5 @@
-//! The `payment.session` event body, built from a committed session record.
+//! The `payment.session` event body, built from a committed session record,
+//! and the merchant-level bodies (a test event, a payout wallet change).
 //!
 //! The document's fields come first and keep their names and types
 //! (`session_id` an integer, `amount` a string); `sent_at` is added by the
@@ -99,5 +100,44 @@ pub fn build_test(merchant_id: i64, event_id: &str, now_ms: i64) -> Value {
     body.insert("created_at".into(), json!(format_doc_time(now_ms)));
     body.insert("expires_at".into(), json!(format_doc_time(now_ms)));
     body.insert("meta".into(), Value::Null);
+    Value::Object(body)
+}
+
+/// A payout wallet change as its event tells it.
+#[derive(Debug, Clone)]
+pub struct WalletChangeEvent<'a> {
+    pub merchant_id: i64,
+    pub event_id: &'a str,
+    /// `payout_wallet_changed` or `payout_wallet_change_cancelled`.
+    pub status: &'a str,
+    /// In force before the change (and still, when it was cancelled).
+    pub old_wallet: Option<&'a str>,
+    /// Asked for (the cancelled one, when it was cancelled).
+    pub new_wallet: &'a str,
+    /// When the new wallet takes (or would have taken) effect.
+    pub effective_at_ms: i64,
+    pub test: bool,
+    pub now_ms: i64,
+}
+
+/// The body of a merchant-level payout wallet event (session 0, no order):
+/// the merchant learns of a change while the cool-off still lets it cancel.
+pub fn build_wallet_change(e: &WalletChangeEvent<'_>) -> Value {
+    let mut body = Map::new();
+    body.insert("event".into(), json!("merchant.payout_wallet"));
+    body.insert("event_id".into(), json!(e.event_id));
+    body.insert("sequence".into(), json!(0));
+    body.insert("session_id".into(), json!(0));
+    body.insert("merchant_id".into(), json!(e.merchant_id));
+    body.insert("status".into(), json!(e.status));
+    body.insert("old_wallet".into(), json!(e.old_wallet));
+    body.insert("new_wallet".into(), json!(e.new_wallet));
+    body.insert(
+        "effective_at".into(),
+        json!(format_doc_time(e.effective_at_ms)),
+    );
+    body.insert("immediate".into(), json!(e.effective_at_ms <= e.now_ms));
+    body.insert("test".into(), json!(e.test));
+    body.insert("created_at".into(), json!(format_doc_time(e.now_ms)));
     Value::Object(body)
 }

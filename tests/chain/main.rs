@@ -33,6 +33,7 @@ mod payouts_topup;
 mod payouts_topup_cap;
 mod payouts_topup_faults;
 mod payouts_topup_retry;
+mod payouts_wallet_change;
 mod refusal;
 mod rpc;
 mod token;

@@ -164,7 +164,10 @@ async fn plan<C: ChainSender + Clone>(
     let Some(through) = sweepable_through(head, finalized, deps.rules.confirmations) else {
         return Ok(());
     };
-    let candidates = deps.store.sweepable_deposits(through, PLAN_BATCH).await?;
+    let candidates = deps
+        .store
+        .sweepable_deposits(through, PLAN_BATCH, deps.clock.now_ms())
+        .await?;
     if candidates.is_empty() {
         return Ok(());
     }
@@ -281,7 +284,11 @@ async fn held_request<C: ChainSender + Clone>(
     let Some(deposit_id) = request.deposit_id else {
         return Ok(Some("no deposit named".into()));
     };
-    let Some(held) = deps.store.held_deposit(deposit_id).await? else {
+    let Some(held) = deps
+        .store
+        .held_deposit(deposit_id, deps.clock.now_ms())
+        .await?
+    else {
         return Ok(Some(format!("no deposit {deposit_id}")));
     };
     if let Some(why) = held.not_held {

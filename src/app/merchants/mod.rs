@@ -2,8 +2,10 @@
 //! merchant dashboard and the admin console later): check the fields a
 //! person typed, generate the API key and webhook secret, check the webhook
 //! URL against the SSRF rules, then create or update the row in the store;
-//! set the dashboard password; and queue a test event for the merchant's
-//! webhook endpoint.
+//! set the dashboard password; queue a test event for the merchant's
+//! webhook endpoint. The payout wallet changes behind its cool-off in
+//! [`payout_wallet`] ([`update`] does not touch it); the webhook settings,
+//! the test sent now, the delivery log and resend are in [`webhooks`].
 //!
 //! Functions over the store; the field rules are in [`fields`], credentials
 //! and the webhook target check in [`secrets`]. Nothing here prints, reads
@@ -13,7 +15,9 @@
 
 pub mod fields;
 pub mod password;
+pub mod payout_wallet;
 pub mod secrets;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -28,6 +32,10 @@ use crate::webhooks::ssrf::TargetError;
 
 pub use fields::{BrandingField, BrandingFields, FieldError};
 pub use password::{check_password, set_password};
+pub use payout_wallet::{
+    Timing, WalletChange, WalletView, cancel_payout_wallet_change, current_payout_wallet,
+    request_payout_wallet_change,
+};
 pub use secrets::WebhookTargets;
 
 /// Why a merchant could not be created, changed or found.
@@ -45,6 +53,15 @@ pub enum MerchantError {
     EmailTaken(String),
     #[error(transparent)]
     Password(#[from] PasswordError),
+    /// Nothing to cancel: no payout wallet change is waiting.
+    #[error("merchant {0} has no pending payout wallet change")]
+    NoPendingWalletChange(i64),
+    /// No webhook URL or no secret: nothing can be sent.
+    #[error("merchant {0} has no webhook URL or secret")]
+    NoWebhookEndpoint(i64),
+    /// No such event for this merchant (another merchant's is not found either).
+    #[error("no webhook event {0} for this merchant")]
+    EventNotFound(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -84,7 +101,6 @@ pub struct MerchantChanges {
     pub email: Option<String>,
     /// Replaces the whole allowlist.
     pub domains: Option<Vec<String>>,
-    pub payout_wallet: Option<String>,
     pub package: Option<String>,
     pub checkout_mode: Option<String>,
     pub country: Option<String>,
@@ -195,11 +211,6 @@ pub async fn update(
         .as_deref()
         .map(fields::domains)
         .transpose()?;
-    let payout_wallet = changes
-        .payout_wallet
-        .as_deref()
-        .map(fields::payout_wallet)
-        .transpose()?;
     let package = changes
         .package
         .as_deref()
@@ -226,7 +237,7 @@ pub async fn update(
     let update = MerchantUpdate {
         email,
         domains,
-        payout_wallet,
+        payout_wallet: None,
         package,
         checkout_mode,
         country,

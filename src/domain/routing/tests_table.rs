@@ -17,7 +17,7 @@ fn merchant(package: Package, mode: CheckoutMode, crypto: bool) -> Merchant {
         country: Some("NL".into()),
         crypto_enabled: crypto,
         disabled: false,
-        payout_wallet: None,
+        payout_wallets: crate::domain::payout_wallet::PayoutWallets::default(),
         webhook_url: None,
         branding: crate::domain::branding::Branding::default(),
         domains: vec![],

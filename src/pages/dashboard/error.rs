@@ -41,12 +41,16 @@ impl From<StoreError> for DashError {
 impl From<MerchantError> for DashError {
     fn from(e: MerchantError) -> Self {
         match e {
-            MerchantError::NotFound(_) => DashError::NotFound,
+            MerchantError::NotFound(_) | MerchantError::EventNotFound(_) => DashError::NotFound,
             MerchantError::Store(e) => e.into(),
             other @ (MerchantError::Field(_)
             | MerchantError::WebhookUrl(_)
             | MerchantError::EmailTaken(_)
-            | MerchantError::Password(_)) => DashError::Unexpected(anyhow::Error::new(other)),
+            | MerchantError::Password(_)
+            | MerchantError::NoPendingWalletChange(_)
+            | MerchantError::NoWebhookEndpoint(_)) => {
+                DashError::Unexpected(anyhow::Error::new(other))
+            }
         }
     }
 }

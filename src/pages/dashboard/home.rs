@@ -50,11 +50,11 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         },
         Step {
             label: "Set the payout wallet",
-            done: m.payout_wallet.is_some(),
+            done: m.payout_wallet(ctx.now_ms).is_ok(),
             detail: m
-                .payout_wallet
-                .clone()
-                .unwrap_or_else(|| "Where your USDC on Polygon is paid out.".into()),
+                .payout_wallet(ctx.now_ms)
+                .map(|w| w.checksummed())
+                .unwrap_or_else(|_| "Where your USDC on Polygon is paid out.".into()),
             href: "/dashboard",
             action: "Payout wallet",
         },
