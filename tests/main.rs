@@ -6,6 +6,7 @@
 mod helpers;
 
 mod api_create;
+mod api_keys;
 mod api_status;
 mod branding;
 mod branding_cli;

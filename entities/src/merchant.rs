@@ -1,6 +1,6 @@
-//! A merchant account: API key (hashed), webhook settings, payout wallet,
-//! package, branding (display name, logo URL, accent colour), and the
-//! dashboard password (hashed).
+//! A merchant account: webhook settings, payout wallet, package, branding
+//! (display name, logo URL, accent colour), and the dashboard password
+//! (hashed). Its API keys are rows of `api_keys` (see `api_key.rs`).
 
 use sea_orm::entity::prelude::*;
 
@@ -10,9 +10,6 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub email: String,
-    #[sea_orm(unique)]
-    pub api_key_prefix: String,
-    pub api_key_hash: String,
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
     /// The secret being rotated out; also signs until `webhook_secret_previous_until`.

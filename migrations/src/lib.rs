@@ -22,6 +22,8 @@ mod m20261202_000005_record_sweep_leftover;
 mod m20261202_000006_create_money_entries;
 mod m20261202_000007_unique_merchant_emails;
 mod m20261202_000008_add_merchant_password;
+mod m20261203_000101_create_api_keys;
+mod m20261203_000102_drop_merchant_key_columns;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -44,6 +46,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_create_money_entries::Migration),
             Box::new(m20261202_000007_unique_merchant_emails::Migration),
             Box::new(m20261202_000008_add_merchant_password::Migration),
+            Box::new(m20261203_000101_create_api_keys::Migration),
+            Box::new(m20261203_000102_drop_merchant_key_columns::Migration),
         ]
     }
 }

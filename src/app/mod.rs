@@ -2,5 +2,6 @@
 //! and actor handles that the CLI, the tests and (later) the dashboard and
 //! admin pages share.
 
+pub mod api_keys;
 pub mod merchants;
 pub mod money;

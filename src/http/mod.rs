@@ -1,6 +1,7 @@
 //! What every web door shares: the application state handlers reach
 //! ([`state::AppState`]), the per-request middleware, reading a request body
-//! under a size limit, the cache of authenticated API keys, and the URLs of
+//! under a size limit, the cache of authenticated API keys (and the follower
+//! that forgets keys revoked on other nodes), and the URLs of
 //! the hosted pages that answers point to.
 //!
 //! This module sits between `app` and the doors (`api`, `pages`): both take
@@ -10,6 +11,7 @@
 
 pub mod auth_cache;
 pub mod body;
+pub mod key_revocations;
 pub mod middleware;
 pub mod state;
 pub mod urls;

@@ -29,6 +29,9 @@ pub struct AppState {
     /// Key of the per-session page tokens (hosted pages, sandbox on-ramp).
     pub page_secret: crate::domain::page_token::PageSecret,
     pub limiter: DefaultKeyedRateLimiter<String>,
-    pub auth_cache: super::auth_cache::AuthCache,
+    /// Shared with the follower that forgets keys revoked on other nodes.
+    pub auth_cache: Arc<super::auth_cache::AuthCache>,
+    /// Where authentication records key uses ("last used", written in batches).
+    pub key_uses: crate::actors::key_usage::KeyUses,
     pub metrics: PrometheusHandle,
 }

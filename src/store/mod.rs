@@ -7,6 +7,8 @@
 //! becomes [`StoreError::Unavailable`] quickly instead of a hang, and the pool
 //! reconnects by itself when the database returns.
 
+pub mod api_key_events;
+pub mod api_keys;
 pub mod audit;
 pub mod chain;
 pub mod group_commit;
