@@ -7,6 +7,7 @@ mod helpers;
 
 mod api_create;
 mod api_keys;
+mod api_keys_cli;
 mod api_status;
 mod branding;
 mod branding_cli;
