@@ -212,3 +212,40 @@ async fn rebuild(conn: &mut sqlx::SqliteConnection) -> Result<(), DbErr> {
     }
     exec(conn, "COMMIT".into()).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(name: &str, declared: &str, not_null: bool, default: Option<&str>) -> Column {
+        Column {
+            name: name.into(),
+            declared: declared.into(),
+            not_null,
+            default: default.map(str::to_string),
+            primary_key: false,
+        }
+    }
+
+    #[test]
+    fn a_kept_column_is_declared_as_it_was() {
+        let mut id = column("id", "integer", true, None);
+        id.primary_key = true;
+        assert_eq!(
+            definition(&id, true),
+            "\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT"
+        );
+        assert_eq!(
+            definition(
+                &column("webhook_disabled", "boolean", true, Some("FALSE")),
+                true
+            ),
+            "\"webhook_disabled\" boolean NOT NULL DEFAULT FALSE"
+        );
+        assert_eq!(
+            definition(&column("logo_url", "text", false, None), true),
+            "\"logo_url\" text"
+        );
+        assert_eq!(quoted("we\"ird"), "\"we\"\"ird\"");
+    }
+}
