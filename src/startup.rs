@@ -15,6 +15,7 @@ use crate::actors::chain_watcher::ChainWatch;
 use crate::actors::creator::SessionCreator;
 use crate::actors::expiry::ExpirySweeper;
 use crate::actors::handle::Sessions;
+use crate::actors::key_usage::KeyUses;
 use crate::actors::payout::Payouts;
 use crate::actors::registry::SessionRegistry;
 use crate::actors::sandbox::SandboxPayments;
@@ -31,6 +32,9 @@ use crate::webhooks::delivery::Deliverer;
 
 mod chain;
 
+/// How often recorded API key uses are written ("last used" precision).
+const KEY_USES_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 use chain::PendingWatcher;
 
 /// A built application: listening, not yet serving.
@@ -41,6 +45,8 @@ pub struct Application {
     sessions: Sessions,
     chain_watch: ChainWatch,
     payouts: Payouts,
+    key_uses: KeyUses,
+    auth_cache: Arc<AuthCache>,
 }
 
 impl Application {
@@ -153,6 +159,9 @@ impl Application {
             std::num::NonZeroU32::new(settings.rate_limit_burst)
                 .unwrap_or(std::num::NonZeroU32::MIN),
         );
+        let auth_cache = Arc::new(AuthCache::new(settings.auth_cache_ttl));
+        http::key_revocations::start(&store, &auth_cache).await;
+        let key_uses = KeyUses::start(store.clone(), KEY_USES_FLUSH_EVERY);
         let state = web::Data::new(AppState {
             store: store.clone(),
             sessions: sessions.clone(),
@@ -165,7 +174,8 @@ impl Application {
             page_secret,
             limiter: RateLimiter::keyed(quota),
             login_limiter: RateLimiter::keyed(crate::http::account::login_quota()),
-            auth_cache: AuthCache::new(settings.auth_cache_ttl),
+            auth_cache: auth_cache.clone(),
+            key_uses: key_uses.clone(),
             metrics: metrics_handle()?,
         });
         let server = HttpServer::new(move || {
@@ -187,6 +197,8 @@ impl Application {
             sessions,
             chain_watch: watch,
             payouts,
+            key_uses,
+            auth_cache,
         })
     }
 
@@ -217,14 +229,30 @@ impl Application {
         &self.payouts
     }
 
+    /// The API key use recorder (tests flush it with `flush`).
+    pub fn key_uses(&self) -> &KeyUses {
+        &self.key_uses
+    }
+
+    /// The cache of authenticated keys (a revocation through this node
+    /// passes it to `app::api_keys::revoke`).
+    pub fn auth_cache(&self) -> &Arc<AuthCache> {
+        &self.auth_cache
+    }
+
     /// A handle that stops the server gracefully.
     pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
     }
 
-    /// Serves until the server is stopped.
+    /// Serves until the server is stopped, then writes the API key uses
+    /// still in memory.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Err(e) = self.key_uses.flush().await {
+            tracing::warn!(error = %e, "could not record the last API key uses at shutdown");
+        }
+        served
     }
 }
 

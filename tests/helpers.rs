@@ -83,6 +83,18 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// The same PostgreSQL database for a second node: the first owner
+    /// drops it, this one does not. (SQLite tests run one node.)
+    pub fn shared(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            _dir: None,
+            pg_drop: None,
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin, name)) = self.pg_drop.take() {
@@ -151,6 +163,10 @@ pub struct TestApp {
     pub chain: kassa::actors::chain_watcher::ChainWatch,
     /// The payout actor: `run()` makes one step.
     pub payouts: kassa::actors::payout::Payouts,
+    /// "Last used" recorder: `flush()` writes the recorded uses now.
+    pub key_uses: kassa::actors::key_usage::KeyUses,
+    /// This node's cache of authenticated keys (revoke through it).
+    pub auth_cache: Arc<kassa::http::auth_cache::AuthCache>,
     pub db: TestDb,
     _data_dir: tempfile::TempDir,
 }
@@ -204,6 +220,8 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut RawSettings)) -> TestA
     let sessions = app.sessions().clone();
     let chain = app.chain_watch().clone();
     let payouts = app.payouts().clone();
+    let key_uses = app.key_uses().clone();
+    let auth_cache = app.auth_cache().clone();
     let app_handle = app.server_handle();
     actix_web::rt::spawn(app.run_until_stopped());
     let merchant = create_merchant(&store, MerchantSpec::default()).await;
@@ -220,6 +238,8 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut RawSettings)) -> TestA
         sessions,
         chain,
         payouts,
+        key_uses,
+        auth_cache,
         db,
         _data_dir: data_dir,
     }
@@ -432,10 +452,15 @@ impl TestApp {
 
     /// `GET /gateway/me.php`.
     pub async fn me(&self) -> Answer {
+        self.me_as(&self.merchant.api_key).await
+    }
+
+    /// `GET /gateway/me.php` with `key`.
+    pub async fn me_as(&self, key: &str) -> Answer {
         read(
             self.client
                 .get(self.url("/gateway/me.php"))
-                .bearer_auth(&self.merchant.api_key)
+                .bearer_auth(key)
                 .send()
                 .await
                 .unwrap(),

@@ -6,6 +6,8 @@
 mod helpers;
 
 mod api_create;
+mod api_keys;
+mod api_keys_cli;
 mod api_status;
 mod branding;
 mod branding_cli;

@@ -7,10 +7,15 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use crate::helpers::{Backend, TestDb};
 use crate::on_both_backends;
 
-on_both_backends!(duplicate_merchant_emails_keep_the_oldest_owner_and_later_ones_get_a_dup_tag,);
+on_both_backends!(
+    duplicate_merchant_emails_keep_the_oldest_owner_and_later_ones_get_a_dup_tag,
+    a_merchants_key_from_before_api_keys_still_authenticates_and_is_listed,
+);
 
 /// Migrations before `m20261202_000007_unique_merchant_emails`.
 const BEFORE_UNIQUE_EMAILS: u32 = 12;
+/// Migrations before `m20261203_000101_create_api_keys`.
+const BEFORE_API_KEYS: u32 = 14;
 
 async fn connect(db: &TestDb, backend: Backend) -> DatabaseConnection {
     let url = match backend {
@@ -96,11 +101,73 @@ async fn insert_merchant_expecting_refusal(conn: &DatabaseConnection, email: &st
     let refused = conn
         .execute_raw(Statement::from_sql_and_values(
             backend,
-            "INSERT INTO merchants (email, api_key_prefix, api_key_hash, webhook_disabled, \
+            "INSERT INTO merchants (email, webhook_disabled, \
              package, checkout_mode, crypto_enabled, disabled, created_at, updated_at) \
-             VALUES ($1, 'another', 'hash', false, 'pro', 'smart_router', true, false, 0, 0)",
+             VALUES ($1, false, 'pro', 'smart_router', true, false, 0, 0)",
             [email.into()],
         ))
         .await;
     assert!(refused.is_err(), "a taken address is refused");
+}
+
+async fn a_merchants_key_from_before_api_keys_still_authenticates_and_is_listed(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let conn = connect(&db, backend).await;
+    Migrator::up(&conn, Some(BEFORE_API_KEYS)).await.unwrap();
+    let key = kassa::domain::api_key::generate();
+    let backend_of = conn.get_database_backend();
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend_of,
+        "INSERT INTO merchants (email, api_key_prefix, api_key_hash, webhook_disabled, \
+         package, checkout_mode, crypto_enabled, disabled, created_at, updated_at) \
+         VALUES ('old@shop.example', $1, $2, false, 'pro', 'smart_router', true, false, 7, 7)",
+        [key.id.clone().into(), key.hash.clone().into()],
+    ))
+    .await
+    .unwrap();
+    let merchant_id: i64 = conn
+        .query_one_raw(Statement::from_string(
+            backend_of,
+            "SELECT id FROM merchants WHERE email = 'old@shop.example'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "id")
+        .unwrap();
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend_of,
+        "INSERT INTO merchant_domains (merchant_id, domain) VALUES ($1, 'shop.example')",
+        [merchant_id.into()],
+    ))
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+
+    let app = crate::helpers::spawn_on(db, |_| {}).await;
+
+    let me = app.me_as(&key.key).await;
+    assert_eq!(me.status, 200, "the old key works: {}", me.text);
+    let keys = kassa::app::api_keys::list(&app.store, merchant_id)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].prefix, key.id);
+    assert_eq!(keys[0].created_at, 7);
+    assert!(keys[0].is_active());
+    let domains = app
+        .store
+        .merchant(merchant_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .domains;
+    assert_eq!(
+        domains,
+        vec!["shop.example".to_string()],
+        "the rebuild kept the allowlist"
+    );
+    app.stop().await;
 }

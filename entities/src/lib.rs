@@ -4,6 +4,7 @@
 //! to domain types. Times are unix milliseconds, money is integer minor units
 //! (fiat) or base units (USDC, 6 decimals), identical on SQLite and PostgreSQL.
 
+pub mod api_key;
 pub mod chain_cursor;
 pub mod counter;
 pub mod dashboard_session;

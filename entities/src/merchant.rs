@@ -1,7 +1,7 @@
-//! A merchant account: API key (hashed), webhook settings, payout wallet
-//! (and a change of it waiting out its cool-off),
-//! package, branding (display name, logo URL, accent colour), and the
-//! dashboard password (hashed).
+//! A merchant account: webhook settings, payout wallet (and a change of it
+//! waiting out its cool-off), package, branding (display name, logo URL,
+//! accent colour), and the dashboard password (hashed). Its API keys are
+//! rows of `api_keys` (see `api_key.rs`).
 
 use sea_orm::entity::prelude::*;
 
@@ -11,9 +11,6 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub email: String,
-    #[sea_orm(unique)]
-    pub api_key_prefix: String,
-    pub api_key_hash: String,
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
     /// The secret being rotated out; also signs until `webhook_secret_previous_until`.

@@ -23,6 +23,8 @@ mod m20261202_000006_create_money_entries;
 mod m20261202_000007_unique_merchant_emails;
 mod m20261202_000008_add_merchant_password;
 mod m20261203_000001_create_dashboard_accounts;
+mod m20261203_000101_create_api_keys;
+mod m20261203_000102_drop_merchant_key_columns;
 mod m20261203_000201_add_pending_payout_wallet;
 
 /// The ordered list of every migration.
@@ -47,6 +49,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_unique_merchant_emails::Migration),
             Box::new(m20261202_000008_add_merchant_password::Migration),
             Box::new(m20261203_000001_create_dashboard_accounts::Migration),
+            Box::new(m20261203_000101_create_api_keys::Migration),
+            Box::new(m20261203_000102_drop_merchant_key_columns::Migration),
             Box::new(m20261203_000201_add_pending_payout_wallet::Migration),
         ]
     }

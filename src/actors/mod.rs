@@ -5,6 +5,7 @@ pub mod chain_watcher;
 pub mod creator;
 pub mod expiry;
 pub mod handle;
+pub mod key_usage;
 pub mod payout;
 pub mod registry;
 pub mod router;

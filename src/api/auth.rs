@@ -1,6 +1,8 @@
 //! Merchant authentication: `Authorization: Bearer KEY` or `X-API-Key: KEY`,
-//! looked up by the key's public id and checked in constant time, then the
-//! per-key rate limit. Keys are never logged.
+//! looked up among the merchant's active keys by the key's public id and
+//! checked in constant time, then the per-key rate limit. A revoked key is
+//! `invalid_api_key`, like an unknown one. A successful use is recorded
+//! (in batches, see `actors::key_usage`). Keys are never logged.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -37,7 +39,7 @@ impl FromRequest for Authenticated {
                 None => {
                     let found = state
                         .store
-                        .merchant_by_key_id(id)
+                        .credentials_by_key_prefix(id)
                         .await
                         .map_err(store_error)?;
                     let c = Arc::new(found.ok_or(ApiError::InvalidApiKey)?);
@@ -45,12 +47,15 @@ impl FromRequest for Authenticated {
                     c
                 }
             };
-            if !api_key::matches(&key, &credentials.api_key_hash) {
+            if !api_key::matches(&key, &credentials.key_hash) {
                 return Err(ApiError::InvalidApiKey);
             }
             if credentials.merchant.disabled {
                 return Err(ApiError::MerchantDisabled);
             }
+            state
+                .key_uses
+                .used(credentials.key_id, state.clock.now_ms());
             if let Err(not_until) = state.limiter.check_key(&id.to_string()) {
                 let retry_after = not_until.wait_time_from(DefaultClock::default().now());
                 return Err(ApiError::RateLimited { retry_after });

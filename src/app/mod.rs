@@ -3,5 +3,6 @@
 //! admin pages share.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod merchants;
 pub mod money;

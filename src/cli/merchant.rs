@@ -1,5 +1,5 @@
 //! `kassa merchant create | update | list` (and `set-password`, in
-//! `merchant_password.rs`): flags in, `app::merchants` does
+//! `merchant_password.rs`; `keys …`, in `merchant_keys.rs`): flags in, `app::merchants` does
 //! the checking, key generation and writing, and this file prints the answer.
 //! `update --payout-wallet` goes through the payout wallet cool-off like every
 //! door; `--payout-wallet-now` is the operator's explicit override.
@@ -32,6 +32,9 @@ pub enum MerchantCommand {
     Update(UpdateArgs),
     /// Set a merchant's dashboard password, read from standard input (one line).
     SetPassword(super::merchant_password::SetPasswordArgs),
+    /// A merchant's API keys: create, list, revoke.
+    #[command(subcommand)]
+    Keys(super::merchant_keys::KeysCommand),
     /// List merchants.
     List {
         #[arg(long)]
@@ -106,7 +109,7 @@ pub struct UpdateArgs {
     disable: bool,
     #[arg(long)]
     enable: bool,
-    /// Issue a new API key (the old one stops working); printed once.
+    /// Issue a new API key and revoke every other one of the merchant; printed once.
     #[arg(long)]
     rotate_api_key: bool,
     /// New webhook secret; the old one keeps signing (Standard Webhooks header) for the window.
@@ -140,6 +143,7 @@ pub async fn run(cmd: MerchantCommand, settings: &Settings) -> anyhow::Result<()
         MerchantCommand::SetPassword(args) => {
             super::merchant_password::set_password(&store, args).await
         }
+        MerchantCommand::Keys(cmd) => super::merchant_keys::run(cmd, &store).await,
         MerchantCommand::List { json } => {
             super::merchant_list::list(&store, json, SystemClock.now_ms()).await
         }

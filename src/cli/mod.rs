@@ -8,6 +8,7 @@ mod branding;
 mod deposits;
 mod ledger;
 mod merchant;
+mod merchant_keys;
 mod merchant_list;
 mod merchant_password;
 mod merchant_wallet;

@@ -64,6 +64,61 @@ pub fn matches(presented: &str, stored_hash: &str) -> bool {
         .into()
 }
 
+/// The public id of a key as a person names it: the id alone, `kassa_<id>`
+/// (as listed), or the whole key; `None` when it has no key id's shape.
+pub fn named_id(named: &str) -> Option<&str> {
+    let named = named.trim();
+    if let Some(id) = public_id(named) {
+        return Some(id);
+    }
+    let id = named.strip_prefix(PREFIX).unwrap_or(named);
+    (id.len() == ID_LEN && id.chars().all(|c| c.is_ascii_alphanumeric())).then_some(id)
+}
+
+/// How a key is shown in lists: `kassa_<id>`, never its secret.
+pub fn display_prefix(id: &str) -> String {
+    format!("{PREFIX}{id}")
+}
+
+/// The longest label a key may carry, in characters.
+pub const LABEL_MAX_CHARS: usize = 64;
+
+/// A person's name for a key ("shop backend", "staging"): trimmed, 1 to
+/// [`LABEL_MAX_CHARS`] characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyLabel(String);
+
+/// Why a label was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyLabelError {
+    #[error("a label cannot be empty")]
+    Empty,
+    #[error("a label has at most {LABEL_MAX_CHARS} characters")]
+    TooLong,
+    #[error("a label cannot contain control characters")]
+    ControlCharacter,
+}
+
+impl KeyLabel {
+    pub fn parse(raw: &str) -> Result<KeyLabel, KeyLabelError> {
+        let label = raw.trim();
+        if label.is_empty() {
+            return Err(KeyLabelError::Empty);
+        }
+        if label.chars().count() > LABEL_MAX_CHARS {
+            return Err(KeyLabelError::TooLong);
+        }
+        if label.chars().any(char::is_control) {
+            return Err(KeyLabelError::ControlCharacter);
+        }
+        Ok(KeyLabel(label.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A new webhook secret: `whsec_` + base64 of 32 random bytes (the form the
 /// Standard Webhooks libraries accept; the whole string keys `X-Signature`).
 pub fn new_webhook_secret() -> String {
@@ -107,6 +162,42 @@ mod tests {
         ] {
             assert_eq!(public_id(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_key_is_named_by_its_id_its_listed_prefix_or_the_whole_key() {
+        let k = generate();
+        let listed = display_prefix(&k.id);
+        for named in [k.id.as_str(), listed.as_str(), k.key.as_str()] {
+            assert_eq!(named_id(named), Some(k.id.as_str()), "{named}");
+        }
+        for bad in [
+            "",
+            "kassa_",
+            "kassa_short",
+            "kassa_abcdefghijk!",
+            "abcdefghijklm",
+        ] {
+            assert_eq!(named_id(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_label_is_trimmed_and_refused_when_empty_too_long_or_with_control_characters() {
+        assert_eq!(
+            KeyLabel::parse("  shop backend ").unwrap().as_str(),
+            "shop backend"
+        );
+        assert_eq!(KeyLabel::parse("   "), Err(KeyLabelError::Empty));
+        assert!(KeyLabel::parse(&"é".repeat(LABEL_MAX_CHARS)).is_ok());
+        assert_eq!(
+            KeyLabel::parse(&"x".repeat(LABEL_MAX_CHARS + 1)),
+            Err(KeyLabelError::TooLong)
+        );
+        assert_eq!(
+            KeyLabel::parse("a\nb"),
+            Err(KeyLabelError::ControlCharacter)
+        );
     }
 
     #[test]

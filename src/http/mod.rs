@@ -1,9 +1,9 @@
 //! What every web door shares: the application state handlers reach
 //! ([`state::AppState`]), the per-request middleware, reading a request body
-//! under a size limit, the cache of authenticated API keys, the URLs of
-//! the hosted pages that answers point to, the client address behind a
-//! trusted proxy, and the dashboard's account session, CSRF and security
-//! headers.
+//! under a size limit, the cache of authenticated API keys (and the follower
+//! that forgets keys revoked on other nodes), the URLs of the hosted pages
+//! that answers point to, the client address behind a trusted proxy, and
+//! the dashboard's account session, CSRF and security headers.
 //!
 //! This module sits between `app` and the doors (`api`, `pages`): both take
 //! what they share from here, so `pages` never imports `api`. It must not
@@ -15,6 +15,7 @@ pub mod auth_cache;
 pub mod body;
 pub mod client_ip;
 pub mod headers;
+pub mod key_revocations;
 pub mod middleware;
 pub mod state;
 pub mod urls;

@@ -31,6 +31,9 @@ pub struct AppState {
     pub limiter: DefaultKeyedRateLimiter<String>,
     /// Dashboard logins and sign-ups per client address.
     pub login_limiter: DefaultKeyedRateLimiter<std::net::IpAddr>,
-    pub auth_cache: super::auth_cache::AuthCache,
+    /// Shared with the follower that forgets keys revoked on other nodes.
+    pub auth_cache: Arc<super::auth_cache::AuthCache>,
+    /// Where authentication records key uses ("last used", written in batches).
+    pub key_uses: crate::actors::key_usage::KeyUses,
     pub metrics: PrometheusHandle,
 }

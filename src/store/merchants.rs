@@ -1,4 +1,5 @@
-//! Merchant rows: create, update, list, and the API-key lookup.
+//! Merchant rows: create (with its first API key), update, list. The keys
+//! themselves live in `api_keys` (see `store::api_keys`).
 
 use kassa_entities::{merchant, merchant_domain};
 use sea_orm::sea_query::Expr;
@@ -6,6 +7,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 
+use super::api_keys::{NewKeyRow, insert_key, revoke_all_but};
 use super::merchant_rows::to_merchant;
 use super::{Store, StoreError};
 use crate::domain::branding::{AccentColor, Branding, DisplayName, LogoUrl};
@@ -51,7 +53,8 @@ pub struct MerchantUpdate {
     pub logo_url: Option<Option<LogoUrl>>,
     /// `Some(None)` goes back to Kassa's own colour.
     pub accent_color: Option<Option<AccentColor>>,
-    /// A replacement API key (id, hash).
+    /// A replacement API key (id, hash): added, and every other active key
+    /// of the merchant revoked, in one transaction.
     pub api_key: Option<(String, String)>,
     /// Re-enable (false) or park (true) the webhook endpoint.
     pub webhook_disabled: Option<bool>,
@@ -61,21 +64,13 @@ pub struct MerchantUpdate {
     pub rotate_webhook_secret: Option<(String, i64)>,
 }
 
-/// A merchant found by its API key id, with the stored key hash to check.
-#[derive(Debug, Clone)]
-pub struct MerchantCredentials {
-    pub merchant: Merchant,
-    pub api_key_hash: String,
-}
-
 impl Store {
-    /// Creates a merchant and its allowlist; returns its id.
+    /// Creates a merchant, its allowlist and its first API key (a row of
+    /// `api_keys`, no label); returns its id.
     pub async fn create_merchant(&self, new: NewMerchant, now_ms: i64) -> Result<i64, StoreError> {
         let txn = self.begin_write().await?;
         let row = merchant::ActiveModel {
             email: Set(new.email),
-            api_key_prefix: Set(new.api_key_id),
-            api_key_hash: Set(new.api_key_hash),
             webhook_url: Set(new.webhook_url),
             webhook_secret: Set(new.webhook_secret),
             payout_wallet: Set(new.payout_wallet),
@@ -95,6 +90,12 @@ impl Store {
         .insert(&*txn)
         .await?;
         insert_domains(&txn, row.id, &new.domains).await?;
+        let key = NewKeyRow {
+            prefix: new.api_key_id,
+            hash: new.api_key_hash,
+            label: None,
+        };
+        insert_key(&txn, row.id, key, now_ms).await?;
         txn.commit().await?;
         Ok(row.id)
     }
@@ -198,12 +199,23 @@ impl Store {
         if let Some(v) = update.accent_color {
             active.accent_color = Set(v.map(AccentColor::css));
         }
-        if let Some((key_id, key_hash)) = update.api_key {
-            active.api_key_prefix = Set(key_id);
-            active.api_key_hash = Set(key_hash);
-        }
         active.updated_at = Set(now_ms);
         active.update(&*txn).await?;
+        if let Some((prefix, hash)) = update.api_key {
+            let label = None;
+            let added = insert_key(
+                &txn,
+                id,
+                NewKeyRow {
+                    prefix,
+                    hash,
+                    label,
+                },
+                now_ms,
+            )
+            .await?;
+            revoke_all_but(&txn, id, added.id, now_ms).await?;
+        }
         if let Some(domains) = update.domains {
             merchant_domain::Entity::delete_many()
                 .filter(merchant_domain::Column::MerchantId.eq(id))
@@ -252,24 +264,14 @@ impl Store {
         Ok(Some(merchant))
     }
 
-    /// The merchant owning the API key id, with its key hash.
-    pub async fn merchant_by_key_id(
-        &self,
-        key_id: &str,
-    ) -> Result<Option<MerchantCredentials>, StoreError> {
-        let Some(row) = merchant::Entity::find()
-            .filter(merchant::Column::ApiKeyPrefix.eq(key_id))
-            .one(self.db())
-            .await?
-        else {
+    /// One merchant by id, read from the database (not the cache): API
+    /// authentication must see a disabled merchant at once.
+    pub(super) async fn merchant_uncached(&self, id: i64) -> Result<Option<Merchant>, StoreError> {
+        let Some(row) = merchant::Entity::find_by_id(id).one(self.db()).await? else {
             return Ok(None);
         };
-        let api_key_hash = row.api_key_hash.clone();
         let domains = self.domains_of(row.id).await?;
-        Ok(Some(MerchantCredentials {
-            merchant: to_merchant(row, domains)?,
-            api_key_hash,
-        }))
+        Ok(Some(to_merchant(row, domains)?))
     }
 
     /// The webhook secret of a merchant (kept apart from [`Merchant`] so it is never shown by accident).

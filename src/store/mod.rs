@@ -8,6 +8,8 @@
 //! reconnects by itself when the database returns.
 
 pub mod accounts;
+pub mod api_key_events;
+pub mod api_keys;
 pub mod audit;
 pub mod chain;
 pub mod group_commit;

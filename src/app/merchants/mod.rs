@@ -110,7 +110,7 @@ pub struct MerchantChanges {
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
     pub branding: BrandingFields,
-    /// Issue a new API key (the old one stops working).
+    /// Issue a new API key and revoke every other active key of the merchant.
     pub rotate_api_key: bool,
     /// Issue a new webhook secret; the old one keeps signing for this long.
     pub rotate_webhook_secret: Option<Duration>,
