@@ -86,65 +86,7 @@ pub async fn request_payout_wallet_change(
     for _ in 0..ATTEMPTS {
         let seen = current(store, id).await?;
         let (stored, outcome) = seen.request(&wallet, timing, rules.cooloff, now_ms);
-        let (change, event) = match &outcome {
-            ChangeOutcome::Immediate { old, new } => {
-                let event = announce(
-                    id,
-                    CHANGED_STATUS,
-                    old.as_deref(),
-                    new,
-                    now_ms,
-                    rules,
-                    now_ms,
-                );
-                (changed(new, now_ms, true, &event), Some(event))
-            }
-            ChangeOutcome::Scheduled {
-                old,
-                pending,
-                repeated,
-            } => {
-                let event = (!repeated).then(|| {
-                    announce(
-                        id,
-                        CHANGED_STATUS,
-                        old.as_deref(),
-                        &pending.wallet,
-                        pending.effective_at_ms,
-                        rules,
-                        now_ms,
-                    )
-                });
-                let change = WalletChange {
-                    wallet: pending.wallet.clone(),
-                    effective_at_ms: pending.effective_at_ms,
-                    in_force: false,
-                    event_id: event.as_ref().map(|e| e.event_id.clone()),
-                };
-                (change, event)
-            }
-            ChangeOutcome::Unchanged { dropped } => {
-                let in_force = stored.in_force_at(now_ms).unwrap_or(&wallet).to_string();
-                let event = dropped.as_ref().map(|p| {
-                    announce(
-                        id,
-                        CANCELLED_STATUS,
-                        Some(&in_force),
-                        &p.wallet,
-                        p.effective_at_ms,
-                        rules,
-                        now_ms,
-                    )
-                });
-                let change = WalletChange {
-                    wallet: in_force,
-                    effective_at_ms: now_ms,
-                    in_force: true,
-                    event_id: event.as_ref().map(|e| e.event_id.clone()),
-                };
-                (change, event)
-            }
-        };
+        let (change, event) = describe(id, &wallet, &stored, &outcome, rules, now_ms);
         if stored == seen && event.is_none() {
             return Ok(change);
         }
@@ -205,6 +147,77 @@ pub async fn cancel_payout_wallet_change(
         }
     }
     Err(MerchantError::Store(StoreError::Conflict))
+}
+
+/// What a request's outcome tells the caller, and the event announcing it
+/// (none when nothing changed or the same change was asked for again).
+fn describe(
+    id: i64,
+    wallet: &str,
+    stored: &PayoutWallets,
+    outcome: &ChangeOutcome,
+    rules: ChangeRules,
+    now_ms: i64,
+) -> (WalletChange, Option<MerchantEvent>) {
+    match outcome {
+        ChangeOutcome::Immediate { old, new } => {
+            let event = announce(
+                id,
+                CHANGED_STATUS,
+                old.as_deref(),
+                new,
+                now_ms,
+                rules,
+                now_ms,
+            );
+            (changed(new, now_ms, true, &event), Some(event))
+        }
+        ChangeOutcome::Scheduled {
+            old,
+            pending,
+            repeated,
+        } => {
+            let event = (!repeated).then(|| {
+                announce(
+                    id,
+                    CHANGED_STATUS,
+                    old.as_deref(),
+                    &pending.wallet,
+                    pending.effective_at_ms,
+                    rules,
+                    now_ms,
+                )
+            });
+            let change = WalletChange {
+                wallet: pending.wallet.clone(),
+                effective_at_ms: pending.effective_at_ms,
+                in_force: false,
+                event_id: event.as_ref().map(|e| e.event_id.clone()),
+            };
+            (change, event)
+        }
+        ChangeOutcome::Unchanged { dropped } => {
+            let in_force = stored.in_force_at(now_ms).unwrap_or(wallet).to_string();
+            let event = dropped.as_ref().map(|p| {
+                announce(
+                    id,
+                    CANCELLED_STATUS,
+                    Some(&in_force),
+                    &p.wallet,
+                    p.effective_at_ms,
+                    rules,
+                    now_ms,
+                )
+            });
+            let change = WalletChange {
+                wallet: in_force,
+                effective_at_ms: now_ms,
+                in_force: true,
+                event_id: event.as_ref().map(|e| e.event_id.clone()),
+            };
+            (change, event)
+        }
+    }
 }
 
 async fn current(store: &Store, id: i64) -> Result<PayoutWallets, MerchantError> {
