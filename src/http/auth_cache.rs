@@ -80,7 +80,7 @@ mod tests {
                 country: None,
                 crypto_enabled: true,
                 disabled: false,
-                payout_wallet: None,
+                payout_wallets: Default::default(),
                 webhook_url: None,
                 branding: Default::default(),
                 domains: vec![],
