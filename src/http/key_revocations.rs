@@ -142,7 +142,8 @@ async fn follow(
     }
 }
 
-/// Follows one subscription until it fails (`true`: subscribe again) or
+/// Follows one subscription until its connection is lost (the cache is
+/// cleared at once; `true`: subscribe again, which clears it once more) or
 /// the server is gone (`false`).
 async fn listen(mut listener: RevocationListener, cache: &Weak<AuthCache>) -> bool {
     loop {
@@ -153,9 +154,9 @@ async fn listen(mut listener: RevocationListener, cache: &Weak<AuthCache>) -> bo
         };
         let alive = match event {
             Ok(KeyEvent::Revoked(prefix)) => with_cache(cache, |c| c.forget(&prefix)),
-            Ok(KeyEvent::Reconnected) => {
-                tracing::info!("revocation listener reconnected; authentication cache cleared");
-                with_cache(cache, AuthCache::clear)
+            Ok(KeyEvent::Lost) => {
+                tracing::warn!("revocation listener lost; authentication cache cleared");
+                return with_cache(cache, AuthCache::clear);
             }
             Err(e) => {
                 tracing::warn!(error = %e, "revocation listener lost; authentication cache cleared");

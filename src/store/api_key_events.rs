@@ -22,9 +22,10 @@ use super::{Store, StoreError};
 pub enum KeyEvent {
     /// The key with this prefix was revoked.
     Revoked(String),
-    /// The connection dropped and was made again: anything announced in
-    /// between was missed.
-    Reconnected,
+    /// The connection dropped: anything announced from now until a new
+    /// subscription is made will be missed. Reported at once (before any
+    /// reconnecting), so the caller can stop trusting its cache first.
+    Lost,
 }
 
 /// A subscription to revocations (PostgreSQL only).
@@ -92,6 +93,7 @@ impl RevocationSource {
             .map_err(unavailable)?;
         let mut listener = PgListener::connect_with(&pool).await.map_err(unavailable)?;
         listener.ignore_pool_close_event(true);
+        listener.eager_reconnect(false);
         listener
             .listen(REVOCATION_CHANNEL)
             .await
@@ -107,7 +109,7 @@ impl RevocationListener {
     pub async fn next(&mut self) -> Result<KeyEvent, StoreError> {
         match self.listener.try_recv().await.map_err(unavailable)? {
             Some(notification) => Ok(KeyEvent::Revoked(notification.payload().to_string())),
-            None => Ok(KeyEvent::Reconnected),
+            None => Ok(KeyEvent::Lost),
         }
     }
 }
