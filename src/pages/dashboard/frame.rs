@@ -16,9 +16,11 @@ pub struct NavItem {
 }
 
 /// The dashboard's sections, in navigation order.
-pub const SECTIONS: [(&str, &str); 3] = [
+pub const SECTIONS: [(&str, &str); 5] = [
     ("/dashboard", "Overview"),
     ("/dashboard/domains", "Shop domains"),
+    ("/dashboard/webhooks", "Webhooks"),
+    ("/dashboard/api-keys", "API keys"),
     ("/dashboard/security", "Security"),
 ];
 
