@@ -2,6 +2,8 @@
 //! kept per browser, forms posted with the CSRF token the page carried.
 
 mod accounts;
+mod api_keys;
 mod browser;
 mod domains;
 mod security;
+mod webhooks;
