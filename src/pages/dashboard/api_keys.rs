@@ -14,9 +14,8 @@ use secrecy::{ExposeSecret, SecretString};
 use super::form::{FieldErrors, Form};
 use super::frame::Frame;
 use super::guard::{self, Ctx, refuse};
-use super::security::check_current;
+use super::security::{check_current, log_change};
 use super::{is_test, redirect, render};
-use crate::app::accounts;
 use crate::app::api_keys::{self, ApiKeyError, ApiKeySummary, MAX_ACTIVE_KEYS};
 use crate::clock::format_doc_time;
 use crate::domain::api_key::{LABEL_MAX_CHARS, display_prefix};
@@ -125,7 +124,7 @@ async fn create(state: &AppState, ctx: &Ctx, form: &Form) -> HttpResponse {
         Err(e) => return refuse(state, e.into()),
     };
     let detail = display_prefix(&created.summary.prefix);
-    if let Err(e) = log(state, ctx, SecurityEventKind::ApiKeyCreated, &detail).await {
+    if let Err(e) = log_change(state, ctx, SecurityEventKind::ApiKeyCreated, &detail).await {
         return e;
     }
     let extra = Extra {
@@ -149,7 +148,7 @@ async fn revoke(state: &AppState, ctx: &Ctx, form: &Form) -> HttpResponse {
             Err(e) => return refuse(state, e.into()),
         };
     let detail = display_prefix(&revoked.prefix);
-    if let Err(e) = log(state, ctx, SecurityEventKind::ApiKeyRevoked, &detail).await {
+    if let Err(e) = log_change(state, ctx, SecurityEventKind::ApiKeyRevoked, &detail).await {
         return e;
     }
     redirect(state, "/dashboard/api-keys?done=revoked")
@@ -172,24 +171,6 @@ async fn check_password(
         }
         Err(refusal) => Some(refusal),
     }
-}
-
-async fn log(
-    state: &AppState,
-    ctx: &Ctx,
-    kind: SecurityEventKind,
-    detail: &str,
-) -> Result<(), HttpResponse> {
-    accounts::record(
-        &state.store,
-        ctx.merchant.id,
-        kind,
-        detail,
-        &ctx.client_ip,
-        ctx.now_ms,
-    )
-    .await
-    .map_err(|e| refuse(state, e.into()))
 }
 
 async fn page(state: &AppState, ctx: &Ctx, extra: Extra) -> HttpResponse {

@@ -17,6 +17,7 @@ use crate::app::accounts::{self, AccountError, SecurityLine};
 use crate::app::merchants::MerchantError;
 use crate::clock::format_doc_time;
 use crate::domain::password::{MAX_CHARS, MIN_CHARS, PasswordError};
+use crate::domain::security_event::SecurityEventKind;
 use crate::http::state::AppState;
 
 /// Lines per page of the log.
@@ -147,6 +148,25 @@ pub async fn check_current(
         Err(Ok((_, message))) => Ok(Some(message)),
         Err(Err(e)) => Err(refuse(state, e.into())),
     }
+}
+
+/// Writes a change to the security log; the error answer when it cannot.
+pub async fn log_change(
+    state: &AppState,
+    ctx: &Ctx,
+    kind: SecurityEventKind,
+    detail: &str,
+) -> Result<(), HttpResponse> {
+    accounts::record(
+        &state.store,
+        ctx.merchant.id,
+        kind,
+        detail,
+        &ctx.client_ip,
+        ctx.now_ms,
+    )
+    .await
+    .map_err(|e| refuse(state, e.into()))
 }
 
 async fn page(

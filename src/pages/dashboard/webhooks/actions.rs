@@ -8,7 +8,6 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{Extra, page};
-use crate::app::accounts;
 use crate::app::merchants::webhooks::{self, TEST_TIMEOUT};
 use crate::app::merchants::{FieldError, MerchantError, WebhookTargets};
 use crate::config::Mode;
@@ -18,7 +17,7 @@ use crate::http::state::AppState;
 use crate::pages::dashboard::form::Form;
 use crate::pages::dashboard::guard::{self, Ctx, refuse};
 use crate::pages::dashboard::redirect;
-use crate::pages::dashboard::security::check_current;
+use crate::pages::dashboard::security::{check_current, log_change};
 use crate::webhooks::delivery::redact_query;
 
 /// How long the previous secret keeps signing after a rotation (the CLI's default).
@@ -83,7 +82,7 @@ pub async fn save_endpoint(
         redact_query(&url)
     };
     let detail = format!("url {shown}, statuses {statuses}");
-    match log(&state, &ctx, SecurityEventKind::WebhookChanged, &detail).await {
+    match log_change(&state, &ctx, SecurityEventKind::WebhookChanged, &detail).await {
         Ok(()) => redirect(&state, "/dashboard/webhooks?done=saved"),
         Err(answer) => answer,
     }
@@ -118,7 +117,7 @@ pub async fn rotate_secret(
         Err(e) => return refuse(&state, e.into()),
     };
     let detail = "the previous secret signs for 24 more hours";
-    if let Err(answer) = log(
+    if let Err(answer) = log_change(
         &state,
         &ctx,
         SecurityEventKind::WebhookSecretRotated,
@@ -165,7 +164,7 @@ pub async fn send_test(
                     .map_or_else(|| test.error.clone().unwrap_or_default(), |s| s.to_string())
             );
             if let Err(answer) =
-                log(&state, &ctx, SecurityEventKind::WebhookTestSent, &detail).await
+                log_change(&state, &ctx, SecurityEventKind::WebhookTestSent, &detail).await
             {
                 return answer;
             }
@@ -197,7 +196,7 @@ pub async fn resend(
     if let Err(e) = webhooks::resend_webhook(&state.store, id, &event, ctx.now_ms).await {
         return refuse(&state, e.into());
     }
-    match log(&state, &ctx, SecurityEventKind::WebhookResent, &event).await {
+    match log_change(&state, &ctx, SecurityEventKind::WebhookResent, &event).await {
         Ok(()) => redirect(&state, "/dashboard/webhooks?done=resent"),
         Err(answer) => answer,
     }
@@ -229,24 +228,6 @@ async fn password_refused(
         }
         Err(refusal) => Some(refusal),
     }
-}
-
-async fn log(
-    state: &AppState,
-    ctx: &Ctx,
-    kind: SecurityEventKind,
-    detail: &str,
-) -> Result<(), HttpResponse> {
-    accounts::record(
-        &state.store,
-        ctx.merchant.id,
-        kind,
-        detail,
-        &ctx.client_ip,
-        ctx.now_ms,
-    )
-    .await
-    .map_err(|e| refuse(state, e.into()))
 }
 
 fn capitalise(s: &str) -> String {
