@@ -5,3 +5,4 @@ mod accounts;
 mod browser;
 mod domains;
 mod security;
+mod wallet;

@@ -16,9 +16,10 @@ pub struct NavItem {
 }
 
 /// The dashboard's sections, in navigation order.
-pub const SECTIONS: [(&str, &str); 3] = [
+pub const SECTIONS: [(&str, &str); 4] = [
     ("/dashboard", "Overview"),
     ("/dashboard/domains", "Shop domains"),
+    ("/dashboard/wallet", "Payout wallet"),
     ("/dashboard/security", "Security"),
 ];
 

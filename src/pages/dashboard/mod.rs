@@ -19,6 +19,7 @@ pub mod login;
 pub mod logout;
 pub mod security;
 pub mod signup;
+pub mod wallet;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -40,6 +41,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/dashboard/logout", web::post().to(logout::submit))
         .route("/dashboard/domains", web::get().to(domains::show))
         .route("/dashboard/domains", web::post().to(domains::submit))
+        .route("/dashboard/wallet", web::get().to(wallet::show))
+        .route("/dashboard/wallet", web::post().to(wallet::submit))
         .route("/dashboard/security", web::get().to(security::show))
         .route(
             "/dashboard/security/password",
