@@ -3,6 +3,7 @@
 
 mod accounts;
 mod browser;
+mod checkout;
 mod domains;
 mod security;
 mod wallet;

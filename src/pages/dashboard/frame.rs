@@ -16,10 +16,11 @@ pub struct NavItem {
 }
 
 /// The dashboard's sections, in navigation order.
-pub const SECTIONS: [(&str, &str); 4] = [
+pub const SECTIONS: [(&str, &str); 5] = [
     ("/dashboard", "Overview"),
     ("/dashboard/domains", "Shop domains"),
     ("/dashboard/wallet", "Payout wallet"),
+    ("/dashboard/checkout", "Checkout"),
     ("/dashboard/security", "Security"),
 ];
 

@@ -9,6 +9,7 @@
 //! shows only the signed-in merchant's objects: another merchant's answer
 //! 404. It must not reach into the hosted checkout's pages.
 
+pub mod checkout;
 pub mod domains;
 pub mod error;
 pub mod form;
@@ -43,6 +44,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/dashboard/domains", web::post().to(domains::submit))
         .route("/dashboard/wallet", web::get().to(wallet::show))
         .route("/dashboard/wallet", web::post().to(wallet::submit))
+        .route("/dashboard/checkout", web::get().to(checkout::show))
+        .route("/dashboard/checkout", web::post().to(checkout::submit))
         .route("/dashboard/security", web::get().to(security::show))
         .route(
             "/dashboard/security/password",
