@@ -3,7 +3,9 @@
 //! on-ramp and lands on the shop's return URL while the shop receives the
 //! signed webhook; pays on the crypto screen; sees iDEAL only from NL; reads
 //! the page in Dutch; is refused a blocked provider override; sees an
-//! expired session; cancels back to the shop; and pays with the keyboard alone. A screenshot of each page goes to
+//! expired session; cancels back to the shop; and pays with the keyboard alone.
+//! A new merchant also onboards in the dashboard (sign-up, domain, wallet,
+//! checkout) with the keyboard. A screenshot of each page goes to
 //! `target/test-output/screenshots/`.
 //!
 //! A binary of its own, so it runs after the main suite rather than beside
@@ -20,5 +22,6 @@ mod helpers;
 mod receiver;
 
 mod chrome;
+mod dashboard;
 mod journeys;
 mod states;

@@ -4,6 +4,8 @@
 mod accounts;
 mod api_keys;
 mod browser;
+mod checkout;
 mod domains;
 mod security;
+mod wallet;
 mod webhooks;

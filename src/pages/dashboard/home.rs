@@ -61,7 +61,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
                 .payout_wallet(ctx.now_ms)
                 .map(|w| w.checksummed())
                 .unwrap_or_else(|_| "Where your USDC on Polygon is paid out.".into()),
-            href: "/dashboard",
+            href: "/dashboard/wallet",
             action: "Payout wallet",
         },
         Step {

@@ -10,6 +10,7 @@
 //! 404. It must not reach into the hosted checkout's pages.
 
 pub mod api_keys;
+pub mod checkout;
 pub mod domains;
 pub mod error;
 pub mod form;
@@ -20,6 +21,7 @@ pub mod login;
 pub mod logout;
 pub mod security;
 pub mod signup;
+pub mod wallet;
 pub mod webhooks;
 
 use actix_web::http::StatusCode;
@@ -42,6 +44,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/dashboard/logout", web::post().to(logout::submit))
         .route("/dashboard/domains", web::get().to(domains::show))
         .route("/dashboard/domains", web::post().to(domains::submit))
+        .route("/dashboard/wallet", web::get().to(wallet::show))
+        .route("/dashboard/wallet", web::post().to(wallet::submit))
+        .route("/dashboard/checkout", web::get().to(checkout::show))
+        .route("/dashboard/checkout", web::post().to(checkout::submit))
         .route("/dashboard/api-keys", web::get().to(api_keys::show))
         .route("/dashboard/api-keys", web::post().to(api_keys::submit))
         .route("/dashboard/webhooks", web::get().to(webhooks::show))

@@ -1,0 +1,138 @@
+//! The merchant dashboard in a real browser, as a new merchant onboards:
+//! sign up → first API key → add a shop domain → set the payout wallet →
+//! checkout settings → security log, then create a session over the API
+//! with the key the browser showed. Every form is filled and sent with the
+//! keyboard, every field must have a label, and each page is screenshotted.
+
+use serde_json::json;
+
+use crate::chrome::{Browser, ONE_AT_A_TIME};
+use crate::helpers::{Backend, order, read, spawn_app};
+
+const PASSWORD: &str = "onboarding passphrase 1";
+const WALLET: &str = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359";
+
+impl Browser {
+    /// Types `text` into the field `css` (focusing it first).
+    async fn type_into(&self, css: &str, text: &str) {
+        let field = self.wait_for(css).await;
+        field.click().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    /// Every visible form control has a label (explicit, wrapping or aria).
+    async fn assert_every_field_is_labelled(&self, page: &str) {
+        let unlabelled = self
+            .client
+            .execute(
+                "return Array.from(document.querySelectorAll('input,select,textarea'))\
+                 .filter(e => e.type !== 'hidden' && e.labels.length === 0 && !e.getAttribute('aria-label'))\
+                 .map(e => e.name || e.id);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(unlabelled, json!([]), "unlabelled fields on {page}");
+    }
+}
+
+#[actix_web::test]
+async fn a_new_merchant_onboards_in_the_dashboard_and_takes_a_session_over_the_api() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(browser) = Browser::start("en-US,en").await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+
+    browser.open(&app.url("/dashboard/signup")).await;
+    browser.assert_every_field_is_labelled("sign-up").await;
+    browser.screenshot("dashboard-signup").await;
+    browser.type_into("#email", "owner@tulip.example").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.type_into("#password_confirm", PASSWORD).await;
+    browser.press_enter().await;
+    let key = browser.text("#api-key").await;
+    assert!(key.starts_with("kassa_"), "{key}");
+    browser.screenshot("dashboard-welcome").await;
+    assert!(
+        browser.tab_to("a[href='/dashboard']").await,
+        "reachable by keyboard"
+    );
+    browser.press_enter().await;
+    browser.wait_for("#checklist").await;
+    browser.screenshot("dashboard-overview").await;
+
+    browser.open(&app.url("/dashboard/domains")).await;
+    browser.assert_every_field_is_labelled("domains").await;
+    browser
+        .type_into("#domain", "https://www.Tulip.example/shop")
+        .await;
+    browser.press_enter().await;
+    browser.wait_for("p.alert.ok").await;
+    assert!(browser.text("table").await.contains("tulip.example"));
+    browser.screenshot("dashboard-domains").await;
+
+    browser.open(&app.url("/dashboard/wallet")).await;
+    browser.assert_every_field_is_labelled("wallet").await;
+    browser.type_into("#wallet", WALLET).await;
+    browser.type_into("#current", PASSWORD).await;
+    browser.press_enter().await;
+    assert_eq!(browser.text("#wallet-in-force").await, WALLET);
+    browser.screenshot("dashboard-wallet").await;
+
+    browser.open(&app.url("/dashboard/checkout")).await;
+    browser.assert_every_field_is_labelled("checkout").await;
+    browser.type_into("#display_name", "Tulip Store").await;
+    browser.type_into("#accent_color", "#0f7b4a").await;
+    browser.press_enter().await;
+    browser.wait_for("p.alert.ok").await;
+    assert!(browser.text("#preview").await.contains("Tulip Store"));
+    browser.screenshot("dashboard-checkout").await;
+
+    browser.open(&app.url("/dashboard")).await;
+    let overview = browser.text("#main").await;
+    assert!(
+        overview.contains("1 step left"),
+        "only the webhook is left: {overview}"
+    );
+
+    browser.open(&app.url("/dashboard/security")).await;
+    browser.assert_every_field_is_labelled("security").await;
+    let log = browser.text("#main").await;
+    assert!(log.contains("Account created"), "{log}");
+    assert!(log.contains("Shop domains changed"));
+    browser.screenshot("dashboard-security").await;
+
+    let mut body = order("TULIP-1");
+    body["domain"] = json!("tulip.example");
+    let mut created = None;
+    for _ in 0..40 {
+        let answer = read(
+            app.client
+                .post(app.url("/gateway/session.php"))
+                .bearer_auth(&key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        if answer.status == 200 {
+            created = Some(answer);
+            break;
+        }
+        // The API caches a key's merchant for up to a second.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let created = created
+        .expect("the API takes a session with the new settings")
+        .json();
+    browser
+        .open(created["checkout_url"].as_str().unwrap())
+        .await;
+    assert!(browser.text("header h1").await.contains("Tulip Store"));
+    browser.screenshot("dashboard-made-checkout").await;
+
+    browser.close().await;
+    app.stop().await;
+}
