@@ -89,6 +89,15 @@ async fn a_new_merchant_onboards_in_the_dashboard_and_takes_a_session_over_the_a
     assert!(browser.text("#preview").await.contains("Tulip Store"));
     browser.screenshot("dashboard-checkout").await;
 
+    for (path, page) in [
+        ("/dashboard/webhooks", "webhooks"),
+        ("/dashboard/api-keys", "api-keys"),
+    ] {
+        browser.open(&app.url(path)).await;
+        browser.assert_every_field_is_labelled(page).await;
+        browser.screenshot(&format!("dashboard-{page}")).await;
+    }
+
     browser.open(&app.url("/dashboard")).await;
     let overview = browser.text("#main").await;
     assert!(
