@@ -80,7 +80,7 @@ impl Application {
         let webhooks = WebhookSender::new(
             store.clone(),
             clock.clone(),
-            deliverer,
+            deliverer.clone(),
             SenderSettings {
                 per_endpoint: settings.webhook_endpoint_concurrency,
                 tick: settings.webhook_tick,
@@ -176,6 +176,7 @@ impl Application {
             login_limiter: RateLimiter::keyed(crate::http::account::login_quota()),
             auth_cache: auth_cache.clone(),
             key_uses: key_uses.clone(),
+            deliverer,
             metrics: metrics_handle()?,
         });
         let server = HttpServer::new(move || {

@@ -35,5 +35,8 @@ pub struct AppState {
     pub auth_cache: Arc<super::auth_cache::AuthCache>,
     /// Where authentication records key uses ("last used", written in batches).
     pub key_uses: crate::actors::key_usage::KeyUses,
+    /// The signed, SSRF-checked webhook client (the sender's settings), for
+    /// a test webhook sent now from the dashboard.
+    pub deliverer: crate::webhooks::delivery::Deliverer,
     pub metrics: PrometheusHandle,
 }

@@ -2,8 +2,10 @@
 //! kept per browser, forms posted with the CSRF token the page carried.
 
 mod accounts;
+mod api_keys;
 mod browser;
 mod checkout;
 mod domains;
 mod security;
 mod wallet;
+mod webhooks;

@@ -95,6 +95,52 @@ pub async fn set_webhook_statuses(
     Ok(statuses)
 }
 
+/// Where a merchant's webhooks go and which statuses are delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    pub url: Option<String>,
+    /// Empty: every status.
+    pub statuses: Vec<String>,
+    /// Whether a secret is set (it is never shown again).
+    pub has_secret: bool,
+}
+
+/// The merchant's webhook settings as stored.
+pub async fn webhook_settings(
+    store: &Store,
+    id: i64,
+    now_ms: i64,
+) -> Result<WebhookSettings, MerchantError> {
+    let hook = store
+        .merchant_hook(id, now_ms)
+        .await?
+        .ok_or(MerchantError::NotFound(id))?;
+    Ok(WebhookSettings {
+        url: hook.url.clone(),
+        statuses: hook.statuses.clone().unwrap_or_default(),
+        has_secret: !hook.secrets.is_empty(),
+    })
+}
+
+/// Sets the endpoint URL (SSRF-checked against `targets`; empty clears it)
+/// and the statuses delivered (`paid,expired`, or `all`) in one change.
+pub async fn set_webhook_endpoint(
+    store: &Store,
+    id: i64,
+    url: &str,
+    statuses: &str,
+    targets: WebhookTargets,
+    now_ms: i64,
+) -> Result<(), MerchantError> {
+    let changes = MerchantChanges {
+        webhook_url: Some(url.trim().to_string()),
+        webhook_statuses: Some(statuses.to_string()),
+        ..MerchantChanges::default()
+    };
+    update(store, id, changes, targets, now_ms).await?;
+    Ok(())
+}
+
 /// Issues a new webhook secret; the old one keeps signing the Standard
 /// Webhooks header for `window` (0: it stops at once).
 pub async fn rotate_webhook_secret(

@@ -9,6 +9,7 @@ use askama::Template;
 
 use super::frame::AuthFrame;
 use crate::app::accounts::AccountError;
+use crate::app::api_keys::ApiKeyError;
 use crate::app::merchants::MerchantError;
 use crate::http::headers;
 use crate::store::StoreError;
@@ -49,6 +50,20 @@ impl From<MerchantError> for DashError {
             | MerchantError::Password(_)
             | MerchantError::NoPendingWalletChange(_)
             | MerchantError::NoWebhookEndpoint(_)) => {
+                DashError::Unexpected(anyhow::Error::new(other))
+            }
+        }
+    }
+}
+
+impl From<ApiKeyError> for DashError {
+    fn from(e: ApiKeyError) -> Self {
+        match e {
+            ApiKeyError::MerchantNotFound(_) | ApiKeyError::KeyNotFound { .. } => {
+                DashError::NotFound
+            }
+            ApiKeyError::Store(e) => e.into(),
+            other @ (ApiKeyError::TooManyKeys(_) | ApiKeyError::Label(_)) => {
                 DashError::Unexpected(anyhow::Error::new(other))
             }
         }

@@ -46,6 +46,15 @@ impl Form {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value of `name`, in order (checkboxes).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     /// The first value of `name`, trimmed; empty when absent.
     pub fn text(&self, name: &str) -> String {
         self.get(name).unwrap_or_default().trim().to_string()

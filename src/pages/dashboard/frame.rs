@@ -16,11 +16,13 @@ pub struct NavItem {
 }
 
 /// The dashboard's sections, in navigation order.
-pub const SECTIONS: [(&str, &str); 5] = [
+pub const SECTIONS: [(&str, &str); 7] = [
     ("/dashboard", "Overview"),
     ("/dashboard/domains", "Shop domains"),
     ("/dashboard/wallet", "Payout wallet"),
     ("/dashboard/checkout", "Checkout"),
+    ("/dashboard/webhooks", "Webhooks"),
+    ("/dashboard/api-keys", "API keys"),
     ("/dashboard/security", "Security"),
 ];
 

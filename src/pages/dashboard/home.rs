@@ -8,6 +8,7 @@ use askama::Template;
 
 use super::frame::Frame;
 use super::{guard, render};
+use crate::app::api_keys;
 use crate::http::state::AppState;
 
 /// One step of the checklist.
@@ -36,6 +37,11 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Err(refusal) => return refusal,
     };
     let m = &ctx.merchant;
+    let keys = match api_keys::list(&state.store, m.id).await {
+        Ok(keys) => keys,
+        Err(e) => return guard::refuse(&state, e.into()),
+    };
+    let active_keys = keys.iter().filter(|k| k.is_active()).count();
     let steps = vec![
         Step {
             label: "Add your shop's domain",
@@ -64,14 +70,18 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
             detail: m.webhook_url.clone().unwrap_or_else(|| {
                 "Your shop learns of each payment from a signed webhook.".into()
             }),
-            href: "/dashboard",
+            href: "/dashboard/webhooks",
             action: "Webhooks",
         },
         Step {
             label: "Copy an API key into your shop",
-            done: true,
-            detail: "Your shop sends it as Authorization: Bearer ….".into(),
-            href: "/dashboard",
+            done: active_keys > 0,
+            detail: match active_keys {
+                0 => "No active key: the API refuses your shop until you create one.".into(),
+                1 => "1 active key. Your shop sends it as Authorization: Bearer ….".into(),
+                n => format!("{n} active keys. Your shop sends one as Authorization: Bearer …."),
+            },
+            href: "/dashboard/api-keys",
             action: "API keys",
         },
     ];

@@ -9,6 +9,7 @@
 //! shows only the signed-in merchant's objects: another merchant's answer
 //! 404. It must not reach into the hosted checkout's pages.
 
+pub mod api_keys;
 pub mod checkout;
 pub mod domains;
 pub mod error;
@@ -21,6 +22,7 @@ pub mod logout;
 pub mod security;
 pub mod signup;
 pub mod wallet;
+pub mod webhooks;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -46,6 +48,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/dashboard/wallet", web::post().to(wallet::submit))
         .route("/dashboard/checkout", web::get().to(checkout::show))
         .route("/dashboard/checkout", web::post().to(checkout::submit))
+        .route("/dashboard/api-keys", web::get().to(api_keys::show))
+        .route("/dashboard/api-keys", web::post().to(api_keys::submit))
+        .route("/dashboard/webhooks", web::get().to(webhooks::show))
+        .route(
+            "/dashboard/webhooks/endpoint",
+            web::post().to(webhooks::actions::save_endpoint),
+        )
+        .route(
+            "/dashboard/webhooks/secret",
+            web::post().to(webhooks::actions::rotate_secret),
+        )
+        .route(
+            "/dashboard/webhooks/test",
+            web::post().to(webhooks::actions::send_test),
+        )
+        .route(
+            "/dashboard/webhooks/resend",
+            web::post().to(webhooks::actions::resend),
+        )
         .route("/dashboard/security", web::get().to(security::show))
         .route(
             "/dashboard/security/password",

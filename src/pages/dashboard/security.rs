@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use secrecy::SecretString;
 
-use super::form::FieldErrors;
+use super::form::{FieldErrors, Form};
 use super::frame::Frame;
 use super::guard::{self, Ctx, refuse};
 use super::{redirect, render};
@@ -16,6 +16,7 @@ use crate::app::accounts::{self, AccountError, SecurityLine};
 use crate::app::merchants::MerchantError;
 use crate::clock::format_doc_time;
 use crate::domain::password::{MAX_CHARS, MIN_CHARS, PasswordError};
+use crate::domain::security_event::SecurityEventKind;
 use crate::http::state::AppState;
 
 /// Lines per page of the log.
@@ -122,6 +123,49 @@ pub fn reauth_error(e: AccountError) -> Result<(&'static str, String), AccountEr
         }
         other => return Err(other),
     })
+}
+
+/// Checks the form's `current` password again before a protected change:
+/// `Ok(None)` when it is right, `Ok(Some(message))` to show next to the
+/// password field, `Err` with the answer when the check itself failed.
+pub async fn check_current(
+    state: &AppState,
+    ctx: &Ctx,
+    form: &Form,
+) -> Result<Option<String>, HttpResponse> {
+    let current = SecretString::from(form.get("current").unwrap_or_default().to_string());
+    let result = accounts::reauthenticate(
+        &state.store,
+        ctx.merchant.id,
+        current,
+        &ctx.client_ip,
+        ctx.now_ms,
+    )
+    .await;
+    match result.map_err(reauth_error) {
+        Ok(()) => Ok(None),
+        Err(Ok((_, message))) => Ok(Some(message)),
+        Err(Err(e)) => Err(refuse(state, e.into())),
+    }
+}
+
+/// Writes a change to the security log; the error answer when it cannot.
+pub async fn log_change(
+    state: &AppState,
+    ctx: &Ctx,
+    kind: SecurityEventKind,
+    detail: &str,
+) -> Result<(), HttpResponse> {
+    accounts::record(
+        &state.store,
+        ctx.merchant.id,
+        kind,
+        detail,
+        &ctx.client_ip,
+        ctx.now_ms,
+    )
+    .await
+    .map_err(|e| refuse(state, e.into()))
 }
 
 async fn page(
