@@ -1,13 +1,15 @@
 //! The merchant dashboard in a real browser, as a new merchant onboards:
-//! sign up → first API key → add a shop domain → set the payout wallet →
-//! checkout settings → security log, then create a session over the API
-//! with the key the browser showed. Every form is filled and sent with the
+//! sign up → add a shop domain → set the payout wallet → checkout settings
+//! → create an API key → set the webhook URL and see its test succeed →
+//! security log, then create a session over the API with the key the
+//! browser showed and see the shop's endpoint receive its signed webhook. Every form is filled and sent with the
 //! keyboard, every field must have a label, and each page is screenshotted.
 
 use serde_json::json;
 
 use crate::chrome::{Browser, ONE_AT_A_TIME};
-use crate::helpers::{Backend, order, read, spawn_app};
+use crate::helpers::{Backend, order, read, spawn_app_with};
+use crate::receiver::Receiver;
 
 const PASSWORD: &str = "onboarding passphrase 1";
 const WALLET: &str = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359";
@@ -42,7 +44,13 @@ async fn a_new_merchant_onboards_in_the_dashboard_and_takes_a_session_over_the_a
     let Some(browser) = Browser::start("en-US,en").await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.webhook_allow_private = true;
+        s.webhook_tick_ms = 20;
+    })
+    .await
+    .unwrap();
+    let shop = Receiver::start().await;
 
     browser.open(&app.url("/dashboard/signup")).await;
     browser.assert_every_field_is_labelled("sign-up").await;
@@ -51,8 +59,8 @@ async fn a_new_merchant_onboards_in_the_dashboard_and_takes_a_session_over_the_a
     browser.type_into("#password", PASSWORD).await;
     browser.type_into("#password_confirm", PASSWORD).await;
     browser.press_enter().await;
-    let key = browser.text("#api-key").await;
-    assert!(key.starts_with("kassa_"), "{key}");
+    let first_key = browser.text("#api-key").await;
+    assert!(first_key.starts_with("kassa_"), "{first_key}");
     browser.screenshot("dashboard-welcome").await;
     assert!(
         browser.tab_to("a[href='/dashboard']").await,
@@ -89,21 +97,41 @@ async fn a_new_merchant_onboards_in_the_dashboard_and_takes_a_session_over_the_a
     assert!(browser.text("#preview").await.contains("Tulip Store"));
     browser.screenshot("dashboard-checkout").await;
 
-    for (path, page) in [
-        ("/dashboard/webhooks", "webhooks"),
-        ("/dashboard/api-keys", "api-keys"),
-    ] {
-        browser.open(&app.url(path)).await;
-        browser.assert_every_field_is_labelled(page).await;
-        browser.screenshot(&format!("dashboard-{page}")).await;
-    }
-
     browser.open(&app.url("/dashboard")).await;
     let overview = browser.text("#main").await;
     assert!(
         overview.contains("1 step left"),
         "only the webhook is left: {overview}"
     );
+
+    browser.open(&app.url("/dashboard/api-keys")).await;
+    browser.assert_every_field_is_labelled("api keys").await;
+    browser.type_into("#label", "shop production").await;
+    browser.type_into("#current", PASSWORD).await;
+    browser.press_enter().await;
+    let key = browser.text("#api-key").await;
+    assert!(key.starts_with("kassa_") && key != first_key, "{key}");
+    browser.screenshot("dashboard-api-keys").await;
+
+    browser.open(&app.url("/dashboard/webhooks")).await;
+    browser.assert_every_field_is_labelled("webhooks").await;
+    browser.type_into("#url", &shop.url).await;
+    browser.type_into("#current", PASSWORD).await;
+    browser.press_enter().await;
+    browser.wait_for("p.alert.ok").await;
+    browser
+        .click("form[action='/dashboard/webhooks/test'] button")
+        .await;
+    let outcome = browser.text("#test-outcome").await;
+    assert!(
+        outcome.contains("Delivered") && outcome.contains("HTTP 200"),
+        "{outcome}"
+    );
+    browser.screenshot("dashboard-webhooks").await;
+
+    browser.open(&app.url("/dashboard")).await;
+    assert!(browser.text("#main").await.contains("Everything is set"));
+    browser.screenshot("dashboard-overview-done").await;
 
     browser.open(&app.url("/dashboard/security")).await;
     browser.assert_every_field_is_labelled("security").await;
@@ -141,7 +169,24 @@ async fn a_new_merchant_onboards_in_the_dashboard_and_takes_a_session_over_the_a
         .await;
     assert!(browser.text("header h1").await.contains("Tulip Store"));
     browser.screenshot("dashboard-made-checkout").await;
+    let id = created["session_id"].clone();
+    let paid = app.sandbox_pay(json!({ "session_id": id })).await;
+    assert_eq!(paid.status, 200, "{}", paid.text);
+    let mut delivered = false;
+    for _ in 0..100 {
+        if shop
+            .all()
+            .iter()
+            .any(|r| r.json()["session_id"] == id && r.json()["status"] == json!("paid"))
+        {
+            delivered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(delivered, "the shop's endpoint receives the paid webhook");
 
     browser.close().await;
+    shop.stop().await;
     app.stop().await;
 }

@@ -107,11 +107,7 @@ pub async fn sign_up(
         branding: BrandingFields::default(),
         password: Some(password),
     };
-    // No webhook URL is given, so no target is checked.
-    let targets = WebhookTargets {
-        https_only: true,
-        allow_private: false,
-    };
+    let targets = WebhookTargets::strictest();
     let created = merchants::create(store, fields, targets, now_ms).await?;
     record(
         store,

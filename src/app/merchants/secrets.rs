@@ -20,6 +20,17 @@ pub struct WebhookTargets {
     pub allow_private: bool,
 }
 
+impl WebhookTargets {
+    /// The strictest rules: for changes that set no webhook URL, where no
+    /// target is checked at all.
+    pub fn strictest() -> WebhookTargets {
+        WebhookTargets {
+            https_only: true,
+            allow_private: false,
+        }
+    }
+}
+
 /// A new API key: the key to show once, its public id and hash to store.
 pub fn generate_api_key() -> NewApiKey {
     api_key::generate()

@@ -5,14 +5,13 @@
 //! pay button; `POST` saves them through `app::merchants::update`, with the
 //! same rules as the CLI and errors next to their fields.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::form::{FieldErrors, Form};
 use super::frame::Frame;
 use super::guard::{self, Ctx, refuse};
-use super::{is_test, redirect};
+use super::{Done, redirect};
 use crate::app::accounts;
 use crate::app::merchants::{
     self, BrandingField, BrandingFields, FieldError, MerchantChanges, MerchantError, WebhookTargets,
@@ -54,16 +53,11 @@ struct CheckoutPage {
     errors: FieldErrors,
 }
 
-#[derive(Debug, serde::Deserialize)]
-pub struct Notice {
-    done: Option<String>,
-}
-
 /// `GET /dashboard/checkout`.
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<Notice>,
+    query: web::Query<Done>,
 ) -> HttpResponse {
     let ctx = match guard::page(&req, &state).await {
         Ok(ctx) => ctx,
@@ -101,11 +95,7 @@ pub async fn submit(
         },
         ..MerchantChanges::default()
     };
-    // No webhook URL changes here, so no target is checked.
-    let targets = WebhookTargets {
-        https_only: true,
-        allow_private: false,
-    };
+    let targets = WebhookTargets::strictest();
     let id = ctx.merchant.id;
     if let Err(e) = merchants::update(&state.store, id, changes, targets, ctx.now_ms).await {
         let mut errors = FieldErrors::default();
@@ -208,20 +198,8 @@ fn page(
     errors: FieldErrors,
     notice: Option<String>,
 ) -> HttpResponse {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let frame = Frame::new(
-        "Checkout",
-        "/dashboard/checkout",
-        &ctx.merchant,
-        &ctx.session.csrf_token,
-        &ctx.nonce,
-        is_test(state),
-    )
-    .with_notice(notice);
+    let status = errors.status();
+    let frame = ctx.frame(state, "Checkout", "/dashboard/checkout", notice);
     let body = CheckoutPage {
         frame,
         values,

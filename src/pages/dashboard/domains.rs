@@ -2,7 +2,6 @@
 //! for; `POST` adds one (normalised exactly as the API normalises a
 //! session's `domain`) or removes one. Each change is in the security log.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
@@ -10,7 +9,7 @@ use super::error::DashError;
 use super::form::FieldErrors;
 use super::frame::Frame;
 use super::guard::{self, Ctx, refuse};
-use super::{is_test, redirect, render};
+use super::{Done, redirect, render};
 use crate::app::accounts;
 use crate::app::merchants::{self, FieldError, MerchantChanges, MerchantError, WebhookTargets};
 use crate::domain::security_event::SecurityEventKind;
@@ -28,16 +27,11 @@ struct DomainsPage {
     errors: FieldErrors,
 }
 
-#[derive(Debug, serde::Deserialize)]
-pub struct Notice {
-    done: Option<String>,
-}
-
 /// `GET /dashboard/domains`.
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<Notice>,
+    query: web::Query<Done>,
 ) -> HttpResponse {
     let ctx = match guard::page(&req, &state).await {
         Ok(ctx) => ctx,
@@ -101,11 +95,7 @@ pub async fn submit(
         domains: Some(domains),
         ..MerchantChanges::default()
     };
-    // No webhook URL changes here, so no target is checked.
-    let targets = WebhookTargets {
-        https_only: true,
-        allow_private: false,
-    };
+    let targets = WebhookTargets::strictest();
     match merchants::update(&state.store, ctx.merchant.id, changes, targets, ctx.now_ms).await {
         Ok(_) => {}
         Err(MerchantError::Field(FieldError::Domain(_))) => {
@@ -137,20 +127,8 @@ fn page(
     errors: FieldErrors,
     notice: Option<String>,
 ) -> HttpResponse {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let frame = Frame::new(
-        "Shop domains",
-        "/dashboard/domains",
-        &ctx.merchant,
-        &ctx.session.csrf_token,
-        &ctx.nonce,
-        is_test(state),
-    )
-    .with_notice(notice);
+    let status = errors.status();
+    let frame = ctx.frame(state, "Shop domains", "/dashboard/domains", notice);
     let page = DomainsPage {
         frame,
         domains: ctx.merchant.domains.clone(),

@@ -74,6 +74,15 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// The page's status: 200, or 422 when a field was refused.
+    pub fn status(&self) -> actix_web::http::StatusCode {
+        if self.is_empty() {
+            actix_web::http::StatusCode::OK
+        } else {
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
+
     /// The error of `field`, if any (templates call this).
     pub fn of(&self, field: &str) -> Option<&str> {
         self.0

@@ -20,9 +20,9 @@ pub const SECTIONS: [(&str, &str); 7] = [
     ("/dashboard", "Overview"),
     ("/dashboard/domains", "Shop domains"),
     ("/dashboard/wallet", "Payout wallet"),
+    ("/dashboard/checkout", "Checkout"),
     ("/dashboard/webhooks", "Webhooks"),
     ("/dashboard/api-keys", "API keys"),
-    ("/dashboard/checkout", "Checkout"),
     ("/dashboard/security", "Security"),
 ];
 

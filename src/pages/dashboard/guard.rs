@@ -25,6 +25,28 @@ pub struct Ctx {
     pub nonce: String,
 }
 
+impl Ctx {
+    /// The layout of this signed-in page: `title`, the nav entry `current`
+    /// marked, and an optional confirmation line.
+    pub fn frame(
+        &self,
+        state: &AppState,
+        title: &str,
+        current: &str,
+        notice: Option<String>,
+    ) -> super::frame::Frame {
+        super::frame::Frame::new(
+            title,
+            current,
+            &self.merchant,
+            &self.session.csrf_token,
+            &self.nonce,
+            super::is_test(state),
+        )
+        .with_notice(notice)
+    }
+}
+
 /// Why a request does not reach its page: an answer to send instead.
 pub type Refusal = HttpResponse;
 
@@ -47,6 +69,23 @@ pub async fn form(
         return Err(refuse(state, DashError::Csrf));
     }
     Ok((ctx, form))
+}
+
+/// A login or sign-up POST: the form, its cookie-bound CSRF token checked,
+/// and the client address (for throttling and the log).
+pub async fn anonymous_form(
+    req: &HttpRequest,
+    state: &AppState,
+    payload: web::Payload,
+) -> Result<(Form, std::net::IpAddr), Refusal> {
+    let settings = &state.settings.accounts;
+    let form = Form::read(payload)
+        .await
+        .map_err(|_| refuse(state, DashError::TooLarge))?;
+    if !account::anonymous_csrf_matches(req, settings, form.get("csrf")) {
+        return Err(refuse(state, DashError::Csrf));
+    }
+    Ok((form, client_ip(req, &settings.trusted_proxies)))
 }
 
 /// The error page for `e`, with this deployment's headers.

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::frame::Frame;
-use super::{guard, is_test, render};
+use super::{guard, render};
 use crate::app::api_keys;
 use crate::http::state::AppState;
 
@@ -87,14 +87,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     ];
     let remaining = steps.iter().filter(|s| !s.done).count();
     let page = HomePage {
-        frame: Frame::new(
-            "Overview",
-            "/dashboard",
-            m,
-            &ctx.session.csrf_token,
-            &ctx.nonce,
-            is_test(&state),
-        ),
+        frame: ctx.frame(&state, "Overview", "/dashboard", None),
         steps,
         remaining,
         base_url: state.public_base.clone(),

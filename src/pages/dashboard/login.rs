@@ -10,14 +10,11 @@ use askama::Template;
 use governor::clock::{Clock, DefaultClock};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::error::DashError;
-use super::form::Form;
 use super::frame::AuthFrame;
-use super::guard::refuse;
+use super::guard::{self, refuse};
 use super::{is_dashboard_path, is_test, redirect, render};
 use crate::app::accounts::{self, AccountError, Signup};
 use crate::http::account;
-use crate::http::client_ip::client_ip;
 use crate::http::headers;
 use crate::http::state::AppState;
 
@@ -68,15 +65,12 @@ pub async fn submit(
     payload: web::Payload,
 ) -> HttpResponse {
     let settings = &state.settings.accounts;
-    let Ok(form) = Form::read(payload).await else {
-        return refuse(&state, DashError::TooLarge);
+    let (form, ip) = match guard::anonymous_form(&req, &state, payload).await {
+        Ok(ok) => ok,
+        Err(refusal) => return refusal,
     };
-    if !account::anonymous_csrf_matches(&req, settings, form.get("csrf")) {
-        return refuse(&state, DashError::Csrf);
-    }
     let email = form.text("email");
     let next = form.text("next");
-    let ip = client_ip(&req, &settings.trusted_proxies);
     if let Err(not_until) = state.login_limiter.check_key(&ip) {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         return throttled(&req, &state, email, next, wait);

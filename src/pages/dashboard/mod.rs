@@ -74,6 +74,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// The query of a page after a change: `done` names the confirmation to
+/// show (each page maps its own names to fixed text; nothing typed is echoed).
+#[derive(Debug, serde::Deserialize)]
+pub struct Done {
+    pub done: Option<String>,
+}
+
 /// Whether the deployment is a sandbox (pages show a badge).
 pub fn is_test(state: &AppState) -> bool {
     state.settings.mode == Mode::Sandbox

@@ -4,7 +4,6 @@
 //! changes the password after checking the current one, and ends every
 //! other session of the account.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use secrecy::SecretString;
@@ -12,7 +11,7 @@ use secrecy::SecretString;
 use super::form::{FieldErrors, Form};
 use super::frame::Frame;
 use super::guard::{self, Ctx, refuse};
-use super::{is_test, redirect, render};
+use super::{redirect, render};
 use crate::app::accounts::{self, AccountError, SecurityLine};
 use crate::app::merchants::MerchantError;
 use crate::clock::format_doc_time;
@@ -183,20 +182,8 @@ async fn page(
     let older = (lines.len() as u64 == PAGE)
         .then(|| lines.last().map(|l| l.id))
         .flatten();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let frame = Frame::new(
-        "Security",
-        "/dashboard/security",
-        &ctx.merchant,
-        &ctx.session.csrf_token,
-        &ctx.nonce,
-        is_test(state),
-    )
-    .with_notice(notice);
+    let status = errors.status();
+    let frame = ctx.frame(state, "Security", "/dashboard/security", notice);
     let page = SecurityPage {
         frame,
         rows: lines.into_iter().map(row).collect(),

@@ -6,7 +6,6 @@
 //! the operator's CLI may skip it. Each change is announced by a signed
 //! webhook (in `app::merchants`) and written to the security log.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use secrecy::SecretString;
@@ -16,7 +15,7 @@ use super::form::FieldErrors;
 use super::frame::Frame;
 use super::guard::{self, Ctx, refuse};
 use super::security::reauth_error;
-use super::{is_test, redirect, render};
+use super::{Done, redirect, render};
 use crate::app::accounts;
 use crate::app::merchants::payout_wallet::{
     Timing, cancel_payout_wallet_change, current_payout_wallet, request_payout_wallet_change,
@@ -38,16 +37,11 @@ struct WalletPage {
     errors: FieldErrors,
 }
 
-#[derive(Debug, serde::Deserialize)]
-pub struct Notice {
-    done: Option<String>,
-}
-
 /// `GET /dashboard/wallet`.
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<Notice>,
+    query: web::Query<Done>,
 ) -> HttpResponse {
     let ctx = match guard::page(&req, &state).await {
         Ok(ctx) => ctx,
@@ -161,20 +155,8 @@ async fn page(
         Ok(view) => view,
         Err(e) => return refuse(state, e.into()),
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let frame = Frame::new(
-        "Payout wallet",
-        "/dashboard/wallet",
-        &ctx.merchant,
-        &ctx.session.csrf_token,
-        &ctx.nonce,
-        is_test(state),
-    )
-    .with_notice(notice);
+    let status = errors.status();
+    let frame = ctx.frame(state, "Payout wallet", "/dashboard/wallet", notice);
     let page = WalletPage {
         frame,
         wallet: view.wallet,
