@@ -6,7 +6,6 @@
 //!
 //! Must not: show or log a whole key anywhere but the creation response.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use secrecy::{ExposeSecret, SecretString};
@@ -15,7 +14,7 @@ use super::form::{FieldErrors, Form};
 use super::frame::Frame;
 use super::guard::{self, Ctx, refuse};
 use super::security::{check_current, log_change};
-use super::{is_test, redirect, render};
+use super::{redirect, render};
 use crate::app::api_keys::{self, ApiKeyError, ApiKeySummary, MAX_ACTIVE_KEYS};
 use crate::clock::format_doc_time;
 use crate::domain::api_key::{LABEL_MAX_CHARS, display_prefix};
@@ -178,20 +177,8 @@ async fn page(state: &AppState, ctx: &Ctx, extra: Extra) -> HttpResponse {
         Ok(keys) => keys,
         Err(e) => return refuse(state, e.into()),
     };
-    let status = if extra.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let frame = Frame::new(
-        "API keys",
-        "/dashboard/api-keys",
-        &ctx.merchant,
-        &ctx.session.csrf_token,
-        &ctx.nonce,
-        is_test(state),
-    )
-    .with_notice(extra.notice);
+    let status = extra.errors.status();
+    let frame = ctx.frame(state, "API keys", "/dashboard/api-keys", extra.notice);
     let page = ApiKeysPage {
         frame,
         active: keys.iter().filter(|k| k.is_active()).count(),

@@ -8,14 +8,13 @@
 
 pub mod actions;
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::form::FieldErrors;
 use super::frame::Frame;
 use super::guard::{self, Ctx, refuse};
-use super::{is_test, render};
+use super::render;
 use crate::app::merchants::webhooks::{self, LogEntry, TestDelivery};
 use crate::clock::format_doc_time;
 use crate::domain::session::EventKind;
@@ -113,20 +112,8 @@ pub async fn page(state: &AppState, ctx: &Ctx, extra: Extra) -> HttpResponse {
         Err(e) => return refuse(state, e.into()),
     };
     let checked = extra.checked.unwrap_or(settings.statuses);
-    let status = if extra.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let frame = Frame::new(
-        "Webhooks",
-        "/dashboard/webhooks",
-        &ctx.merchant,
-        &ctx.session.csrf_token,
-        &ctx.nonce,
-        is_test(state),
-    )
-    .with_notice(extra.notice);
+    let status = extra.errors.status();
+    let frame = ctx.frame(state, "Webhooks", "/dashboard/webhooks", extra.notice);
     let page = WebhooksPage {
         frame,
         url: extra.typed_url.or(settings.url).unwrap_or_default(),
