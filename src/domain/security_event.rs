@@ -30,7 +30,7 @@ pub enum SecurityEventKind {
 
 impl SecurityEventKind {
     /// Every kind, for parsing stored names.
-    const ALL: [SecurityEventKind; 17] = [
+    pub const ALL: [SecurityEventKind; 17] = [
         SecurityEventKind::SignedUp,
         SecurityEventKind::LoggedIn,
         SecurityEventKind::LoginFailed,

@@ -185,17 +185,17 @@ impl Store {
             .collect())
     }
 
-    /// How many `kind` lines `merchant_id` has since `since_ms`, and the
-    /// time of the newest.
+    /// How many lines of the `kinds` `merchant_id` has since `since_ms`, and
+    /// the time of the newest.
     pub async fn security_events_since(
         &self,
         merchant_id: i64,
-        kind: &str,
+        kinds: &[&str],
         since_ms: i64,
     ) -> Result<(u64, Option<i64>), StoreError> {
         let query = security_event::Entity::find()
             .filter(security_event::Column::MerchantId.eq(merchant_id))
-            .filter(security_event::Column::Kind.eq(kind))
+            .filter(security_event::Column::Kind.is_in(kinds.iter().copied()))
             .filter(security_event::Column::CreatedAt.gte(since_ms));
         let count = query.clone().count(self.db()).await?;
         let newest = query

@@ -208,8 +208,9 @@ async fn login_is_slowed_after_repeated_wrong_passwords(backend: Backend) {
             other => panic!("unexpected {other}: {}", answer.text),
         }
     }
-    let slowed_at = slowed_at.expect("slowed by the 10th failure");
-    assert!(slowed_at <= 10, "slowed at attempt {slowed_at}");
+    // The loop stops at the 10th attempt, so a throttle seen at all is one
+    // seen by the 10th failure.
+    slowed_at.expect("slowed by the 10th failure");
 
     // While throttled, even the right password waits.
     let right = attacker.log_in(&email, PASSWORD).await;

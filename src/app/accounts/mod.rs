@@ -330,19 +330,14 @@ pub async fn delete_stale_sessions(
 
 async fn check_throttle(store: &Store, merchant_id: i64, now_ms: i64) -> Result<(), AccountError> {
     let window_ms = i64::try_from(security_event::THROTTLE_WINDOW.as_millis()).unwrap_or(0);
-    let mut failures = 0;
-    let mut newest: Option<i64> = None;
-    for kind in [
-        SecurityEventKind::LoginFailed,
-        SecurityEventKind::ReauthFailed,
-    ] {
-        debug_assert!(kind.is_failed_password());
-        let (count, last) = store
-            .security_events_since(merchant_id, kind.as_str(), now_ms - window_ms)
-            .await?;
-        failures += count;
-        newest = newest.max(last);
-    }
+    let kinds: Vec<&str> = SecurityEventKind::ALL
+        .into_iter()
+        .filter(|k| k.is_failed_password())
+        .map(SecurityEventKind::as_str)
+        .collect();
+    let (failures, newest) = store
+        .security_events_since(merchant_id, &kinds, now_ms - window_ms)
+        .await?;
     match security_event::login_wait(failures, newest, now_ms) {
         Some(wait) => Err(AccountError::Throttled(wait)),
         None => Ok(()),

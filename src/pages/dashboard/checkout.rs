@@ -11,8 +11,8 @@ use askama::Template;
 use super::form::{FieldErrors, Form};
 use super::frame::Frame;
 use super::guard::{self, Ctx, refuse};
+use super::security::log_change;
 use super::{Done, redirect};
-use crate::app::accounts;
 use crate::app::merchants::{
     self, BrandingField, BrandingFields, FieldError, MerchantChanges, MerchantError, WebhookTargets,
 };
@@ -126,17 +126,10 @@ pub async fn submit(
         if values.crypto { "on" } else { "off" },
         mode.as_str()
     );
-    if let Err(e) = accounts::record(
-        &state.store,
-        id,
-        SecurityEventKind::CheckoutChanged,
-        &detail,
-        &ctx.client_ip,
-        ctx.now_ms,
-    )
-    .await
+    if let Err(refusal) =
+        log_change(&state, &ctx, SecurityEventKind::CheckoutChanged, &detail).await
     {
-        return refuse(&state, e.into());
+        return refusal;
     }
     redirect(&state, "/dashboard/checkout?done=saved")
 }

@@ -9,8 +9,8 @@ use super::error::DashError;
 use super::form::FieldErrors;
 use super::frame::Frame;
 use super::guard::{self, Ctx, refuse};
+use super::security::log_change;
 use super::{Done, redirect, render};
-use crate::app::accounts;
 use crate::app::merchants::{self, FieldError, MerchantChanges, MerchantError, WebhookTargets};
 use crate::domain::security_event::SecurityEventKind;
 use crate::http::state::AppState;
@@ -104,18 +104,9 @@ pub async fn submit(
         }
         Err(e) => return refuse(&state, e.into()),
     }
-    let kind = SecurityEventKind::DomainsChanged;
-    if let Err(e) = accounts::record(
-        &state.store,
-        ctx.merchant.id,
-        kind,
-        &detail,
-        &ctx.client_ip,
-        ctx.now_ms,
-    )
-    .await
+    if let Err(refusal) = log_change(&state, &ctx, SecurityEventKind::DomainsChanged, &detail).await
     {
-        return refuse(&state, e.into());
+        return refusal;
     }
     redirect(&state, &format!("/dashboard/domains?done={done}"))
 }

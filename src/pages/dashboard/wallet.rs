@@ -8,15 +8,13 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use secrecy::SecretString;
 
 use super::error::DashError;
 use super::form::FieldErrors;
 use super::frame::Frame;
 use super::guard::{self, Ctx, refuse};
-use super::security::reauth_error;
+use super::security::{check_current, log_change};
 use super::{Done, redirect, render};
-use crate::app::accounts;
 use crate::app::merchants::payout_wallet::{
     Timing, cancel_payout_wallet_change, current_payout_wallet, request_payout_wallet_change,
 };
@@ -74,19 +72,14 @@ pub async fn submit(
     let (kind, detail, done) = match form.get("action") {
         Some("change") => {
             let typed = form.text("wallet");
-            let password = SecretString::from(form.get("current").unwrap_or_default().to_string());
             let mut errors = FieldErrors::default();
-            if let Err(e) =
-                accounts::reauthenticate(&state.store, id, password, &ctx.client_ip, ctx.now_ms)
-                    .await
-            {
-                return match reauth_error(e) {
-                    Ok((field, message)) => {
-                        errors.add(field, message);
-                        page(&state, &ctx, typed, errors, None).await
-                    }
-                    Err(e) => refuse(&state, e.into()),
-                };
+            match check_current(&state, &ctx, &form).await {
+                Ok(None) => {}
+                Ok(Some(message)) => {
+                    errors.add("current", message);
+                    return page(&state, &ctx, typed, errors, None).await;
+                }
+                Err(refusal) => return refusal,
             }
             let change = match request_payout_wallet_change(
                 &state.store,
@@ -136,10 +129,8 @@ pub async fn submit(
         }
         _ => return refuse(&state, DashError::NotFound),
     };
-    if let Err(e) =
-        accounts::record(&state.store, id, kind, &detail, &ctx.client_ip, ctx.now_ms).await
-    {
-        return refuse(&state, e.into());
+    if let Err(refusal) = log_change(&state, &ctx, kind, &detail).await {
+        return refusal;
     }
     redirect(&state, &format!("/dashboard/wallet?done={done}"))
 }
