@@ -29,6 +29,7 @@ use crate::clock::SharedClock;
 use crate::domain::confirmation::ConfirmationPolicy;
 use crate::store::Store;
 
+mod ranges;
 mod step;
 
 pub use step::{REORG_WATCH_BLOCKS, StepReport};

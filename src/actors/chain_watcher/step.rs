@@ -13,6 +13,7 @@ use alloy_primitives::{B256, U256};
 use backon::{ExponentialBuilder, Retryable};
 use futures_util::StreamExt;
 
+use super::ranges::RangeSizer;
 use super::{CURSOR, MatchTransfers, WatcherSettings};
 use crate::actors::handle::Sessions;
 use crate::actors::session::{SessionError, SessionOutcome};
@@ -217,7 +218,7 @@ async fn scan<C: ChainSource + Clone>(
     report: &mut StepReport,
 ) -> Result<(), StepError> {
     let safe = view.head.saturating_sub(d.settings.head_lag);
-    let mut from = match d.store.chain_cursor(CURSOR).await? {
+    let from = match d.store.chain_cursor(CURSOR).await? {
         // First start, but sessions were issued before the node answered:
         // they may be paid already.
         None if d.store.any_session().await? => {
@@ -251,46 +252,100 @@ async fn scan<C: ChainSource + Clone>(
         }
     };
     report.processed = from.saturating_sub(1);
-    let mut range = d.settings.max_range.max(1);
-    while from <= safe {
-        let to = safe.min(from.saturating_add(range - 1));
-        // The hash is read before the logs: if a reorg lands between the
-        // two, the saved hash is the old one and the next step notices.
-        let to_hash = read("eth_getBlockByNumber", || d.chain.block_hash(to)).await?;
-        let logs = match read("eth_getLogs", || {
-            d.chain.transfers(d.settings.token, from, to)
-        })
-        .await
-        {
-            Err(ChainError::RangeTooLarge) if range > 1 => {
-                range = (range / 2).max(1);
-                continue;
+    let mut sizer = RangeSizer::new(d.settings.max_range);
+    let mut next = match from <= safe {
+        true => Some(read_range(d, from, safe, &mut sizer).await?),
+        false => None,
+    };
+    // While one range's deposits go to their sessions, the next range is
+    // read: the node's work and the database's overlap.
+    while let Some(range) = next.take() {
+        let (to, to_hash) = (range.to, range.to_hash.clone());
+        let following = to + 1;
+        let read_next = async {
+            match following <= safe {
+                true => Some(read_range(d, following, safe, &mut sizer).await),
+                false => None,
             }
-            other => other?,
         };
-        let read_at = Instant::now();
-        let matched = d
-            .matcher
-            .send(MatchTransfers(logs))
-            .await
-            .map_err(|_| StepError::Stopped)?;
-        let facts = matched
-            .into_iter()
-            .filter_map(|(session_id, log)| log_fact(&log, d, view).map(|f| (session_id, f)));
-        for (counted, result, at) in deliver_all(d, facts).await {
-            deliver(result)?;
-            report.seen += 1;
-            metrics::counter!("kassa_chain_deposits_total", "outcome" => "seen").increment(1);
-            if counted {
-                counted_after(report, at - read_at);
-            }
-        }
-        let to_hash = to_hash.map(hex_of).unwrap_or_default();
+        let (delivered, read) =
+            futures_util::join!(deliver_range(d, view, range, report), read_next);
+        delivered?;
         d.store
             .save_chain_cursor(CURSOR, to, &to_hash, d.clock.now_ms())
             .await?;
         report.processed = to;
-        from = to + 1;
+        next = read.transpose()?;
+    }
+    Ok(())
+}
+
+/// One range's logs, read.
+struct ReadRange {
+    /// The range's last block and its hash, read before the logs.
+    to: u64,
+    to_hash: String,
+    logs: Vec<TransferLog>,
+    read_at: Instant,
+}
+
+/// Reads the logs of the next range from `from` (at most up to `safe`), as
+/// wide as the sizer says; a range the node refuses is split.
+async fn read_range<C: ChainSource + Clone>(
+    d: &StepDeps<C>,
+    from: u64,
+    safe: u64,
+    sizer: &mut RangeSizer,
+) -> Result<ReadRange, StepError> {
+    loop {
+        let to = safe.min(from.saturating_add(sizer.next() - 1));
+        let blocks = to - from + 1;
+        // The hash is read before the logs: if a reorg lands between the
+        // two, the saved hash is the old one and the next step notices.
+        let to_hash = read("eth_getBlockByNumber", || d.chain.block_hash(to)).await?;
+        match read("eth_getLogs", || {
+            d.chain.transfers(d.settings.token, from, to)
+        })
+        .await
+        {
+            Err(ChainError::RangeTooLarge) if blocks > 1 => sizer.refused(blocks),
+            Err(e) => return Err(e.into()),
+            Ok(logs) => {
+                sizer.answered(blocks, logs.len());
+                return Ok(ReadRange {
+                    to,
+                    to_hash: to_hash.map(hex_of).unwrap_or_default(),
+                    logs,
+                    read_at: Instant::now(),
+                });
+            }
+        }
+    }
+}
+
+/// Matches a range's logs against the watched set and hands the deposits
+/// to their sessions.
+async fn deliver_range<C: ChainSource + Clone>(
+    d: &StepDeps<C>,
+    view: ChainView,
+    range: ReadRange,
+    report: &mut StepReport,
+) -> Result<(), StepError> {
+    let matched = d
+        .matcher
+        .send(MatchTransfers(range.logs))
+        .await
+        .map_err(|_| StepError::Stopped)?;
+    let facts = matched
+        .into_iter()
+        .filter_map(|(session_id, log)| log_fact(&log, d, view).map(|f| (session_id, f)));
+    for (counted, result, at) in deliver_all(d, facts).await {
+        deliver(result)?;
+        report.seen += 1;
+        metrics::counter!("kassa_chain_deposits_total", "outcome" => "seen").increment(1);
+        if counted {
+            counted_after(report, at - range.read_at);
+        }
     }
     Ok(())
 }
