@@ -22,15 +22,27 @@ const HOOK_TTL: Duration = Duration::from_secs(1);
 /// An attempt made, waiting to be recorded (with others, in one commit).
 pub(crate) type Made = (OutboxRow, NewAttempt, AfterAttempt);
 
-/// One attempt of one event; returns what to record (nothing when the event
-/// was skipped or its endpoint could not be read).
+/// An event that will not be sent (its row id, and why), waiting to be
+/// marked `skipped` with the attempts of the same commit.
+pub(crate) type Skipped = (i64, &'static str);
+
+/// What came of picking an event up.
+pub(crate) enum Outcome {
+    Made(Box<Made>),
+    Skipped(Skipped),
+    /// Nothing to record (its endpoint could not be read): tried again later.
+    Nothing,
+}
+
+/// One attempt of one event; returns what to record: the attempt, the
+/// reason it is skipped, or nothing when its endpoint could not be read.
 pub(crate) async fn deliver(
     store: &Store,
     clock: &SharedClock,
     deliverer: &Deliverer,
     hooks: &HookCache,
     event: OutboxRow,
-) -> Option<Made> {
+) -> Outcome {
     let now_ms = clock.now_ms();
     let cached = hooks
         .get(&event.merchant_id)
@@ -43,19 +55,15 @@ pub(crate) async fn deliver(
                 hooks.insert(event.merchant_id, (Instant::now(), hook.clone()));
                 hook
             }
-            Ok(None) => {
-                skip(store, &event, "the merchant no longer exists").await;
-                return None;
-            }
+            Ok(None) => return Outcome::Skipped((event.id, "the merchant no longer exists")),
             Err(e) => {
                 tracing::warn!(error = %e, "webhook endpoint lookup failed; will retry");
-                return None;
+                return Outcome::Nothing;
             }
         },
     };
     let Some(url) = event.target_url.clone().or(hook.url.clone()) else {
-        skip(store, &event, "no webhook URL is configured").await;
-        return None;
+        return Outcome::Skipped((event.id, "no webhook URL is configured"));
     };
     // The status choice is about session events; merchant-level events
     // (session 0: a test, a payout wallet change) always go out.
@@ -65,17 +73,10 @@ pub(crate) async fn deliver(
             .as_ref()
             .is_some_and(|s| !s.contains(&event.status))
     {
-        skip(
-            store,
-            &event,
-            "the merchant does not subscribe to this status",
-        )
-        .await;
-        return None;
+        return Outcome::Skipped((event.id, "the merchant does not subscribe to this status"));
     }
     if hook.secrets.is_empty() {
-        skip(store, &event, "the merchant has no webhook secret").await;
-        return None;
+        return Outcome::Skipped((event.id, "the merchant has no webhook secret"));
     }
     let body = body_with_sent_at(&event.payload, &format_rfc3339(now_ms));
     let secrets: Vec<&str> = hook.secrets.iter().map(String::as_str).collect();
@@ -118,11 +119,5 @@ pub(crate) async fn deliver(
     if after == AfterAttempt::Dead {
         tracing::warn!(event_id = %event.event_id, "webhook delivery gave up: dead letter");
     }
-    Some((event, attempt, after))
-}
-
-async fn skip(store: &Store, event: &OutboxRow, reason: &str) {
-    if let Err(e) = store.skip_webhook(event.id, reason).await {
-        tracing::warn!(error = %e, "could not mark a webhook skipped");
-    }
+    Outcome::Made(Box::new((event, attempt, after)))
 }

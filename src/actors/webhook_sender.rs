@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
-use super::webhook_attempt::{HookCache, Made, deliver};
+use super::webhook_attempt::{HookCache, Made, Outcome, Skipped, deliver};
 use crate::clock::SharedClock;
 use crate::store::Store;
 use crate::store::webhooks::OutboxRow;
@@ -64,8 +64,10 @@ pub struct WebhookSender {
     /// scan order, and when that scan started. Each scan replaces them.
     waiting: VecDeque<OutboxRow>,
     waiting_since: Instant,
-    /// Attempts made and not yet recorded, and how many record commits run.
+    /// Attempts made and events skipped, not yet recorded, and how many
+    /// record commits run.
     to_record: Vec<Made>,
+    to_skip: Vec<Skipped>,
     recording: usize,
     metrics_at: Option<Instant>,
     /// Merchant endpoints and secrets, briefly cached (one read per merchant, not per delivery).
@@ -93,6 +95,7 @@ impl WebhookSender {
             waiting: VecDeque::new(),
             waiting_since: Instant::now(),
             to_record: Vec::new(),
+            to_skip: Vec::new(),
             recording: 0,
             metrics_at: None,
             hooks: Arc::new(HookCache::new(10_000)),
@@ -168,19 +171,22 @@ impl WebhookSender {
         let hooks = self.hooks.clone();
         let work = async move { deliver(&store, &clock, &deliverer, &hooks, row).await };
         ctx.spawn(work.into_actor(self).map(move |made, act, ctx| {
-            if made
-                .as_ref()
-                .is_some_and(|(_, attempt, _)| attempt.http_status == Some(410))
+            if let Outcome::Made(made) = &made
+                && made.1.http_status == Some(410)
             {
                 // The endpoint is gone: nothing more goes to it from this scan.
                 act.waiting.retain(|row| endpoint_of(row) != endpoint);
             }
             match made {
-                Some(made) => {
-                    act.to_record.push(made);
+                Outcome::Made(made) => {
+                    act.to_record.push(*made);
                     act.record(ctx);
                 }
-                None => act.finish(row_id, ctx),
+                Outcome::Skipped(skipped) => {
+                    act.to_skip.push(skipped);
+                    act.record(ctx);
+                }
+                Outcome::Nothing => act.finish(row_id, ctx),
             }
             if let Some(load) = act.endpoint_load.get_mut(&endpoint) {
                 *load = load.saturating_sub(1);
@@ -234,27 +240,32 @@ impl WebhookSender {
         }
     }
 
-    /// Records finished attempts, all that are waiting in one transaction
-    /// (group commit); the events stay in flight until their record commits.
+    /// Records finished attempts and skipped events, all that are waiting in
+    /// one transaction (group commit); the events stay in flight until their
+    /// record commits.
     /// Up to [`RECORDS_AT_ONCE`] batches commit concurrently (disjoint rows),
     /// so attempts keep being recorded while one commit waits on its fsync.
     fn record(&mut self, ctx: &mut Context<Self>) {
-        if self.recording >= RECORDS_AT_ONCE || self.to_record.is_empty() {
+        if self.recording >= RECORDS_AT_ONCE
+            || (self.to_record.is_empty() && self.to_skip.is_empty())
+        {
             return;
         }
         self.recording += 1;
         let batch = std::mem::take(&mut self.to_record);
+        let skips = std::mem::take(&mut self.to_skip);
         let store = self.store.clone();
         let work = async move {
-            let result = store.record_attempts(&batch).await;
-            (result, batch)
+            let result = store.record_attempts(&batch, &skips).await;
+            (result, batch, skips)
         };
-        ctx.spawn(work.into_actor(self).map(|(result, batch), act, ctx| {
+        ctx.spawn(work.into_actor(self).map(|(result, batch, skips), act, ctx| {
             if let Err(e) = result {
-                tracing::warn!(error = %e, count = batch.len(), "could not record webhook attempts; they will be retried");
+                tracing::warn!(error = %e, count = batch.len() + skips.len(), "could not record webhook attempts; they will be retried");
             }
-            for (event, _, _) in &batch {
-                act.finish(event.id, ctx);
+            let ids = batch.iter().map(|(event, _, _)| event.id);
+            for id in ids.chain(skips.iter().map(|(id, _)| *id)) {
+                act.finish(id, ctx);
             }
             act.recording -= 1;
             act.record(ctx);

@@ -1,10 +1,15 @@
 //! Recording webhook attempts in bulk: a batch of finished attempts becomes
 //! one multi-row insert into the attempt log and one `UPDATE … FROM (VALUES …)`
-//! moving every event on, in a single transaction. On PostgreSQL each
+//! moving every event on (and one update per reason for events skipped), in
+//! a single transaction. On PostgreSQL each
 //! statement is a network round trip, so two per batch instead of two per
 //! attempt is what lets a backlog drain at thousands of deliveries a second.
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use kassa_entities::webhook_event;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value,
+};
 
 use super::webhooks::{AfterAttempt, NewAttempt, OutboxRow};
 use super::{Store, StoreError};
@@ -15,11 +20,16 @@ const CHUNK: usize = 200;
 type Made = (OutboxRow, NewAttempt, AfterAttempt);
 
 impl Store {
-    /// Records attempts and moves their events on, all in one transaction.
-    /// An event moves only from the state its attempt started from
-    /// (`attempts` unchanged), so a stale copy never moves it.
-    pub async fn record_attempts(&self, made: &[Made]) -> Result<(), StoreError> {
-        if made.is_empty() {
+    /// Records attempts and moves their events on, and marks `skipped` the
+    /// events that will not be sent (row id, reason), all in one
+    /// transaction. An event moves only from the state its attempt started
+    /// from (`attempts` unchanged), so a stale copy never moves it.
+    pub async fn record_attempts(
+        &self,
+        made: &[Made],
+        skipped: &[(i64, &str)],
+    ) -> Result<(), StoreError> {
+        if made.is_empty() && skipped.is_empty() {
             return Ok(());
         }
         // The same lock order in every batch (fewer deadlocks with other writers).
@@ -31,6 +41,24 @@ impl Store {
                 .await?;
             txn.execute_raw(event_updates(self.backend(), chunk))
                 .await?;
+        }
+        let mut reasons: Vec<&str> = skipped.iter().map(|(_, reason)| *reason).collect();
+        reasons.sort_unstable();
+        reasons.dedup();
+        for reason in reasons {
+            let ids: Vec<i64> = skipped
+                .iter()
+                .filter(|(_, r)| *r == reason)
+                .map(|(id, _)| *id)
+                .collect();
+            for chunk in ids.chunks(CHUNK) {
+                webhook_event::Entity::update_many()
+                    .col_expr(webhook_event::Column::State, Expr::value("skipped"))
+                    .col_expr(webhook_event::Column::LastError, Expr::value(reason))
+                    .filter(webhook_event::Column::Id.is_in(chunk.iter().copied()))
+                    .exec(&*txn)
+                    .await?;
+            }
         }
         txn.commit().await?;
         Ok(())

@@ -124,17 +124,6 @@ impl Store {
         }))
     }
 
-    /// Marks an event as not to be delivered (no endpoint, or a status the merchant does not want).
-    pub async fn skip_webhook(&self, row_id: i64, reason: &str) -> Result<(), StoreError> {
-        webhook_event::Entity::update_many()
-            .col_expr(webhook_event::Column::State, Expr::value("skipped"))
-            .col_expr(webhook_event::Column::LastError, Expr::value(reason))
-            .filter(webhook_event::Column::Id.eq(row_id))
-            .exec(self.db())
-            .await?;
-        Ok(())
-    }
-
     /// Parks a merchant's endpoint after `410 Gone` (until re-enabled).
     pub async fn disable_webhook_endpoint(&self, merchant_id: i64) -> Result<(), StoreError> {
         merchant::Entity::update_many()

@@ -234,7 +234,7 @@ pub async fn send_test_webhook_now(
     // Recorded as made now, not at the fallback time the row was held for.
     row.next_attempt_at = now_ms;
     store
-        .record_attempts(&[(row, attempt.clone(), after)])
+        .record_attempts(&[(row, attempt.clone(), after)], &[])
         .await?;
     Ok(TestDelivery {
         event_id,
