@@ -7,5 +7,7 @@ mod browser;
 mod checkout;
 mod domains;
 mod security;
+mod sessions;
+mod sessions_export;
 mod wallet;
 mod webhooks;
