@@ -6,13 +6,11 @@
 
 use std::time::Duration;
 
-use secrecy::SecretString;
 use serde_json::json;
 
-use super::browser::{Browser, PASSWORD, location};
-use crate::helpers::{
-    Backend, TestApp, next_merchant_email, point_merchant_at, spawn_app, spawn_app_with,
-};
+use super::browser::{Browser, location};
+use super::session_pages::{ids_in, link, new_session_later, signed_in, wait_for_text};
+use crate::helpers::{Backend, next_merchant_email, point_merchant_at, spawn_app, spawn_app_with};
 use crate::on_both_backends;
 use crate::receiver::Receiver;
 use kassa::clock::Clock;
@@ -24,43 +22,6 @@ on_both_backends!(
     a_paid_sessions_timeline_shows_deposit_paid_and_webhook_attempts_and_resends,
     another_merchants_session_is_not_found,
 );
-
-/// A browser signed in as the app's own merchant (the one with the API key).
-pub async fn signed_in(app: &TestApp) -> Browser {
-    let id = app.merchant.id;
-    let merchant = kassa::app::merchants::find(&app.store, id).await.unwrap();
-    let password = SecretString::from(PASSWORD.to_string());
-    kassa::app::merchants::password::set_password(&app.store, id, password, app.clock.now_ms())
-        .await
-        .unwrap();
-    let mut browser = Browser::new(app);
-    let answer = browser.log_in(&merchant.email, PASSWORD).await;
-    assert_eq!(answer.status, 303, "{}", answer.text);
-    browser
-}
-
-/// A new session created strictly after the previous one (the list is
-/// ordered by creation time).
-pub async fn new_session_later(app: &TestApp, reference: &str) -> i64 {
-    app.clock.advance(Duration::from_millis(2));
-    app.new_session(reference).await
-}
-
-/// The session ids of a list page, in order.
-pub fn ids_in(html: &str) -> Vec<i64> {
-    html.split("<a href=\"/dashboard/sessions/")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next()?.parse().ok())
-        .collect()
-}
-
-/// The `href` of the link with `id` (`newer`, `older`), unescaped.
-pub fn link(html: &str, id: &str) -> Option<String> {
-    let marker = format!("id=\"{id}\" class=\"btn secondary\" rel=\"");
-    let at = html.find(&marker)?;
-    let href = html[at..].split("href=\"").nth(1)?.split('"').next()?;
-    Some(href.replace("&amp;", "&").replace("&#x2b;", "+"))
-}
 
 async fn the_list_pages_older_and_newer_without_losing_or_repeating_a_session(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
@@ -327,21 +288,4 @@ async fn another_merchants_session_is_not_found(backend: Backend) {
     assert!(!csv.text.contains("MINE"));
     assert_eq!(csv.text.lines().count(), 1, "only the header");
     app.stop().await;
-}
-
-/// GETs `path` until its page contains `text` (deliveries are asynchronous).
-pub async fn wait_for_text(
-    browser: &mut Browser,
-    path: &str,
-    text: &str,
-) -> crate::helpers::Answer {
-    for _ in 0..100 {
-        let page = browser.get(path).await;
-        if page.text.contains(text) {
-            return page;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let page = browser.get(path).await;
-    panic!("{path} never showed {text}: {}", page.text);
 }

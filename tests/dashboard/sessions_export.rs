@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::sessions::{new_session_later, signed_in};
+use super::session_pages::{new_session_later, signed_in};
 use crate::helpers::{Backend, TestApp, WALLET, raw_sql, spawn_app};
 use crate::on_both_backends;
 use kassa::clock::Clock;

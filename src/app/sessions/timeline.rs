@@ -256,3 +256,7 @@ fn payout_entries(s: &SweepRecord) -> Vec<Entry> {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "timeline_tests.rs"]
+mod tests;
