@@ -1,6 +1,7 @@
 //! Pure rules and value types: money, shop domains, e-mail and wallet
 //! addresses, API keys, merchants and their branding, the session state
-//! machine, held money and the routing policy. No I/O here: every function
+//! machine, held money, the routing policy, the session list's
+//! filters and keyset pages, and the paid volume per day. No I/O here: every function
 //! can be unit-tested in isolation.
 
 pub mod api_key;
@@ -25,6 +26,8 @@ pub mod retry;
 pub mod routing;
 pub mod security_event;
 pub mod session;
+pub mod session_list;
 pub mod shop_domain;
 pub mod signature;
+pub mod volume;
 pub mod wallet;

@@ -28,6 +28,7 @@ pub mod payout_requests;
 pub mod payout_txs;
 pub mod payout_wallets;
 pub mod payouts;
+pub mod session_list;
 pub mod sessions;
 mod settings;
 pub mod transitions;

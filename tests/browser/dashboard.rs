@@ -2,7 +2,8 @@
 //! sign up → add a shop domain → set the payout wallet → checkout settings
 //! → create an API key → set the webhook URL and see its test succeed →
 //! security log, then create a session over the API with the key the
-//! browser showed and see the shop's endpoint receive its signed webhook. Every form is filled and sent with the
+//! browser showed, see the shop's endpoint receive its signed webhook, and
+//! find the session in the list and its timeline. Every form is filled and sent with the
 //! keyboard, every field must have a label, and each page is screenshotted.
 
 use serde_json::json;
@@ -185,6 +186,34 @@ async fn a_new_merchant_onboards_in_the_dashboard_and_takes_a_session_over_the_a
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(delivered, "the shop's endpoint receives the paid webhook");
+
+    browser.open(&app.url("/dashboard/sessions")).await;
+    browser.assert_every_field_is_labelled("sessions").await;
+    let list = browser.text("#sessions").await;
+    assert!(
+        list.contains(&id.to_string()) && list.contains("TULIP-1"),
+        "{list}"
+    );
+    browser.screenshot("dashboard-sessions").await;
+    let session_page = app.url(&format!("/dashboard/sessions/{id}"));
+    let mut timeline = String::new();
+    for _ in 0..50 {
+        browser.open(&session_page).await;
+        timeline = browser.text("#timeline-list").await;
+        if timeline.contains("HTTP 200") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for step in [
+        "Created",
+        "Deposit seen",
+        "Paid",
+        "Webhook attempt 1: HTTP 200",
+    ] {
+        assert!(timeline.contains(step), "{step}: {timeline}");
+    }
+    browser.screenshot("dashboard-session").await;
 
     browser.close().await;
     shop.stop().await;

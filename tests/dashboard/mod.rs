@@ -7,5 +7,8 @@ mod browser;
 mod checkout;
 mod domains;
 mod security;
+mod session_pages;
+mod sessions;
+mod sessions_export;
 mod wallet;
 mod webhooks;

@@ -11,6 +11,7 @@ use super::frame::AuthFrame;
 use crate::app::accounts::AccountError;
 use crate::app::api_keys::ApiKeyError;
 use crate::app::merchants::MerchantError;
+use crate::app::sessions::SessionsError;
 use crate::http::headers;
 use crate::store::StoreError;
 
@@ -66,6 +67,16 @@ impl From<ApiKeyError> for DashError {
             other @ (ApiKeyError::TooManyKeys(_) | ApiKeyError::Label(_)) => {
                 DashError::Unexpected(anyhow::Error::new(other))
             }
+        }
+    }
+}
+
+impl From<SessionsError> for DashError {
+    fn from(e: SessionsError) -> Self {
+        match e {
+            SessionsError::NotFound(_) | SessionsError::EventNotFound(_) => DashError::NotFound,
+            SessionsError::Store(e) => e.into(),
+            SessionsError::Merchant(e) => e.into(),
         }
     }
 }

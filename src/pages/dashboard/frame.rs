@@ -16,8 +16,9 @@ pub struct NavItem {
 }
 
 /// The dashboard's sections, in navigation order.
-pub const SECTIONS: [(&str, &str); 7] = [
+pub const SECTIONS: [(&str, &str); 8] = [
     ("/dashboard", "Overview"),
+    ("/dashboard/sessions", "Sessions"),
     ("/dashboard/domains", "Shop domains"),
     ("/dashboard/wallet", "Payout wallet"),
     ("/dashboard/checkout", "Checkout"),

@@ -1,14 +1,16 @@
 //! `GET /dashboard`: the account's overview, the integration checklist
 //! (shop domain, payout wallet, webhook, API key) with a link to each
-//! setting, and the base URL a shop's integration points to.
+//! setting, the base URL a shop's integration points to, and the paid
+//! volume per day of the last 30 days as a chart (see [`super::chart`]).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use super::chart::{Chart, chart};
 use super::frame::Frame;
 use super::{guard, render};
-use crate::app::api_keys;
+use crate::app::{api_keys, sessions};
 use crate::http::state::AppState;
 
 /// One step of the checklist.
@@ -28,6 +30,8 @@ struct HomePage {
     steps: Vec<Step>,
     remaining: usize,
     base_url: String,
+    chart: Chart,
+    chart_days: u32,
 }
 
 /// `GET /dashboard`.
@@ -39,6 +43,10 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     let m = &ctx.merchant;
     let keys = match api_keys::list(&state.store, m.id).await {
         Ok(keys) => keys,
+        Err(e) => return guard::refuse(&state, e.into()),
+    };
+    let volume = match sessions::paid_volume(&state.store, m.id, ctx.now_ms).await {
+        Ok(v) => v,
         Err(e) => return guard::refuse(&state, e.into()),
     };
     let active_keys = keys.iter().filter(|k| k.is_active()).count();
@@ -91,6 +99,8 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         steps,
         remaining,
         base_url: state.public_base.clone(),
+        chart: chart(&volume),
+        chart_days: sessions::CHART_DAYS,
     };
     render(&state, StatusCode::OK, &ctx.nonce, page)
 }

@@ -1,6 +1,7 @@
 //! The merchant dashboard under `/dashboard`: sign-up and login, then the
 //! settings the integration's Quickstart names (shop domains first), and
-//! the account's security log and password. Server-rendered askama
+//! the account's security log and password, and the merchant's sessions
+//! (list, detail with its timeline, CSV export, paid volume per day). Server-rendered askama
 //! templates (`templates/dashboard/`), a strict CSP with a per-response
 //! nonce, no framing, a cookie session and a CSRF token in every form.
 //!
@@ -10,6 +11,7 @@
 //! 404. It must not reach into the hosted checkout's pages.
 
 pub mod api_keys;
+pub mod chart;
 pub mod checkout;
 pub mod domains;
 pub mod error;
@@ -20,6 +22,7 @@ pub mod home;
 pub mod login;
 pub mod logout;
 pub mod security;
+pub mod sessions;
 pub mod signup;
 pub mod wallet;
 pub mod webhooks;
@@ -42,6 +45,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/dashboard/signup", web::get().to(signup::show))
         .route("/dashboard/signup", web::post().to(signup::submit))
         .route("/dashboard/logout", web::post().to(logout::submit))
+        .route("/dashboard/sessions", web::get().to(sessions::show))
+        .route(
+            "/dashboard/sessions.csv",
+            web::get().to(sessions::export::download),
+        )
+        .route(
+            "/dashboard/sessions/{id}",
+            web::get().to(sessions::detail::show),
+        )
+        .route(
+            "/dashboard/sessions/{id}/resend",
+            web::post().to(sessions::detail::resend),
+        )
         .route("/dashboard/domains", web::get().to(domains::show))
         .route("/dashboard/domains", web::post().to(domains::submit))
         .route("/dashboard/wallet", web::get().to(wallet::show))
