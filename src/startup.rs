@@ -22,6 +22,7 @@ use crate::actors::sandbox::SandboxPayments;
 use crate::actors::session::SessionDeps;
 use crate::actors::webhook_sender::{SenderSettings, WebhookSender};
 use crate::api;
+use crate::app::sessions::{SessionOpener, SessionRules};
 use crate::chain::hd::HdWallet;
 use crate::clock::SharedClock;
 use crate::config::{Mode, Settings};
@@ -162,9 +163,21 @@ impl Application {
         let auth_cache = Arc::new(AuthCache::new(settings.auth_cache_ttl));
         http::key_revocations::start(&store, &auth_cache).await;
         let key_uses = KeyUses::start(store.clone(), KEY_USES_FLUSH_EVERY);
+        let opener = SessionOpener::new(
+            sessions.clone(),
+            router.clone(),
+            clock.clone(),
+            SessionRules {
+                rates: settings.rates.clone(),
+                max_amount: settings.max_amount,
+                lifetime: settings.session_lifetime,
+                sandbox: settings.mode == Mode::Sandbox,
+            },
+        );
         let state = web::Data::new(AppState {
             store: store.clone(),
             sessions: sessions.clone(),
+            opener,
             payouts: payouts.clone(),
             sandbox,
             router,

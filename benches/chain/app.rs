@@ -157,6 +157,8 @@ pub(crate) async fn create_sessions(app: &Running, merchant: i64, n: usize) -> V
                 webhook_url: None,
                 meta: None,
                 routing_hint: None,
+                selected_provider: None,
+                routing_reason: None,
                 test: false,
                 created_at_ms: now,
                 expires_at_ms: now + 24 * 3600 * 1000,

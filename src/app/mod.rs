@@ -6,3 +6,4 @@ pub mod accounts;
 pub mod api_keys;
 pub mod merchants;
 pub mod money;
+pub mod sessions;

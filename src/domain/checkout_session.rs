@@ -27,6 +27,10 @@ pub struct NewSession {
     /// The `meta` object as the merchant sent it (JSON text).
     pub meta: Option<String>,
     pub routing_hint: Option<String>,
+    /// What routing decided for the hint, stored with the session (both
+    /// `None` without a hint).
+    pub selected_provider: Option<String>,
+    pub routing_reason: Option<String>,
     pub test: bool,
     pub created_at_ms: i64,
     pub expires_at_ms: i64,

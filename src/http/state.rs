@@ -20,6 +20,8 @@ pub struct AppState {
     pub payouts: crate::actors::payout::Payouts,
     /// Present in sandbox mode only.
     pub sandbox: Option<SandboxPayments>,
+    /// The one way to open a session (API, payment links, product pages).
+    pub opener: crate::app::sessions::SessionOpener,
     /// Smart Routing: the routing policy with its configuration and provider health.
     pub router: crate::actors::router::Router,
     pub clock: SharedClock,

@@ -150,29 +150,6 @@ impl Store {
             .transpose()
     }
 
-    /// Records what routing decided for a session's hint.
-    pub async fn record_route(
-        &self,
-        id: i64,
-        provider: Option<&str>,
-        reason: &str,
-    ) -> Result<(), StoreError> {
-        session::Entity::update_many()
-            .col_expr(
-                session::Column::SelectedProvider,
-                Expr::value(provider.map(str::to_string)),
-            )
-            .col_expr(
-                session::Column::RoutingReason,
-                Expr::value(reason.to_string()),
-            )
-            .filter(session::Column::Id.eq(id))
-            .exec(self.db())
-            .await?;
-        self.sessions.forget(id);
-        Ok(())
-    }
-
     /// Ids of open sessions whose expiry time has passed, and of underpaid
     /// ones whose grace window has passed too (uses the status/expires_at index).
     pub async fn due_for_expiry(
@@ -241,8 +218,8 @@ fn to_active(s: &AssignedSession) -> session::ActiveModel {
         webhook_url: Set(n.webhook_url.clone()),
         meta: Set(n.meta.clone()),
         routing_hint: Set(n.routing_hint.clone()),
-        selected_provider: Set(None),
-        routing_reason: Set(None),
+        selected_provider: Set(n.selected_provider.clone()),
+        routing_reason: Set(n.routing_reason.clone()),
         txid_in: Set(None),
         txid_out: Set(None),
         last_error: Set(None),
@@ -333,8 +310,8 @@ impl AssignedSession {
             webhook_url: n.webhook_url.clone(),
             meta: n.meta.clone(),
             routing_hint: n.routing_hint.clone(),
-            selected_provider: None,
-            routing_reason: None,
+            selected_provider: n.selected_provider.clone(),
+            routing_reason: n.routing_reason.clone(),
             txid_in: None,
             txid_out: None,
             last_error: None,
