@@ -159,6 +159,7 @@ pub(crate) async fn create_sessions(app: &Running, merchant: i64, n: usize) -> V
                 routing_hint: None,
                 selected_provider: None,
                 routing_reason: None,
+                source: kassa::domain::session_source::SessionSource::Api,
                 test: false,
                 created_at_ms: now,
                 expires_at_ms: now + 24 * 3600 * 1000,

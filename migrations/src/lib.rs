@@ -26,6 +26,7 @@ mod m20261203_000001_create_dashboard_accounts;
 mod m20261203_000101_create_api_keys;
 mod m20261203_000102_drop_merchant_key_columns;
 mod m20261203_000201_add_pending_payout_wallet;
+mod m20261204_000101_add_session_source;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000101_create_api_keys::Migration),
             Box::new(m20261203_000102_drop_merchant_key_columns::Migration),
             Box::new(m20261203_000201_add_pending_payout_wallet::Migration),
+            Box::new(m20261204_000101_add_session_source::Migration),
         ]
     }
 }

@@ -15,6 +15,7 @@ use crate::domain::email::Email;
 use crate::domain::https_url::HttpsUrl;
 use crate::domain::merchant::{Merchant, parse_country};
 use crate::domain::money::{Currency, Money};
+use crate::domain::session_source::SessionSource;
 use crate::domain::shop_domain::ShopDomain;
 use crate::error::ApiError;
 use crate::http::state::AppState;
@@ -141,6 +142,7 @@ pub fn parse(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<OpenR
         customer_country: text(&body.customer_country)
             .or_else(|| text(&body.country))
             .and_then(|c| parse_country(&c)),
+        source: SessionSource::Api,
     })
 }
 

@@ -25,6 +25,7 @@ use crate::domain::checkout_session::{NewSession, SessionRecord};
 use crate::domain::email::Email;
 use crate::domain::merchant::{Merchant, PayoutWalletProblem};
 use crate::domain::money::{Money, UsdcAmount};
+use crate::domain::session_source::SessionSource;
 use crate::domain::shop_domain::ShopDomain;
 
 /// The operator's rules for every new session.
@@ -56,6 +57,8 @@ pub struct OpenRequest {
     pub routing_hint: Option<String>,
     /// Upper-case ISO alpha-2, when known.
     pub customer_country: Option<String>,
+    /// The door the session is opened through.
+    pub source: SessionSource,
 }
 
 /// A stored session, with what routing made of its hint.
@@ -182,6 +185,7 @@ impl SessionOpener {
                     .then(|| route.selected_provider.map(|p| p.as_str().to_string()))
                     .flatten(),
                 routing_reason: routed.then(|| route.description.clone()),
+                source: req.source,
                 test: self.rules.sandbox,
                 created_at_ms: now_ms,
                 expires_at_ms: now_ms.saturating_add(lifetime_ms),

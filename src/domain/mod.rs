@@ -25,6 +25,7 @@ pub mod retry;
 pub mod routing;
 pub mod security_event;
 pub mod session;
+pub mod session_source;
 pub mod shop_domain;
 pub mod signature;
 pub mod wallet;

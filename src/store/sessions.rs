@@ -15,6 +15,7 @@ use crate::domain::checkout_session::{NewSession, SessionRecord};
 use crate::domain::email::Email;
 use crate::domain::money::{Currency, Money, UsdcAmount};
 use crate::domain::session::SessionStatus;
+use crate::domain::session_source::SessionSource;
 use crate::domain::shop_domain::ShopDomain;
 use crate::domain::wallet::WalletAddress;
 
@@ -227,6 +228,8 @@ fn to_active(s: &AssignedSession) -> session::ActiveModel {
         created_at: Set(n.created_at_ms),
         expires_at: Set(n.expires_at_ms),
         paid_at: Set(None),
+        source: Set(n.source.as_str().to_string()),
+        source_id: Set(n.source.id()),
     }
 }
 
@@ -250,6 +253,8 @@ pub(crate) fn to_record(row: session::Model) -> Result<SessionRecord, StoreError
         .map_err(|_| unexpected("bad deposit address"))?;
     let shop_domain =
         ShopDomain::parse(&row.shop_domain).map_err(|_| unexpected("bad shop domain"))?;
+    let source = SessionSource::from_parts(&row.source, row.source_id)
+        .map_err(|_| unexpected("bad source"))?;
     let customer_email = row
         .customer_email
         .as_deref()
@@ -284,6 +289,7 @@ pub(crate) fn to_record(row: session::Model) -> Result<SessionRecord, StoreError
         created_at_ms: row.created_at,
         expires_at_ms: row.expires_at,
         paid_at_ms: row.paid_at,
+        source,
     })
 }
 
@@ -319,6 +325,7 @@ impl AssignedSession {
             created_at_ms: n.created_at_ms,
             expires_at_ms: n.expires_at_ms,
             paid_at_ms: None,
+            source: n.source,
         }
     }
 }
