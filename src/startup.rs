@@ -22,7 +22,7 @@ use crate::actors::sandbox::SandboxPayments;
 use crate::actors::session::SessionDeps;
 use crate::actors::webhook_sender::{SenderSettings, WebhookSender};
 use crate::api;
-use crate::app::sessions::{SessionOpener, SessionRules};
+use crate::app::sessions::{SessionOpener, SessionRules, platform_domain};
 use crate::chain::hd::HdWallet;
 use crate::clock::SharedClock;
 use crate::config::{Mode, Settings};
@@ -172,6 +172,8 @@ impl Application {
                 max_amount: settings.max_amount,
                 lifetime: settings.session_lifetime,
                 sandbox: settings.mode == Mode::Sandbox,
+                platform_domain: platform_domain(&public_base)
+                    .context("the public URL's host as the platform's shop domain")?,
             },
         );
         let state = web::Data::new(AppState {
@@ -187,6 +189,7 @@ impl Application {
             page_secret,
             limiter: RateLimiter::keyed(quota),
             login_limiter: RateLimiter::keyed(crate::http::account::login_quota()),
+            storefront_limiter: RateLimiter::keyed(crate::pages::storefront::open_quota()),
             auth_cache: auth_cache.clone(),
             key_uses: key_uses.clone(),
             deliverer,

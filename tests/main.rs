@@ -32,6 +32,7 @@ mod receiver;
 mod routing;
 mod sandbox;
 mod sandbox_payouts;
+mod storefront;
 mod webhook_receivers;
 mod webhook_settings;
 mod webhooks;

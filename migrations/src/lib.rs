@@ -27,6 +27,8 @@ mod m20261203_000101_create_api_keys;
 mod m20261203_000102_drop_merchant_key_columns;
 mod m20261203_000201_add_pending_payout_wallet;
 mod m20261204_000101_add_session_source;
+mod m20261204_000102_create_payment_links;
+mod m20261204_000103_create_products;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -54,6 +56,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000102_drop_merchant_key_columns::Migration),
             Box::new(m20261203_000201_add_pending_payout_wallet::Migration),
             Box::new(m20261204_000101_add_session_source::Migration),
+            Box::new(m20261204_000102_create_payment_links::Migration),
+            Box::new(m20261204_000103_create_products::Migration),
         ]
     }
 }

@@ -26,7 +26,7 @@ use crate::domain::email::Email;
 use crate::domain::merchant::{Merchant, PayoutWalletProblem};
 use crate::domain::money::{Money, UsdcAmount};
 use crate::domain::session_source::SessionSource;
-use crate::domain::shop_domain::ShopDomain;
+use crate::domain::shop_domain::{InvalidDomain, ShopDomain};
 
 /// The operator's rules for every new session.
 #[derive(Debug, Clone)]
@@ -39,6 +39,16 @@ pub struct SessionRules {
     pub lifetime: Duration,
     /// Sessions are marked `test` in sandbox mode.
     pub sandbox: bool,
+    /// The `shop_domain` of sessions opened on the platform's own pages
+    /// (payment links, product pages): the public URL's host.
+    pub platform_domain: ShopDomain,
+}
+
+/// The platform's shop domain for `public_base`: its host, or
+/// `kassa.localhost` when that is an address or a single label (a
+/// development setup on loopback).
+pub fn platform_domain(public_base: &str) -> Result<ShopDomain, InvalidDomain> {
+    ShopDomain::parse(public_base).or_else(|_| ShopDomain::parse("kassa.localhost"))
 }
 
 /// What a door asks for, already parsed into domain values.
