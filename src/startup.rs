@@ -167,14 +167,7 @@ impl Application {
             sessions.clone(),
             router.clone(),
             clock.clone(),
-            SessionRules {
-                rates: settings.rates.clone(),
-                max_amount: settings.max_amount,
-                lifetime: settings.session_lifetime,
-                sandbox: settings.mode == Mode::Sandbox,
-                platform_domain: platform_domain(&public_base)
-                    .context("the public URL's host as the platform's shop domain")?,
-            },
+            session_rules(&settings, &public_base)?,
         );
         let state = web::Data::new(AppState {
             store: store.clone(),
@@ -320,4 +313,17 @@ fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
         .context("installing the metrics recorder")?;
     *slot = Some(handle.clone());
     Ok(handle)
+}
+
+/// The rules every new session follows, from the settings (the server's
+/// session opener, and the CLI's checks of links and products).
+pub fn session_rules(settings: &Settings, public_base: &str) -> anyhow::Result<SessionRules> {
+    Ok(SessionRules {
+        rates: settings.rates.clone(),
+        max_amount: settings.max_amount,
+        lifetime: settings.session_lifetime,
+        sandbox: settings.mode == Mode::Sandbox,
+        platform_domain: platform_domain(public_base)
+            .context("the public URL's host as the platform's shop domain")?,
+    })
 }

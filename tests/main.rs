@@ -33,6 +33,7 @@ mod routing;
 mod sandbox;
 mod sandbox_payouts;
 mod storefront;
+mod storefront_cli;
 mod webhook_receivers;
 mod webhook_settings;
 mod webhooks;
