@@ -6,6 +6,7 @@ mod api_keys;
 mod browser;
 mod checkout;
 mod domains;
+mod links;
 mod security;
 mod wallet;
 mod webhooks;

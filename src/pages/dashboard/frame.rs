@@ -16,11 +16,13 @@ pub struct NavItem {
 }
 
 /// The dashboard's sections, in navigation order.
-pub const SECTIONS: [(&str, &str); 7] = [
+pub const SECTIONS: [(&str, &str); 9] = [
     ("/dashboard", "Overview"),
     ("/dashboard/domains", "Shop domains"),
     ("/dashboard/wallet", "Payout wallet"),
     ("/dashboard/checkout", "Checkout"),
+    ("/dashboard/links", "Payment links"),
+    ("/dashboard/products", "Products"),
     ("/dashboard/webhooks", "Webhooks"),
     ("/dashboard/api-keys", "API keys"),
     ("/dashboard/security", "Security"),
