@@ -101,7 +101,8 @@ pub fn method_label(method: Method) -> &'static str {
         Method::Paypal => "PayPal",
         Method::Revolut => "Revolut",
         Method::Bank => "Bank transfer",
-        Method::Ideal => "iDEAL",
+        // Offered at checkout to customers from the Netherlands only.
+        Method::Ideal => "iDEAL (NL)",
         Method::Other => "More options",
     }
 }
