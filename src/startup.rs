@@ -22,7 +22,7 @@ use crate::actors::sandbox::SandboxPayments;
 use crate::actors::session::SessionDeps;
 use crate::actors::webhook_sender::{SenderSettings, WebhookSender};
 use crate::api;
-use crate::app::sessions::{SessionOpener, SessionRules, platform_domain};
+use crate::app::sessions::open::{SessionOpener, SessionRules, platform_domain};
 use crate::chain::hd::HdWallet;
 use crate::clock::SharedClock;
 use crate::config::{Mode, Settings};

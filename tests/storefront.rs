@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use kassa::app::links::{self, LinkInput};
 use kassa::app::products::{self, ProductInput};
-use kassa::app::sessions::SessionRules;
+use kassa::app::sessions::open::SessionRules;
 use kassa::clock::Clock;
 use kassa::domain::payment_link::PaymentLink;
 use kassa::domain::product::Product;

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::auth::Authenticated;
 use super::idempotency::{self, Answer};
 use super::session_request::{Body, parse};
-use crate::app::sessions::OpenError;
+use crate::app::sessions::open::OpenError;
 use crate::clock::format_doc_time;
 use crate::domain::merchant::Merchant;
 use crate::error::{ApiError, ErrorBody};

@@ -2,14 +2,14 @@
 //! [`OpenRequest`]: every field of the integration document plus the variants
 //! real integrations send, each failing with its documented error code.
 //! Pricing, expiry and the payout wallet are the session opener's
-//! (`app::sessions`), not checked here.
+//! (`app::sessions::open`), not checked here.
 
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
-use crate::app::sessions::OpenRequest;
+use crate::app::sessions::open::OpenRequest;
 use crate::config::Mode;
 use crate::domain::email::Email;
 use crate::domain::https_url::HttpsUrl;

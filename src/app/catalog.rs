@@ -8,7 +8,7 @@ use std::fmt;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::app::sessions::SessionRules;
+use crate::app::sessions::open::SessionRules;
 use crate::domain::money::Currency;
 use crate::domain::slug::Slug;
 use crate::store::StoreError;

@@ -2,11 +2,11 @@
 //! them: the dashboard and the CLI create, edit and take a product off
 //! sale; its page `/p/{slug}` shows it and opens a session when the
 //! customer buys (`order_id` `PRODUCT-{slug}-{n}`, the platform's shop
-//! domain, `source: product`), through `app::sessions` like the API.
+//! domain, `source: product`), through `app::sessions::open` like the API.
 //! Another merchant's product is [`ProductError::NotFound`].
 
 use crate::app::merchants::{self, MerchantError};
-use crate::app::sessions::{OpenError, OpenRequest, Opened, SessionOpener, SessionRules};
+use crate::app::sessions::open::{OpenError, OpenRequest, Opened, SessionOpener, SessionRules};
 use crate::domain::branding::LogoUrl;
 use crate::domain::merchant::Merchant;
 use crate::domain::money::Money;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::catalog_output::{flag_problems, state_of, when};
 use crate::app::links::{self, LinkError, LinkInput, LinkSummary};
-use crate::app::sessions::SessionRules;
+use crate::app::sessions::open::SessionRules;
 use crate::clock::{Clock, SystemClock};
 use crate::domain::payment_link::LinkAmount;
 use crate::store::Store;

@@ -106,7 +106,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// session rules their amounts are checked against, and the public base URL.
 async fn catalog(
     settings: &Settings,
-) -> anyhow::Result<(Store, crate::app::sessions::SessionRules, String)> {
+) -> anyhow::Result<(Store, crate::app::sessions::open::SessionRules, String)> {
     let store = Store::connect(&settings.database).await?;
     store.migrate().await?;
     let base = settings.public_base(settings.bind);

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::catalog_output::flag_problems;
 use crate::app::products::{self, ProductError, ProductInput};
-use crate::app::sessions::SessionRules;
+use crate::app::sessions::open::SessionRules;
 use crate::clock::{Clock, SystemClock};
 use crate::domain::product::Product;
 use crate::store::Store;

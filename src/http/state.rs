@@ -21,7 +21,7 @@ pub struct AppState {
     /// Present in sandbox mode only.
     pub sandbox: Option<SandboxPayments>,
     /// The one way to open a session (API, payment links, product pages).
-    pub opener: crate::app::sessions::SessionOpener,
+    pub opener: crate::app::sessions::open::SessionOpener,
     /// Smart Routing: the routing policy with its configuration and provider health.
     pub router: crate::actors::router::Router,
     pub clock: SharedClock,

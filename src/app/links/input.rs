@@ -4,7 +4,7 @@
 
 use super::LinkError;
 use crate::app::catalog::{FieldProblems, currency_of, description_of, name_of, parse_expiry};
-use crate::app::sessions::SessionRules;
+use crate::app::sessions::open::SessionRules;
 use crate::domain::https_url::HttpsUrl;
 use crate::domain::money::{Currency, Money};
 use crate::domain::payment_link::{LinkAmount, LinkDraft};

@@ -4,12 +4,12 @@
 //!
 //! What a merchant types arrives as text ([`LinkInput`]) and is checked
 //! here into a [`LinkDraft`], every refused field named with a message a
-//! person can act on. Opening a link goes through `app::sessions`, like the
+//! person can act on. Opening a link goes through `app::sessions::open`, like the
 //! API, with `order_id` `LINK-{slug}-{n}`, the platform's shop domain and
 //! `source: link`. Another merchant's link is [`LinkError::NotFound`].
 
 use crate::app::merchants::{self, MerchantError};
-use crate::app::sessions::{OpenError, OpenRequest, Opened, SessionOpener, SessionRules};
+use crate::app::sessions::open::{OpenError, OpenRequest, Opened, SessionOpener, SessionRules};
 use crate::domain::merchant::Merchant;
 use crate::domain::payment_link::{self, AmountRefused, Closed, LinkDraft, PaymentLink};
 use crate::domain::session_source::{SessionSource, SourceKind};

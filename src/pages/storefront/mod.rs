@@ -20,7 +20,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use governor::clock::{Clock, DefaultClock};
 
-use crate::app::sessions::OpenError;
+use crate::app::sessions::open::OpenError;
 use crate::config::Mode;
 use crate::http::client_ip::client_ip;
 use crate::http::state::AppState;
