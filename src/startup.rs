@@ -22,6 +22,7 @@ use crate::actors::sandbox::SandboxPayments;
 use crate::actors::session::SessionDeps;
 use crate::actors::webhook_sender::{SenderSettings, WebhookSender};
 use crate::api;
+use crate::app::sessions::open::{SessionOpener, SessionRules, platform_domain};
 use crate::chain::hd::HdWallet;
 use crate::clock::SharedClock;
 use crate::config::{Mode, Settings};
@@ -162,9 +163,16 @@ impl Application {
         let auth_cache = Arc::new(AuthCache::new(settings.auth_cache_ttl));
         http::key_revocations::start(&store, &auth_cache).await;
         let key_uses = KeyUses::start(store.clone(), KEY_USES_FLUSH_EVERY);
+        let opener = SessionOpener::new(
+            sessions.clone(),
+            router.clone(),
+            clock.clone(),
+            session_rules(&settings, &public_base)?,
+        );
         let state = web::Data::new(AppState {
             store: store.clone(),
             sessions: sessions.clone(),
+            opener,
             payouts: payouts.clone(),
             sandbox,
             router,
@@ -174,6 +182,7 @@ impl Application {
             page_secret,
             limiter: RateLimiter::keyed(quota),
             login_limiter: RateLimiter::keyed(crate::http::account::login_quota()),
+            storefront_limiter: RateLimiter::keyed(crate::pages::storefront::open_quota()),
             auth_cache: auth_cache.clone(),
             key_uses: key_uses.clone(),
             deliverer,
@@ -304,4 +313,17 @@ fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
         .context("installing the metrics recorder")?;
     *slot = Some(handle.clone());
     Ok(handle)
+}
+
+/// The rules every new session follows, from the settings (the server's
+/// session opener, and the CLI's checks of links and products).
+pub fn session_rules(settings: &Settings, public_base: &str) -> anyhow::Result<SessionRules> {
+    Ok(SessionRules {
+        rates: settings.rates.clone(),
+        max_amount: settings.max_amount,
+        lifetime: settings.session_lifetime,
+        sandbox: settings.mode == Mode::Sandbox,
+        platform_domain: platform_domain(public_base)
+            .context("the public URL's host as the platform's shop domain")?,
+    })
 }

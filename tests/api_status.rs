@@ -37,6 +37,8 @@ async fn session_status_finds_a_session_by_id_order_and_number(backend: Backend)
         assert_eq!(s["amount"], json!("79.00"));
         assert_eq!(s["currency"], json!("EUR"));
         assert_eq!(s["shop_domain"], json!("shop.example"));
+        assert_eq!(s["source"], json!("api"), "opened through the API");
+        assert!(s["source_id"].is_null(), "an API session has no source id");
         assert_eq!(
             s["payment_url"],
             json!(format!("{}/pay.php?session={id}", app.base))

@@ -32,6 +32,8 @@ mod receiver;
 mod routing;
 mod sandbox;
 mod sandbox_payouts;
+mod storefront;
+mod storefront_cli;
 mod webhook_receivers;
 mod webhook_settings;
 mod webhooks;

@@ -10,12 +10,15 @@ use crate::on_both_backends;
 on_both_backends!(
     duplicate_merchant_emails_keep_the_oldest_owner_and_later_ones_get_a_dup_tag,
     a_merchants_key_from_before_api_keys_still_authenticates_and_is_listed,
+    a_session_from_before_session_sources_reads_as_opened_through_the_api,
 );
 
 /// Migrations before `m20261202_000007_unique_merchant_emails`.
 const BEFORE_UNIQUE_EMAILS: u32 = 12;
 /// Migrations before `m20261203_000101_create_api_keys`.
 const BEFORE_API_KEYS: u32 = 14;
+/// Migrations before `m20261204_000101_add_session_source`.
+const BEFORE_SESSION_SOURCE: u32 = 18;
 
 async fn connect(db: &TestDb, backend: Backend) -> DatabaseConnection {
     let url = match backend {
@@ -170,4 +173,48 @@ async fn a_merchants_key_from_before_api_keys_still_authenticates_and_is_listed(
         "the rebuild kept the allowlist"
     );
     app.stop().await;
+}
+
+async fn a_session_from_before_session_sources_reads_as_opened_through_the_api(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let conn = connect(&db, backend).await;
+    Migrator::up(&conn, Some(BEFORE_SESSION_SOURCE))
+        .await
+        .unwrap();
+    let backend_of = conn.get_database_backend();
+    conn.execute_raw(Statement::from_string(
+        backend_of,
+        "INSERT INTO merchants (id, email, webhook_disabled, package, checkout_mode, \
+         crypto_enabled, disabled, created_at, updated_at) \
+         VALUES (1, 'old@shop.example', false, 'pro', 'smart_router', true, false, 0, 0)",
+    ))
+    .await
+    .unwrap();
+    conn.execute_raw(Statement::from_string(
+        backend_of,
+        "INSERT INTO sessions (id, merchant_id, hd_index, deposit_address, amount_minor, \
+         currency, expected_usdc, received_usdc, status, version, event_count, shop_domain, \
+         test, created_at, expires_at) VALUES (4242, 1, 77, '0xabc', 100, 'EUR', 108, 0, \
+         'created', 0, 0, 'shop.example', true, 1, 2)",
+    ))
+    .await
+    .unwrap();
+
+    Migrator::up(&conn, None).await.unwrap();
+
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            backend_of,
+            "SELECT source, source_id FROM sessions WHERE id = 4242",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let source: String = row.try_get("", "source").unwrap();
+    let source_id: Option<i64> = row.try_get("", "source_id").unwrap();
+    assert_eq!(source, "api");
+    assert_eq!(source_id, None);
+    conn.close().await.unwrap();
 }

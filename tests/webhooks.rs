@@ -67,6 +67,8 @@ async fn a_paid_session_is_delivered_signed_with_the_documented_body(backend: Ba
     assert_eq!(event["paid_value_coin"], json!("85.32"));
     assert_eq!(event["test"], json!(true));
     assert_eq!(event["meta"], json!({"cart": 55, "note": "x"}));
+    assert_eq!(event["source"], json!("api"));
+    assert!(event["source_id"].is_null(), "{event}");
     for field in [
         "txid",
         "txid_in",

@@ -35,6 +35,10 @@ pub struct Model {
     pub created_at: i64,
     pub expires_at: i64,
     pub paid_at: Option<i64>,
+    /// `api`, `link` or `product`: where the session was opened.
+    pub source: String,
+    /// The payment link's or product's id; NULL for `api`.
+    pub source_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

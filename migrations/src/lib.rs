@@ -26,6 +26,9 @@ mod m20261203_000001_create_dashboard_accounts;
 mod m20261203_000101_create_api_keys;
 mod m20261203_000102_drop_merchant_key_columns;
 mod m20261203_000201_add_pending_payout_wallet;
+mod m20261204_000101_add_session_source;
+mod m20261204_000102_create_payment_links;
+mod m20261204_000103_create_products;
 mod m20261204_000201_index_session_list;
 
 /// The ordered list of every migration.
@@ -53,6 +56,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000101_create_api_keys::Migration),
             Box::new(m20261203_000102_drop_merchant_key_columns::Migration),
             Box::new(m20261203_000201_add_pending_payout_wallet::Migration),
+            Box::new(m20261204_000101_add_session_source::Migration),
+            Box::new(m20261204_000102_create_payment_links::Migration),
+            Box::new(m20261204_000103_create_products::Migration),
             Box::new(m20261204_000201_index_session_list::Migration),
         ]
     }

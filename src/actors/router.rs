@@ -22,17 +22,19 @@ use std::time::Duration;
 use actix::prelude::*;
 
 pub use handle::{
-    GetRouterStatus, ProviderFailed, ReloadRouting, RouteOutcome, RouteRequest, RouteSession,
-    Router, RouterStatus, SessionPaid,
+    BuildDirectUrl, DecideRoute, GetRouterStatus, ProviderFailed, ReloadRouting, RouteDecision,
+    RouteOutcome, RouteQuestion, RouteRequest, RouteSession, Router, RouterStatus, SessionPaid,
+    SessionTarget,
 };
 pub use view::RoutingView;
 
 use crate::clock::SharedClock;
+use crate::domain::merchant::Merchant;
 use crate::domain::routing::Provider;
 use crate::domain::routing::{
-    Audience, ProviderStates, Reason, RouteContext, RoutingConfig, Skip, decide,
+    Audience, Decision, ProviderStates, Reason, RouteContext, RoutingConfig, Skip, decide,
 };
-use crate::providers::{BuildError, Providers, WidgetRequest};
+use crate::providers::{BuildError, OnRamp, Providers};
 use config_file::RoutingFile;
 use outcomes::Outcomes;
 
@@ -172,46 +174,43 @@ impl RouterActor {
         self.outcomes.prune(now);
     }
 
-    fn route(&mut self, r: RouteRequest) -> RouteOutcome {
-        let now = self.clock.now_ms();
-        let states = self.states(now);
+    /// The policy's decision for a question, before any adapter is asked.
+    fn policy(&self, merchant: &Merchant, hint: Option<&str>, country: Option<&str>) -> Decision {
+        let states = self.states(self.clock.now_ms());
         let ctx = RouteContext {
-            merchant: &r.merchant,
+            merchant,
             config: &self.config,
             states: &states,
             setting_enabled: self.setting_enabled,
         };
-        let mut decision = decide(
-            &ctx,
-            r.hint.as_deref(),
-            Audience::Customer(r.country.as_deref()),
-        );
-        let request = WidgetRequest {
-            session_id: r.session_id,
-            deposit_address: &r.deposit_address,
-            fiat: r.fiat,
-            email: r.email.as_deref(),
-            return_url: r.return_url.as_deref(),
-            country: r.country.as_deref(),
-        };
+        decide(&ctx, hint, Audience::Customer(country))
+    }
+
+    /// Asks the candidates in priority order; the first whose adapter
+    /// answers `ask` is chosen. An adapter that fails is passed over for a
+    /// while; one that cannot serve the request is simply skipped.
+    fn first_answer<T>(
+        &mut self,
+        decision: &mut Decision,
+        mut ask: impl FnMut(&dyn OnRamp) -> Result<T, BuildError>,
+    ) -> Option<(Provider, T)> {
+        let now = self.clock.now_ms();
         let mut chosen = None;
         for provider in std::mem::take(&mut decision.candidates) {
-            let built = match self.providers.get(provider) {
-                Some(adapter) => adapter.widget_url(&request),
+            let answer = match self.providers.get(provider) {
+                Some(adapter) => ask(adapter),
                 None => Err(BuildError::Unsupported("not configured")),
             };
-            match built {
-                Ok(url) => {
-                    chosen = Some((provider, url));
+            match answer {
+                Ok(value) => {
+                    chosen = Some((provider, value));
                     break;
                 }
                 Err(BuildError::Unsupported(_)) => {
                     decision.skipped.push((provider, Skip::Unsupported));
                 }
                 Err(BuildError::Failed(error)) => {
-                    tracing::warn!(provider = provider.as_str(), session_id = r.session_id, %error, "provider failed to build its redirect");
-                    metrics::counter!("kassa_routing_build_failures_total", "provider" => provider.as_str()).increment(1);
-                    self.mark_unhealthy(provider, now);
+                    self.build_failed(provider, &error, now);
                     decision.skipped.push((provider, Skip::BuildFailed));
                 }
             }
@@ -219,19 +218,104 @@ impl RouterActor {
         if decision.reason == Reason::Resolved && chosen.is_none() {
             decision.reason = Reason::AllProvidersFailed;
         }
-        let method = decision.method;
         if let Some((provider, _)) = &chosen {
             decision.candidates = vec![*provider];
-            self.outcomes
-                .started(r.session_id, *provider, r.country.as_deref(), method, now);
         }
         metrics::counter!(
             "kassa_routing_decisions_total",
             "reason" => decision.reason.as_str(),
             "provider" => chosen.as_ref().map_or("none", |(p, _)| p.as_str()),
-            "method" => method.map_or("none", |m| m.as_str())
+            "method" => decision.method.map_or("none", |m| m.as_str())
         )
         .increment(1);
+        chosen
+    }
+
+    fn build_failed(&mut self, provider: Provider, error: &str, now_ms: i64) {
+        tracing::warn!(provider = provider.as_str(), %error, "provider failed to build its redirect");
+        metrics::counter!("kassa_routing_build_failures_total", "provider" => provider.as_str())
+            .increment(1);
+        self.mark_unhealthy(provider, now_ms);
+    }
+
+    /// Decides a session about to be created: the provider whose adapter
+    /// serves the currency, without building its URL (the session has no id
+    /// or address yet; [`RouterActor::direct_url`] builds it afterwards).
+    fn decide_route(&mut self, q: &RouteQuestion) -> RouteDecision {
+        let mut decision = self.policy(&q.merchant, q.hint.as_deref(), q.country.as_deref());
+        let currency = q.fiat.currency();
+        let chosen = self.first_answer(&mut decision, |adapter| adapter.serves(currency));
+        let description = decision.describe();
+        tracing::info!(merchant_id = q.merchant.id, routing_reason = %description, "routing decision");
+        RouteDecision {
+            selected_provider: chosen.map(|(p, ())| p),
+            method: decision.method,
+            smart_route: decision.smart_route,
+            reason: decision.reason,
+            description,
+        }
+    }
+
+    /// The decided provider's URL for the created session.
+    fn direct_url(&mut self, b: &BuildDirectUrl) -> Option<String> {
+        let now = self.clock.now_ms();
+        let t = &b.target;
+        let built = match self.providers.get(b.provider) {
+            Some(adapter) => adapter.widget_url(&t.widget_request()),
+            None => Err(BuildError::Unsupported("not configured")),
+        };
+        match built {
+            Ok(url) => {
+                self.outcomes.started(
+                    t.session_id,
+                    b.provider,
+                    t.country.as_deref(),
+                    b.method,
+                    now,
+                );
+                Some(url)
+            }
+            Err(BuildError::Unsupported(why)) => {
+                tracing::warn!(
+                    session_id = t.session_id,
+                    provider = b.provider.as_str(),
+                    why,
+                    "the decided provider no longer serves the session"
+                );
+                None
+            }
+            Err(BuildError::Failed(error)) => {
+                self.build_failed(b.provider, &error, now);
+                None
+            }
+        }
+    }
+
+    /// Routes an existing session (the checkout's method choice): decides
+    /// and builds in one step, falling through to the next candidate when
+    /// an adapter fails.
+    fn route(&mut self, r: RouteRequest) -> RouteOutcome {
+        let now = self.clock.now_ms();
+        let mut decision = self.policy(&r.merchant, r.hint.as_deref(), r.country.as_deref());
+        let target = SessionTarget {
+            session_id: r.session_id,
+            deposit_address: r.deposit_address,
+            fiat: r.fiat,
+            email: r.email,
+            return_url: r.return_url,
+            country: r.country,
+        };
+        let request = target.widget_request();
+        let chosen = self.first_answer(&mut decision, |adapter| adapter.widget_url(&request));
+        if let Some((provider, _)) = &chosen {
+            self.outcomes.started(
+                r.session_id,
+                *provider,
+                target.country.as_deref(),
+                decision.method,
+                now,
+            );
+        }
         let description = decision.describe();
         tracing::info!(session_id = r.session_id, merchant_id = r.merchant.id, routing_reason = %description, "routing decision");
         let (selected_provider, direct_url) =
@@ -258,6 +342,20 @@ impl Handler<RouteSession> for RouterActor {
     type Result = MessageResult<RouteSession>;
     fn handle(&mut self, msg: RouteSession, _: &mut Self::Context) -> Self::Result {
         MessageResult(self.route(msg.0))
+    }
+}
+
+impl Handler<DecideRoute> for RouterActor {
+    type Result = MessageResult<DecideRoute>;
+    fn handle(&mut self, msg: DecideRoute, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.decide_route(&msg.0))
+    }
+}
+
+impl Handler<BuildDirectUrl> for RouterActor {
+    type Result = Option<String>;
+    fn handle(&mut self, msg: BuildDirectUrl, _: &mut Self::Context) -> Self::Result {
+        self.direct_url(&msg)
     }
 }
 

@@ -9,8 +9,7 @@ use utoipa::ToSchema;
 use super::auth::Authenticated;
 use super::idempotency::{self, Answer};
 use super::session_request::{Body, parse};
-use crate::actors::creator::CreateError;
-use crate::actors::router::RouteRequest;
+use crate::app::sessions::open::OpenError;
 use crate::clock::format_doc_time;
 use crate::domain::merchant::Merchant;
 use crate::error::{ApiError, ErrorBody};
@@ -97,63 +96,18 @@ pub async fn create_session(
 }
 
 async fn create(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<Created, ApiError> {
-    let parsed = parse(state, merchant, body)?;
-    let hint = parsed.session.routing_hint.clone();
-    if let Some(hint) = &hint
-        && parsed.session.customer_email.is_none()
-        && let Some(provider) =
-            state
-                .router
-                .first_choice(merchant, hint, parsed.customer_country.as_deref())
-        && provider.wants_email()
-    {
-        return Err(ApiError::EmailRequired {
-            provider: provider.as_str(),
-        });
-    }
-    let record = state
-        .sessions
-        .create(parsed.session)
+    let request = parse(state, merchant, body)?;
+    let opened = state
+        .opener
+        .open(merchant, request)
         .await
-        .map_err(|e| match e {
-            CreateError::Unavailable => ApiError::Unavailable,
-            CreateError::Wallet(_) | CreateError::Failed(_) | CreateError::Stopped => {
-                tracing::error!(error = %e, "session creation failed");
-                ApiError::WalletCreateFailed
-            }
-        })?;
-    let route = state
-        .router
-        .route(RouteRequest {
-            merchant: merchant.clone(),
-            hint,
-            country: parsed.customer_country,
-            session_id: record.id,
-            deposit_address: record.deposit_address.checksummed(),
-            fiat: record.amount,
-            email: record
-                .customer_email
-                .as_ref()
-                .map(|e| e.as_str().to_string()),
-            return_url: record.return_url.clone(),
-        })
-        .await;
-    if record.routing_hint.is_some() {
-        let provider = route.selected_provider.map(|p| p.as_str());
-        if let Err(e) = state
-            .store
-            .record_route(record.id, provider, &route.description)
-            .await
-        {
-            // The session exists and is answered; only the audit note is missing.
-            tracing::warn!(session_id = record.id, error = %e, "could not record the routing decision");
-        }
-    }
+        .map_err(refusal)?;
+    let (record, route) = (opened.record, opened.route);
     Ok(Created {
         ok: true,
         session_id: record.id,
         checkout_url: checkout_url(&state.public_base, record.id),
-        direct_url: route.direct_url,
+        direct_url: opened.direct_url,
         selected_provider: route.selected_provider.map(|p| p.as_str().to_string()),
         smart_route: route.smart_route,
         routing_reason: route.description,
@@ -166,4 +120,22 @@ async fn create(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<Cr
         amount_usdc: record.expected.to_string(),
         test: record.test,
     })
+}
+
+/// The documented error for a session the opener refused.
+fn refusal(err: OpenError) -> ApiError {
+    match err {
+        OpenError::NoRate(_) => {
+            ApiError::InvalidCurrency("No exchange rate is configured for this currency.")
+        }
+        OpenError::AmountTooLarge => ApiError::InvalidAmount("`amount` is too large."),
+        OpenError::MissingPayoutWallet => ApiError::MissingPayoutWallet,
+        OpenError::InvalidPayoutWallet => ApiError::InvalidPayoutWallet,
+        OpenError::EmailRequired { provider } => ApiError::EmailRequired { provider },
+        OpenError::Unavailable => ApiError::Unavailable,
+        OpenError::Failed(e) => {
+            tracing::error!(error = %e, "session creation failed");
+            ApiError::WalletCreateFailed
+        }
+    }
 }

@@ -1,18 +1,21 @@
-//! The body of `POST /gateway/session.php` and its conversion to a
-//! [`NewSession`]: every field of the integration document plus the variants
+//! The body of `POST /gateway/session.php` and its conversion to an
+//! [`OpenRequest`]: every field of the integration document plus the variants
 //! real integrations send, each failing with its documented error code.
+//! Pricing, expiry and the payout wallet are the session opener's
+//! (`app::sessions::open`), not checked here.
 
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
+use crate::app::sessions::open::OpenRequest;
 use crate::config::Mode;
-use crate::domain::checkout_session::NewSession;
 use crate::domain::email::Email;
 use crate::domain::https_url::HttpsUrl;
-use crate::domain::merchant::{Merchant, PayoutWalletProblem, parse_country};
-use crate::domain::money::{Currency, Money, UsdcAmount};
+use crate::domain::merchant::{Merchant, parse_country};
+use crate::domain::money::{Currency, Money};
+use crate::domain::session_source::SessionSource;
 use crate::domain::shop_domain::ShopDomain;
 use crate::error::ApiError;
 use crate::http::state::AppState;
@@ -80,21 +83,8 @@ pub struct Body {
     country: Option<Value>,
 }
 
-/// A checked create request: the session to store, and what routing needs
-/// beyond it.
-#[derive(Debug)]
-pub struct ParsedRequest {
-    pub session: NewSession,
-    /// Upper-case alpha-2; `None` when absent or not a country code.
-    pub customer_country: Option<String>,
-}
-
-/// Turns the body into a [`NewSession`], or the documented error.
-pub fn parse(
-    state: &AppState,
-    merchant: &Merchant,
-    body: &[u8],
-) -> Result<ParsedRequest, ApiError> {
+/// Turns the body into an [`OpenRequest`], or the documented error.
+pub fn parse(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<OpenRequest, ApiError> {
     let body: Body = serde_json::from_slice(body).map_err(|_| ApiError::InvalidJson)?;
     let domain = text(&body.domain).ok_or(ApiError::InvalidDomain)?;
     let domain = ShopDomain::parse(&domain).map_err(|_| ApiError::InvalidDomain)?;
@@ -114,15 +104,6 @@ pub fn parse(
         .ok_or(ApiError::InvalidAmount("`amount` is required."))?;
     let amount = Money::parse_json(raw_amount, currency, state.settings.max_amount)
         .map_err(|_| ApiError::InvalidAmount("`amount` must be a positive number with at most the currency's decimals, not above the maximum."))?;
-    let rate = state
-        .settings
-        .rates
-        .get(currency.code())
-        .ok_or(ApiError::InvalidCurrency(
-            "No exchange rate is configured for this currency.",
-        ))?;
-    let expected = UsdcAmount::from_fiat(amount.amount(), *rate)
-        .ok_or(ApiError::InvalidAmount("`amount` is too large."))?;
     let customer_email = match text(&body.customer_email).or_else(|| text(&body.email)) {
         None => None,
         Some(e) => Some(Email::parse(&e).map_err(|_| ApiError::InvalidEmail)?),
@@ -137,12 +118,6 @@ pub fn parse(
         }
         Some(raw) => Some(raw.to_string()),
     };
-    let now_ms = state.clock.now_ms();
-    match merchant.payout_wallet(now_ms) {
-        Ok(_) => {}
-        Err(PayoutWalletProblem::Missing) => return Err(ApiError::MissingPayoutWallet),
-        Err(PayoutWalletProblem::Invalid) => return Err(ApiError::InvalidPayoutWallet),
-    }
     let hint = [
         &body.provider,
         &body.method,
@@ -152,18 +127,11 @@ pub fn parse(
     .into_iter()
     .find_map(text)
     .map(|h| h.to_ascii_lowercase());
-    let lifetime_ms =
-        i64::try_from(state.settings.session_lifetime.as_millis()).unwrap_or(i64::MAX);
-    let customer_country = text(&body.customer_country)
-        .or_else(|| text(&body.country))
-        .and_then(|c| parse_country(&c));
-    let session = NewSession {
-        merchant_id: merchant.id,
+    Ok(OpenRequest {
         order_id: text(&body.merchant_ref)
             .or_else(|| text(&body.order_id))
             .map(|o| o.chars().take(255).collect()),
         amount,
-        expected,
         shop_domain: domain,
         customer_email,
         return_url: https(&body.return_url),
@@ -171,13 +139,10 @@ pub fn parse(
         webhook_url: webhook_target(state, &body.webhook_url)?,
         meta,
         routing_hint: hint.map(|h| h.chars().take(64).collect()),
-        test: state.settings.mode == Mode::Sandbox,
-        created_at_ms: now_ms,
-        expires_at_ms: now_ms.saturating_add(lifetime_ms),
-    };
-    Ok(ParsedRequest {
-        session,
-        customer_country,
+        customer_country: text(&body.customer_country)
+            .or_else(|| text(&body.country))
+            .and_then(|c| parse_country(&c)),
+        source: SessionSource::Api,
     })
 }
 

@@ -71,6 +71,12 @@ pub struct SessionView {
     pub routing_reason: Option<String>,
     /// True for sessions created in sandbox mode.
     pub test: bool,
+    /// Where the session was opened: `api`, `link` (a payment link) or
+    /// `product` (a product page).
+    #[schema(example = "api")]
+    pub source: &'static str,
+    /// The payment link's or product's id; null for `api`.
+    pub source_id: Option<i64>,
     /// While a seen payment waits to count: its confirmations so far …
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmations: Option<u64>,
@@ -117,6 +123,8 @@ impl SessionView {
             selected_provider: s.selected_provider.clone(),
             routing_reason: s.routing_reason.clone(),
             test: s.test,
+            source: s.source.as_str(),
+            source_id: s.source.id(),
             confirmations: None,
             required_confirmations: None,
             meta: s

@@ -4,6 +4,9 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod catalog;
+pub mod links;
 pub mod merchants;
 pub mod money;
+pub mod products;
 pub mod sessions;

@@ -1,18 +1,22 @@
 //! The command line: `serve` (the default), `migrate`, `merchant …`,
-//! `sandbox pay …`, `webhooks …`, `deposits held|forward|refund`,
-//! `payouts list|retry`, `ledger check|export`. Every command reads the
+//! `link create|list`, `product create|list`, `sandbox pay …`,
+//! `webhooks …`, `deposits held|forward|refund`, `payouts list|retry`,
+//! `ledger check|export`. Every command reads the
 //! same configuration as the server, so the CLI works against the same
 //! database while the server runs.
 
 mod branding;
+mod catalog_output;
 mod deposits;
 mod ledger;
+mod links;
 mod merchant;
 mod merchant_keys;
 mod merchant_list;
 mod merchant_password;
 mod merchant_wallet;
 mod payouts;
+mod products;
 mod sandbox;
 mod serve;
 mod webhooks;
@@ -47,6 +51,12 @@ pub enum Command {
     /// Manage merchants.
     #[command(subcommand)]
     Merchant(Box<merchant::MerchantCommand>),
+    /// Payment links merchants share (`/l/{slug}`).
+    #[command(subcommand)]
+    Link(links::LinkCommand),
+    /// Products with a landing page (`/p/{slug}`).
+    #[command(subcommand)]
+    Product(products::ProductCommand),
     /// Sandbox tools (sandbox mode only).
     #[command(subcommand)]
     Sandbox(sandbox::SandboxCommand),
@@ -76,12 +86,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Merchant(cmd) => merchant::run(*cmd, &settings).await,
+        Command::Link(cmd) => {
+            let (store, rules, base) = catalog(&settings).await?;
+            links::run(cmd, &store, &rules, &base).await
+        }
+        Command::Product(cmd) => {
+            let (store, rules, base) = catalog(&settings).await?;
+            products::run(cmd, &store, &rules, &base).await
+        }
         Command::Sandbox(cmd) => sandbox::run(cmd, &settings).await,
         Command::Webhooks(cmd) => webhooks::run(cmd, &settings).await,
         Command::Deposits(cmd) => deposits::run(cmd, &settings).await,
         Command::Payouts(cmd) => payouts::run(cmd, &settings).await,
         Command::Ledger(cmd) => ledger::run(cmd, &settings).await,
     }
+}
+
+/// What the link and product commands work with: the migrated store, the
+/// session rules their amounts are checked against, and the public base URL.
+async fn catalog(
+    settings: &Settings,
+) -> anyhow::Result<(Store, crate::app::sessions::open::SessionRules, String)> {
+    let store = Store::connect(&settings.database).await?;
+    store.migrate().await?;
+    let base = settings.public_base(settings.bind);
+    let rules = crate::startup::session_rules(settings, &base)?;
+    Ok((store, rules, base))
 }
 
 /// A database URL without its password, for messages.

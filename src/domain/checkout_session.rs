@@ -9,6 +9,7 @@
 use super::email::Email;
 use super::money::{Money, UsdcAmount};
 use super::session::SessionStatus;
+use super::session_source::SessionSource;
 use super::shop_domain::ShopDomain;
 use super::wallet::WalletAddress;
 
@@ -27,6 +28,12 @@ pub struct NewSession {
     /// The `meta` object as the merchant sent it (JSON text).
     pub meta: Option<String>,
     pub routing_hint: Option<String>,
+    /// What routing decided for the hint, stored with the session (both
+    /// `None` without a hint).
+    pub selected_provider: Option<String>,
+    pub routing_reason: Option<String>,
+    /// The door it was opened through.
+    pub source: SessionSource,
     pub test: bool,
     pub created_at_ms: i64,
     pub expires_at_ms: i64,
@@ -62,6 +69,7 @@ pub struct SessionRecord {
     pub created_at_ms: i64,
     pub expires_at_ms: i64,
     pub paid_at_ms: Option<i64>,
+    pub source: SessionSource,
 }
 
 impl SessionRecord {
@@ -114,6 +122,7 @@ mod tests {
             created_at_ms: 0,
             expires_at_ms: 0,
             paid_at_ms: None,
+            source: SessionSource::Api,
         }
     }
 

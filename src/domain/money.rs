@@ -124,6 +124,20 @@ impl Money {
         Ok(Money { minor, currency })
     }
 
+    /// Reads an amount a person typed into a form (`24.50`; `24,50` too
+    /// when it has no `.`): a plain decimal, exact, with at most the
+    /// currency's decimals, positive and not above `max`.
+    pub fn parse_text(text: &str, currency: Currency, max: Decimal) -> Result<Money, AmountError> {
+        let text = text.trim();
+        let text = if text.contains('.') || text.matches(',').count() != 1 {
+            text.to_string()
+        } else {
+            text.replace(',', ".")
+        };
+        let raw = serde_json::value::to_raw_value(&text).map_err(|_| AmountError::NotANumber)?;
+        Money::parse_json(&raw, currency, max)
+    }
+
     pub fn minor(&self) -> i64 {
         self.minor
     }
@@ -342,6 +356,19 @@ mod tests {
 
     fn minor(json: &str, code: &str) -> i64 {
         parse(json, code).unwrap().minor()
+    }
+
+    #[test]
+    fn typed_amounts_are_exact_and_accept_a_decimal_comma() {
+        let typed = |t: &str| Money::parse_text(t, cur("EUR"), dec("1000")).map(|m| m.minor());
+        assert_eq!(typed(" 24.50 "), Ok(2450));
+        assert_eq!(typed("24,5"), Ok(2450));
+        assert_eq!(typed("1,000.00"), Err(AmountError::NotANumber));
+        assert_eq!(typed("24.505"), Err(AmountError::TooManyDecimals));
+        assert_eq!(typed("1e2"), Err(AmountError::NotANumber));
+        assert_eq!(typed("0"), Err(AmountError::NotPositive));
+        assert_eq!(typed("1000.01"), Err(AmountError::TooLarge));
+        assert_eq!(typed(""), Err(AmountError::NotANumber));
     }
 
     #[test]

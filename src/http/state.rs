@@ -20,6 +20,8 @@ pub struct AppState {
     pub payouts: crate::actors::payout::Payouts,
     /// Present in sandbox mode only.
     pub sandbox: Option<SandboxPayments>,
+    /// The one way to open a session (API, payment links, product pages).
+    pub opener: crate::app::sessions::open::SessionOpener,
     /// Smart Routing: the routing policy with its configuration and provider health.
     pub router: crate::actors::router::Router,
     pub clock: SharedClock,
@@ -29,6 +31,8 @@ pub struct AppState {
     /// Key of the per-session page tokens (hosted pages, sandbox on-ramp).
     pub page_secret: crate::domain::page_token::PageSecret,
     pub limiter: DefaultKeyedRateLimiter<String>,
+    /// Sessions opened through payment links and product pages per client address.
+    pub storefront_limiter: DefaultKeyedRateLimiter<std::net::IpAddr>,
     /// Dashboard logins and sign-ups per client address.
     pub login_limiter: DefaultKeyedRateLimiter<std::net::IpAddr>,
     /// Shared with the follower that forgets keys revoked on other nodes.

@@ -1,7 +1,9 @@
 //! Server-rendered HTML doors, one submodule per audience: [`checkout`], the
-//! public, cookie-free hosted pages customers pay on, and [`dashboard`],
-//! the merchant dashboard behind an account session (later beside them the
-//! operators' admin console).
+//! public, cookie-free hosted pages customers pay on, [`dashboard`],
+//! the merchant dashboard behind an account session, and [`storefront`], the
+//! public payment link and product pages that open checkout sessions for
+//! merchants without an integration (later beside them the operators' admin
+//! console).
 //!
 //! Each audience owns its routes, handlers and templates; this module only
 //! gathers their routes. Pages take what they share with the JSON API from
@@ -11,10 +13,13 @@
 
 pub mod checkout;
 pub mod dashboard;
+pub mod storefront;
 
 use actix_web::web;
 
 /// Registers every HTML page.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(checkout::routes).configure(dashboard::routes);
+    cfg.configure(checkout::routes)
+        .configure(dashboard::routes)
+        .configure(storefront::routes);
 }

@@ -6,6 +6,7 @@
 use super::credentials::MoonpayKeys;
 use super::moonpay::Moonpay;
 use super::{BuildError, OnRamp, WidgetRequest};
+use crate::domain::money::Currency;
 use crate::domain::routing::Provider;
 
 pub struct BankTransfer {
@@ -25,18 +26,25 @@ impl OnRamp for BankTransfer {
         Provider::BankTransfer
     }
 
+    fn serves(&self, currency: Currency) -> Result<(), BuildError> {
+        bank_method(currency).map(|_| ())
+    }
+
     fn widget_url(&self, req: &WidgetRequest<'_>) -> Result<String, BuildError> {
-        let method = match req.fiat.currency().code() {
-            "EUR" => "sepa_bank_transfer",
-            "GBP" => "gbp_bank_transfer",
-            "USD" => "ach_bank_transfer",
-            _ => {
-                return Err(BuildError::Unsupported(
-                    "no bank transfer for this currency",
-                ));
-            }
-        };
+        let method = bank_method(req.fiat.currency())?;
         self.via.url_with(req, &[("paymentMethod", method)])
+    }
+}
+
+/// MoonPay's bank transfer for the currency.
+fn bank_method(currency: Currency) -> Result<&'static str, BuildError> {
+    match currency.code() {
+        "EUR" => Ok("sepa_bank_transfer"),
+        "GBP" => Ok("gbp_bank_transfer"),
+        "USD" => Ok("ach_bank_transfer"),
+        _ => Err(BuildError::Unsupported(
+            "no bank transfer for this currency",
+        )),
     }
 }
 

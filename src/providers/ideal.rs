@@ -6,6 +6,7 @@ use secrecy::SecretString;
 
 use super::transak::Transak;
 use super::{BuildError, OnRamp, WidgetRequest};
+use crate::domain::money::Currency;
 use crate::domain::routing::Provider;
 
 pub struct Ideal {
@@ -25,10 +26,15 @@ impl OnRamp for Ideal {
         Provider::Ideal
     }
 
-    fn widget_url(&self, req: &WidgetRequest<'_>) -> Result<String, BuildError> {
-        if req.fiat.currency().code() != "EUR" {
+    fn serves(&self, currency: Currency) -> Result<(), BuildError> {
+        if currency.code() != "EUR" {
             return Err(BuildError::Unsupported("iDEAL pays in euros only"));
         }
+        Ok(())
+    }
+
+    fn widget_url(&self, req: &WidgetRequest<'_>) -> Result<String, BuildError> {
+        self.serves(req.fiat.currency())?;
         Ok(self.via.url_with(req, &[("paymentMethod", "ideal")]))
     }
 }

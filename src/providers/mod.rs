@@ -20,7 +20,7 @@ pub mod wert;
 
 use std::collections::BTreeSet;
 
-use crate::domain::money::Money;
+use crate::domain::money::{Currency, Money};
 use crate::domain::page_token::PageSecret;
 use crate::domain::routing::Provider;
 use credentials::OnrampSettings;
@@ -55,6 +55,11 @@ pub enum BuildError {
 /// One on-ramp adapter.
 pub trait OnRamp: Send + Sync {
     fn provider(&self) -> Provider;
+    /// Whether the provider sells for this currency. Known before the
+    /// session exists, so routing decides before the session is stored.
+    fn serves(&self, _currency: Currency) -> Result<(), BuildError> {
+        Ok(())
+    }
     /// The hosted URL to send the customer to.
     fn widget_url(&self, req: &WidgetRequest<'_>) -> Result<String, BuildError>;
 }

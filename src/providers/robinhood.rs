@@ -6,6 +6,7 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{BuildError, OnRamp, WidgetRequest, amount_text, with_query};
+use crate::domain::money::Currency;
 use crate::domain::routing::Provider;
 
 const CONNECT: &str = "https://applink.robinhood.com/u/connect";
@@ -25,12 +26,17 @@ impl OnRamp for Robinhood {
         Provider::Robinhood
     }
 
-    fn widget_url(&self, req: &WidgetRequest<'_>) -> Result<String, BuildError> {
-        if req.fiat.currency().code() != "USD" {
+    fn serves(&self, currency: Currency) -> Result<(), BuildError> {
+        if currency.code() != "USD" {
             return Err(BuildError::Unsupported(
                 "robinhood connect sells for USD only",
             ));
         }
+        Ok(())
+    }
+
+    fn widget_url(&self, req: &WidgetRequest<'_>) -> Result<String, BuildError> {
+        self.serves(req.fiat.currency())?;
         let amount = amount_text(&req.fiat);
         let session = req.session_id.to_string();
         let mut params: Vec<(&str, &str)> = vec![

@@ -5,6 +5,7 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{BuildError, OnRamp, WidgetRequest, amount_text, with_query};
+use crate::domain::money::Currency;
 use crate::domain::routing::Provider;
 
 const PRODUCTION: &str = "https://widget.wert.io";
@@ -29,11 +30,16 @@ impl OnRamp for Wert {
         Provider::Wert
     }
 
-    fn widget_url(&self, req: &WidgetRequest<'_>) -> Result<String, BuildError> {
-        let currency = req.fiat.currency().code();
-        if !matches!(currency, "USD" | "EUR") {
+    fn serves(&self, currency: Currency) -> Result<(), BuildError> {
+        if !matches!(currency.code(), "USD" | "EUR") {
             return Err(BuildError::Unsupported("wert sells for USD and EUR only"));
         }
+        Ok(())
+    }
+
+    fn widget_url(&self, req: &WidgetRequest<'_>) -> Result<String, BuildError> {
+        self.serves(req.fiat.currency())?;
+        let currency = req.fiat.currency().code();
         let amount = amount_text(&req.fiat);
         let session = req.session_id.to_string();
         let mut params: Vec<(&str, &str)> = vec![

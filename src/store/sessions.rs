@@ -15,6 +15,7 @@ use crate::domain::checkout_session::{NewSession, SessionRecord};
 use crate::domain::email::Email;
 use crate::domain::money::{Currency, Money, UsdcAmount};
 use crate::domain::session::SessionStatus;
+use crate::domain::session_source::SessionSource;
 use crate::domain::shop_domain::ShopDomain;
 use crate::domain::wallet::WalletAddress;
 
@@ -150,29 +151,6 @@ impl Store {
             .transpose()
     }
 
-    /// Records what routing decided for a session's hint.
-    pub async fn record_route(
-        &self,
-        id: i64,
-        provider: Option<&str>,
-        reason: &str,
-    ) -> Result<(), StoreError> {
-        session::Entity::update_many()
-            .col_expr(
-                session::Column::SelectedProvider,
-                Expr::value(provider.map(str::to_string)),
-            )
-            .col_expr(
-                session::Column::RoutingReason,
-                Expr::value(reason.to_string()),
-            )
-            .filter(session::Column::Id.eq(id))
-            .exec(self.db())
-            .await?;
-        self.sessions.forget(id);
-        Ok(())
-    }
-
     /// Ids of open sessions whose expiry time has passed, and of underpaid
     /// ones whose grace window has passed too (uses the status/expires_at index).
     pub async fn due_for_expiry(
@@ -241,8 +219,8 @@ fn to_active(s: &AssignedSession) -> session::ActiveModel {
         webhook_url: Set(n.webhook_url.clone()),
         meta: Set(n.meta.clone()),
         routing_hint: Set(n.routing_hint.clone()),
-        selected_provider: Set(None),
-        routing_reason: Set(None),
+        selected_provider: Set(n.selected_provider.clone()),
+        routing_reason: Set(n.routing_reason.clone()),
         txid_in: Set(None),
         txid_out: Set(None),
         last_error: Set(None),
@@ -250,6 +228,8 @@ fn to_active(s: &AssignedSession) -> session::ActiveModel {
         created_at: Set(n.created_at_ms),
         expires_at: Set(n.expires_at_ms),
         paid_at: Set(None),
+        source: Set(n.source.as_str().to_string()),
+        source_id: Set(n.source.id()),
     }
 }
 
@@ -273,6 +253,8 @@ pub(crate) fn to_record(row: session::Model) -> Result<SessionRecord, StoreError
         .map_err(|_| unexpected("bad deposit address"))?;
     let shop_domain =
         ShopDomain::parse(&row.shop_domain).map_err(|_| unexpected("bad shop domain"))?;
+    let source = SessionSource::from_parts(&row.source, row.source_id)
+        .map_err(|_| unexpected("bad source"))?;
     let customer_email = row
         .customer_email
         .as_deref()
@@ -307,6 +289,7 @@ pub(crate) fn to_record(row: session::Model) -> Result<SessionRecord, StoreError
         created_at_ms: row.created_at,
         expires_at_ms: row.expires_at,
         paid_at_ms: row.paid_at,
+        source,
     })
 }
 
@@ -333,8 +316,8 @@ impl AssignedSession {
             webhook_url: n.webhook_url.clone(),
             meta: n.meta.clone(),
             routing_hint: n.routing_hint.clone(),
-            selected_provider: None,
-            routing_reason: None,
+            selected_provider: n.selected_provider.clone(),
+            routing_reason: n.routing_reason.clone(),
             txid_in: None,
             txid_out: None,
             last_error: None,
@@ -342,6 +325,7 @@ impl AssignedSession {
             created_at_ms: n.created_at_ms,
             expires_at_ms: n.expires_at_ms,
             paid_at_ms: None,
+            source: n.source,
         }
     }
 }

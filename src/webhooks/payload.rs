@@ -64,6 +64,8 @@ pub fn build(session: &SessionRecord, kind: EventKind, sequence: i32) -> Value {
         "expires_at".into(),
         json!(format_doc_time(session.expires_at_ms)),
     );
+    body.insert("source".into(), json!(session.source.as_str()));
+    body.insert("source_id".into(), json!(session.source.id()));
     let meta = session
         .meta
         .as_deref()

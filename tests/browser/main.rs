@@ -25,3 +25,4 @@ mod chrome;
 mod dashboard;
 mod journeys;
 mod states;
+mod storefront;

@@ -6,6 +6,7 @@ mod api_keys;
 mod browser;
 mod checkout;
 mod domains;
+mod links;
 mod security;
 mod session_pages;
 mod sessions;

@@ -9,8 +9,9 @@ use crate::clock::SharedClock;
 use crate::domain::merchant::Merchant;
 use crate::domain::money::Money;
 use crate::domain::routing::{
-    Audience, Capabilities, Provider, Reason, RouteContext, RoutingConfig, capabilities, decide,
+    Capabilities, Method, Provider, Reason, RouteContext, RoutingConfig, capabilities,
 };
+use crate::providers::WidgetRequest;
 
 /// A created session to route.
 #[derive(Debug, Clone)]
@@ -27,6 +28,69 @@ pub struct RouteRequest {
     pub return_url: Option<String>,
 }
 
+/// A session about to be created, to decide its route before it is stored.
+#[derive(Debug, Clone)]
+pub struct RouteQuestion {
+    pub merchant: Merchant,
+    /// The hint as sent (`provider`/`method`/…), if any.
+    pub hint: Option<String>,
+    /// The customer's country (ISO alpha-2, upper case), if known.
+    pub country: Option<String>,
+    pub fiat: Money,
+}
+
+/// What routing decided for a session about to be created; stored with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteDecision {
+    pub selected_provider: Option<Provider>,
+    /// The route family the hint named or implied.
+    pub method: Option<Method>,
+    /// Whether Smart Routing is in force for the merchant.
+    pub smart_route: bool,
+    pub reason: Reason,
+    /// `reason` with what was passed over (`routing_reason`).
+    pub description: String,
+}
+
+/// A created session, as an adapter needs it to build its URL.
+#[derive(Debug, Clone)]
+pub struct SessionTarget {
+    pub session_id: i64,
+    pub deposit_address: String,
+    pub fiat: Money,
+    pub email: Option<String>,
+    pub return_url: Option<String>,
+    pub country: Option<String>,
+}
+
+impl SessionTarget {
+    pub(super) fn widget_request(&self) -> WidgetRequest<'_> {
+        WidgetRequest {
+            session_id: self.session_id,
+            deposit_address: &self.deposit_address,
+            fiat: self.fiat,
+            email: self.email.as_deref(),
+            return_url: self.return_url.as_deref(),
+            country: self.country.as_deref(),
+        }
+    }
+}
+
+/// Decides a session about to be created (`RouteQuestion`).
+#[derive(Debug, Message)]
+#[rtype(result = "RouteDecision")]
+pub struct DecideRoute(pub RouteQuestion);
+
+/// Builds the decided provider's URL for the created session; `None` when
+/// the adapter failed (it is then passed over for a while).
+#[derive(Debug, Message)]
+#[rtype(result = "Option<String>")]
+pub struct BuildDirectUrl {
+    pub provider: Provider,
+    pub method: Option<Method>,
+    pub target: SessionTarget,
+}
+
 /// What routing made of a session's hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteOutcome {
@@ -40,7 +104,7 @@ pub struct RouteOutcome {
     pub description: String,
 }
 
-/// Routes a created session (`RouteRequest`).
+/// Routes an existing session (`RouteRequest`).
 #[derive(Debug, Message)]
 #[rtype(result = "RouteOutcome")]
 pub struct RouteSession(pub RouteRequest);
@@ -118,7 +182,44 @@ impl Router {
         })
     }
 
-    /// Routes a created session's hint.
+    /// Decides the route of a session about to be created. When the router
+    /// does not answer, the hint is simply not resolved.
+    pub async fn decide(&self, question: RouteQuestion) -> RouteDecision {
+        let smart_route = question
+            .merchant
+            .smart_routing_effective(self.setting_enabled);
+        self.addr
+            .send(DecideRoute(question))
+            .await
+            .unwrap_or_else(|_| RouteDecision {
+                selected_provider: None,
+                method: None,
+                smart_route,
+                reason: Reason::RouterUnavailable,
+                description: Reason::RouterUnavailable.as_str().to_string(),
+            })
+    }
+
+    /// The decided provider's URL for the created session (`None`: send the
+    /// customer to `checkout_url`).
+    pub async fn direct_url(
+        &self,
+        decision: &RouteDecision,
+        target: SessionTarget,
+    ) -> Option<String> {
+        let provider = decision.selected_provider?;
+        self.addr
+            .send(BuildDirectUrl {
+                provider,
+                method: decision.method,
+                target,
+            })
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Routes an existing session's hint (the checkout's method choice).
     pub async fn route(&self, request: RouteRequest) -> RouteOutcome {
         let smart_route = request
             .merchant
@@ -133,22 +234,6 @@ impl Router {
                 reason: Reason::RouterUnavailable,
                 description: Reason::RouterUnavailable.as_str().to_string(),
             })
-    }
-
-    /// The provider `hint` would send this customer to first (`None`: the
-    /// hint does not route).
-    pub fn first_choice(
-        &self,
-        merchant: &Merchant,
-        hint: &str,
-        country: Option<&str>,
-    ) -> Option<Provider> {
-        self.with_context(merchant, |ctx| {
-            decide(ctx, Some(hint), Audience::Customer(country))
-                .candidates
-                .first()
-                .copied()
-        })
     }
 
     /// Per-method capabilities, from the same policy as [`Router::route`].

@@ -1,4 +1,6 @@
-//! A merchant's sessions as the dashboard offers them: the filtered list in
+//! Use cases of checkout sessions that more than one door calls: opening
+//! one ([`open`]: the merchant API, payment links, product pages), and a
+//! merchant's sessions as the dashboard offers them: the filtered list in
 //! keyset pages (and the same list read whole, page by page, for the CSV
 //! export), one session with the timeline of everything that happened to
 //! it, the paid volume per day, and one of its webhooks sent again.
@@ -7,6 +9,7 @@
 //! that merchant's rows: another merchant's session is
 //! [`SessionsError::NotFound`], never a hint that it exists.
 
+pub mod open;
 pub mod timeline;
 
 use crate::app::merchants::{MerchantError, webhooks};

@@ -31,6 +31,7 @@ fn session() -> SessionRecord {
         routing_hint: Some("card".into()),
         selected_provider: Some("moonpay".into()),
         routing_reason: Some("cheapest for NL".into()),
+        source: crate::domain::session_source::SessionSource::Api,
         txid_in: None,
         txid_out: None,
         last_error: None,

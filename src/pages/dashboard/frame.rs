@@ -16,12 +16,14 @@ pub struct NavItem {
 }
 
 /// The dashboard's sections, in navigation order.
-pub const SECTIONS: [(&str, &str); 8] = [
+pub const SECTIONS: [(&str, &str); 10] = [
     ("/dashboard", "Overview"),
     ("/dashboard/sessions", "Sessions"),
     ("/dashboard/domains", "Shop domains"),
     ("/dashboard/wallet", "Payout wallet"),
     ("/dashboard/checkout", "Checkout"),
+    ("/dashboard/links", "Payment links"),
+    ("/dashboard/products", "Products"),
     ("/dashboard/webhooks", "Webhooks"),
     ("/dashboard/api-keys", "API keys"),
     ("/dashboard/security", "Security"),

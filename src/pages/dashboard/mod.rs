@@ -1,7 +1,9 @@
 //! The merchant dashboard under `/dashboard`: sign-up and login, then the
-//! settings the integration's Quickstart names (shop domains first), and
-//! the account's security log and password, and the merchant's sessions
-//! (list, detail with its timeline, CSV export, paid volume per day). Server-rendered askama
+//! settings the integration's Quickstart names (shop domains first), the
+//! payment links and products merchants sell through without an
+//! integration, the merchant's sessions (list, detail with its timeline,
+//! CSV export, paid volume per day), and the account's security log and
+//! password. Server-rendered askama
 //! templates (`templates/dashboard/`), a strict CSP with a per-response
 //! nonce, no framing, a cookie session and a CSRF token in every form.
 //!
@@ -11,6 +13,7 @@
 //! 404. It must not reach into the hosted checkout's pages.
 
 pub mod api_keys;
+pub mod catalog_form;
 pub mod chart;
 pub mod checkout;
 pub mod domains;
@@ -19,8 +22,12 @@ pub mod form;
 pub mod frame;
 pub mod guard;
 pub mod home;
+pub mod link_form;
+pub mod links;
 pub mod login;
 pub mod logout;
+pub mod products;
+pub mod qr;
 pub mod security;
 pub mod sessions;
 pub mod signup;
@@ -64,6 +71,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/dashboard/wallet", web::post().to(wallet::submit))
         .route("/dashboard/checkout", web::get().to(checkout::show))
         .route("/dashboard/checkout", web::post().to(checkout::submit))
+        .route("/dashboard/links", web::get().to(links::show))
+        .route("/dashboard/links", web::post().to(links::create))
+        .route("/dashboard/links/{id}", web::get().to(links::edit))
+        .route("/dashboard/links/{id}", web::post().to(links::change))
+        .route("/dashboard/products", web::get().to(products::show))
+        .route("/dashboard/products", web::post().to(products::create))
+        .route("/dashboard/products/{id}", web::get().to(products::edit))
+        .route("/dashboard/products/{id}", web::post().to(products::change))
         .route("/dashboard/api-keys", web::get().to(api_keys::show))
         .route("/dashboard/api-keys", web::post().to(api_keys::submit))
         .route("/dashboard/webhooks", web::get().to(webhooks::show))
