@@ -14,6 +14,7 @@ use kassa::domain::product::Product;
 use kassa::domain::shop_domain::ShopDomain;
 use serde_json::json;
 
+use crate::dashboard::session_pages::{ids_in, signed_in};
 use crate::helpers::{Answer, Backend, TestApp, point_merchant_at, read, spawn_app_with};
 use crate::on_both_backends;
 use crate::receiver::Receiver;
@@ -25,6 +26,7 @@ on_both_backends!(
     an_expired_an_inactive_and_an_unknown_link_are_refused_with_a_clear_page,
     a_product_page_sells_the_product_at_its_price,
     opening_links_is_rate_limited_per_client_address,
+    the_sessions_list_and_its_csv_tell_link_sessions_from_api_ones,
 );
 
 /// The operator's rules as the test settings configure them.
@@ -354,5 +356,50 @@ async fn opening_links_is_rate_limited_per_client_address(backend: Backend) {
     assert_eq!(limited.status, 429, "{}", limited.text);
     assert!(limited.headers.get("retry-after").is_some());
     assert_eq!(app.get(&path).await.status, 200, "looking is never limited");
+    app.stop().await;
+}
+
+async fn the_sessions_list_and_its_csv_tell_link_sessions_from_api_ones(backend: Backend) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    let api = app.new_session("API-1").await;
+    app.clock.advance(Duration::from_millis(2));
+    let mut input = link_input("Invoice 7");
+    input.amount = "12.00".into();
+    let link = new_link(&app, input).await;
+    let from_link = session_of(&post(&app, &format!("/l/{}", link.slug), &[]).await);
+    let mut browser = signed_in(&app).await;
+
+    let links_only = browser.get("/dashboard/sessions?source=link").await;
+    assert_eq!(links_only.status, 200, "{}", links_only.text);
+    assert_eq!(ids_in(&links_only.text), vec![from_link]);
+    assert!(links_only.text.contains("<option value=\"link\" selected>"));
+    let api_only = browser.get("/dashboard/sessions?source=api").await;
+    assert_eq!(ids_in(&api_only.text), vec![api]);
+    let both = browser.get("/dashboard/sessions").await;
+    assert_eq!(ids_in(&both.text), vec![from_link, api]);
+    let bad = browser.get("/dashboard/sessions?source=shop").await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    assert!(bad.text.contains("id=\"source-error\""));
+
+    let csv = browser.get("/dashboard/sessions.csv?source=link").await;
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "the header and the link's session: {}",
+        csv.text
+    );
+    assert!(lines[0].ends_with(",txid_out,source"), "{}", lines[0]);
+    let order = format!("LINK-{}-1", link.slug);
+    assert!(
+        lines[1].starts_with(&format!("{from_link},"))
+            && lines[1].contains(&format!(",{order},"))
+            && lines[1].ends_with(",link"),
+        "{}",
+        lines[1]
+    );
     app.stop().await;
 }

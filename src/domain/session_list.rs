@@ -8,6 +8,7 @@
 //! [`PageAt`] into SQL, the pages parse them from a query string. Must not
 //! do I/O.
 
+use crate::domain::session_source::SourceKind;
 use chrono::NaiveDate;
 
 use super::money::{Money, UsdcAmount};
@@ -17,8 +18,7 @@ use super::session::SessionStatus;
 pub const MAX_ORDER_ID: usize = 200;
 
 /// Which of a merchant's sessions to list. Every field narrows the list;
-/// `None` does not filter. (A `source` filter — api, link or product —
-/// is one more optional field here once sessions record their source.)
+/// `None` does not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionFilter {
     pub status: Option<SessionStatus>,
@@ -28,6 +28,8 @@ pub struct SessionFilter {
     pub created_until_ms: Option<i64>,
     /// Exactly this order id.
     pub order_id: Option<String>,
+    /// Opened through this door (the API, a payment link, a product page).
+    pub source: Option<SourceKind>,
 }
 
 /// Why a filter or cursor was refused; shown next to its field.
@@ -35,6 +37,8 @@ pub struct SessionFilter {
 pub enum FilterError {
     #[error("`{0}` is not a session status")]
     Status(String),
+    #[error("`{0}` is not a source (api, link or product)")]
+    Source(String),
     #[error("`{0}` is not a date (use YYYY-MM-DD)")]
     Date(String),
     #[error("the start date is after the end date")]
@@ -50,7 +54,13 @@ const DAY_MS: i64 = 86_400_000;
 impl SessionFilter {
     /// The filter from its typed parts (empty text means "any"): `from`
     /// and `to` are UTC days, both included.
-    pub fn parse(status: &str, from: &str, to: &str, order_id: &str) -> Result<Self, FilterError> {
+    pub fn parse(
+        status: &str,
+        from: &str,
+        to: &str,
+        order_id: &str,
+        source: &str,
+    ) -> Result<Self, FilterError> {
         let status = match status.trim() {
             "" => None,
             s => Some(
@@ -70,11 +80,16 @@ impl SessionFilter {
             o if o.chars().count() > MAX_ORDER_ID => return Err(FilterError::OrderId),
             o => Some(o.to_string()),
         };
+        let source = match source.trim() {
+            "" => None,
+            s => Some(SourceKind::parse(s).ok_or_else(|| FilterError::Source(s.to_string()))?),
+        };
         Ok(SessionFilter {
             status,
             created_from_ms,
             created_until_ms,
             order_id,
+            source,
         })
     }
 }
@@ -167,6 +182,7 @@ pub fn page_of<T>(
 pub struct SessionSummary {
     pub id: i64,
     pub order_id: Option<String>,
+    pub source: SourceKind,
     pub amount: Money,
     pub status: SessionStatus,
     pub expected: UsdcAmount,

@@ -10,14 +10,14 @@ fn c(at: i64, id: i64) -> Cursor {
 #[test]
 fn an_empty_filter_narrows_nothing() {
     assert_eq!(
-        SessionFilter::parse("", " ", "", "").unwrap(),
+        SessionFilter::parse("", " ", "", "", "").unwrap(),
         SessionFilter::default()
     );
 }
 
 #[test]
 fn days_are_utc_and_the_end_day_is_included() {
-    let f = SessionFilter::parse("paid", "2026-12-01", "2026-12-01", " A-1 ").unwrap();
+    let f = SessionFilter::parse("paid", "2026-12-01", "2026-12-01", " A-1 ", "").unwrap();
     assert_eq!(f.status, Some(SessionStatus::Paid));
     assert_eq!(f.created_from_ms, Some(1_796_083_200_000));
     assert_eq!(f.created_until_ms, Some(1_796_083_200_000 + DAY_MS));
@@ -25,26 +25,30 @@ fn days_are_utc_and_the_end_day_is_included() {
 }
 
 #[test]
-fn a_bad_status_date_order_or_order_id_is_refused() {
+fn a_bad_status_date_order_order_id_or_source_is_refused() {
     assert_eq!(
-        SessionFilter::parse("done", "", "", ""),
+        SessionFilter::parse("done", "", "", "", ""),
         Err(FilterError::Status("done".into()))
     );
     assert_eq!(
-        SessionFilter::parse("", "2026-13-01", "", ""),
+        SessionFilter::parse("", "2026-13-01", "", "", ""),
         Err(FilterError::Date("2026-13-01".into()))
     );
     assert_eq!(
-        SessionFilter::parse("", "", "yesterday", ""),
+        SessionFilter::parse("", "", "yesterday", "", ""),
         Err(FilterError::Date("yesterday".into()))
     );
     assert_eq!(
-        SessionFilter::parse("", "2026-12-02", "2026-12-01", ""),
+        SessionFilter::parse("", "2026-12-02", "2026-12-01", "", ""),
         Err(FilterError::DateOrder)
+    );
+    assert_eq!(
+        SessionFilter::parse("", "", "", "", "shop"),
+        Err(FilterError::Source("shop".into()))
     );
     let long = "x".repeat(MAX_ORDER_ID + 1);
     assert_eq!(
-        SessionFilter::parse("", "", "", &long),
+        SessionFilter::parse("", "", "", &long, ""),
         Err(FilterError::OrderId)
     );
 }
@@ -87,4 +91,14 @@ fn a_newer_page_is_put_back_newest_first() {
     let newest = page_of(PageAt::Newer(c(3, 3)), vec![4, 5], 2, |r| c(*r, *r));
     assert_eq!(newest.rows, vec![5, 4]);
     assert_eq!(newest.newer, None, "the newest rows were reached");
+}
+
+#[test]
+fn a_source_filter_names_one_door() {
+    let f = SessionFilter::parse("", "", "", "", " link ").unwrap();
+    assert_eq!(f.source, Some(SourceKind::Link));
+    assert_eq!(
+        SessionFilter::parse("", "", "", "", "").unwrap().source,
+        None
+    );
 }

@@ -63,6 +63,9 @@ impl Store {
         if let Some(order_id) = &filter.order_id {
             query = query.filter(C::OrderId.eq(order_id.as_str()));
         }
+        if let Some(source) = filter.source {
+            query = query.filter(C::Source.eq(source.as_str()));
+        }
         // `created_at <= c AND (created_at < c OR id < i)`: a plain range
         // on the index, which both databases plan well.
         let order = match at {
@@ -96,6 +99,7 @@ impl Store {
                 Ok(SessionSummary {
                     id: r.id,
                     order_id: r.order_id,
+                    source: r.source.kind(),
                     amount: r.amount,
                     status: r.status,
                     expected: r.expected,

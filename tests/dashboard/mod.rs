@@ -8,7 +8,7 @@ mod checkout;
 mod domains;
 mod links;
 mod security;
-mod session_pages;
+pub mod session_pages;
 mod sessions;
 mod sessions_export;
 mod wallet;

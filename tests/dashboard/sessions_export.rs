@@ -19,7 +19,7 @@ on_both_backends!(
     the_chart_adds_up_to_the_settled_usdc_of_sessions_paid_in_its_window,
 );
 
-const HEADER: &str = "session_id,created_at,order_id,status,amount,currency,expected_usdc,received_usdc,paid_at,customer_email,provider,txid_in,txid_out";
+const HEADER: &str = "session_id,created_at,order_id,status,amount,currency,expected_usdc,received_usdc,paid_at,customer_email,provider,txid_in,txid_out,source";
 
 fn rows(csv_text: &str) -> Vec<csv::StringRecord> {
     csv::Reader::from_reader(csv_text.as_bytes())

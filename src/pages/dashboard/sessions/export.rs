@@ -23,7 +23,7 @@ use crate::pages::dashboard::guard;
 use crate::store::Store;
 
 /// The columns, in order.
-pub const HEADER: [&str; 13] = [
+pub const HEADER: [&str; 14] = [
     "session_id",
     "created_at",
     "order_id",
@@ -37,6 +37,7 @@ pub const HEADER: [&str; 13] = [
     "provider",
     "txid_in",
     "txid_out",
+    "source",
 ];
 
 /// `GET /dashboard/sessions.csv`.
@@ -114,6 +115,7 @@ fn record(s: &SessionSummary) -> Vec<String> {
         text(&s.provider),
         text(&s.txid_in),
         text(&s.txid_out),
+        s.source.as_str().to_string(),
     ]
 }
 

@@ -1,6 +1,7 @@
 //! `GET /dashboard/sessions`: the merchant's sessions, newest first, in
 //! keyset pages (newer / older links, no total), filtered by status,
-//! created date range (UTC days) and exact order id; each row links to its
+//! created date range (UTC days), exact order id and source (API, payment
+//! link, product page); each row links to its
 //! detail page ([`detail`]) and the filtered list downloads as CSV
 //! ([`export`]). A filter or page link that cannot be read answers 400 with
 //! the reason next to its field.
@@ -44,6 +45,8 @@ struct SessionsPage {
     frame: Frame,
     q: ListQuery,
     statuses: Vec<&'static str>,
+    /// The source filter's choices: value and label.
+    sources: [(&'static str, &'static str); 3],
     rows: Vec<Row>,
     newer: Option<String>,
     older: Option<String>,
@@ -78,6 +81,11 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     let page = SessionsPage {
         frame: ctx.frame(&state, "Sessions", "/dashboard/sessions", None),
         statuses: SessionStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        sources: [
+            ("api", "API"),
+            ("link", "Payment link"),
+            ("product", "Product page"),
+        ],
         rows,
         newer,
         older,

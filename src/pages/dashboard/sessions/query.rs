@@ -13,6 +13,7 @@ pub struct ListQuery {
     pub from: String,
     pub to: String,
     pub order_id: String,
+    pub source: String,
     pub filter: SessionFilter,
     pub at: Option<PageAt>,
     /// The field in error and why (the page answers 400).
@@ -31,12 +32,13 @@ impl ListQuery {
                 "from" => q.from = v,
                 "to" => q.to = v,
                 "order_id" => q.order_id = v,
+                "source" => q.source = v,
                 "before" => before = Some(v),
                 "after" => after = Some(v),
                 _ => {}
             }
         }
-        match SessionFilter::parse(&q.status, &q.from, &q.to, &q.order_id) {
+        match SessionFilter::parse(&q.status, &q.from, &q.to, &q.order_id, &q.source) {
             Ok(filter) => q.filter = filter,
             Err(e) => q.error = Some((field_of(&e, &q.to), e)),
         }
@@ -69,6 +71,7 @@ impl ListQuery {
             ("from", &self.from),
             ("to", &self.to),
             ("order_id", &self.order_id),
+            ("source", &self.source),
         ] {
             if !v.trim().is_empty() {
                 out.append_pair(k, v.trim());
@@ -108,6 +111,7 @@ fn field_of(e: &FilterError, to: &str) -> &'static str {
         FilterError::Date(raw) if raw == to.trim() => "to",
         FilterError::Date(_) | FilterError::DateOrder => "from",
         FilterError::OrderId => "order_id",
+        FilterError::Source(_) => "source",
         FilterError::Cursor => "page",
     }
 }
