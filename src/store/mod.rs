@@ -24,6 +24,7 @@ mod ledger_writes;
 mod merchant_cache;
 mod merchant_rows;
 pub mod merchants;
+mod opened_counter;
 pub mod payment_links;
 pub mod payout_requests;
 pub mod payout_txs;

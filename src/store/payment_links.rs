@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 
 use kassa_entities::{payment_link, session};
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect,
@@ -101,23 +100,13 @@ impl Store {
     /// Counts one more session opened through the link and returns its
     /// number (1, 2, …), in one transaction so no two sessions share one.
     pub async fn next_link_number(&self, id: i64) -> Result<i64, StoreError> {
-        let txn = self.begin_write().await?;
-        payment_link::Entity::update_many()
-            .col_expr(
-                payment_link::Column::Opened,
-                Expr::col(payment_link::Column::Opened).add(1),
-            )
-            .filter(payment_link::Column::Id.eq(id))
-            .exec(&*txn)
-            .await?;
-        let opened: Option<i64> = payment_link::Entity::find_by_id(id)
-            .select_only()
-            .column(payment_link::Column::Opened)
-            .into_tuple()
-            .one(&*txn)
-            .await?;
-        txn.commit().await?;
-        opened.ok_or_else(|| StoreError::Unexpected(anyhow::anyhow!("payment link {id} vanished")))
+        self.next_opened::<payment_link::Entity>(
+            payment_link::Column::Id,
+            payment_link::Column::Opened,
+            id,
+            "payment link",
+        )
+        .await
     }
 
     /// Paid sessions per link or product id (`kind` says which), for the

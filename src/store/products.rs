@@ -3,10 +3,9 @@
 //! buying it. Another merchant's product is `None`, like a missing one.
 
 use kassa_entities::product;
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder,
 };
 
 use super::{Store, StoreError};
@@ -85,23 +84,13 @@ impl Store {
     /// Counts one more session opened by buying the product and returns
     /// its number (1, 2, …).
     pub async fn next_product_number(&self, id: i64) -> Result<i64, StoreError> {
-        let txn = self.begin_write().await?;
-        product::Entity::update_many()
-            .col_expr(
-                product::Column::Opened,
-                Expr::col(product::Column::Opened).add(1),
-            )
-            .filter(product::Column::Id.eq(id))
-            .exec(&*txn)
-            .await?;
-        let opened: Option<i64> = product::Entity::find_by_id(id)
-            .select_only()
-            .column(product::Column::Opened)
-            .into_tuple()
-            .one(&*txn)
-            .await?;
-        txn.commit().await?;
-        opened.ok_or_else(|| StoreError::Unexpected(anyhow::anyhow!("product {id} vanished")))
+        self.next_opened::<product::Entity>(
+            product::Column::Id,
+            product::Column::Opened,
+            id,
+            "product",
+        )
+        .await
     }
 
     async fn product_row(
