@@ -29,13 +29,12 @@ pub(crate) struct Breakdown {
     pub(crate) get_logs: f64,
     pub(crate) other_rpc: f64,
     pub(crate) other_calls: u64,
-    /// From the logs read to the first deposit's commit.
-    pub(crate) first: f64,
-    /// From the logs read to the last deposit's commit.
-    pub(crate) after_logs: f64,
-    pub(crate) gap_mean_ms: f64,
-    pub(crate) gap_p50_ms: f64,
-    pub(crate) gap_p99_ms: f64,
+    /// Deposits counted, and from its range's read to its commit: the
+    /// mean, p50 and p99 (ms).
+    pub(crate) deposits: usize,
+    pub(crate) recorded_mean_ms: f64,
+    pub(crate) recorded_p50_ms: f64,
+    pub(crate) recorded_p99_ms: f64,
 }
 
 impl Breakdown {
@@ -57,18 +56,17 @@ impl Breakdown {
         b
     }
 
-    /// The count latencies of a one-chunk catch-up, in delivery order:
-    /// each is the time from the logs read to that deposit's commit, so
-    /// the gaps are what each delivery took.
+    /// The count latencies of a catch-up: each is the time from the read
+    /// of the deposit's range to the deposit's commit. The watcher reads
+    /// the next range while a range is being recorded, so these overlap
+    /// the reads and do not add up to the step's time.
     pub(crate) fn deliveries(&mut self, latencies: &[Duration]) {
-        let l: Vec<f64> = latencies.iter().map(Duration::as_secs_f64).collect();
-        self.first = l.first().copied().unwrap_or(0.0);
-        self.after_logs = l.last().copied().unwrap_or(0.0);
-        let mut gaps: Vec<f64> = l.windows(2).map(|w| (w[1] - w[0]) * 1000.0).collect();
-        gaps.sort_by(f64::total_cmp);
-        self.gap_mean_ms = gaps.iter().sum::<f64>() / gaps.len().max(1) as f64;
-        self.gap_p50_ms = pct(&gaps, 0.5);
-        self.gap_p99_ms = pct(&gaps, 0.99);
+        let mut ms: Vec<f64> = latencies.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+        ms.sort_by(f64::total_cmp);
+        self.deposits = ms.len();
+        self.recorded_mean_ms = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
+        self.recorded_p50_ms = pct(&ms, 0.5);
+        self.recorded_p99_ms = pct(&ms, 0.99);
     }
 }
 
