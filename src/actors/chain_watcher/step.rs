@@ -253,23 +253,29 @@ async fn scan<C: ChainSource + Clone>(
     };
     report.processed = from.saturating_sub(1);
     let mut sizer = RangeSizer::new(d.settings.max_range);
-    let mut next = match from <= safe {
-        true => Some(read_range(d, from, safe, &mut sizer).await?),
-        false => None,
+    let mut next = if from <= safe {
+        Some(read_range(d, from, safe, &mut sizer).await?)
+    } else {
+        None
     };
     // While one range's deposits go to their sessions, the next range is
     // read: the node's work and the database's overlap.
-    while let Some(range) = next.take() {
-        let (to, to_hash) = (range.to, range.to_hash.clone());
-        let following = to + 1;
+    while let Some(ReadRange {
+        to,
+        to_hash,
+        logs,
+        read_at,
+    }) = next.take()
+    {
         let read_next = async {
-            match following <= safe {
-                true => Some(read_range(d, following, safe, &mut sizer).await),
-                false => None,
+            if to < safe {
+                Some(read_range(d, to + 1, safe, &mut sizer).await)
+            } else {
+                None
             }
         };
         let (delivered, read) =
-            futures_util::join!(deliver_range(d, view, range, report), read_next);
+            futures_util::join!(deliver_range(d, view, logs, read_at, report), read_next);
         delivered?;
         d.store
             .save_chain_cursor(CURSOR, to, &to_hash, d.clock.now_ms())
@@ -328,12 +334,13 @@ async fn read_range<C: ChainSource + Clone>(
 async fn deliver_range<C: ChainSource + Clone>(
     d: &StepDeps<C>,
     view: ChainView,
-    range: ReadRange,
+    logs: Vec<TransferLog>,
+    read_at: Instant,
     report: &mut StepReport,
 ) -> Result<(), StepError> {
     let matched = d
         .matcher
-        .send(MatchTransfers(range.logs))
+        .send(MatchTransfers(logs))
         .await
         .map_err(|_| StepError::Stopped)?;
     let facts = matched
@@ -344,7 +351,7 @@ async fn deliver_range<C: ChainSource + Clone>(
         report.seen += 1;
         metrics::counter!("kassa_chain_deposits_total", "outcome" => "seen").increment(1);
         if counted {
-            counted_after(report, at - range.read_at);
+            counted_after(report, at - read_at);
         }
     }
     Ok(())
