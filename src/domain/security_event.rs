@@ -26,11 +26,15 @@ pub enum SecurityEventKind {
     ApiKeyRevoked,
     CheckoutChanged,
     BrandingChanged,
+    PaymentLinkCreated,
+    PaymentLinkChanged,
+    ProductCreated,
+    ProductChanged,
 }
 
 impl SecurityEventKind {
     /// Every kind, for parsing stored names.
-    pub const ALL: [SecurityEventKind; 17] = [
+    pub const ALL: [SecurityEventKind; 21] = [
         SecurityEventKind::SignedUp,
         SecurityEventKind::LoggedIn,
         SecurityEventKind::LoginFailed,
@@ -48,6 +52,10 @@ impl SecurityEventKind {
         SecurityEventKind::ApiKeyRevoked,
         SecurityEventKind::CheckoutChanged,
         SecurityEventKind::BrandingChanged,
+        SecurityEventKind::PaymentLinkCreated,
+        SecurityEventKind::PaymentLinkChanged,
+        SecurityEventKind::ProductCreated,
+        SecurityEventKind::ProductChanged,
     ];
 
     /// The stored name.
@@ -70,6 +78,10 @@ impl SecurityEventKind {
             SecurityEventKind::ApiKeyRevoked => "api_key_revoked",
             SecurityEventKind::CheckoutChanged => "checkout_changed",
             SecurityEventKind::BrandingChanged => "branding_changed",
+            SecurityEventKind::PaymentLinkCreated => "payment_link_created",
+            SecurityEventKind::PaymentLinkChanged => "payment_link_changed",
+            SecurityEventKind::ProductCreated => "product_created",
+            SecurityEventKind::ProductChanged => "product_changed",
         }
     }
 
@@ -98,6 +110,10 @@ impl SecurityEventKind {
             SecurityEventKind::ApiKeyRevoked => "API key revoked",
             SecurityEventKind::CheckoutChanged => "Checkout settings changed",
             SecurityEventKind::BrandingChanged => "Branding changed",
+            SecurityEventKind::PaymentLinkCreated => "Payment link created",
+            SecurityEventKind::PaymentLinkChanged => "Payment link changed",
+            SecurityEventKind::ProductCreated => "Product created",
+            SecurityEventKind::ProductChanged => "Product changed",
         }
     }
 

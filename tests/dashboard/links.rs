@@ -130,6 +130,24 @@ async fn a_link_created_in_the_dashboard_is_shared_edited_and_disabled(backend: 
         .await;
     assert_eq!(app.get(&path).await.status, 200);
 
+    // Every change is in the merchant's security log, naming the link.
+    let log = browser.get("/dashboard/security").await;
+    let slug = path.trim_start_matches("/l/");
+    assert!(
+        log.text.contains(&format!("Invoice 42 (/l/{slug})"))
+            && log.text.contains("Payment link created"),
+        "{}",
+        log.text
+    );
+    for done in ["saved", "disabled", "enabled"] {
+        assert!(
+            log.text
+                .contains(&format!("{done}: Invoice 42 (revised) (/l/{slug})")),
+            "{done}: {}",
+            log.text
+        );
+    }
+
     // A merchant without a payout wallet cannot take payments yet.
     let refused = crate::helpers::read(
         reqwest::Client::builder()
@@ -311,5 +329,14 @@ async fn a_product_created_in_the_dashboard_gets_a_page_and_can_be_taken_off_sal
     assert_eq!(app.get(&path).await.status, 410);
     let list = browser.get("/dashboard/products").await;
     assert!(list.text.contains("Off sale"));
+    let log = browser.get("/dashboard/security").await;
+    let slug = path.trim_start_matches("/p/");
+    assert!(log.text.contains("Product created") && log.text.contains("Product changed"));
+    assert!(
+        log.text
+            .contains(&format!("disabled: Blue mug (/p/{slug})")),
+        "{}",
+        log.text
+    );
     app.stop().await;
 }

@@ -15,9 +15,11 @@ use super::form::FieldErrors;
 use super::frame::Frame;
 use super::guard::{self, Ctx, refuse};
 use super::link_form::LinkForm;
+use super::security::log_change;
 use super::{Done, qr, redirect, render};
 use crate::app::links::{self, LinkError, LinkSummary};
 use crate::domain::payment_link::{LinkAmount, PaymentLink};
+use crate::domain::security_event::SecurityEventKind;
 use crate::http::state::AppState;
 
 const SECTION: &str = "/dashboard/links";
@@ -113,7 +115,15 @@ pub async fn create(
     )
     .await
     {
-        Ok(link) => redirect(&state, &format!("{SECTION}/{}?done=created", link.id)),
+        Ok(link) => {
+            let detail = format!("{} (/l/{})", link.title, link.slug);
+            if let Err(refusal) =
+                log_change(&state, &ctx, SecurityEventKind::PaymentLinkCreated, &detail).await
+            {
+                return refusal;
+            }
+            redirect(&state, &format!("{SECTION}/{}?done=created", link.id))
+        }
         Err(LinkError::Invalid(p)) => list_page(&state, &ctx, typed, errors_of(p), None).await,
         Err(e) => refuse(&state, e.into()),
     }
@@ -237,7 +247,15 @@ pub async fn change(
         _ => return refuse(&state, DashError::NotFound),
     };
     match result {
-        Ok(_) => redirect(&state, &format!("{SECTION}/{id}?done={done}")),
+        Ok(link) => {
+            let detail = format!("{done}: {} (/l/{})", link.title, link.slug);
+            if let Err(refusal) =
+                log_change(&state, &ctx, SecurityEventKind::PaymentLinkChanged, &detail).await
+            {
+                return refusal;
+            }
+            redirect(&state, &format!("{SECTION}/{id}?done={done}"))
+        }
         Err(e) => refuse(&state, e.into()),
     }
 }

@@ -14,9 +14,11 @@ use super::error::DashError;
 use super::form::{FieldErrors, Form};
 use super::frame::Frame;
 use super::guard::{self, Ctx, refuse};
+use super::security::log_change;
 use super::{Done, qr, redirect, render};
 use crate::app::products::{self, ProductError, ProductInput};
 use crate::domain::product::Product;
+use crate::domain::security_event::SecurityEventKind;
 use crate::http::state::AppState;
 
 const SECTION: &str = "/dashboard/products";
@@ -152,7 +154,15 @@ pub async fn create(
     )
     .await
     {
-        Ok(p) => redirect(&state, &format!("{SECTION}/{}?done=created", p.id)),
+        Ok(p) => {
+            let detail = format!("{} (/p/{})", p.name, p.slug);
+            if let Err(refusal) =
+                log_change(&state, &ctx, SecurityEventKind::ProductCreated, &detail).await
+            {
+                return refusal;
+            }
+            redirect(&state, &format!("{SECTION}/{}?done=created", p.id))
+        }
         Err(ProductError::Invalid(p)) => list_page(&state, &ctx, typed, errors_of(p), None).await,
         Err(e) => refuse(&state, e.into()),
     }
@@ -267,7 +277,15 @@ pub async fn change(
         _ => return refuse(&state, DashError::NotFound),
     };
     match result {
-        Ok(_) => redirect(&state, &format!("{SECTION}/{id}?done={done}")),
+        Ok(p) => {
+            let detail = format!("{done}: {} (/p/{})", p.name, p.slug);
+            if let Err(refusal) =
+                log_change(&state, &ctx, SecurityEventKind::ProductChanged, &detail).await
+            {
+                return refusal;
+            }
+            redirect(&state, &format!("{SECTION}/{id}?done={done}"))
+        }
         Err(e) => refuse(&state, e.into()),
     }
 }
