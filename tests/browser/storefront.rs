@@ -1,7 +1,8 @@
 //! Selling without an integration, in a real browser: the merchant creates
 //! a payment link in the dashboard, a customer opens it, pays by card on the
 //! sandbox on-ramp, and the merchant sees the paid use on the link's page
-//! while the shop's endpoint receives the webhook naming the link; then a
+//! while the shop's endpoint receives the webhook naming the link, and
+//! follows the paid session to its timeline and webhook attempts; then a
 //! product is created and bought from its landing page. Each page is
 //! screenshotted.
 
@@ -112,6 +113,41 @@ async fn a_payment_link_made_in_the_dashboard_is_paid_by_a_customer_and_a_produc
         "the paid use is counted"
     );
     browser.screenshot("link-used").await;
+
+    // The merchant follows the paid session: the list filtered to link
+    // sessions, then its timeline with the webhook attempts.
+    let order_id = hook["order_id"].as_str().unwrap().to_string();
+    browser
+        .open(&app.url("/dashboard/sessions?source=link"))
+        .await;
+    let listed = browser.text("#sessions tbody").await;
+    assert!(listed.contains(&order_id), "{listed}");
+    assert!(listed.contains("paid"), "{listed}");
+    browser.screenshot("link-sessions").await;
+    browser.click("#sessions tbody a").await;
+    browser.wait_for("#timeline-list").await;
+    let detail = browser.path().await;
+    assert_eq!(browser.text("#session-status").await, "paid");
+    // The attempt is recorded just after the shop answers; reload until then.
+    let mut timeline = browser.text("#timeline-list").await;
+    for _ in 0..50 {
+        if timeline.contains("Webhook attempt 1") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        browser.open(&app.url(&detail)).await;
+        timeline = browser.text("#timeline-list").await;
+    }
+    for step in ["Created", "Paid", "Webhook attempt 1: HTTP 200"] {
+        assert!(timeline.contains(step), "{step} missing from: {timeline}");
+    }
+    assert!(
+        browser
+            .has("#timeline-list button[aria-label^='Resend webhook']")
+            .await,
+        "a resend button beside the webhook event"
+    );
+    browser.screenshot("link-session-timeline").await;
 
     browser.open(&app.url("/dashboard/products")).await;
     browser.fill("#name", "Linen apron").await;
