@@ -165,6 +165,20 @@ async fn gone_disables_the_endpoint_and_no_further_attempts_are_made() {
     let first = app.new_session("GONE_1").await;
     app.sandbox_pay(json!({ "session_id": first })).await;
     receiver.wait_for(1, Duration::from_secs(10)).await;
+    // The endpoint is parked once the 410 is recorded, a moment after the
+    // receiver answered it; only then is the next event made.
+    let parked = async {
+        loop {
+            let hook = app.store.merchant_hook(app.merchant.id, 0).await.unwrap();
+            if hook.is_some_and(|h| h.disabled) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), parked)
+        .await
+        .expect("the endpoint is parked after 410");
 
     let second = app.new_session("GONE_2").await;
     app.sandbox_pay(json!({ "session_id": second })).await;
