@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 pub enum Request {
     Get,
     Post(String),
+    /// A form POST answered by a 303, as a customer's browser sends it; each
+    /// request names a different client in `X-Forwarded-For`.
+    Form(String),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +23,8 @@ pub struct Stats {
     pub errors: u64,
     /// Mean response body size, in bytes.
     pub bytes: f64,
+    /// Requests answered as expected over the whole run, warm-up included.
+    pub answered_ok: u64,
 }
 
 /// Runs `concurrency` keep-alive connections in a closed loop for
@@ -45,12 +50,17 @@ pub async fn load(
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::builder()
                 .pool_max_idle_per_host(1)
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap();
             let started = Instant::now();
             let mut latencies = Vec::with_capacity(100_000);
-            let (mut errors, mut bytes) = (0u64, 0u64);
+            let (mut errors, mut bytes, mut answered_ok) = (0u64, 0u64, 0u64);
             let mut next = worker;
+            let expected = match request {
+                Request::Form(_) => 303,
+                Request::Get | Request::Post(_) => 200,
+            };
             while !stop.load(Ordering::Relaxed) {
                 let url = &urls[next % urls.len()];
                 next += 1;
@@ -60,6 +70,11 @@ pub async fn load(
                         .post(url)
                         .header("content-type", "application/json")
                         .body(body.clone()),
+                    Request::Form(body) => client
+                        .post(url)
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .header("x-forwarded-for", customer(worker, next))
+                        .body(body.clone()),
                 };
                 if let Some(k) = &key {
                     req = req.header("X-API-Key", k);
@@ -67,12 +82,13 @@ pub async fn load(
                 let t = Instant::now();
                 let (ok, size) = match req.send().await {
                     Ok(r) => {
-                        let ok = r.status().as_u16() == 200;
+                        let ok = r.status().as_u16() == expected;
                         let size = r.bytes().await.map(|b| b.len()).unwrap_or(0);
                         (ok, size as u64)
                     }
                     Err(_) => (false, 0),
                 };
+                answered_ok += u64::from(ok);
                 if started.elapsed() >= warmup {
                     latencies.push(t.elapsed().as_micros() as u32);
                     bytes += size;
@@ -81,17 +97,18 @@ pub async fn load(
                     }
                 }
             }
-            (latencies, errors, bytes)
+            (latencies, errors, bytes, answered_ok)
         }));
     }
     tokio::time::sleep(warmup + duration).await;
     stop.store(true, Ordering::Relaxed);
-    let (mut all, mut errors, mut bytes) = (Vec::new(), 0, 0);
+    let (mut all, mut errors, mut bytes, mut answered_ok) = (Vec::new(), 0, 0, 0);
     for t in tasks {
-        let (l, e, b) = t.await.unwrap();
+        let (l, e, b, a) = t.await.unwrap();
         all.extend(l);
         errors += e;
         bytes += b;
+        answered_ok += a;
     }
     all.sort_unstable();
     let pct = |p: f64| {
@@ -106,21 +123,39 @@ pub async fn load(
         p99_ms: pct(0.99),
         errors,
         bytes: bytes as f64 / all.len().max(1) as f64,
+        answered_ok,
     }
 }
 
+/// A distinct customer address for a worker's `n`-th request.
+fn customer(worker: usize, n: usize) -> String {
+    format!("10.{}.{}.{}", worker % 256, (n >> 8) % 256, n % 256)
+}
+
 /// The baseline: a bare actix-web endpoint that parses a JSON body and
-/// answers JSON. Prints `READY <addr>`.
+/// answers JSON (`/echo`), and one that parses a form and answers 303
+/// (`/form`). Prints `READY <addr>`.
 pub fn serve_baseline() {
     use actix_web::{App, HttpResponse, HttpServer, web};
     actix_web::rt::System::new().block_on(async {
         let server = HttpServer::new(|| {
-            App::new().route(
-                "/echo",
-                web::post().to(|body: web::Json<serde_json::Value>| async move {
-                    HttpResponse::Ok().json(serde_json::json!({ "ok": true, "received": body.0.as_object().map(|o| o.len()) }))
-                }),
-            )
+            App::new()
+                .route(
+                    "/echo",
+                    web::post().to(|body: web::Json<serde_json::Value>| async move {
+                        HttpResponse::Ok().json(serde_json::json!({ "ok": true, "received": body.0.as_object().map(|o| o.len()) }))
+                    }),
+                )
+                .route(
+                    "/form",
+                    web::post().to(
+                        |form: web::Form<std::collections::HashMap<String, String>>| async move {
+                            HttpResponse::SeeOther()
+                                .insert_header(("location", format!("/pay.php?session={}", form.len())))
+                                .finish()
+                        },
+                    ),
+                )
         })
         .bind("127.0.0.1:0")
         .unwrap();
