@@ -24,6 +24,7 @@ use alloy_primitives::Address;
 use tokio::sync::oneshot;
 
 use super::handle::Sessions;
+use super::supervision::{self, ActorKind, Handling, Queued};
 use crate::chain::source::{ChainSource, TransferLog};
 use crate::clock::SharedClock;
 use crate::domain::confirmation::ConfirmationPolicy;
@@ -167,6 +168,7 @@ impl<C: ChainSource + Clone + Unpin> Actor for ChainWatcher<C> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        supervision::hold(ActorKind::ChainWatcher, ctx);
         metrics::gauge!("kassa_chain_watched_addresses").set(self.watched.len() as f64);
         self.start_step(ctx);
     }
@@ -176,6 +178,7 @@ impl<C: ChainSource + Clone + Unpin> Handler<Watch> for ChainWatcher<C> {
     type Result = ();
 
     fn handle(&mut self, msg: Watch, _: &mut Context<Self>) {
+        let _handling = Handling::begin(ActorKind::ChainWatcher);
         self.watched.extend(msg.0);
         metrics::gauge!("kassa_chain_watched_addresses").set(self.watched.len() as f64);
     }
@@ -185,12 +188,16 @@ impl<C: ChainSource + Clone + Unpin> Handler<SyncNow> for ChainWatcher<C> {
     type Result = ResponseFuture<Result<StepReport, String>>;
 
     fn handle(&mut self, _: SyncNow, ctx: &mut Context<Self>) -> Self::Result {
+        let handling = Handling::begin(ActorKind::ChainWatcher);
         let (tx, rx) = oneshot::channel();
         self.waiting.push(tx);
         self.start_step(ctx);
         Box::pin(async move {
-            rx.await
-                .unwrap_or_else(|_| Err("the chain watcher stopped".into()))
+            let answer = rx
+                .await
+                .unwrap_or_else(|_| Err("the chain watcher stopped".into()));
+            drop(handling);
+            answer
         })
     }
 }
@@ -199,6 +206,7 @@ impl<C: ChainSource + Clone + Unpin> Handler<MatchTransfers> for ChainWatcher<C>
     type Result = MessageResult<MatchTransfers>;
 
     fn handle(&mut self, msg: MatchTransfers, _: &mut Context<Self>) -> Self::Result {
+        let _handling = Handling::begin(ActorKind::ChainWatcher);
         MessageResult(
             msg.0
                 .into_iter()
@@ -225,11 +233,13 @@ impl ChainWatch {
 
     /// Adds addresses to the watched set; returns once they are in it.
     pub async fn watch(&self, addresses: Vec<(Address, i64)>) -> Result<(), MailboxError> {
+        let _queued = Queued::enter(ActorKind::ChainWatcher);
         self.watch.send(Watch(addresses)).await
     }
 
     /// Runs a step that starts now and returns once it has committed.
     pub async fn sync(&self) -> Result<StepReport, String> {
+        let _queued = Queued::enter(ActorKind::ChainWatcher);
         self.sync
             .send(SyncNow)
             .await

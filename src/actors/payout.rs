@@ -25,6 +25,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use tokio::sync::oneshot;
 
+use super::supervision::{self, ActorKind, Handling, Queued};
 use crate::chain::sender::ChainSender;
 
 mod legs;
@@ -115,6 +116,7 @@ impl<C: ChainSender + Clone + Unpin> Actor for PayoutActor<C> {
     /// restarted gateway settles its watcher first, and tests that step the
     /// actor themselves see no step they did not ask for.
     fn started(&mut self, ctx: &mut Context<Self>) {
+        supervision::hold(ActorKind::Payout, ctx);
         self.schedule(ctx);
     }
 }
@@ -123,12 +125,16 @@ impl<C: ChainSender + Clone + Unpin> Handler<RunNow> for PayoutActor<C> {
     type Result = ResponseFuture<Result<PayoutReport, String>>;
 
     fn handle(&mut self, _: RunNow, ctx: &mut Context<Self>) -> Self::Result {
+        let handling = Handling::begin(ActorKind::Payout);
         let (tx, rx) = oneshot::channel();
         self.waiting.push(tx);
         self.start_step(ctx);
         Box::pin(async move {
-            rx.await
-                .unwrap_or_else(|_| Err("the payout actor stopped".into()))
+            let answer = rx
+                .await
+                .unwrap_or_else(|_| Err("the payout actor stopped".into()));
+            drop(handling);
+            answer
         })
     }
 }
@@ -162,6 +168,7 @@ impl Payouts {
 
     /// Runs a step that starts now and returns once it has ended.
     pub async fn run(&self) -> Result<PayoutReport, String> {
+        let _queued = Queued::enter(ActorKind::Payout);
         self.run
             .send(RunNow)
             .await

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 
 use super::registry::{Passivated, SessionRegistry};
+use super::supervision::{ActorKind, Handling};
 use super::webhook_sender::Wake;
 use crate::clock::SharedClock;
 use crate::domain::checkout_session::SessionRecord;
@@ -135,6 +136,7 @@ impl SessionActor {
         Fut: Future<Output = Result<SessionOutcome, SessionError>> + 'static,
     {
         self.last_active = Instant::now();
+        let handling = Handling::begin(ActorKind::Session);
         let deps = self.deps.clone();
         let cached = self.record.clone();
         let id = self.id;
@@ -151,6 +153,7 @@ impl SessionActor {
         };
         AtomicResponse::new(Box::pin(work.into_actor(self).map(|result, act, _| {
             act.record = result.as_ref().ok().map(|o| o.record.clone());
+            drop(handling);
             result
         })))
     }
