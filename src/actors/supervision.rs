@@ -199,19 +199,5 @@ pub fn register() {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_kind_has_a_distinct_snake_case_label() {
-        let labels: std::collections::HashSet<_> =
-            ActorKind::ALL.iter().map(|k| k.as_str()).collect();
-
-        assert_eq!(labels.len(), ActorKind::ALL.len());
-        assert!(
-            labels
-                .iter()
-                .all(|l| l.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-        );
-    }
-}
+#[path = "supervision_tests.rs"]
+mod tests;
