@@ -100,12 +100,16 @@ impl Sessions {
 
     /// What group commit has done so far.
     pub async fn commit_stats(&self) -> CommitStats {
+        let _queued = Queued::enter(ActorKind::Creator);
         self.creator.send(GetCommitStats).await.unwrap_or_default()
     }
 
     /// Supervision figures, with the current mailbox depth.
     pub async fn stats(&self) -> (RegistryStats, i64) {
-        let stats = self.registry.send(GetStats).await.unwrap_or_default();
+        let stats = {
+            let _queued = Queued::enter(ActorKind::Registry);
+            self.registry.send(GetStats).await.unwrap_or_default()
+        };
         (stats, self.in_flight.load(Ordering::Relaxed))
     }
 

@@ -146,6 +146,7 @@ impl Handler<Passivated> for SessionRegistry {
     type Result = ();
 
     fn handle(&mut self, msg: Passivated, _: &mut Context<Self>) {
+        supervision::taken(ActorKind::Registry);
         let _handling = Handling::begin(ActorKind::Registry);
         if self.live.get(&msg.id) == Some(&msg.addr) {
             self.live.remove(&msg.id);

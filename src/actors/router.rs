@@ -375,6 +375,7 @@ impl Handler<ReloadRouting> for RouterActor {
 impl Handler<ProviderFailed> for RouterActor {
     type Result = ();
     fn handle(&mut self, msg: ProviderFailed, _: &mut Self::Context) {
+        supervision::taken(ActorKind::Router);
         let _handling = Handling::begin(ActorKind::Router);
         let now = self.clock.now_ms();
         self.mark_unhealthy(msg.0, now);
@@ -384,6 +385,7 @@ impl Handler<ProviderFailed> for RouterActor {
 impl Handler<SessionPaid> for RouterActor {
     type Result = ();
     fn handle(&mut self, msg: SessionPaid, _: &mut Self::Context) {
+        supervision::taken(ActorKind::Router);
         let _handling = Handling::begin(ActorKind::Router);
         let now = self.clock.now_ms();
         self.outcomes.completed(msg.session_id, now);

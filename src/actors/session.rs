@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 
 use super::registry::{Passivated, SessionRegistry};
-use super::supervision::{ActorKind, Handling};
+use super::supervision::{self, ActorKind, Handling};
 use super::webhook_sender::Wake;
 use crate::clock::SharedClock;
 use crate::domain::checkout_session::SessionRecord;
@@ -166,6 +166,7 @@ impl Actor for SessionActor {
         let tick = (self.deps.idle / 2).max(Duration::from_millis(500));
         ctx.run_interval(tick, |act, ctx| {
             if act.last_active.elapsed() >= act.deps.idle {
+                supervision::posted(ActorKind::Registry);
                 act.registry.do_send(Passivated {
                     id: act.id,
                     addr: ctx.address(),
@@ -345,6 +346,7 @@ async fn commit(
     if !write.events.is_empty()
         && let Some(webhooks) = &deps.webhooks
     {
+        supervision::posted(ActorKind::WebhookSender);
         webhooks.do_send(Wake);
     }
     if decision.became_paid

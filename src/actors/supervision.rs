@@ -22,7 +22,7 @@ pub const RESTARTED: &str = "kassa_actor_restarted_total";
 pub const PASSIVATED: &str = "kassa_actor_passivated_total";
 /// Messages handled to the end.
 pub const MESSAGES: &str = "kassa_actor_messages_total";
-/// Messages sent through a handle and not yet answered.
+/// Messages sent and not yet answered (notices: not yet handled).
 pub const MAILBOX_DEPTH: &str = "kassa_actor_mailbox_depth";
 /// Time from a message reaching its handler to the handler being done.
 pub const HANDLING_SECONDS: &str = "kassa_actor_handling_seconds";
@@ -106,6 +106,18 @@ impl Drop for Presence {
     }
 }
 
+/// A fire-and-forget notice was posted to a `kind` actor: it counts in the
+/// kind's mailbox depth until the handler calls [`taken`] (a notice to an
+/// actor that died stays counted: it will never be handled).
+pub fn posted(kind: ActorKind) {
+    metrics::gauge!(MAILBOX_DEPTH, "actor" => kind.as_str()).increment(1.0);
+}
+
+/// The handler of a `kind` actor took a notice counted by [`posted`].
+pub fn taken(kind: ActorKind) {
+    metrics::gauge!(MAILBOX_DEPTH, "actor" => kind.as_str()).decrement(1.0);
+}
+
 /// Counts the actor of `ctx` as a live `kind` from now until it stops or
 /// dies: the guard rides on a future of its own context, which is dropped
 /// with the actor. Call it from `started`.
@@ -181,7 +193,7 @@ pub fn register() {
     metrics::describe_counter!(MESSAGES, "Messages handled to the end, by actor kind.");
     metrics::describe_gauge!(
         MAILBOX_DEPTH,
-        "Messages sent to actors through their handles and not yet answered, by kind (fire-and-forget notices are not counted)."
+        "Messages sent to actors and not yet answered (notices: not yet taken by their handler), by kind."
     );
     metrics::describe_histogram!(
         HANDLING_SECONDS,

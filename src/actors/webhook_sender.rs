@@ -284,6 +284,7 @@ impl Handler<Wake> for WebhookSender {
     type Result = ();
 
     fn handle(&mut self, _: Wake, ctx: &mut Context<Self>) {
+        supervision::taken(ActorKind::WebhookSender);
         let _handling = Handling::begin(ActorKind::WebhookSender);
         self.scan(ctx);
     }

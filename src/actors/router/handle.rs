@@ -5,7 +5,7 @@ use actix::prelude::*;
 
 use super::RouterActor;
 use super::view::ViewReceiver;
-use crate::actors::supervision::{ActorKind, Queued};
+use crate::actors::supervision::{self, ActorKind, Queued};
 use crate::clock::SharedClock;
 use crate::domain::merchant::Merchant;
 use crate::domain::money::Money;
@@ -254,10 +254,12 @@ impl Router {
     }
 
     pub fn provider_failed(&self, provider: Provider) {
+        supervision::posted(ActorKind::Router);
         self.addr.do_send(ProviderFailed(provider));
     }
 
     pub fn session_paid(&self, session_id: i64) {
+        supervision::posted(ActorKind::Router);
         self.addr.do_send(SessionPaid { session_id });
     }
 
