@@ -165,6 +165,8 @@ async fn idle_session_actors_are_passivated_and_come_back_on_demand() {
         }
     }
     assert!(passivated, "an idle actor is passivated");
+    let metrics = crate::metrics_server::Scrape::parse(&app.get("/metrics").await.text);
+    assert!(metrics.must("kassa_actor_passivated_total", &[("actor", "session")]) >= 1.0);
 
     let paid = app.sandbox_pay(json!({ "session_id": id })).await;
     assert_eq!(paid.status, 200, "{}", paid.text);

@@ -142,3 +142,45 @@ async fn the_grafana_dashboard_is_json_naming_only_metrics_a_server_serves() {
     let ids: BTreeSet<i64> = panels.iter().filter_map(|p| p["id"].as_i64()).collect();
     assert_eq!(ids.len(), panels.len(), "panel ids are unique");
 }
+
+#[actix_web::test]
+async fn every_dashboard_query_is_promql_that_promtool_accepts() {
+    let Some(promtool) = promtool() else {
+        return;
+    };
+    let dashboard: Value =
+        serde_json::from_str(&std::fs::read_to_string(ops("grafana/kassa.json")).unwrap()).unwrap();
+    let exprs: Vec<String> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().into_iter().flatten())
+        .filter_map(|t| t["expr"].as_str())
+        // Grafana fills the instance variable in; any regex will do here.
+        .map(|e| e.replace("$instance", ".*"))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    // Each query as a recording rule: `promtool check rules` parses them all.
+    let rules: Vec<Value> = exprs
+        .iter()
+        .enumerate()
+        .map(|(n, expr)| serde_json::json!({ "record": format!("dashboard:query_{n}"), "expr": expr }))
+        .collect();
+    let file = dir.path().join("dashboard_rules.json");
+    let groups = serde_json::json!({ "groups": [{ "name": "dashboard", "rules": rules }] });
+    std::fs::write(&file, groups.to_string()).unwrap();
+
+    let out = run_promtool(&promtool, &["check", "rules", file.to_str().unwrap()]).await;
+
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(&format!("{} rules found", exprs.len())),
+        "{said}"
+    );
+}
