@@ -209,8 +209,13 @@ async fn sessions_payments_and_a_session_panic_show_in_the_supervision_figures()
             "every handled {kind} message is timed"
         );
     }
-    // The watcher and the payout actor also step on their own timers.
-    assert!(actor(&scrape, "kassa_actor_messages_total", "chain_watcher") >= PAID as f64);
+    // Each payment wakes the webhook sender and tells the router (notices),
+    // and takes watcher and payout steps (which also run on their timers).
+    for kind in ["webhook_sender", "router", "chain_watcher", "payout"] {
+        let handled = actor(&scrape, "kassa_actor_messages_total", kind);
+        assert!(handled >= PAID as f64, "{kind} handled {handled}");
+        assert!(scrape.must("kassa_actor_handling_seconds_count", &[("actor", kind)]) > 0.0);
+    }
     for kind in SINGLETONS {
         assert_eq!(actor(&scrape, "kassa_actor_live", kind), 1.0, "{kind}");
         assert_eq!(

@@ -117,6 +117,9 @@ impl<C: ChainSource + Clone + Unpin> ChainWatcher<C> {
             return;
         }
         self.running = true;
+        // A step is the actor's unit of work, whether its timer or a
+        // request started it: counted and timed as one handled message.
+        let handling = Handling::begin(ActorKind::ChainWatcher);
         self.riding = std::mem::take(&mut self.waiting);
         let deps = step::StepDeps {
             chain: self.chain.clone(),
@@ -129,6 +132,7 @@ impl<C: ChainSource + Clone + Unpin> ChainWatcher<C> {
         let work = async move { step::run(&deps).await };
         ctx.spawn(work.into_actor(self).map(|result, act, ctx| {
             act.running = false;
+            drop(handling);
             let answer = match &result {
                 Ok(report) => {
                     act.failures = 0;
@@ -188,16 +192,12 @@ impl<C: ChainSource + Clone + Unpin> Handler<SyncNow> for ChainWatcher<C> {
     type Result = ResponseFuture<Result<StepReport, String>>;
 
     fn handle(&mut self, _: SyncNow, ctx: &mut Context<Self>) -> Self::Result {
-        let handling = Handling::begin(ActorKind::ChainWatcher);
         let (tx, rx) = oneshot::channel();
         self.waiting.push(tx);
         self.start_step(ctx);
         Box::pin(async move {
-            let answer = rx
-                .await
-                .unwrap_or_else(|_| Err("the chain watcher stopped".into()));
-            drop(handling);
-            answer
+            rx.await
+                .unwrap_or_else(|_| Err("the chain watcher stopped".into()))
         })
     }
 }

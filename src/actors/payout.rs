@@ -71,11 +71,15 @@ impl<C: ChainSender + Clone + Unpin> PayoutActor<C> {
             return;
         }
         self.running = true;
+        // A step is the actor's unit of work, whether its timer or a
+        // request started it: counted and timed as one handled message.
+        let handling = Handling::begin(ActorKind::Payout);
         self.riding = std::mem::take(&mut self.waiting);
         let deps = self.deps.clone();
         let work = async move { step::run(&deps).await };
         ctx.spawn(work.into_actor(self).map(|result, act, ctx| {
             act.running = false;
+            drop(handling);
             let answer = match result {
                 Ok(report) => {
                     act.failures = 0;
@@ -125,16 +129,12 @@ impl<C: ChainSender + Clone + Unpin> Handler<RunNow> for PayoutActor<C> {
     type Result = ResponseFuture<Result<PayoutReport, String>>;
 
     fn handle(&mut self, _: RunNow, ctx: &mut Context<Self>) -> Self::Result {
-        let handling = Handling::begin(ActorKind::Payout);
         let (tx, rx) = oneshot::channel();
         self.waiting.push(tx);
         self.start_step(ctx);
         Box::pin(async move {
-            let answer = rx
-                .await
-                .unwrap_or_else(|_| Err("the payout actor stopped".into()));
-            drop(handling);
-            answer
+            rx.await
+                .unwrap_or_else(|_| Err("the payout actor stopped".into()))
         })
     }
 }

@@ -190,7 +190,10 @@ pub fn register() {
         PASSIVATED,
         "Actors stopped because they were idle, by kind."
     );
-    metrics::describe_counter!(MESSAGES, "Messages handled to the end, by actor kind.");
+    metrics::describe_counter!(
+        MESSAGES,
+        "Messages handled to the end, by actor kind (a chain watcher or payout step counts as one, whether its timer or a request started it)."
+    );
     metrics::describe_gauge!(
         MAILBOX_DEPTH,
         "Messages sent to actors and not yet answered (notices: not yet taken by their handler), by kind."
