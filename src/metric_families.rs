@@ -102,6 +102,44 @@ mod tests {
     }
 
     #[test]
+    fn every_family_the_code_emits_by_name_is_listed() {
+        let listed: std::collections::HashSet<_> = names().into_iter().collect();
+        let mut emitted = Vec::new();
+        collect_emitted(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut emitted,
+        );
+
+        assert!(emitted.len() > 30, "found only {emitted:?}");
+        let unlisted: Vec<_> = emitted
+            .iter()
+            .filter(|n| !listed.contains(n.as_str()))
+            .collect();
+        assert!(unlisted.is_empty(), "emitted but not listed: {unlisted:?}");
+    }
+
+    /// Names given as string literals to `counter!`, `gauge!`, `histogram!`.
+    fn collect_emitted(dir: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                collect_emitted(&path, out);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for macro_call in ["counter!(", "gauge!(", "histogram!("] {
+                for (at, _) in text.match_indices(macro_call) {
+                    let rest = text[at + macro_call.len()..].trim_start();
+                    if let Some(literal) = rest.strip_prefix("\"kassa_") {
+                        let end = literal.find('"').unwrap_or(0);
+                        out.push(format!("kassa_{}", &literal[..end]));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn counters_end_in_total_and_nothing_else_does() {
         for family in families() {
             let total = family.name.ends_with("_total");
