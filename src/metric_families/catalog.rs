@@ -257,8 +257,8 @@ pub(super) fn families() -> Vec<Family> {
         f(
             "kassa_ledger_lost_units",
             Gauge,
-            "Token units the last money check could not account for.",
-            Plain,
+            "Token units the money check could not account for (set where the check runs: `kassa ledger check` is a process of its own).",
+            Later,
         ),
         f(
             "kassa_ledger_losses_total",
