@@ -103,7 +103,7 @@ pub(super) fn families() -> Vec<Family> {
         f(
             "kassa_store_group_commit_size",
             Histogram,
-            "Rows per group commit of the store.",
+            "Session transitions written per SQLite group commit.",
             Later,
         ),
         // Chain watcher.
