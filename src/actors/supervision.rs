@@ -14,7 +14,7 @@ use actix::prelude::*;
 
 /// Actors running now (session actors: those the registry holds).
 pub const LIVE: &str = "kassa_actor_live";
-/// Actors started (a session actor spawned for a session not yet live).
+/// Actors started (one started in place of a dead one counts as restarted).
 pub const SPAWNED: &str = "kassa_actor_spawned_total";
 /// Actors started again in place of one that died.
 pub const RESTARTED: &str = "kassa_actor_restarted_total";
@@ -181,7 +181,10 @@ impl Drop for Queued {
 /// changes no value.
 pub fn register() {
     metrics::describe_gauge!(LIVE, "Actors running now, by kind.");
-    metrics::describe_counter!(SPAWNED, "Actors started, by kind.");
+    metrics::describe_counter!(
+        SPAWNED,
+        "Actors started, by kind (one started in place of a dead one counts as restarted instead)."
+    );
     metrics::describe_counter!(
         RESTARTED,
         "Actors started again in place of one that died (a panic), by kind."
