@@ -1,12 +1,18 @@
 //! Supervision figures of every actor kind, under one label `actor="<kind>"`:
 //! how many run (`kassa_actor_live`), how many were started, restarted after
 //! dying and passivated when idle, how many messages they handled and how
-//! long each took, and how many messages their handles have sent and not
-//! yet seen answered (`kassa_actor_mailbox_depth`).
+//! long each took, and how many messages were sent to them and not yet
+//! handled or answered (`kassa_actor_mailbox_depth`: actix does not expose
+//! a mailbox's length, so senders count in and handlers or replies count
+//! out).
 //!
 //! Actors and handles call the small guards below; this module only
 //! records figures. It must not hold state of its own beyond the recorder
 //! (the gauges are the recorder's), and it must not decide anything.
+//!
+//! Only session actors are restarted (by the registry, after a panic).
+//! The other kinds run once per process and nothing restarts them: their
+//! `restarted` stays 0 and a panic shows as `live` 0.
 
 use std::time::Instant;
 
