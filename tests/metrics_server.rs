@@ -28,9 +28,16 @@ impl Server {
     /// Starts `kassa serve` on a fresh SQLite database on a free port, and
     /// waits until it answers. Payouts step every 100 ms.
     pub async fn start() -> Server {
+        Self::start_on(Backend::Sqlite)
+            .await
+            .expect("SQLite is always there")
+    }
+
+    /// `start` on `backend`; `None` when the backend is skipped.
+    pub async fn start_on(backend: Backend) -> Option<Server> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::new();
-        let db = TestDb::new(Backend::Sqlite).await.unwrap();
+        let db = TestDb::new(backend).await?;
         let merchant = create_merchant(&open_store(&db).await, MerchantSpec::default()).await;
         let data = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -75,7 +82,7 @@ impl Server {
             assert!(Instant::now() < deadline, "kassa serve never answered");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        server
+        Some(server)
     }
 
     pub fn url(&self, path: &str) -> String {

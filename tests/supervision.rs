@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
+use crate::helpers::Backend;
 use crate::metrics_server::{Scrape, Server};
+use crate::on_both_backends;
 
 /// Every actor kind Kassa runs (the `actor` label).
 const KINDS: [&str; 7] = [
@@ -137,11 +139,14 @@ async fn a_fresh_server_lists_every_family_at_zero_before_any_traffic() {
     );
 }
 
-#[actix_web::test]
-async fn sessions_payments_and_a_session_panic_show_in_the_supervision_figures() {
+on_both_backends!(sessions_payments_and_a_session_panic_show_in_the_supervision_figures);
+
+async fn sessions_payments_and_a_session_panic_show_in_the_supervision_figures(backend: Backend) {
     const OPENED: usize = 5;
     const PAID: usize = 3;
-    let server = Server::start().await;
+    let Some(server) = Server::start_on(backend).await else {
+        return;
+    };
     let mut ids = Vec::new();
     for n in 0..OPENED {
         ids.push(server.new_session(&format!("SUP-{n}")).await);
