@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use kassa::store::merchants::MerchantUpdate;
 use serde_json::{Value, json};
 
 use crate::helpers::{
@@ -35,10 +36,29 @@ impl Server {
 
     /// `start` on `backend`; `None` when the backend is skipped.
     pub async fn start_on(backend: Backend) -> Option<Server> {
+        Self::launch(backend, None).await
+    }
+
+    /// `start`, with the merchant's webhooks sent to `url` (loopback allowed).
+    pub async fn start_with_webhooks_to(url: &str) -> Server {
+        Self::launch(Backend::Sqlite, Some(url))
+            .await
+            .expect("SQLite is always there")
+    }
+
+    async fn launch(backend: Backend, webhook_url: Option<&str>) -> Option<Server> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::new();
         let db = TestDb::new(backend).await?;
-        let merchant = create_merchant(&open_store(&db).await, MerchantSpec::default()).await;
+        let store = open_store(&db).await;
+        let merchant = create_merchant(&store, MerchantSpec::default()).await;
+        if let Some(url) = webhook_url {
+            let update = MerchantUpdate {
+                webhook_url: Some(url.to_string()),
+                ..MerchantUpdate::default()
+            };
+            assert!(store.update_merchant(merchant.id, update, 0).await.unwrap());
+        }
         let data = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -55,6 +75,10 @@ impl Server {
             .env("KASSA_RATE_LIMIT_PER_SECOND", "100000")
             .env("KASSA_RATE_LIMIT_BURST", "100000")
             .env("KASSA_LOG", "error")
+            .env(
+                "KASSA_WEBHOOK_ALLOW_PRIVATE",
+                webhook_url.is_some().to_string(),
+            )
             .env_remove("KASSA_TEST_POSTGRES_URL")
             .env_remove("KASSA_TEST_REQUIRE_ALL")
             .stdout(Stdio::null())

@@ -235,3 +235,42 @@ async fn sessions_payments_and_a_session_panic_show_in_the_supervision_figures(b
     assert!(scrape.must("kassa_payout_sweeps_created_total", &[]) >= PAID as f64);
     assert!(scrape.must("kassa_chain_processed_block", &[]) > 0.0);
 }
+
+#[actix_web::test]
+async fn an_undelivered_webhook_shows_in_the_backlog_figures_at_scrape_time() {
+    // A receiver that is down: nothing listens on this port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let server = Server::start_with_webhooks_to(&format!("http://{closed}/hook")).await;
+    let id = server.new_session("BACKLOG-1").await;
+    assert_eq!(server.pay(id, "paid").await.status, 200);
+
+    let first = server
+        .scrape_until(Duration::from_secs(20), |s| {
+            s.value(
+                "kassa_webhook_attempts_total",
+                &[("outcome", "network_error")],
+            ) >= Some(1.0)
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let later = server.scrape().await;
+
+    assert!(
+        first.must("kassa_webhook_queue_depth", &[]) >= 1.0,
+        "{}",
+        first.text
+    );
+    let (age, older) = (
+        first.must("kassa_webhook_oldest_pending_age_seconds", &[]),
+        later.must("kassa_webhook_oldest_pending_age_seconds", &[]),
+    );
+    assert!(age > 0.0, "{age}");
+    assert!(
+        older >= age + 1.0,
+        "the age grows between scrapes: {age} then {older}"
+    );
+    assert!(later.must("kassa_webhook_queue_depth", &[]) >= 1.0);
+}
