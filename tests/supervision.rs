@@ -1,7 +1,8 @@
 //! Supervision figures on `/metrics` of a real `kassa serve` process: a
 //! fresh server lists every family at zero, and sessions, sandbox payments
 //! and a session actor's panic show in the `kassa_actor_*` families, the
-//! sessions by status and the sweeps by state.
+//! sessions by status and the sweeps by state, and a receiver that is down
+//! shows in the webhook backlog figures.
 
 use std::time::Duration;
 
