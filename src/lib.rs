@@ -13,6 +13,7 @@
 //! - [`http`]: what every web door shares: the application state, the request middleware, body limits, the API-key cache and the follower that forgets keys revoked on other nodes, the hosted pages' URLs.
 //! - [`api`]: the merchant JSON API, health and metrics endpoints.
 //! - [`pages`]: server-rendered HTML, one submodule per audience: `checkout` (hosted pages for customers: checkout, crypto checkout, sandbox on-ramp); never imports [`api`].
+//! - [`metric_families`]: every Prometheus family Kassa emits, described and registered at zero at startup.
 //! - [`startup`]: wiring; [`config`], [`clock`], [`telemetry`], [`error`]: cross-cutting; [`cli`]: commands; [`fault`]: test-only pause points.
 
 pub mod actors;
@@ -26,6 +27,7 @@ pub mod domain;
 pub mod error;
 pub mod fault;
 pub mod http;
+pub mod metric_families;
 pub mod pages;
 pub mod providers;
 pub mod startup;

@@ -54,6 +54,8 @@ impl Application {
     /// Connects, migrates, starts the actors and binds `settings.bind`.
     /// Must run inside the actix system (actors live on its arbiter).
     pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<Application> {
+        // First: actors record figures from their first moment on.
+        let metrics = metrics_handle()?;
         let store = Store::connect(&settings.database).await?;
         store.migrate().await?;
         let wallet = HdWallet::load(&settings.chain.wallet)?;
@@ -186,7 +188,7 @@ impl Application {
             auth_cache: auth_cache.clone(),
             key_uses: key_uses.clone(),
             deliverer,
-            metrics: metrics_handle()?,
+            metrics,
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -311,6 +313,7 @@ fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
         .context("metrics buckets")?
         .install_recorder()
         .context("installing the metrics recorder")?;
+    crate::metric_families::register();
     *slot = Some(handle.clone());
     Ok(handle)
 }

@@ -90,11 +90,15 @@ async fn a_panicking_session_actor_is_restarted_and_the_session_still_completes(
         before.restarted + 1,
         "the registry restarted the actor"
     );
-    let metrics = app.get("/metrics").await.text;
+    // Every family is on /metrics from the start: the figure must have moved
+    // (the recorder is shared by every test of this process, hence ≥).
+    let metrics = crate::metrics_server::Scrape::parse(&app.get("/metrics").await.text);
     assert!(
-        metrics.contains("kassa_registry_restarted_total"),
-        "{metrics}"
+        metrics.must("kassa_registry_restarted_total", &[]) >= 1.0,
+        "{}",
+        metrics.text
     );
+    assert!(metrics.must("kassa_actor_restarted_total", &[("actor", "session")]) >= 1.0);
     app.stop().await;
 }
 
@@ -161,6 +165,8 @@ async fn idle_session_actors_are_passivated_and_come_back_on_demand() {
         }
     }
     assert!(passivated, "an idle actor is passivated");
+    let metrics = crate::metrics_server::Scrape::parse(&app.get("/metrics").await.text);
+    assert!(metrics.must("kassa_actor_passivated_total", &[("actor", "session")]) >= 1.0);
 
     let paid = app.sandbox_pay(json!({ "session_id": id })).await;
     assert_eq!(paid.status, 200, "{}", paid.text);

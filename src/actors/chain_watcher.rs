@@ -24,6 +24,7 @@ use alloy_primitives::Address;
 use tokio::sync::oneshot;
 
 use super::handle::Sessions;
+use super::supervision::{self, ActorKind, Handling, Queued};
 use crate::chain::source::{ChainSource, TransferLog};
 use crate::clock::SharedClock;
 use crate::domain::confirmation::ConfirmationPolicy;
@@ -116,6 +117,9 @@ impl<C: ChainSource + Clone + Unpin> ChainWatcher<C> {
             return;
         }
         self.running = true;
+        // A step is the actor's unit of work, whether its timer or a
+        // request started it: counted and timed as one handled message.
+        let handling = Handling::begin(ActorKind::ChainWatcher);
         self.riding = std::mem::take(&mut self.waiting);
         let deps = step::StepDeps {
             chain: self.chain.clone(),
@@ -128,6 +132,7 @@ impl<C: ChainSource + Clone + Unpin> ChainWatcher<C> {
         let work = async move { step::run(&deps).await };
         ctx.spawn(work.into_actor(self).map(|result, act, ctx| {
             act.running = false;
+            drop(handling);
             let answer = match &result {
                 Ok(report) => {
                     act.failures = 0;
@@ -167,6 +172,7 @@ impl<C: ChainSource + Clone + Unpin> Actor for ChainWatcher<C> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        supervision::hold(ActorKind::ChainWatcher, ctx);
         metrics::gauge!("kassa_chain_watched_addresses").set(self.watched.len() as f64);
         self.start_step(ctx);
     }
@@ -176,6 +182,7 @@ impl<C: ChainSource + Clone + Unpin> Handler<Watch> for ChainWatcher<C> {
     type Result = ();
 
     fn handle(&mut self, msg: Watch, _: &mut Context<Self>) {
+        let _handling = Handling::begin(ActorKind::ChainWatcher);
         self.watched.extend(msg.0);
         metrics::gauge!("kassa_chain_watched_addresses").set(self.watched.len() as f64);
     }
@@ -199,6 +206,7 @@ impl<C: ChainSource + Clone + Unpin> Handler<MatchTransfers> for ChainWatcher<C>
     type Result = MessageResult<MatchTransfers>;
 
     fn handle(&mut self, msg: MatchTransfers, _: &mut Context<Self>) -> Self::Result {
+        let _handling = Handling::begin(ActorKind::ChainWatcher);
         MessageResult(
             msg.0
                 .into_iter()
@@ -225,11 +233,13 @@ impl ChainWatch {
 
     /// Adds addresses to the watched set; returns once they are in it.
     pub async fn watch(&self, addresses: Vec<(Address, i64)>) -> Result<(), MailboxError> {
+        let _queued = Queued::enter(ActorKind::ChainWatcher);
         self.watch.send(Watch(addresses)).await
     }
 
     /// Runs a step that starts now and returns once it has committed.
     pub async fn sync(&self) -> Result<StepReport, String> {
+        let _queued = Queued::enter(ActorKind::ChainWatcher);
         self.sync
             .send(SyncNow)
             .await

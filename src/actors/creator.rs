@@ -16,6 +16,7 @@ use rand::Rng;
 use tokio::sync::oneshot;
 
 use super::chain_watcher::ChainWatch;
+use super::supervision::{self, ActorKind, Handling};
 use crate::chain::hd::HdWallet;
 use crate::domain::checkout_session::{NewSession, SessionRecord};
 use crate::domain::wallet::WalletAddress;
@@ -219,6 +220,7 @@ impl Actor for SessionCreator {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        supervision::hold(ActorKind::Creator, ctx);
         self.refill_in_background(ctx);
     }
 }
@@ -227,10 +229,15 @@ impl Handler<CreateSession> for SessionCreator {
     type Result = ResponseFuture<Result<SessionRecord, CreateError>>;
 
     fn handle(&mut self, msg: CreateSession, ctx: &mut Context<Self>) -> Self::Result {
+        let handling = Handling::begin(ActorKind::Creator);
         let (tx, rx) = oneshot::channel();
         self.queue.push_back((msg.0, tx));
         self.flush(ctx);
-        Box::pin(async move { rx.await.unwrap_or(Err(CreateError::Stopped)) })
+        Box::pin(async move {
+            let answer = rx.await.unwrap_or(Err(CreateError::Stopped));
+            drop(handling);
+            answer
+        })
     }
 }
 

@@ -13,6 +13,7 @@ use super::session::{
     CancelSession, DepositObserved, DepositReversed, ExpireSession, InjectPanic, PayoutSent,
     SessionActor, SessionError, SessionOutcome,
 };
+use super::supervision::{ActorKind, MAILBOX_DEPTH, Queued};
 use crate::domain::checkout_session::{NewSession, SessionRecord};
 use crate::domain::deposit::DepositFact;
 
@@ -35,6 +36,7 @@ impl Sessions {
 
     /// Creates a session; answered after it is committed.
     pub async fn create(&self, new: NewSession) -> Result<SessionRecord, CreateError> {
+        let _queued = Queued::enter(ActorKind::Creator);
         self.creator
             .send(CreateSession(new))
             .await
@@ -89,8 +91,7 @@ impl Sessions {
     /// Sandbox fault switch: makes the session's actor panic.
     pub async fn inject_panic(&self, session_id: i64) -> Result<(), SessionError> {
         let addr = self
-            .registry
-            .send(Lookup { id: session_id })
+            .lookup(session_id)
             .await
             .map_err(|_| SessionError::Unavailable)?;
         addr.do_send(InjectPanic);
@@ -99,13 +100,23 @@ impl Sessions {
 
     /// What group commit has done so far.
     pub async fn commit_stats(&self) -> CommitStats {
+        let _queued = Queued::enter(ActorKind::Creator);
         self.creator.send(GetCommitStats).await.unwrap_or_default()
     }
 
     /// Supervision figures, with the current mailbox depth.
     pub async fn stats(&self) -> (RegistryStats, i64) {
-        let stats = self.registry.send(GetStats).await.unwrap_or_default();
+        let stats = {
+            let _queued = Queued::enter(ActorKind::Registry);
+            self.registry.send(GetStats).await.unwrap_or_default()
+        };
         (stats, self.in_flight.load(Ordering::Relaxed))
+    }
+
+    /// The session's actor, through the registry.
+    async fn lookup(&self, id: i64) -> Result<Addr<SessionActor>, MailboxError> {
+        let _queued = Queued::enter(ActorKind::Registry);
+        self.registry.send(Lookup { id }).await
     }
 
     async fn dispatch<M>(&self, id: i64, msg: M) -> Result<SessionOutcome, SessionError>
@@ -114,17 +125,16 @@ impl Sessions {
         SessionActor: Handler<M>,
     {
         let addr = self
-            .registry
-            .send(Lookup { id })
+            .lookup(id)
             .await
             .map_err(|_| SessionError::Unavailable)?;
         match self.send_counted(&addr, msg.clone()).await {
             Err(MailboxError::Closed) => {
-                let fresh = self
-                    .registry
-                    .send(Died { id, addr })
-                    .await
-                    .map_err(|_| SessionError::Unavailable)?;
+                let fresh = {
+                    let _queued = Queued::enter(ActorKind::Registry);
+                    self.registry.send(Died { id, addr }).await
+                }
+                .map_err(|_| SessionError::Unavailable)?;
                 self.send_counted(&fresh, msg)
                     .await
                     .map_err(|_| SessionError::Unavailable)?
@@ -146,9 +156,11 @@ impl Sessions {
     {
         let depth = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
         metrics::gauge!("kassa_registry_mailbox_depth").set(depth as f64);
+        metrics::gauge!(MAILBOX_DEPTH, "actor" => ActorKind::Session.as_str()).set(depth as f64);
         let result = addr.send(msg).await;
         let depth = self.in_flight.fetch_sub(1, Ordering::Relaxed) - 1;
         metrics::gauge!("kassa_registry_mailbox_depth").set(depth as f64);
+        metrics::gauge!(MAILBOX_DEPTH, "actor" => ActorKind::Session.as_str()).set(depth as f64);
         result
     }
 }

@@ -11,5 +11,6 @@ pub mod registry;
 pub mod router;
 pub mod sandbox;
 pub mod session;
+pub mod supervision;
 mod webhook_attempt;
 pub mod webhook_sender;

@@ -25,6 +25,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use tokio::sync::oneshot;
 
+use super::supervision::{self, ActorKind, Handling, Queued};
 use crate::chain::sender::ChainSender;
 
 mod legs;
@@ -70,11 +71,15 @@ impl<C: ChainSender + Clone + Unpin> PayoutActor<C> {
             return;
         }
         self.running = true;
+        // A step is the actor's unit of work, whether its timer or a
+        // request started it: counted and timed as one handled message.
+        let handling = Handling::begin(ActorKind::Payout);
         self.riding = std::mem::take(&mut self.waiting);
         let deps = self.deps.clone();
         let work = async move { step::run(&deps).await };
         ctx.spawn(work.into_actor(self).map(|result, act, ctx| {
             act.running = false;
+            drop(handling);
             let answer = match result {
                 Ok(report) => {
                     act.failures = 0;
@@ -115,6 +120,7 @@ impl<C: ChainSender + Clone + Unpin> Actor for PayoutActor<C> {
     /// restarted gateway settles its watcher first, and tests that step the
     /// actor themselves see no step they did not ask for.
     fn started(&mut self, ctx: &mut Context<Self>) {
+        supervision::hold(ActorKind::Payout, ctx);
         self.schedule(ctx);
     }
 }
@@ -162,6 +168,7 @@ impl Payouts {
 
     /// Runs a step that starts now and returns once it has ended.
     pub async fn run(&self) -> Result<PayoutReport, String> {
+        let _queued = Queued::enter(ActorKind::Payout);
         self.run
             .send(RunNow)
             .await

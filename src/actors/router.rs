@@ -28,6 +28,7 @@ pub use handle::{
 };
 pub use view::RoutingView;
 
+use super::supervision::{self, ActorKind, Handling};
 use crate::clock::SharedClock;
 use crate::domain::merchant::Merchant;
 use crate::domain::routing::Provider;
@@ -334,6 +335,7 @@ impl Actor for RouterActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        supervision::hold(ActorKind::Router, ctx);
         ctx.run_interval(self.reload_every, |actor, _| actor.tick());
     }
 }
@@ -341,6 +343,7 @@ impl Actor for RouterActor {
 impl Handler<RouteSession> for RouterActor {
     type Result = MessageResult<RouteSession>;
     fn handle(&mut self, msg: RouteSession, _: &mut Self::Context) -> Self::Result {
+        let _handling = Handling::begin(ActorKind::Router);
         MessageResult(self.route(msg.0))
     }
 }
@@ -348,6 +351,7 @@ impl Handler<RouteSession> for RouterActor {
 impl Handler<DecideRoute> for RouterActor {
     type Result = MessageResult<DecideRoute>;
     fn handle(&mut self, msg: DecideRoute, _: &mut Self::Context) -> Self::Result {
+        let _handling = Handling::begin(ActorKind::Router);
         MessageResult(self.decide_route(&msg.0))
     }
 }
@@ -355,6 +359,7 @@ impl Handler<DecideRoute> for RouterActor {
 impl Handler<BuildDirectUrl> for RouterActor {
     type Result = Option<String>;
     fn handle(&mut self, msg: BuildDirectUrl, _: &mut Self::Context) -> Self::Result {
+        let _handling = Handling::begin(ActorKind::Router);
         self.direct_url(&msg)
     }
 }
@@ -362,6 +367,7 @@ impl Handler<BuildDirectUrl> for RouterActor {
 impl Handler<ReloadRouting> for RouterActor {
     type Result = Result<(), String>;
     fn handle(&mut self, _: ReloadRouting, _: &mut Self::Context) -> Self::Result {
+        let _handling = Handling::begin(ActorKind::Router);
         self.reload()
     }
 }
@@ -369,6 +375,8 @@ impl Handler<ReloadRouting> for RouterActor {
 impl Handler<ProviderFailed> for RouterActor {
     type Result = ();
     fn handle(&mut self, msg: ProviderFailed, _: &mut Self::Context) {
+        supervision::taken(ActorKind::Router);
+        let _handling = Handling::begin(ActorKind::Router);
         let now = self.clock.now_ms();
         self.mark_unhealthy(msg.0, now);
     }
@@ -377,6 +385,8 @@ impl Handler<ProviderFailed> for RouterActor {
 impl Handler<SessionPaid> for RouterActor {
     type Result = ();
     fn handle(&mut self, msg: SessionPaid, _: &mut Self::Context) {
+        supervision::taken(ActorKind::Router);
+        let _handling = Handling::begin(ActorKind::Router);
         let now = self.clock.now_ms();
         self.outcomes.completed(msg.session_id, now);
     }
@@ -385,6 +395,7 @@ impl Handler<SessionPaid> for RouterActor {
 impl Handler<GetRouterStatus> for RouterActor {
     type Result = MessageResult<GetRouterStatus>;
     fn handle(&mut self, _: GetRouterStatus, _: &mut Self::Context) -> Self::Result {
+        let _handling = Handling::begin(ActorKind::Router);
         let now = self.clock.now_ms();
         MessageResult(RouterStatus {
             config: Some(self.config.clone()),

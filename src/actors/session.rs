@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 
 use super::registry::{Passivated, SessionRegistry};
+use super::supervision::{self, ActorKind, Handling};
 use super::webhook_sender::Wake;
 use crate::clock::SharedClock;
 use crate::domain::checkout_session::SessionRecord;
@@ -135,6 +136,7 @@ impl SessionActor {
         Fut: Future<Output = Result<SessionOutcome, SessionError>> + 'static,
     {
         self.last_active = Instant::now();
+        let handling = Handling::begin(ActorKind::Session);
         let deps = self.deps.clone();
         let cached = self.record.clone();
         let id = self.id;
@@ -151,6 +153,7 @@ impl SessionActor {
         };
         AtomicResponse::new(Box::pin(work.into_actor(self).map(|result, act, _| {
             act.record = result.as_ref().ok().map(|o| o.record.clone());
+            drop(handling);
             result
         })))
     }
@@ -163,6 +166,7 @@ impl Actor for SessionActor {
         let tick = (self.deps.idle / 2).max(Duration::from_millis(500));
         ctx.run_interval(tick, |act, ctx| {
             if act.last_active.elapsed() >= act.deps.idle {
+                supervision::posted(ActorKind::Registry);
                 act.registry.do_send(Passivated {
                     id: act.id,
                     addr: ctx.address(),
@@ -342,6 +346,7 @@ async fn commit(
     if !write.events.is_empty()
         && let Some(webhooks) = &deps.webhooks
     {
+        supervision::posted(ActorKind::WebhookSender);
         webhooks.do_send(Wake);
     }
     if decision.became_paid

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
+use super::supervision::{self, ActorKind, Handling};
 use super::webhook_attempt::{HookCache, Made, Outcome, Skipped, deliver};
 use crate::clock::SharedClock;
 use crate::store::Store;
@@ -120,11 +121,7 @@ impl WebhookSender {
         }
         let work = async move {
             if refresh_metrics && let Ok((depth, oldest)) = store.webhook_queue().await {
-                metrics::gauge!("kassa_webhook_queue_depth").set(depth as f64);
-                let age = oldest
-                    .map(|o| (now_ms - o).max(0) as f64 / 1000.0)
-                    .unwrap_or(0.0);
-                metrics::gauge!("kassa_webhook_oldest_pending_age_seconds").set(age);
+                publish_queue(depth, oldest, now_ms);
             }
             store.due_webhooks(now_ms, SCAN_LIMIT).await
         };
@@ -277,6 +274,7 @@ impl Actor for WebhookSender {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        supervision::hold(ActorKind::WebhookSender, ctx);
         self.scan(ctx);
         ctx.run_interval(self.settings.tick, |act, ctx| act.scan(ctx));
     }
@@ -286,8 +284,21 @@ impl Handler<Wake> for WebhookSender {
     type Result = ();
 
     fn handle(&mut self, _: Wake, ctx: &mut Context<Self>) {
+        supervision::taken(ActorKind::WebhookSender);
+        let _handling = Handling::begin(ActorKind::WebhookSender);
         self.scan(ctx);
     }
+}
+
+/// Publishes the outbox's pending deliveries and the age of the oldest
+/// (created at `oldest`, in ms) as of `now_ms` (the sender's scans, and
+/// `/metrics` at scrape time, so a stalled sender still shows its backlog).
+pub fn publish_queue(depth: u64, oldest: Option<i64>, now_ms: i64) {
+    metrics::gauge!("kassa_webhook_queue_depth").set(depth as f64);
+    let age = oldest
+        .map(|o| (now_ms - o).max(0) as f64 / 1000.0)
+        .unwrap_or(0.0);
+    metrics::gauge!("kassa_webhook_oldest_pending_age_seconds").set(age);
 }
 
 /// Deliveries to one endpoint share its concurrency cap.

@@ -34,6 +34,7 @@ pub mod products;
 pub mod session_list;
 pub mod sessions;
 mod settings;
+mod sweep_counts;
 pub mod transitions;
 mod webhook_log;
 mod webhook_record;

@@ -17,6 +17,7 @@ use super::ranges::RangeSizer;
 use super::{CURSOR, MatchTransfers, WatcherSettings};
 use crate::actors::handle::Sessions;
 use crate::actors::session::{SessionError, SessionOutcome};
+use crate::actors::supervision::{ActorKind, Queued};
 use crate::chain::source::{ChainError, ChainSource, TransferLog};
 use crate::clock::SharedClock;
 use crate::domain::confirmation::{ChainView, confirmations, counts};
@@ -338,11 +339,11 @@ async fn deliver_range<C: ChainSource + Clone>(
     read_at: Instant,
     report: &mut StepReport,
 ) -> Result<(), StepError> {
-    let matched = d
-        .matcher
-        .send(MatchTransfers(logs))
-        .await
-        .map_err(|_| StepError::Stopped)?;
+    let matched = {
+        let _queued = Queued::enter(ActorKind::ChainWatcher);
+        d.matcher.send(MatchTransfers(logs)).await
+    }
+    .map_err(|_| StepError::Stopped)?;
     let facts = matched
         .into_iter()
         .filter_map(|(session_id, log)| log_fact(&log, d, view).map(|f| (session_id, f)));

@@ -5,6 +5,7 @@ use actix::prelude::*;
 
 use super::RouterActor;
 use super::view::ViewReceiver;
+use crate::actors::supervision::{self, ActorKind, Queued};
 use crate::clock::SharedClock;
 use crate::domain::merchant::Merchant;
 use crate::domain::money::Money;
@@ -188,6 +189,7 @@ impl Router {
         let smart_route = question
             .merchant
             .smart_routing_effective(self.setting_enabled);
+        let _queued = Queued::enter(ActorKind::Router);
         self.addr
             .send(DecideRoute(question))
             .await
@@ -208,6 +210,7 @@ impl Router {
         target: SessionTarget,
     ) -> Option<String> {
         let provider = decision.selected_provider?;
+        let _queued = Queued::enter(ActorKind::Router);
         self.addr
             .send(BuildDirectUrl {
                 provider,
@@ -224,6 +227,7 @@ impl Router {
         let smart_route = request
             .merchant
             .smart_routing_effective(self.setting_enabled);
+        let _queued = Queued::enter(ActorKind::Router);
         self.addr
             .send(RouteSession(request))
             .await
@@ -242,6 +246,7 @@ impl Router {
     }
 
     pub async fn reload(&self) -> Result<(), String> {
+        let _queued = Queued::enter(ActorKind::Router);
         self.addr
             .send(ReloadRouting)
             .await
@@ -249,14 +254,17 @@ impl Router {
     }
 
     pub fn provider_failed(&self, provider: Provider) {
+        supervision::posted(ActorKind::Router);
         self.addr.do_send(ProviderFailed(provider));
     }
 
     pub fn session_paid(&self, session_id: i64) {
+        supervision::posted(ActorKind::Router);
         self.addr.do_send(SessionPaid { session_id });
     }
 
     pub async fn status(&self) -> RouterStatus {
+        let _queued = Queued::enter(ActorKind::Router);
         self.addr.send(GetRouterStatus).await.unwrap_or_default()
     }
 }
