@@ -9,6 +9,7 @@ mod api_create;
 mod api_keys;
 mod api_keys_cli;
 mod api_status;
+mod audit_log;
 mod branding;
 mod branding_cli;
 mod cancel;

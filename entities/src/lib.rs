@@ -5,6 +5,7 @@
 //! (fiat) or base units (USDC, 6 decimals), identical on SQLite and PostgreSQL.
 
 pub mod api_key;
+pub mod audit_log;
 pub mod chain_cursor;
 pub mod counter;
 pub mod dashboard_session;

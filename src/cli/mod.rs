@@ -1,10 +1,11 @@
 //! The command line: `serve` (the default), `migrate`, `merchant …`,
 //! `link create|list`, `product create|list`, `sandbox pay …`,
 //! `webhooks …`, `deposits held|forward|refund`, `payouts list|retry`,
-//! `ledger check|export`. Every command reads the
+//! `ledger check|export`, `audit list`. Every command reads the
 //! same configuration as the server, so the CLI works against the same
 //! database while the server runs.
 
+mod audit;
 mod branding;
 mod catalog_output;
 mod deposits;
@@ -72,6 +73,9 @@ pub enum Command {
     /// The money check, and payout exports for accounting.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
+    /// The operators' audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Runs the command; errors are printed by `main`.
@@ -99,6 +103,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Deposits(cmd) => deposits::run(cmd, &settings).await,
         Command::Payouts(cmd) => payouts::run(cmd, &settings).await,
         Command::Ledger(cmd) => ledger::run(cmd, &settings).await,
+        Command::Audit(cmd) => audit::run(cmd, &settings).await,
     }
 }
 

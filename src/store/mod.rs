@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod api_key_events;
 pub mod api_keys;
 pub mod audit;
+pub mod audit_log;
 pub mod chain;
 pub mod group_commit;
 pub mod held;
