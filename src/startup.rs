@@ -56,6 +56,7 @@ impl Application {
     pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<Application> {
         let store = Store::connect(&settings.database).await?;
         store.migrate().await?;
+        seal_secrets_at_rest(&store, &clock).await?;
         let wallet = HdWallet::load(&settings.chain.wallet)?;
         let listener = TcpListener::bind(settings.bind).with_context(|| {
             format!(
@@ -264,6 +265,37 @@ impl Application {
         }
         served
     }
+}
+
+/// Checks that the secrets key opens what the database holds sealed, then
+/// seals in place the secrets still in the clear from before encryption
+/// (an audit line says how many).
+pub async fn seal_secrets_at_rest(store: &Store, clock: &SharedClock) -> anyhow::Result<()> {
+    store
+        .verify_secrets_key()
+        .await
+        .context("checking the secrets key against the database")?;
+    let sealed = store
+        .seal_plaintext_secrets()
+        .await
+        .context("sealing secrets stored in the clear")?;
+    if sealed.merchants > 0 {
+        tracing::info!(
+            merchants = sealed.merchants,
+            "sealed webhook secrets that were stored in the clear"
+        );
+        crate::app::audit_log::record(
+            store,
+            clock.now_ms(),
+            crate::domain::audit::AuditActor::System,
+            crate::domain::audit::AuditAction::SecretsEncrypted,
+            "merchants.webhook_secret",
+            None,
+            Some(serde_json::json!({ "merchants": sealed.merchants })),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Builds the on-ramp adapters and starts the router.

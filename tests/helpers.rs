@@ -18,6 +18,9 @@ use serde_json::{Value, json};
 
 pub const WALLET: &str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
 pub const TEST_PHRASE: &str = "test test test test test test test test test test test junk";
+/// The secrets key every test server, CLI run and store handle shares, so
+/// secrets sealed by one open in the others (nodes share theirs too).
+pub const TEST_SECRETS_KEY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/secrets.test.key");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -139,6 +142,7 @@ pub fn settings(db_url: &str, data_dir: &std::path::Path) -> RawSettings {
         rate_limit_per_second: 100_000,
         rate_limit_burst: 100_000,
         db_acquire_timeout_ms: 3000,
+        secrets_key_file: Some(TEST_SECRETS_KEY.into()),
         ..RawSettings::default()
     }
 }
@@ -253,11 +257,17 @@ pub async fn open_store(db: &TestDb) -> Store {
         max_connections: 4,
         acquire_timeout: Duration::from_secs(10),
         session_cache_ttl: Duration::ZERO,
+        secrets_key: test_secrets_key(),
     })
     .await
     .unwrap();
     store.migrate().await.unwrap();
     store
+}
+
+/// [`TEST_SECRETS_KEY`] as the store takes it.
+pub fn test_secrets_key() -> kassa::store::secrets_key::SecretsKeySource {
+    kassa::store::secrets_key::SecretsKeySource::File(TEST_SECRETS_KEY.into())
 }
 
 /// What a test merchant looks like.
@@ -593,6 +603,7 @@ pub async fn kassa(args: &[&str], env: &[(&str, &str)]) -> std::process::Output 
             .args(&args)
             .env_remove("KASSA_TEST_POSTGRES_URL")
             .env_remove("KASSA_TEST_REQUIRE_ALL")
+            .env("KASSA_SECRETS_KEY_FILE", TEST_SECRETS_KEY)
             .envs(env)
             .output()
             .unwrap()
@@ -620,6 +631,7 @@ pub async fn kassa_with_stdin(
             .args(&args)
             .env_remove("KASSA_TEST_POSTGRES_URL")
             .env_remove("KASSA_TEST_REQUIRE_ALL")
+            .env("KASSA_SECRETS_KEY_FILE", TEST_SECRETS_KEY)
             .envs(env)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

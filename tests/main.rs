@@ -33,6 +33,7 @@ mod receiver;
 mod routing;
 mod sandbox;
 mod sandbox_payouts;
+mod secrets_at_rest;
 mod storefront;
 mod storefront_cli;
 mod webhook_receivers;

@@ -86,6 +86,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let store = Store::connect(&settings.database).await?;
             store.migrate().await?;
+            let clock: crate::clock::SharedClock = std::sync::Arc::new(crate::clock::SystemClock);
+            crate::startup::seal_secrets_at_rest(&store, &clock).await?;
             println!("migrations applied to {}", redact(&settings.database.url));
             Ok(())
         }
