@@ -189,8 +189,9 @@ pub async fn spawn_app_with(
     Some(spawn_on(db, tweak).await)
 }
 
-/// A test app whose routing table is a file the test may rewrite (reloaded
-/// every 100 ms); keep the returned folder alive while the app runs.
+/// A test app started with `initial` as its `routing_file` (imported into
+/// the empty database at start) and the routing version polled every
+/// 100 ms; keep the returned folder alive while the app runs.
 pub async fn spawn_app_with_routing_file(
     initial: &str,
 ) -> Option<(TestApp, std::path::PathBuf, tempfile::TempDir)> {
@@ -204,6 +205,30 @@ pub async fn spawn_app_with_routing_file(
     })
     .await?;
     Some((app, file, dir))
+}
+
+/// The routing functions' scope over `store` (sandbox mode, no credentials
+/// from configuration).
+pub fn routing_scope(store: &Store) -> kassa::app::routing_admin::RoutingScope<'_> {
+    static NO_ONRAMP: std::sync::OnceLock<kassa::providers::credentials::OnrampSettings> =
+        std::sync::OnceLock::new();
+    kassa::app::routing_admin::RoutingScope {
+        store,
+        sandbox: true,
+        onramp: NO_ONRAMP.get_or_init(Default::default),
+    }
+}
+
+/// Makes `text` (a routing file) the live routing, as `kassa routing import` does.
+pub async fn import_routing(app: &TestApp, text: &str) -> i64 {
+    kassa::app::routing_admin::import(
+        &routing_scope(&app.store),
+        kassa::domain::audit::AuditActor::Cli,
+        0,
+        text,
+    )
+    .await
+    .unwrap()
 }
 
 /// Starts the app on an existing test database.
@@ -346,13 +371,13 @@ pub async fn point_merchant_at(app: &TestApp, merchant_id: i64, url: &str) {
     );
 }
 
-/// Rewrites a routing file so that `merchant_id` may not use `provider`.
-pub fn block_provider_in(file: &std::path::Path, merchant_id: i64, provider: &str) {
-    std::fs::write(
-        file,
-        format!("[merchants.{merchant_id}]\nblock_providers = [\"{provider}\"]\n"),
+/// Imports a routing in which `merchant_id` may not use `provider`.
+pub async fn block_provider_for(app: &TestApp, merchant_id: i64, provider: &str) {
+    import_routing(
+        app,
+        &format!("[merchants.{merchant_id}]\nblock_providers = [\"{provider}\"]\n"),
     )
-    .unwrap();
+    .await;
 }
 
 /// A valid create body.

@@ -31,6 +31,7 @@ mod outage;
 mod payout_wallet;
 mod receiver;
 mod routing;
+mod routing_admin;
 mod sandbox;
 mod sandbox_payouts;
 mod secrets_at_rest;

@@ -22,6 +22,8 @@ pub mod payment_link;
 pub mod payout_request;
 pub mod payout_transaction;
 pub mod product;
+pub mod provider_credential;
+pub mod routing_config;
 pub mod security_event;
 pub mod session;
 pub mod sweep;

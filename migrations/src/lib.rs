@@ -32,6 +32,7 @@ mod m20261204_000103_create_products;
 mod m20261204_000201_index_session_list;
 mod m20261204_000301_index_session_source;
 mod m20261205_000101_create_audit_log;
+mod m20261205_000102_create_routing_config;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000201_index_session_list::Migration),
             Box::new(m20261204_000301_index_session_source::Migration),
             Box::new(m20261205_000101_create_audit_log::Migration),
+            Box::new(m20261205_000102_create_routing_config::Migration),
         ]
     }
 }

@@ -10,4 +10,5 @@ pub mod links;
 pub mod merchants;
 pub mod money;
 pub mod products;
+pub mod routing_admin;
 pub mod sessions;

@@ -1,7 +1,7 @@
 //! The command line: `serve` (the default), `migrate`, `merchant …`,
 //! `link create|list`, `product create|list`, `sandbox pay …`,
 //! `webhooks …`, `deposits held|forward|refund`, `payouts list|retry`,
-//! `ledger check|export`, `audit list`. Every command reads the
+//! `ledger check|export`, `audit list`, `routing import|export`. Every command reads the
 //! same configuration as the server, so the CLI works against the same
 //! database while the server runs.
 
@@ -18,6 +18,7 @@ mod merchant_password;
 mod merchant_wallet;
 mod payouts;
 mod products;
+mod routing;
 mod sandbox;
 mod serve;
 mod webhooks;
@@ -76,6 +77,9 @@ pub enum Command {
     /// The operators' audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Smart Routing: import a routing file, export the live configuration.
+    #[command(subcommand)]
+    Routing(routing::RoutingCommand),
 }
 
 /// Runs the command; errors are printed by `main`.
@@ -106,6 +110,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Payouts(cmd) => payouts::run(cmd, &settings).await,
         Command::Ledger(cmd) => ledger::run(cmd, &settings).await,
         Command::Audit(cmd) => audit::run(cmd, &settings).await,
+        Command::Routing(cmd) => routing::run(cmd, &settings).await,
     }
 }
 

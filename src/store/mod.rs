@@ -32,6 +32,7 @@ pub mod payout_txs;
 pub mod payout_wallets;
 pub mod payouts;
 pub mod products;
+pub mod routing;
 mod sealed;
 pub mod secrets_key;
 pub mod session_list;

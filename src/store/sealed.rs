@@ -115,6 +115,6 @@ impl Store {
                 &format!("merchant {id}'s webhook secret"),
             )?;
         }
-        Ok(())
+        self.verify_credentials_key().await
     }
 }
