@@ -138,7 +138,7 @@ impl Default for RawSettings {
             auth_cache_ttl_ms: 1000,
             session_cache_ttl_ms: 1000,
             routing_file: None,
-            routing_reload_ms: 2000,
+            routing_reload_ms: 1000,
             provider_cooldown_secs: 300,
             page_secret: None,
             secrets_key_file: None,
@@ -241,10 +241,10 @@ pub struct Settings {
     pub auth_cache_ttl: Duration,
     /// USDC per unit of fiat, by upper-case currency code.
     pub rates: BTreeMap<&'static str, Decimal>,
-    /// The routing file (table, EPv2 switches, merchant allow/block lists);
-    /// `None`: the built-in table.
+    /// A routing file imported at start while the database holds no
+    /// routing yet (never read again after that).
     pub routing_file: Option<PathBuf>,
-    /// How often the routing file is checked for changes.
+    /// How often the routing version in the database is polled.
     pub routing_reload: Duration,
     /// How long a provider that failed to build its URL is passed over.
     pub provider_cooldown: Duration,

@@ -32,6 +32,7 @@ mod payout_wallet;
 mod receiver;
 mod routing;
 mod routing_admin;
+mod routing_console;
 mod sandbox;
 mod sandbox_payouts;
 mod secrets_at_rest;

@@ -222,6 +222,10 @@ async fn a_credential_set_in_the_database_overrides_configuration_and_is_sealed(
         (CredentialSource::Missing, None)
     );
     let raw = stored_credential(&app.db.url).await;
+    if backend == Backend::Sqlite {
+        let bytes = crate::secrets_at_rest::sqlite_bytes(&app.db.url);
+        assert!(!crate::secrets_at_rest::contains(&bytes, secret));
+    }
     assert!(raw.starts_with("v1:") && !raw.contains(secret), "{raw}");
     assert_eq!(api_key_of_card_route(&app, "CR-1").await, secret);
     let audit = kassa::app::audit_log::list(&app.store, None, 10)

@@ -33,7 +33,7 @@ async fn stored_secrets(db_url: &str, id: i64) -> (Option<String>, Option<String
 }
 
 /// Every byte SQLite keeps for the database (the file and its WAL).
-fn sqlite_bytes(db_url: &str) -> Vec<u8> {
+pub(crate) fn sqlite_bytes(db_url: &str) -> Vec<u8> {
     let path = db_url.trim_start_matches("sqlite://");
     let mut bytes = std::fs::read(path).unwrap();
     if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
@@ -42,7 +42,7 @@ fn sqlite_bytes(db_url: &str) -> Vec<u8> {
     bytes
 }
 
-fn contains(haystack: &[u8], needle: &str) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())

@@ -15,6 +15,7 @@
 mod config_file;
 mod handle;
 mod outcomes;
+mod reload;
 mod view;
 
 use std::collections::{BTreeSet, HashMap};
@@ -38,8 +39,7 @@ use crate::domain::routing::{
     Audience, Decision, ProviderStates, Reason, RouteContext, RoutingConfig, Skip, decide,
 };
 use crate::providers::{BuildError, OnRamp, ProviderFactory, Providers};
-use crate::store::routing::StoredRouting;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use outcomes::Outcomes;
 
 /// What the router is built from.
@@ -82,7 +82,7 @@ impl RouterActor {
     /// refused and the previous one kept).
     pub async fn load(setup: RouterSetup) -> anyhow::Result<RouterActor> {
         let stored = setup.store.live_routing().await?;
-        let config = config_of(&stored, setup.sandbox).map_err(|e| {
+        let config = reload::config_of(&stored, setup.sandbox).map_err(|e| {
             anyhow::anyhow!(
                 "the routing configuration in the database (version {}): {e}",
                 stored.version
@@ -144,63 +144,6 @@ impl RouterActor {
         metrics::gauge!("kassa_routing_provider_unhealthy", "provider" => provider.as_str())
             .set(1.0);
         self.publish();
-    }
-
-    /// Takes a version read from the database: its configuration and the
-    /// adapters its credentials make. One that does not read is refused
-    /// (logged, counted) and the previous one kept until the next version.
-    fn apply(&mut self, stored: StoredRouting) -> Result<(), String> {
-        let version = stored.version;
-        self.version = version;
-        match config_of(&stored, self.sandbox) {
-            Ok(config) => {
-                self.config = config;
-                self.providers = self.factory.build(&stored.credentials);
-                metrics::counter!("kassa_routing_config_reloads_total", "result" => "ok")
-                    .increment(1);
-                metrics::gauge!("kassa_routing_config_version").set(version as f64);
-                tracing::info!(version, "routing configuration reloaded");
-                self.publish();
-                Ok(())
-            }
-            Err(e) => {
-                metrics::counter!("kassa_routing_config_reloads_total", "result" => "error")
-                    .increment(1);
-                tracing::warn!(version, error = %e, "stored routing refused; keeping the previous table");
-                Err(e)
-            }
-        }
-    }
-
-    /// Reads the routing version and, when it moved, the live routing, then
-    /// applies it. At most one poll runs at a time.
-    fn poll(&mut self, ctx: &mut Context<Self>) {
-        if self.polling {
-            return;
-        }
-        self.polling = true;
-        let store = self.store.clone();
-        let known = self.version;
-        let read = async move {
-            if store.routing_version().await? == known {
-                return Ok(None);
-            }
-            store.live_routing().await.map(Some)
-        };
-        ctx.spawn(read.into_actor(self).map(
-            |result: Result<Option<StoredRouting>, StoreError>, actor, _| {
-                actor.polling = false;
-                match result {
-                    Ok(Some(stored)) => {
-                        let _ = actor.apply(stored);
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not read the routing version; keeping the current table");
-                    }
-                }
-            },
-        ));
     }
 
     fn tick(&mut self, ctx: &mut Context<Self>) {
@@ -403,30 +346,6 @@ impl Handler<BuildDirectUrl> for RouterActor {
     type Result = Option<String>;
     fn handle(&mut self, msg: BuildDirectUrl, _: &mut Self::Context) -> Self::Result {
         self.direct_url(&msg)
-    }
-}
-
-impl Handler<ReloadRouting> for RouterActor {
-    type Result = ResponseActFuture<Self, Result<i64, String>>;
-    fn handle(&mut self, _: ReloadRouting, _: &mut Self::Context) -> Self::Result {
-        let store = self.store.clone();
-        Box::pin(
-            async move { store.live_routing().await }
-                .into_actor(self)
-                .map(|read, actor, _| {
-                    let stored = read.map_err(|e| e.to_string())?;
-                    let version = stored.version;
-                    actor.apply(stored).map(|()| version)
-                }),
-        )
-    }
-}
-
-/// The configuration a stored version holds (`None`: the built-in table).
-fn config_of(stored: &StoredRouting, sandbox: bool) -> Result<RoutingConfig, String> {
-    match &stored.config_json {
-        Some(json) => RoutingConfig::from_json(json, sandbox),
-        None => Ok(RoutingConfig::defaults(sandbox)),
     }
 }
 

@@ -1,0 +1,162 @@
+//! The admin console's routing edits through `app::routing_admin`: each is
+//! checked by the routing rules (a refused edit stores nothing), stored as
+//! one new version with its audit line, and two edits racing from two nodes
+//! are both kept.
+
+use std::time::Duration;
+
+use kassa::app::routing_admin::{self, PartnerParams, RoutingAdminError};
+use kassa::domain::audit::AuditActor;
+use kassa::domain::routing::credential::{CredentialName, CredentialSource, CredentialValue};
+use kassa::domain::routing::document::RoutingEditError;
+use kassa::domain::routing::{Method, Provider};
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp, open_store, routing_scope, spawn_app_with};
+use crate::on_both_backends;
+
+const ADMIN: AuditActor = AuditActor::Admin(4);
+
+async fn app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |s| s.routing_reload_ms = 100).await
+}
+
+async fn refused_edits_store_nothing_and_name_the_rule(backend: Backend) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    let scope = routing_scope(&app.store);
+
+    let other = routing_admin::set_method_providers(&scope, ADMIN, 1, Method::Other, &[]).await;
+    let crypto =
+        routing_admin::set_method_providers(&scope, ADMIN, 1, Method::Card, &[Provider::Crypto])
+            .await;
+    let partner = routing_admin::set_partner_split(&scope, ADMIN, 1, true, None).await;
+
+    assert!(matches!(
+        other,
+        Err(RoutingAdminError::Edit(RoutingEditError::OtherHasNoList))
+    ));
+    let crypto = crypto.unwrap_err().to_string();
+    assert!(
+        crypto.contains("methods.card") && crypto.contains("crypto"),
+        "{crypto}"
+    );
+    assert!(matches!(
+        partner,
+        Err(RoutingAdminError::PartnerNotConfigured)
+    ));
+    assert_eq!(app.store.routing_version().await.unwrap(), 0);
+    let audit = kassa::app::audit_log::list(&app.store, None, 10)
+        .await
+        .unwrap();
+    assert!(audit.entries.is_empty(), "{audit:?}");
+    app.stop().await;
+}
+
+async fn partner_split_with_its_parameters_is_one_audited_version_without_secrets(
+    backend: Backend,
+) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    let scope = routing_scope(&app.store);
+    let partner_id = "partner-id-0123456789-tail";
+    let params = PartnerParams {
+        checkout_url: CredentialValue::parse(
+            CredentialName::PartnerCheckoutUrl,
+            "https://reseller.example/checkout",
+        )
+        .unwrap(),
+        partner_id: CredentialValue::parse(CredentialName::PartnerId, partner_id).unwrap(),
+    };
+
+    let version = routing_admin::set_partner_split(&scope, ADMIN, 9, true, Some(params))
+        .await
+        .unwrap();
+
+    assert_eq!(version, 1);
+    let live = routing_admin::current(&scope).await.unwrap();
+    assert!(live.config.epv2.partner_split && live.stored);
+    for name in [
+        CredentialName::PartnerCheckoutUrl,
+        CredentialName::PartnerId,
+    ] {
+        let view = live.credentials.iter().find(|c| c.name == name).unwrap();
+        assert_eq!(view.source, CredentialSource::Database, "{name:?}");
+    }
+    let audit = kassa::app::audit_log::list(&app.store, None, 10)
+        .await
+        .unwrap();
+    let line = &audit.entries[0];
+    assert_eq!(
+        (line.action.as_str(), line.actor),
+        ("routing.partner_split", ADMIN)
+    );
+    assert_eq!(line.after.as_ref().unwrap()["partner_split"], json!(true));
+    assert_eq!(
+        line.after.as_ref().unwrap()["params"]["partner_id"],
+        json!("••••tail")
+    );
+    assert!(!format!("{:?}", line.after).contains(partner_id));
+    app.stop().await;
+}
+
+async fn the_global_switch_set_in_the_console_reaches_me_php(backend: Backend) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    assert_eq!(
+        app.me().await.json()["smart_router"]["enabled_global"],
+        json!(true)
+    );
+
+    routing_admin::set_global_switch(&routing_scope(&app.store), ADMIN, 1, Some(false))
+        .await
+        .unwrap();
+
+    let mut seen = json!(null);
+    for _ in 0..100 {
+        seen = app.me().await.json()["smart_router"]["enabled_global"].clone();
+        if seen == json!(false) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen, json!(false));
+    app.stop().await;
+}
+
+async fn two_edits_racing_from_two_nodes_are_both_kept(backend: Backend) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    let other_node = open_store(&app.db).await;
+    let (one, two) = (routing_scope(&app.store), routing_scope(&other_node));
+
+    let (card, bank) = futures_util::future::join(
+        routing_admin::set_method_providers(&one, ADMIN, 1, Method::Card, &[Provider::Wert]),
+        routing_admin::set_method_providers(&two, ADMIN, 1, Method::Bank, &[Provider::Transak]),
+    )
+    .await;
+
+    let mut versions = [card.unwrap(), bank.unwrap()];
+    versions.sort_unstable();
+    assert_eq!(versions, [1, 2]);
+    let live = routing_admin::current(&one).await.unwrap();
+    assert_eq!(live.config.table[&Method::Card], vec![Provider::Wert]);
+    assert_eq!(live.config.table[&Method::Bank], vec![Provider::Transak]);
+    let audit = kassa::app::audit_log::list(&app.store, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(audit.entries.len(), 2);
+    other_node.close().await;
+    app.stop().await;
+}
+
+on_both_backends!(
+    refused_edits_store_nothing_and_name_the_rule,
+    partner_split_with_its_parameters_is_one_audited_version_without_secrets,
+    the_global_switch_set_in_the_console_reaches_me_php,
+    two_edits_racing_from_two_nodes_are_both_kept,
+);
