@@ -1,7 +1,7 @@
 //! The admin console's routing edits through `app::routing_admin`: each is
 //! checked by the routing rules (a refused edit stores nothing), stored as
 //! one new version with its audit line, and two edits racing from two nodes
-//! are both kept.
+//! are both kept; and the CLI's credential commands.
 
 use std::time::Duration;
 
@@ -10,9 +10,12 @@ use kassa::domain::audit::AuditActor;
 use kassa::domain::routing::credential::{CredentialName, CredentialSource, CredentialValue};
 use kassa::domain::routing::document::RoutingEditError;
 use kassa::domain::routing::{Method, Provider};
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, open_store, routing_scope, spawn_app_with};
+use crate::helpers::{
+    Backend, TestApp, kassa, kassa_with_stdin, open_store, routing_scope, spawn_app_with, stderr,
+    stdout,
+};
 use crate::on_both_backends;
 
 const ADMIN: AuditActor = AuditActor::Admin(4);
@@ -154,7 +157,61 @@ async fn two_edits_racing_from_two_nodes_are_both_kept(backend: Backend) {
     app.stop().await;
 }
 
+async fn kassa_routing_stores_a_credential_from_stdin_and_lists_it_masked(backend: Backend) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    let env = [
+        ("KASSA_DATABASE_URL", app.db.url.as_str()),
+        ("KASSA_LOG", "error"),
+    ];
+    let secret = "wert-partner-0123456789-abcd";
+
+    let set = kassa_with_stdin(
+        &["routing", "set-credential", "wert_partner_id"],
+        &env,
+        &format!("{secret}\n"),
+    )
+    .await;
+    let listed = kassa(&["routing", "credentials", "--json"], &env).await;
+
+    assert!(set.status.success(), "{}", stderr(&set));
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    for out in [&set, &listed] {
+        assert!(!stdout(out).contains(secret) && !stderr(out).contains(secret));
+    }
+    let rows: Value = serde_json::from_str(stdout(&listed).trim()).unwrap();
+    let wert = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == json!("wert_partner_id"))
+        .unwrap();
+    assert_eq!(wert["source"], json!("database"));
+    assert_eq!(wert["value"], json!("••••abcd"));
+    let unknown = kassa(&["routing", "clear-credential", "wert"], &env).await;
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("wert_partner_id"),
+        "{}",
+        stderr(&unknown)
+    );
+    let cleared = kassa(&["routing", "clear-credential", "wert_partner_id"], &env).await;
+    assert!(cleared.status.success(), "{}", stderr(&cleared));
+    let live = routing_admin::current(&routing_scope(&app.store))
+        .await
+        .unwrap();
+    let wert = live
+        .credentials
+        .iter()
+        .find(|c| c.name == CredentialName::WertPartnerId)
+        .unwrap();
+    assert_eq!(wert.source, CredentialSource::Missing);
+    app.stop().await;
+}
+
 on_both_backends!(
+    kassa_routing_stores_a_credential_from_stdin_and_lists_it_masked,
     refused_edits_store_nothing_and_name_the_rule,
     partner_split_with_its_parameters_is_one_audited_version_without_secrets,
     the_global_switch_set_in_the_console_reaches_me_php,
