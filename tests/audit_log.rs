@@ -92,7 +92,59 @@ async fn kassa_audit_list_prints_the_log_as_json(backend: Backend) {
     app.stop().await;
 }
 
+async fn kassa_merchant_update_writes_the_changed_fields_and_names_secrets_without_values(
+    backend: Backend,
+) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let env = [
+        ("KASSA_DATABASE_URL", app.db.url.as_str()),
+        ("KASSA_LOG", "error"),
+    ];
+    let id = app.merchant.id.to_string();
+
+    let out = kassa(
+        &[
+            "merchant",
+            "update",
+            "--id",
+            &id,
+            "--package",
+            "free",
+            "--rotate-webhook-secret",
+        ],
+        &env,
+    )
+    .await;
+
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = audit_log::list(&app.store, None, 10).await.unwrap();
+    let line = page
+        .entries
+        .iter()
+        .find(|e| e.action == "merchant.update")
+        .expect("an audit line for the update");
+    assert_eq!(line.actor, AuditActor::Cli);
+    assert_eq!(line.subject, format!("merchant:{id}"));
+    assert_eq!(line.before, Some(json!({ "package": "pro" })));
+    assert_eq!(
+        line.after,
+        Some(json!({ "package": "free", "webhook_secret": "rotated" }))
+    );
+    let new_secret = app
+        .store
+        .webhook_secret(app.merchant.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let text = format!("{:?}", page.entries);
+    assert!(!text.contains(&new_secret) && !text.contains(&app.merchant.webhook_secret));
+    app.stop().await;
+}
+
 on_both_backends!(
+    kassa_merchant_update_writes_the_changed_fields_and_names_secrets_without_values,
     audit_lines_read_back_newest_first_in_pages,
     kassa_audit_list_prints_the_log_as_json,
 );
