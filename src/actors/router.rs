@@ -89,6 +89,7 @@ impl RouterActor {
             )
         })?;
         let providers = setup.factory.build(&stored.credentials);
+        metrics::gauge!("kassa_routing_config_version").set(stored.version as f64);
         let (view, _) = tokio::sync::watch::channel(Arc::new(RoutingView {
             config: config.clone(),
             configured: providers.configured(),

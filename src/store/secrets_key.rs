@@ -48,6 +48,18 @@ pub fn load(source: &SecretsKeySource) -> anyhow::Result<SecretBox> {
 fn read(path: &Path) -> anyhow::Result<SecretBox> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("reading the secrets key {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                path = %path.display(),
+                "the secrets key file can be read by other users; make it readable only by Kassa (chmod 600)"
+            );
+        }
+    }
     let key = parse(&bytes).with_context(|| format!("the secrets key {}", path.display()))?;
     Ok(SecretBox::new(&key))
 }

@@ -68,8 +68,7 @@ impl CredentialName {
         }
     }
 
-    /// Whether showing its value in full would matter (the partner checkout
-    /// URL is an address, not a secret; it is still masked like the rest).
+    /// Whether its value must be an http(s) URL (the partner checkout).
     pub fn is_url(self) -> bool {
         self == CredentialName::PartnerCheckoutUrl
     }
