@@ -210,7 +210,58 @@ async fn kassa_routing_stores_a_credential_from_stdin_and_lists_it_masked(backen
     app.stop().await;
 }
 
+async fn a_stored_version_that_does_not_read_is_refused_and_an_import_replaces_it(
+    backend: Backend,
+) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    let scope = routing_scope(&app.store);
+    routing_admin::set_epv2_active(&scope, ADMIN, 1, true)
+        .await
+        .unwrap();
+    wait_for_me(&app, "other", true).await;
+    crate::helpers::raw_sql(
+        &app.db.url,
+        r#"INSERT INTO routing_config (version, config, actor, created_at) VALUES (2, '{"methods":{"card":["nope"]}}', 'cli', 0)"#,
+    )
+    .await;
+
+    let edit = routing_admin::set_epv2_active(&scope, ADMIN, 2, false).await;
+    let imported = crate::helpers::import_routing(&app, "[epv2]\nactive = false\n").await;
+
+    let edit = edit.unwrap_err().to_string();
+    assert!(
+        edit.contains("version 2") && edit.contains("nope"),
+        "{edit}"
+    );
+    assert_eq!(imported, 3);
+    wait_for_me(&app, "other", false).await;
+    let audit = kassa::app::audit_log::list(&app.store, None, 1)
+        .await
+        .unwrap();
+    let before = audit.entries[0].before.as_ref().unwrap();
+    assert!(
+        before["unreadable"].as_str().unwrap().contains("nope"),
+        "{before}"
+    );
+    app.stop().await;
+}
+
+/// Polls `me.php` until `method` shows `available`, or gives up.
+async fn wait_for_me(app: &TestApp, method: &str, available: bool) {
+    for _ in 0..100 {
+        let me = app.me().await.json();
+        if me["smart_router"]["methods"][method]["available"] == json!(available) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("me.php never showed {method}.available = {available}");
+}
+
 on_both_backends!(
+    a_stored_version_that_does_not_read_is_refused_and_an_import_replaces_it,
     kassa_routing_stores_a_credential_from_stdin_and_lists_it_masked,
     refused_edits_store_nothing_and_name_the_rule,
     partner_split_with_its_parameters_is_one_audited_version_without_secrets,

@@ -84,7 +84,7 @@ impl RouterActor {
         let stored = setup.store.live_routing().await?;
         let config = reload::config_of(&stored, setup.sandbox).map_err(|e| {
             anyhow::anyhow!(
-                "the routing configuration in the database (version {}): {e}",
+                "the routing configuration in the database (version {}): {e}; replace it with `kassa routing import FILE`",
                 stored.version
             )
         })?;

@@ -9,7 +9,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use super::{RoutingAdminError, RoutingScope, credential_write, write_with_retry};
+use super::{RoutingAdminError, RoutingScope, credential_write, readable, write_with_retry};
 use crate::domain::audit::{AuditAction, AuditActor, redact_secret};
 use crate::domain::routing::Provider;
 use crate::domain::routing::credential::{CredentialName, CredentialSource, CredentialValue};
@@ -189,6 +189,7 @@ pub async fn set_partner_split(
         "partner_id": shown(&views, CredentialName::PartnerId),
     });
     write_with_retry(scope, |version, before| {
+        let before = readable(version, before)?;
         let mut next = before.clone();
         next.epv2.partner_split = active;
         Ok(Some(RoutingWrite {

@@ -111,9 +111,25 @@ pub async fn import(
 ) -> Result<i64, RoutingAdminError> {
     let imported = crate::actors::router::parse_routing_text(text, scope.sandbox)
         .map_err(RoutingAdminError::File)?;
-    change(scope, actor, now_ms, AuditAction::RoutingImport, |before| {
-        let diff = (Some(json_of(before)), Some(json_of(&imported)));
-        Ok(Some((imported.clone(), diff)))
+    let after = json_of(&imported);
+    write_with_retry(scope, |version, before| {
+        let before = match before {
+            Ok(config) => json_of(config),
+            Err(why) => json!({ "unreadable": why }),
+        };
+        Ok(Some(RoutingWrite {
+            based_on: version,
+            config: ConfigWrite::Replace(imported.to_json()),
+            credentials: Vec::new(),
+            audit: NewAuditEntry {
+                at_ms: now_ms,
+                actor,
+                action: AuditAction::RoutingImport,
+                subject: "routing".into(),
+                before: Some(before),
+                after: Some(after.clone()),
+            },
+        }))
     })
     .await
 }
@@ -247,7 +263,7 @@ async fn change(
     decide: impl Fn(&RoutingConfig) -> Result<Option<(RoutingConfig, Diff)>, RoutingAdminError>,
 ) -> Result<i64, RoutingAdminError> {
     write_with_retry(scope, |stored_version, before| {
-        let Some((next, (b, a))) = decide(before)? else {
+        let Some((next, (b, a))) = decide(readable(stored_version, before)?)? else {
             return Ok(None);
         };
         Ok(Some(RoutingWrite {
@@ -272,11 +288,17 @@ async fn change(
 /// version in force afterwards.
 async fn write_with_retry(
     scope: &RoutingScope<'_>,
-    build: impl Fn(i64, &RoutingConfig) -> Result<Option<RoutingWrite>, RoutingAdminError>,
+    build: impl Fn(
+        i64,
+        &Result<RoutingConfig, String>,
+    ) -> Result<Option<RoutingWrite>, RoutingAdminError>,
 ) -> Result<i64, RoutingAdminError> {
     for _ in 0..ATTEMPTS {
         let stored = scope.store.live_routing().await?;
-        let before = config_of(stored.version, stored.config_json.as_deref(), scope.sandbox)?;
+        let before = match stored.config_json.as_deref() {
+            Some(json) => RoutingConfig::from_json(json, scope.sandbox),
+            None => Ok(RoutingConfig::defaults(scope.sandbox)),
+        };
         let Some(write) = build(stored.version, &before)? else {
             return Ok(stored.version);
         };
@@ -287,6 +309,19 @@ async fn write_with_retry(
         }
     }
     Err(RoutingAdminError::Busy)
+}
+
+/// The configuration in force, or why the stored one does not read (an
+/// edit needs it; an import or a credential change does not, so a broken
+/// stored version can always be replaced).
+fn readable(
+    version: i64,
+    before: &Result<RoutingConfig, String>,
+) -> Result<&RoutingConfig, RoutingAdminError> {
+    before.as_ref().map_err(|why| RoutingAdminError::Stored {
+        version,
+        why: why.clone(),
+    })
 }
 
 /// A credential-only write on the version in force.
