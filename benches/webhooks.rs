@@ -94,6 +94,10 @@ async fn store(db_url: &str) -> kassa::store::Store {
         max_connections: 2,
         acquire_timeout: Duration::from_secs(10),
         session_cache_ttl: Duration::ZERO,
+        // Only counts are read here, never a secret.
+        secrets_key: kassa::store::secrets_key::SecretsKeySource::SandboxGenerated(
+            std::env::temp_dir().join("kassa-bench-secrets.key"),
+        ),
     })
     .await
     .unwrap()

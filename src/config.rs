@@ -29,6 +29,7 @@ use crate::domain::payout_wallet::ChangeRules;
 use crate::domain::wallet::WalletAddress;
 use crate::providers::credentials::{OnrampSettings, RawOnramp};
 use crate::store::DatabaseSettings;
+use crate::store::secrets_key::SecretsKeySource;
 
 /// Sandbox (in-process ledger, simulated payments) or live (real chain).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +78,7 @@ pub struct RawSettings {
     pub routing_reload_ms: u64,
     pub provider_cooldown_secs: u64,
     pub page_secret: Option<String>,
+    pub secrets_key_file: Option<String>,
     pub webhook_timeout_secs: u64,
     pub webhook_endpoint_concurrency: usize,
     pub webhook_tick_ms: u64,
@@ -136,9 +138,10 @@ impl Default for RawSettings {
             auth_cache_ttl_ms: 1000,
             session_cache_ttl_ms: 1000,
             routing_file: None,
-            routing_reload_ms: 2000,
+            routing_reload_ms: 1000,
             provider_cooldown_secs: 300,
             page_secret: None,
+            secrets_key_file: None,
             webhook_timeout_secs: 15,
             webhook_endpoint_concurrency: 8,
             webhook_tick_ms: 1000,
@@ -238,10 +241,10 @@ pub struct Settings {
     pub auth_cache_ttl: Duration,
     /// USDC per unit of fiat, by upper-case currency code.
     pub rates: BTreeMap<&'static str, Decimal>,
-    /// The routing file (table, EPv2 switches, merchant allow/block lists);
-    /// `None`: the built-in table.
+    /// A routing file imported at start while the database holds no
+    /// routing yet (never read again after that).
     pub routing_file: Option<PathBuf>,
-    /// How often the routing file is checked for changes.
+    /// How often the routing version in the database is polled.
     pub routing_reload: Duration,
     /// How long a provider that failed to build its URL is passed over.
     pub provider_cooldown: Duration,
@@ -366,6 +369,7 @@ impl Settings {
         }
         rates.insert("USD", Decimal::ONE);
         let onramp = raw.onramp.check().map_err(|e| anyhow!(e))?;
+        let secrets_key = check_secrets_key(raw.secrets_key_file.as_deref(), mode, &data_dir)?;
 
         if raw.rate_limit_per_second == 0 {
             bail!("setting `rate_limit_per_second` must be at least 1");
@@ -401,6 +405,7 @@ impl Settings {
                 max_connections: raw.db_max_connections,
                 acquire_timeout: Duration::from_millis(raw.db_acquire_timeout_ms.max(100)),
                 session_cache_ttl: Duration::from_millis(raw.session_cache_ttl_ms),
+                secrets_key,
             },
             public_url,
             mode,
@@ -450,6 +455,24 @@ impl Settings {
 /// USDC base units of a decimal amount (6 decimals, truncated).
 fn usdc_units(amount: Decimal) -> Option<u64> {
     u64::try_from((amount * Decimal::from(1_000_000)).trunc().mantissa()).ok()
+}
+
+/// The key that seals secrets at rest: an operator's file, required in
+/// live mode; in sandbox, generated into the data folder when unset.
+fn check_secrets_key(
+    file: Option<&str>,
+    mode: Mode,
+    data_dir: &Path,
+) -> anyhow::Result<SecretsKeySource> {
+    match file.map(str::trim).filter(|f| !f.is_empty()) {
+        Some(f) => Ok(SecretsKeySource::File(PathBuf::from(f))),
+        None if mode == Mode::Live => bail!(
+            "setting `secrets_key_file` (KASSA_SECRETS_KEY_FILE) is required in live mode: a file of 32 random bytes (e.g. `openssl rand -hex 32 > secrets.key`) that seals webhook secrets and provider credentials in the database; every node needs the same file"
+        ),
+        None => Ok(SecretsKeySource::SandboxGenerated(
+            data_dir.join("secrets.key"),
+        )),
+    }
 }
 
 /// Longest payout wallet cool-off accepted (a year): longer is a typo.
@@ -700,6 +723,22 @@ mod tests {
         raw.rates.insert("ZZZ".into(), "1".into());
         let err = Settings::check(raw).unwrap_err().to_string();
         assert!(err.contains("rates.ZZZ"), "{err}");
+    }
+
+    #[test]
+    fn live_mode_requires_a_secrets_key_file_and_sandbox_generates_one() {
+        let live = check_secrets_key(None, Mode::Live, Path::new("d"))
+            .unwrap_err()
+            .to_string();
+        assert!(live.contains("KASSA_SECRETS_KEY_FILE"), "{live}");
+        assert_eq!(
+            check_secrets_key(Some(" "), Mode::Sandbox, Path::new("d")).unwrap(),
+            SecretsKeySource::SandboxGenerated(PathBuf::from("d/secrets.key"))
+        );
+        assert_eq!(
+            check_secrets_key(Some("/etc/kassa/secrets.key"), Mode::Live, Path::new("d")).unwrap(),
+            SecretsKeySource::File(PathBuf::from("/etc/kassa/secrets.key"))
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! - [`providers`]: on-ramp adapters (one per provider) building hosted widget URLs.
 //! - [`webhooks`]: event payloads.
 //! - [`actors`]: the engine (session registry and actors, group-commit creator, chain watcher, payouts, expiry sweep, sandbox payments on the ledger, the batched API-key "last used" recorder).
-//! - [`app`]: use cases several doors share (the money check; managing a merchant: its fields, webhook URL check, create and update; its API keys: create, list, revoke; its sessions: the list in keyset pages, one session's timeline, the paid volume per day).
+//! - [`app`]: use cases several doors share (the money check; managing a merchant: its fields, webhook URL check, create and update; its API keys: create, list, revoke; its sessions: the list in keyset pages, one session's timeline, the paid volume per day; the operators' audit log; Smart Routing kept in the database: import, export, the console's edits, provider credentials).
 //! - [`http`]: what every web door shares: the application state, the request middleware, body limits, the API-key cache and the follower that forgets keys revoked on other nodes, the hosted pages' URLs.
 //! - [`api`]: the merchant JSON API, health and metrics endpoints.
 //! - [`pages`]: server-rendered HTML, one submodule per audience: `checkout` (hosted pages for customers: checkout, crypto checkout, sandbox on-ramp); never imports [`api`].

@@ -58,6 +58,7 @@ impl Application {
         let metrics = metrics_handle()?;
         let store = Store::connect(&settings.database).await?;
         store.migrate().await?;
+        seal_secrets_at_rest(&store, &clock).await?;
         let wallet = HdWallet::load(&settings.chain.wallet)?;
         let listener = TcpListener::bind(settings.bind).with_context(|| {
             format!(
@@ -95,7 +96,14 @@ impl Application {
             settings.page_secret.as_ref(),
             &settings.page_secret_file,
         )?;
-        let router = start_router(&settings, &public_base, page_secret.clone(), clock.clone())?;
+        let router = start_router(
+            &settings,
+            &store,
+            &public_base,
+            page_secret.clone(),
+            clock.clone(),
+        )
+        .await?;
 
         let deps_grace_ms = i64::try_from(settings.grace_period.as_millis()).unwrap_or(i64::MAX);
         let deps = SessionDeps {
@@ -268,26 +276,80 @@ impl Application {
     }
 }
 
-/// Builds the on-ramp adapters and starts the router.
-fn start_router(
+/// Checks that the secrets key opens what the database holds sealed, then
+/// seals in place the secrets still in the clear from before encryption
+/// (an audit line says how many).
+pub async fn seal_secrets_at_rest(store: &Store, clock: &SharedClock) -> anyhow::Result<()> {
+    store
+        .verify_secrets_key()
+        .await
+        .context("checking the secrets key against the database")?;
+    let sealed = store
+        .seal_plaintext_secrets()
+        .await
+        .context("sealing secrets stored in the clear")?;
+    if sealed.merchants > 0 {
+        tracing::info!(
+            merchants = sealed.merchants,
+            "sealed webhook secrets that were stored in the clear"
+        );
+        crate::app::audit_log::record(
+            store,
+            clock.now_ms(),
+            crate::domain::audit::AuditActor::System,
+            crate::domain::audit::AuditAction::SecretsEncrypted,
+            "merchants.webhook_secret",
+            None,
+            Some(serde_json::json!({ "merchants": sealed.merchants })),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Imports the `routing_file` setting's file when the database holds no
+/// routing yet, then starts the router on the database's live routing.
+async fn start_router(
     settings: &Settings,
+    store: &Store,
     public_base: &str,
     page_secret: crate::domain::page_token::PageSecret,
     clock: SharedClock,
 ) -> anyhow::Result<crate::actors::router::Router> {
     use crate::actors::router::{Router, RouterActor, RouterSetup};
+    use crate::app::routing_admin::{RoutingScope, import_file_at_start};
     let sandbox = settings.mode == Mode::Sandbox;
-    let providers =
-        crate::providers::Providers::new(&settings.onramp, public_base, page_secret, sandbox);
-    let actor = RouterActor::new(RouterSetup {
-        providers,
+    if let Some(path) = &settings.routing_file {
+        let scope = RoutingScope {
+            store,
+            sandbox,
+            onramp: &settings.onramp,
+        };
+        let imported = import_file_at_start(&scope, path, clock.now_ms())
+            .await
+            .map_err(|e| anyhow::anyhow!("setting `routing_file` (KASSA_ROUTING_FILE): {e}"))?;
+        if imported {
+            tracing::info!(path = %path.display(), "imported the routing file into the database (it is not read again)");
+        } else {
+            tracing::info!(path = %path.display(), "routing_file ignored: the database already holds the routing (use `kassa routing import`)");
+        }
+    }
+    let factory = crate::providers::ProviderFactory::new(
+        settings.onramp.clone(),
+        public_base,
+        page_secret,
+        sandbox,
+    );
+    let actor = RouterActor::load(RouterSetup {
+        factory,
+        store: store.clone(),
         clock: clock.clone(),
         sandbox,
         setting_enabled: settings.smart_router_enabled,
-        routing_file: settings.routing_file.clone(),
         reload_every: settings.routing_reload,
         cooldown: settings.provider_cooldown,
-    })?;
+    })
+    .await?;
     let view = actor.view();
     Ok(Router::new(
         actor.start(),

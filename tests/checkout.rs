@@ -284,11 +284,11 @@ async fn the_onramp_refuses_a_wrong_token_and_does_not_exist_in_live_mode() {
 
 #[actix_web::test]
 async fn a_blocked_provider_override_is_refused_and_nothing_else_is_picked() {
-    let Some((app, file, _dir)) = crate::helpers::spawn_app_with_routing_file("").await else {
+    let Some((app, _file, _dir)) = crate::helpers::spawn_app_with_routing_file("").await else {
         return;
     };
     let id = app.new_session("B1").await;
-    crate::helpers::block_provider_in(&file, app.merchant.id, "sandbox");
+    crate::helpers::block_provider_for(&app, app.merchant.id, "sandbox").await;
 
     let mut refused = None;
     for _ in 0..100 {

@@ -303,6 +303,7 @@ async fn the_first_sandbox_start_prints_and_saves_a_demo_login_whose_password_ve
         .env("KASSA_BIND", format!("127.0.0.1:{port}"))
         .env("KASSA_DATABASE_URL", &db.url)
         .env("KASSA_DATA_DIR", data.path())
+        .env("KASSA_SECRETS_KEY_FILE", crate::helpers::TEST_SECRETS_KEY)
         .env("KASSA_LOG", "error")
         .env_remove("KASSA_TEST_POSTGRES_URL")
         .env_remove("KASSA_TEST_REQUIRE_ALL")

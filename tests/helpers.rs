@@ -18,6 +18,9 @@ use serde_json::{Value, json};
 
 pub const WALLET: &str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
 pub const TEST_PHRASE: &str = "test test test test test test test test test test test junk";
+/// The secrets key every test server, CLI run and store handle shares, so
+/// secrets sealed by one open in the others (nodes share theirs too).
+pub const TEST_SECRETS_KEY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/secrets.test.key");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -139,6 +142,7 @@ pub fn settings(db_url: &str, data_dir: &std::path::Path) -> RawSettings {
         rate_limit_per_second: 100_000,
         rate_limit_burst: 100_000,
         db_acquire_timeout_ms: 3000,
+        secrets_key_file: Some(TEST_SECRETS_KEY.into()),
         ..RawSettings::default()
     }
 }
@@ -185,8 +189,9 @@ pub async fn spawn_app_with(
     Some(spawn_on(db, tweak).await)
 }
 
-/// A test app whose routing table is a file the test may rewrite (reloaded
-/// every 100 ms); keep the returned folder alive while the app runs.
+/// A test app started with `initial` as its `routing_file` (imported into
+/// the empty database at start) and the routing version polled every
+/// 100 ms; keep the returned folder alive while the app runs.
 pub async fn spawn_app_with_routing_file(
     initial: &str,
 ) -> Option<(TestApp, std::path::PathBuf, tempfile::TempDir)> {
@@ -200,6 +205,30 @@ pub async fn spawn_app_with_routing_file(
     })
     .await?;
     Some((app, file, dir))
+}
+
+/// The routing functions' scope over `store` (sandbox mode, no credentials
+/// from configuration).
+pub fn routing_scope(store: &Store) -> kassa::app::routing_admin::RoutingScope<'_> {
+    static NO_ONRAMP: std::sync::OnceLock<kassa::providers::credentials::OnrampSettings> =
+        std::sync::OnceLock::new();
+    kassa::app::routing_admin::RoutingScope {
+        store,
+        sandbox: true,
+        onramp: NO_ONRAMP.get_or_init(Default::default),
+    }
+}
+
+/// Makes `text` (a routing file) the live routing, as `kassa routing import` does.
+pub async fn import_routing(app: &TestApp, text: &str) -> i64 {
+    kassa::app::routing_admin::import(
+        &routing_scope(&app.store),
+        kassa::domain::audit::AuditActor::Cli,
+        0,
+        text,
+    )
+    .await
+    .unwrap()
 }
 
 /// Starts the app on an existing test database.
@@ -253,11 +282,17 @@ pub async fn open_store(db: &TestDb) -> Store {
         max_connections: 4,
         acquire_timeout: Duration::from_secs(10),
         session_cache_ttl: Duration::ZERO,
+        secrets_key: test_secrets_key(),
     })
     .await
     .unwrap();
     store.migrate().await.unwrap();
     store
+}
+
+/// [`TEST_SECRETS_KEY`] as the store takes it.
+pub fn test_secrets_key() -> kassa::store::secrets_key::SecretsKeySource {
+    kassa::store::secrets_key::SecretsKeySource::File(TEST_SECRETS_KEY.into())
 }
 
 /// What a test merchant looks like.
@@ -336,13 +371,13 @@ pub async fn point_merchant_at(app: &TestApp, merchant_id: i64, url: &str) {
     );
 }
 
-/// Rewrites a routing file so that `merchant_id` may not use `provider`.
-pub fn block_provider_in(file: &std::path::Path, merchant_id: i64, provider: &str) {
-    std::fs::write(
-        file,
-        format!("[merchants.{merchant_id}]\nblock_providers = [\"{provider}\"]\n"),
+/// Imports a routing in which `merchant_id` may not use `provider`.
+pub async fn block_provider_for(app: &TestApp, merchant_id: i64, provider: &str) {
+    import_routing(
+        app,
+        &format!("[merchants.{merchant_id}]\nblock_providers = [\"{provider}\"]\n"),
     )
-    .unwrap();
+    .await;
 }
 
 /// A valid create body.
@@ -593,6 +628,7 @@ pub async fn kassa(args: &[&str], env: &[(&str, &str)]) -> std::process::Output 
             .args(&args)
             .env_remove("KASSA_TEST_POSTGRES_URL")
             .env_remove("KASSA_TEST_REQUIRE_ALL")
+            .env("KASSA_SECRETS_KEY_FILE", TEST_SECRETS_KEY)
             .envs(env)
             .output()
             .unwrap()
@@ -620,6 +656,7 @@ pub async fn kassa_with_stdin(
             .args(&args)
             .env_remove("KASSA_TEST_POSTGRES_URL")
             .env_remove("KASSA_TEST_REQUIRE_ALL")
+            .env("KASSA_SECRETS_KEY_FILE", TEST_SECRETS_KEY)
             .envs(env)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

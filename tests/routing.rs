@@ -90,7 +90,7 @@ async fn a_free_merchants_hint_is_kept_and_ignored(backend: Backend) {
 }
 
 #[actix_web::test]
-async fn epv2_resolves_to_the_provider_list_only_while_it_is_active() {
+async fn epv2_resolves_to_the_provider_list_only_while_it_is_active_and_an_import_switches_it() {
     let Some((app, file, _dir)) =
         crate::helpers::spawn_app_with_routing_file("[epv2]\nactive = false\n").await
     else {
@@ -106,8 +106,13 @@ async fn epv2_resolves_to_the_provider_list_only_while_it_is_active() {
         json!(false)
     );
 
-    // The operator switches EPv2 on; no restart.
+    // Editing the file does nothing any more: it was imported once, at start.
     std::fs::write(&file, "[epv2]\nactive = true\npartner_split = false\n").unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let still = created(&app, &key, &with_hint("E1b", "provider", "epv2")).await;
+    assert_eq!(still["routing_reason"], json!("epv2_inactive"));
+    // The operator switches EPv2 on with an import; no restart.
+    crate::helpers::import_routing(&app, "[epv2]\nactive = true\npartner_split = false\n").await;
     let mut active = Value::Null;
     for i in 0..100 {
         active = created(

@@ -443,6 +443,7 @@ async fn a_merchant_triggered_test_event_is_delivered_in_the_live_gateways_shape
         std::process::Command::new(env!("CARGO_BIN_EXE_kassa"))
             .args(["webhooks", "test", "--merchant", &merchant])
             .env("KASSA_DATABASE_URL", db_url)
+            .env("KASSA_SECRETS_KEY_FILE", crate::helpers::TEST_SECRETS_KEY)
             .output()
             .unwrap()
     })
@@ -541,6 +542,7 @@ impl ServerProcess {
             .env("KASSA_BIND", format!("127.0.0.1:{port}"))
             .env("KASSA_DATABASE_URL", db_url)
             .env("KASSA_DATA_DIR", data_dir)
+            .env("KASSA_SECRETS_KEY_FILE", crate::helpers::TEST_SECRETS_KEY)
             .env("KASSA_WEBHOOK_ALLOW_PRIVATE", "true")
             .env("KASSA_WEBHOOK_TICK_MS", "50")
             // Only the payments' own events: no sweep adds a payout_sent.
@@ -586,6 +588,7 @@ async fn deliveries_pending_when_the_server_is_killed_arrive_after_restart() {
         max_connections: 2,
         acquire_timeout: Duration::from_secs(2),
         session_cache_ttl: Duration::ZERO,
+        secrets_key: crate::helpers::test_secrets_key(),
     })
     .await
     .unwrap();

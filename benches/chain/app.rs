@@ -60,11 +60,14 @@ pub(crate) async fn start_app_with(
 ) -> Running {
     let gas_keys = data_dir.join("gas.keys");
     std::fs::write(&gas_keys, GAS_KEY).unwrap();
+    let secrets_key = data_dir.join("secrets.key");
+    std::fs::write(&secrets_key, [7u8; 32]).unwrap();
     let mut raw = kassa::config::RawSettings {
         bind: "127.0.0.1:0".into(),
         data_dir: data_dir.display().to_string(),
         database_url: Some(format!("sqlite://{}?mode=rwc", db.display())),
         mode: "live".into(),
+        secrets_key_file: Some(secrets_key.display().to_string()),
         wallet_mnemonic: Some(WALLET_PHRASE.into()),
         chain_rpc_url: Some(anvil.rpc_url()),
         usdc_contract: token.to_checksum(None),

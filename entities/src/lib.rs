@@ -5,6 +5,7 @@
 //! (fiat) or base units (USDC, 6 decimals), identical on SQLite and PostgreSQL.
 
 pub mod api_key;
+pub mod audit_log;
 pub mod chain_cursor;
 pub mod counter;
 pub mod dashboard_session;
@@ -21,6 +22,8 @@ pub mod payment_link;
 pub mod payout_request;
 pub mod payout_transaction;
 pub mod product;
+pub mod provider_credential;
+pub mod routing_config;
 pub mod security_event;
 pub mod session;
 pub mod sweep;

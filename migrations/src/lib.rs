@@ -31,6 +31,8 @@ mod m20261204_000102_create_payment_links;
 mod m20261204_000103_create_products;
 mod m20261204_000201_index_session_list;
 mod m20261204_000301_index_session_source;
+mod m20261205_000101_create_audit_log;
+mod m20261205_000102_create_routing_config;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -62,6 +64,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000103_create_products::Migration),
             Box::new(m20261204_000201_index_session_list::Migration),
             Box::new(m20261204_000301_index_session_source::Migration),
+            Box::new(m20261205_000101_create_audit_log::Migration),
+            Box::new(m20261205_000102_create_routing_config::Migration),
         ]
     }
 }

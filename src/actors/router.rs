@@ -1,5 +1,7 @@
-//! RouterActor: holds the routing configuration (the routing file, re-read
-//! when it changes) and provider health (unhealthy-until times on the
+//! RouterActor: holds the routing configuration and the on-ramp adapters
+//! (the live version in the database: it polls the version every
+//! `reload_every` and reloads when it moved, so a change made on any node
+//! reaches every node) and provider health (unhealthy-until times on the
 //! injected clock), and answers routing questions by asking the pure policy
 //! in `domain::routing`. It then asks the chosen adapters for their URLs;
 //! one that fails is passed over for `provider_cooldown` and the next in
@@ -7,20 +9,22 @@
 //! choice) are answered by the `Router` handle from the view this actor
 //! publishes on every change (`view.rs`), without a round trip.
 //!
-//! Must not: import actix-web, touch the database, or log credentials.
+//! Must not: import actix-web, write to the database (it only reads the
+//! routing version and the live routing), or log credentials.
 
 mod config_file;
 mod handle;
 mod outcomes;
+mod reload;
 mod view;
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
 
+pub use config_file::parse as parse_routing_text;
 pub use handle::{
     BuildDirectUrl, DecideRoute, GetRouterStatus, ProviderFailed, ReloadRouting, RouteDecision,
     RouteOutcome, RouteQuestion, RouteRequest, RouteSession, Router, RouterStatus, SessionPaid,
@@ -35,18 +39,20 @@ use crate::domain::routing::Provider;
 use crate::domain::routing::{
     Audience, Decision, ProviderStates, Reason, RouteContext, RoutingConfig, Skip, decide,
 };
-use crate::providers::{BuildError, OnRamp, Providers};
-use config_file::RoutingFile;
+use crate::providers::{BuildError, OnRamp, ProviderFactory, Providers};
+use crate::store::Store;
 use outcomes::Outcomes;
 
 /// What the router is built from.
 pub struct RouterSetup {
-    pub providers: Providers,
+    /// Builds the adapters from the credentials in force.
+    pub factory: ProviderFactory,
+    pub store: Store,
     pub clock: SharedClock,
     pub sandbox: bool,
     /// The `smart_router_enabled` setting.
     pub setting_enabled: bool,
-    pub routing_file: Option<PathBuf>,
+    /// How often the routing version is polled.
     pub reload_every: Duration,
     pub cooldown: Duration,
 }
@@ -54,10 +60,15 @@ pub struct RouterSetup {
 pub struct RouterActor {
     config: RoutingConfig,
     providers: Providers,
+    factory: ProviderFactory,
+    store: Store,
+    /// The routing version in force here (0: built-in table, nothing stored).
+    version: i64,
+    /// A poll of the version is under way (polls never overlap).
+    polling: bool,
     clock: SharedClock,
     sandbox: bool,
     setting_enabled: bool,
-    file: Option<RoutingFile>,
     reload_every: Duration,
     cooldown_ms: i64,
     unhealthy_until: HashMap<Provider, i64>,
@@ -67,29 +78,35 @@ pub struct RouterActor {
 }
 
 impl RouterActor {
-    /// Builds the router, reading the routing file once (a broken file at
-    /// start is an error; later a broken file keeps the previous table).
-    pub fn new(setup: RouterSetup) -> anyhow::Result<RouterActor> {
-        let mut file = setup.routing_file.map(RoutingFile::new);
-        let config = match file.as_mut() {
-            Some(f) => f
-                .load(setup.sandbox)
-                .map_err(|e| anyhow::anyhow!("setting `routing_file` (KASSA_ROUTING_FILE): {e}"))?,
-            None => RoutingConfig::defaults(setup.sandbox),
-        };
+    /// Builds the router on the live routing in the database (a stored
+    /// configuration that does not read is an error at start; later it is
+    /// refused and the previous one kept).
+    pub async fn load(setup: RouterSetup) -> anyhow::Result<RouterActor> {
+        let stored = setup.store.live_routing().await?;
+        let config = reload::config_of(&stored, setup.sandbox).map_err(|e| {
+            anyhow::anyhow!(
+                "the routing configuration in the database (version {}): {e}; replace it with `kassa routing import FILE`",
+                stored.version
+            )
+        })?;
+        let providers = setup.factory.build(&stored.credentials);
+        metrics::gauge!("kassa_routing_config_version").set(stored.version as f64);
         let (view, _) = tokio::sync::watch::channel(Arc::new(RoutingView {
             config: config.clone(),
-            configured: setup.providers.configured(),
+            configured: providers.configured(),
             unhealthy_until: Vec::new(),
         }));
         Ok(RouterActor {
             view,
             config,
-            providers: setup.providers,
+            providers,
+            factory: setup.factory,
+            store: setup.store,
+            version: stored.version,
+            polling: false,
             clock: setup.clock,
             sandbox: setup.sandbox,
             setting_enabled: setup.setting_enabled,
-            file,
             reload_every: setup.reload_every,
             cooldown_ms: i64::try_from(setup.cooldown.as_millis()).unwrap_or(i64::MAX),
             unhealthy_until: HashMap::new(),
@@ -131,34 +148,8 @@ impl RouterActor {
         self.publish();
     }
 
-    fn reload(&mut self) -> Result<(), String> {
-        let Some(file) = self.file.as_mut() else {
-            return Ok(());
-        };
-        match file.load(self.sandbox) {
-            Ok(config) => {
-                self.config = config;
-                metrics::counter!("kassa_routing_config_reloads_total", "result" => "ok")
-                    .increment(1);
-                tracing::info!(path = %file.path.display(), "routing file reloaded");
-                self.publish();
-                Ok(())
-            }
-            Err(e) => {
-                // Remember the broken version so it is not re-read every tick.
-                file.stamp = file.current_stamp();
-                metrics::counter!("kassa_routing_config_reloads_total", "result" => "error")
-                    .increment(1);
-                tracing::warn!(error = %e, "routing file refused; keeping the previous table");
-                Err(e)
-            }
-        }
-    }
-
-    fn tick(&mut self) {
-        if self.file.as_ref().is_some_and(RoutingFile::changed) {
-            let _ = self.reload();
-        }
+    fn tick(&mut self, ctx: &mut Context<Self>) {
+        self.poll(ctx);
         let now = self.clock.now_ms();
         let before = self.unhealthy_until.len();
         self.unhealthy_until.retain(|p, until| {
@@ -336,7 +327,7 @@ impl Actor for RouterActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         supervision::hold(ActorKind::Router, ctx);
-        ctx.run_interval(self.reload_every, |actor, _| actor.tick());
+        ctx.run_interval(self.reload_every, |actor, ctx| actor.tick(ctx));
     }
 }
 
@@ -361,14 +352,6 @@ impl Handler<BuildDirectUrl> for RouterActor {
     fn handle(&mut self, msg: BuildDirectUrl, _: &mut Self::Context) -> Self::Result {
         let _handling = Handling::begin(ActorKind::Router);
         self.direct_url(&msg)
-    }
-}
-
-impl Handler<ReloadRouting> for RouterActor {
-    type Result = Result<(), String>;
-    fn handle(&mut self, _: ReloadRouting, _: &mut Self::Context) -> Self::Result {
-        let _handling = Handling::begin(ActorKind::Router);
-        self.reload()
     }
 }
 

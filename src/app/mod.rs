@@ -4,9 +4,11 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod audit_log;
 pub mod catalog;
 pub mod links;
 pub mod merchants;
 pub mod money;
 pub mod products;
+pub mod routing_admin;
 pub mod sessions;

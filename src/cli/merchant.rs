@@ -222,6 +222,8 @@ async fn update(
         enable_webhook: a.webhook_enable,
         webhook_statuses: a.webhook_statuses,
     };
+    let before = merchants::find(store, a.id).await.map_err(refusal)?;
+    let secrets = secret_changes(&changes);
     let updated = merchants::update(store, a.id, changes, targets, SystemClock.now_ms())
         .await
         .map_err(refusal)?;
@@ -236,6 +238,7 @@ async fn update(
     {
         Ok(wallet) => wallet,
         Err(e) => {
+            audit_update(store, &before, &secrets).await?;
             if let Some(key) = updated.api_key {
                 println!(
                     "merchant {} updated; new api_key: {key}  (shown once)",
@@ -245,6 +248,7 @@ async fn update(
             return Err(e);
         }
     };
+    audit_update(store, &before, &secrets).await?;
     match (a.json, updated.api_key) {
         (true, key) => println!(
             "{}",
@@ -266,6 +270,41 @@ async fn update(
         return Ok(());
     }
     wallet.print();
+    Ok(())
+}
+
+/// What an update does to the merchant's secrets, named for the audit
+/// line (the values never are).
+fn secret_changes(changes: &MerchantChanges) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    if changes.webhook_secret.is_some() {
+        out.push(("webhook_secret", "set"));
+    }
+    if changes.rotate_webhook_secret.is_some() {
+        out.push(("webhook_secret", "rotated"));
+    }
+    if changes.rotate_api_key {
+        out.push(("api_key", "rotated"));
+    }
+    out
+}
+
+/// The operators' audit line of an update made here: the fields that changed.
+async fn audit_update(
+    store: &Store,
+    before: &crate::domain::merchant::Merchant,
+    secrets: &[(&str, &str)],
+) -> anyhow::Result<()> {
+    let after = merchants::find(store, before.id).await.map_err(refusal)?;
+    crate::app::audit_log::record_merchant_update(
+        store,
+        SystemClock.now_ms(),
+        crate::domain::audit::AuditActor::Cli,
+        before,
+        &after,
+        secrets,
+    )
+    .await?;
     Ok(())
 }
 

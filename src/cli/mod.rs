@@ -1,10 +1,11 @@
 //! The command line: `serve` (the default), `migrate`, `merchant …`,
 //! `link create|list`, `product create|list`, `sandbox pay …`,
 //! `webhooks …`, `deposits held|forward|refund`, `payouts list|retry`,
-//! `ledger check|export`. Every command reads the
+//! `ledger check|export`, `audit list`, `routing import|export`. Every command reads the
 //! same configuration as the server, so the CLI works against the same
 //! database while the server runs.
 
+mod audit;
 mod branding;
 mod catalog_output;
 mod deposits;
@@ -17,6 +18,7 @@ mod merchant_password;
 mod merchant_wallet;
 mod payouts;
 mod products;
+mod routing;
 mod sandbox;
 mod serve;
 mod webhooks;
@@ -72,6 +74,12 @@ pub enum Command {
     /// The money check, and payout exports for accounting.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
+    /// The operators' audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Smart Routing: import a routing file, export the live configuration.
+    #[command(subcommand)]
+    Routing(routing::RoutingCommand),
 }
 
 /// Runs the command; errors are printed by `main`.
@@ -82,6 +90,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let store = Store::connect(&settings.database).await?;
             store.migrate().await?;
+            let clock: crate::clock::SharedClock = std::sync::Arc::new(crate::clock::SystemClock);
+            crate::startup::seal_secrets_at_rest(&store, &clock).await?;
             println!("migrations applied to {}", redact(&settings.database.url));
             Ok(())
         }
@@ -99,6 +109,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Deposits(cmd) => deposits::run(cmd, &settings).await,
         Command::Payouts(cmd) => payouts::run(cmd, &settings).await,
         Command::Ledger(cmd) => ledger::run(cmd, &settings).await,
+        Command::Audit(cmd) => audit::run(cmd, &settings).await,
+        Command::Routing(cmd) => routing::run(cmd, &settings).await,
     }
 }
 

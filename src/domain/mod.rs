@@ -1,10 +1,12 @@
 //! Pure rules and value types: money, shop domains, e-mail and wallet
 //! addresses, API keys, merchants and their branding, the session state
 //! machine, held money, the routing policy, the session list's
-//! filters and keyset pages, and the paid volume per day. No I/O here: every function
+//! filters and keyset pages, the paid volume per day, and the operators'
+//! audit log's actors and actions, and sealing secrets at rest. No I/O here: every function
 //! can be unit-tested in isolation.
 
 pub mod api_key;
+pub mod audit;
 pub mod branding;
 pub mod checkout_session;
 pub mod client_addr;
@@ -26,6 +28,7 @@ pub mod payout_wallet;
 pub mod product;
 pub mod retry;
 pub mod routing;
+pub mod secret_box;
 pub mod security_event;
 pub mod session;
 pub mod session_list;

@@ -7,7 +7,12 @@
 //! - [`provider`]: provider slugs, layers (EPv1/EPv2/EPv3) and hint parsing.
 //! - [`table`]: the routing configuration (the operator's routing file).
 //! - [`policy`]: the decision itself ([`decide`]).
+//! - [`document`]: the configuration back as a routing file (JSON in the
+//!   database, TOML for export) and the console's checked edits.
+//! - [`credential`]: on-ramp credential names, sources and checked values.
 
+pub mod credential;
+pub mod document;
 pub mod policy;
 pub mod provider;
 pub mod table;

@@ -1,10 +1,14 @@
 //! On-ramp credentials and endpoints from configuration (`[onramp]` in
-//! `kassa.toml`, or `KASSA_ONRAMP__<NAME>`). A provider without its
-//! credentials is simply not configured. Every credential is wrapped so it
-//! never reaches a log line or a `Debug` print.
+//! `kassa.toml`, or `KASSA_ONRAMP__<NAME>`), and the same with the values
+//! stored in the database put over them ([`OnrampSettings::overridden`]).
+//! A provider without its credentials is simply not configured (a pair of
+//! which only one half is known counts as missing). Every credential is
+//! wrapped so it never reaches a log line or a `Debug` print.
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+
+use crate::domain::routing::credential::CredentialName;
 
 /// `[onramp]` as written.
 #[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -123,6 +127,66 @@ impl RawOnramp {
     }
 }
 
+impl OnrampSettings {
+    /// The value configuration gives `name`, if any.
+    pub fn value_of(&self, name: CredentialName) -> Option<SecretString> {
+        match name {
+            CredentialName::MoonpayApiKey => self.moonpay.as_ref().map(|k| k.api_key.clone()),
+            CredentialName::MoonpaySecretKey => self.moonpay.as_ref().map(|k| k.secret_key.clone()),
+            CredentialName::TransakApiKey => self.transak_api_key.clone(),
+            CredentialName::RampHostApiKey => self.ramp_host_api_key.clone(),
+            CredentialName::WertPartnerId => self.wert_partner_id.clone(),
+            CredentialName::RobinhoodApplicationId => self.robinhood_application_id.clone(),
+            CredentialName::RevolutPartnerId => self.revolut_partner_id.clone(),
+            CredentialName::PartnerCheckoutUrl => self
+                .partner
+                .as_ref()
+                .map(|p| SecretString::from(p.url.to_string())),
+            CredentialName::PartnerId => self.partner.as_ref().map(|p| p.partner_id.clone()),
+        }
+    }
+
+    /// These settings with `stored` (database values, already checked when
+    /// they were set) in place of the configured ones.
+    pub fn overridden(&self, stored: &[(CredentialName, SecretString)]) -> OnrampSettings {
+        let get = |name: CredentialName| {
+            stored
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| self.value_of(name))
+        };
+        let moonpay = match (
+            get(CredentialName::MoonpayApiKey),
+            get(CredentialName::MoonpaySecretKey),
+        ) {
+            (Some(api_key), Some(secret_key)) => Some(MoonpayKeys {
+                api_key,
+                secret_key,
+            }),
+            _ => None,
+        };
+        let partner = match (
+            get(CredentialName::PartnerCheckoutUrl)
+                .and_then(|u| url::Url::parse(u.expose_secret()).ok()),
+            get(CredentialName::PartnerId),
+        ) {
+            (Some(url), Some(partner_id)) => Some(PartnerCheckout { url, partner_id }),
+            _ => None,
+        };
+        OnrampSettings {
+            production: self.production,
+            moonpay,
+            transak_api_key: get(CredentialName::TransakApiKey),
+            ramp_host_api_key: get(CredentialName::RampHostApiKey),
+            wert_partner_id: get(CredentialName::WertPartnerId),
+            robinhood_application_id: get(CredentialName::RobinhoodApplicationId),
+            revolut_partner_id: get(CredentialName::RevolutPartnerId),
+            partner,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +205,41 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn database_values_override_configured_ones_and_fill_gaps() {
+        let configured = RawOnramp {
+            moonpay_api_key: Some("pk_config".into()),
+            moonpay_secret_key: Some("sk_config".into()),
+            transak_api_key: Some("transak_config".into()),
+            ..RawOnramp::default()
+        }
+        .check()
+        .unwrap();
+        let stored = [
+            (
+                CredentialName::TransakApiKey,
+                SecretString::from("transak_db"),
+            ),
+            (CredentialName::WertPartnerId, SecretString::from("wert_db")),
+            (CredentialName::PartnerId, SecretString::from("half_a_pair")),
+        ];
+        let merged = configured.overridden(&stored);
+        let shown = |v: Option<SecretString>| v.map(|s| s.expose_secret().to_string());
+        assert_eq!(
+            shown(merged.value_of(CredentialName::TransakApiKey)).as_deref(),
+            Some("transak_db")
+        );
+        assert_eq!(
+            shown(merged.value_of(CredentialName::WertPartnerId)).as_deref(),
+            Some("wert_db")
+        );
+        assert_eq!(
+            shown(merged.value_of(CredentialName::MoonpaySecretKey)).as_deref(),
+            Some("sk_config")
+        );
+        assert!(merged.partner.is_none(), "half a pair configures nothing");
     }
 
     #[test]

@@ -150,6 +150,58 @@ impl Providers {
     }
 }
 
+/// What the router rebuilds its adapters from when the credentials in
+/// force change: configuration's credentials, with the database's put over
+/// them at each build.
+#[derive(Clone)]
+pub struct ProviderFactory {
+    onramp: OnrampSettings,
+    public_base: String,
+    page_secret: PageSecret,
+    sandbox: bool,
+}
+
+impl std::fmt::Debug for ProviderFactory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderFactory")
+            .field("sandbox", &self.sandbox)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProviderFactory {
+    pub fn new(
+        onramp: OnrampSettings,
+        public_base: &str,
+        page_secret: PageSecret,
+        sandbox: bool,
+    ) -> ProviderFactory {
+        ProviderFactory {
+            onramp,
+            public_base: public_base.to_string(),
+            page_secret,
+            sandbox,
+        }
+    }
+
+    /// The adapters configured by configuration's credentials with
+    /// `stored` (the database's) in their place.
+    pub fn build(
+        &self,
+        stored: &[(
+            crate::domain::routing::credential::CredentialName,
+            secrecy::SecretString,
+        )],
+    ) -> Providers {
+        Providers::new(
+            &self.onramp.overridden(stored),
+            &self.public_base,
+            self.page_secret.clone(),
+            self.sandbox,
+        )
+    }
+}
+
 /// `base?k=v&…`, each key and value percent-encoded.
 pub(crate) fn with_query(base: &str, params: &[(&str, &str)]) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());

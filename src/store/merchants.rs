@@ -12,6 +12,7 @@ use super::merchant_rows::to_merchant;
 use super::{Store, StoreError};
 use crate::domain::branding::{AccentColor, Branding, DisplayName, LogoUrl};
 use crate::domain::merchant::{CheckoutMode, Merchant, Package};
+use crate::domain::secret_box::Purpose;
 
 /// What creating a merchant needs (secrets already generated or chosen).
 #[derive(Debug, Clone)]
@@ -68,11 +69,15 @@ impl Store {
     /// Creates a merchant, its allowlist and its first API key (a row of
     /// `api_keys`, no label); returns its id.
     pub async fn create_merchant(&self, new: NewMerchant, now_ms: i64) -> Result<i64, StoreError> {
+        let webhook_secret = new
+            .webhook_secret
+            .map(|s| self.seal(Purpose::WebhookSecret, &s))
+            .transpose()?;
         let txn = self.begin_write().await?;
         let row = merchant::ActiveModel {
             email: Set(new.email),
             webhook_url: Set(new.webhook_url),
-            webhook_secret: Set(new.webhook_secret),
+            webhook_secret: Set(webhook_secret),
             payout_wallet: Set(new.payout_wallet),
             package: Set(new.package.as_str().into()),
             checkout_mode: Set(new.checkout_mode.as_str().into()),
@@ -150,6 +155,7 @@ impl Store {
         let Some(row) = merchant::Entity::find_by_id(id).one(&*txn).await? else {
             return Ok(false);
         };
+        // Stored sealed already (or sealed at the next start if still clear).
         let previous_secret = row.webhook_secret.clone();
         let mut active: merchant::ActiveModel = row.into();
         if let Some(v) = update.email {
@@ -177,12 +183,12 @@ impl Store {
             active.webhook_url = Set(Some(v).filter(|u| !u.is_empty()));
         }
         if let Some(v) = update.webhook_secret {
-            active.webhook_secret = Set(Some(v));
+            active.webhook_secret = Set(Some(self.seal(Purpose::WebhookSecret, &v)?));
         }
         if let Some((new_secret, previous_until)) = update.rotate_webhook_secret {
             active.webhook_secret_previous = Set(previous_secret);
             active.webhook_secret_previous_until = Set(Some(previous_until));
-            active.webhook_secret = Set(Some(new_secret));
+            active.webhook_secret = Set(Some(self.seal(Purpose::WebhookSecret, &new_secret)?));
         }
         if let Some(v) = update.webhook_disabled {
             active.webhook_disabled = Set(v);
@@ -276,10 +282,18 @@ impl Store {
 
     /// The webhook secret of a merchant (kept apart from [`Merchant`] so it is never shown by accident).
     pub async fn webhook_secret(&self, id: i64) -> Result<Option<String>, StoreError> {
-        Ok(merchant::Entity::find_by_id(id)
+        merchant::Entity::find_by_id(id)
             .one(self.db())
             .await?
-            .and_then(|row| row.webhook_secret))
+            .and_then(|row| row.webhook_secret)
+            .map(|stored| {
+                self.open(
+                    Purpose::WebhookSecret,
+                    &stored,
+                    &format!("merchant {id}'s webhook secret"),
+                )
+            })
+            .transpose()
     }
 
     /// Whether any merchant exists (first start seeds a demo one).

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod api_key_events;
 pub mod api_keys;
 pub mod audit;
+pub mod audit_log;
 pub mod chain;
 pub mod group_commit;
 pub mod held;
@@ -31,6 +32,9 @@ pub mod payout_txs;
 pub mod payout_wallets;
 pub mod payouts;
 pub mod products;
+pub mod routing;
+mod sealed;
+pub mod secrets_key;
 pub mod session_list;
 pub mod sessions;
 mod settings;
@@ -53,6 +57,7 @@ use sea_orm::{
     SqlxPostgresConnector, SqlxSqliteConnector, Statement,
 };
 
+pub use sealed::SealedAtStart;
 pub use settings::DatabaseSettings;
 
 /// A failure of the store, classified for the caller.
@@ -145,6 +150,8 @@ pub struct Store {
     /// SQLite only: transitions waiting for the lane, committed together
     /// by whichever writer takes it next.
     group: std::sync::Arc<group_commit::Queue>,
+    /// Seals webhook secrets and provider credentials on write, opens them on read.
+    secrets: crate::domain::secret_box::SecretBox,
 }
 
 impl std::fmt::Debug for Store {
@@ -158,6 +165,7 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens the database named by `settings` (creating a SQLite file and its folder if needed).
     pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Store> {
+        let secrets = secrets_key::load(&settings.secrets_key)?;
         let url = settings.url.as_str();
         let db = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
@@ -209,6 +217,7 @@ impl Store {
             write_lane,
             lane_timeout: settings.acquire_timeout,
             group: std::sync::Arc::default(),
+            secrets,
         })
     }
 

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use super::secrets_key::SecretsKeySource;
+
 /// Where the database lives.
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
@@ -11,4 +13,6 @@ pub struct DatabaseSettings {
     pub acquire_timeout: Duration,
     /// How long a session read from the database is served from memory.
     pub session_cache_ttl: Duration,
+    /// The key that seals secrets at rest (webhook secrets, provider credentials).
+    pub secrets_key: SecretsKeySource,
 }

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::{Store, StoreError};
+use crate::domain::secret_box::Purpose;
 
 pub use kassa_entities::webhook_attempt::Model as AttemptRow;
 pub use kassa_entities::webhook_event::Model as OutboxRow;
@@ -103,12 +104,18 @@ impl Store {
         else {
             return Ok(None);
         };
-        let mut secrets: Vec<String> = m.webhook_secret.into_iter().collect();
+        let what = format!("merchant {merchant_id}'s webhook secret");
+        let mut secrets: Vec<String> = m
+            .webhook_secret
+            .map(|s| self.open(Purpose::WebhookSecret, &s, &what))
+            .transpose()?
+            .into_iter()
+            .collect();
         if let (Some(previous), Some(until)) =
             (m.webhook_secret_previous, m.webhook_secret_previous_until)
             && until > now_ms
         {
-            secrets.push(previous);
+            secrets.push(self.open(Purpose::WebhookSecret, &previous, &what)?);
         }
         let statuses = m.webhook_statuses.map(|s| {
             s.split(',')

@@ -42,8 +42,8 @@ async fn a_blocked_provider_override_shows_the_refusal_page() {
     let Some(browser) = Browser::start("en-US,en").await else {
         return;
     };
-    let (app, file, _dir) = spawn_app_with_routing_file("").await.unwrap();
-    crate::helpers::block_provider_in(&file, app.merchant.id, "sandbox");
+    let (app, _file, _dir) = spawn_app_with_routing_file("").await.unwrap();
+    crate::helpers::block_provider_for(&app, app.merchant.id, "sandbox").await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     let id = app.new_session("BR-5").await;
 

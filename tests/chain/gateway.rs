@@ -38,6 +38,7 @@ impl Gateway {
             .env("KASSA_DATABASE_URL", db_url)
             .env("KASSA_DATA_DIR", data_dir)
             .env("KASSA_MODE", "live")
+            .env("KASSA_SECRETS_KEY_FILE", crate::helpers::TEST_SECRETS_KEY)
             .env("KASSA_CHAIN_RPC_URL", anvil.rpc_url())
             .env("KASSA_USDC_CONTRACT", anvil.token().to_checksum(None))
             .env("KASSA_WALLET_MNEMONIC", WALLET_PHRASE)

@@ -1,9 +1,7 @@
-//! Reading the routing file: its text through figment's TOML reader into
-//! the domain's `RawRoutingFile`, then checked by `RoutingConfig::from_raw`.
-//! A change is noticed by modification time and length.
-
-use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+//! Reading a routing file's text: through figment's TOML reader into the
+//! domain's `RawRoutingFile`, then checked by `RoutingConfig::from_raw`.
+//! The one parser of routing files (`kassa routing import`, the
+//! `routing_file` setting's import at first start); errors name the entry.
 
 use figment::Figment;
 use figment::providers::{Format, Toml};
@@ -11,49 +9,8 @@ use figment::providers::{Format, Toml};
 use crate::domain::routing::RoutingConfig;
 use crate::domain::routing::table::RawRoutingFile;
 
-/// What identifies one version of the file on disk.
-pub type Stamp = (Option<SystemTime>, u64);
-
-/// The routing file named by the `routing_file` setting.
-#[derive(Debug, Clone)]
-pub struct RoutingFile {
-    pub path: PathBuf,
-    pub stamp: Option<Stamp>,
-}
-
-impl RoutingFile {
-    pub fn new(path: PathBuf) -> Self {
-        Self { path, stamp: None }
-    }
-
-    /// The file's stamp now (`None` when it cannot be read).
-    pub fn current_stamp(&self) -> Option<Stamp> {
-        std::fs::metadata(&self.path)
-            .ok()
-            .map(|m| (m.modified().ok(), m.len()))
-    }
-
-    /// Whether the file changed since it was last loaded.
-    pub fn changed(&self) -> bool {
-        self.current_stamp() != self.stamp
-    }
-
-    /// Reads and checks the file; on success remembers its stamp.
-    pub fn load(&mut self, sandbox: bool) -> Result<RoutingConfig, String> {
-        let stamp = self.current_stamp();
-        let config = parse_file(&self.path, sandbox)?;
-        self.stamp = stamp;
-        Ok(config)
-    }
-}
-
-fn parse_file(path: &Path, sandbox: bool) -> Result<RoutingConfig, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("routing file {}: {e}", path.display()))?;
-    parse(&text, sandbox).map_err(|e| format!("routing file {}: {e}", path.display()))
-}
-
-/// Parses routing-file text.
+/// Parses routing-file text; the error names the problem (unknown key,
+/// bad slug, TOML syntax).
 pub fn parse(text: &str, sandbox: bool) -> Result<RoutingConfig, String> {
     let raw: RawRoutingFile = Figment::from(Toml::string(text))
         .extract()

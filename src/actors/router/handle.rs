@@ -110,9 +110,10 @@ pub struct RouteOutcome {
 #[rtype(result = "RouteOutcome")]
 pub struct RouteSession(pub RouteRequest);
 
-/// Re-read the routing file now.
+/// Re-read the live routing from the database now (without waiting for the
+/// next poll); answers the version now in force.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<(), String>")]
+#[rtype(result = "Result<i64, String>")]
 pub struct ReloadRouting;
 
 /// A page or adapter saw `provider` fail: pass it over for a while.
@@ -245,7 +246,8 @@ impl Router {
         self.with_context(merchant, capabilities)
     }
 
-    pub async fn reload(&self) -> Result<(), String> {
+    /// Re-reads the live routing now; the version in force afterwards.
+    pub async fn reload(&self) -> Result<i64, String> {
         let _queued = Queued::enter(ActorKind::Router);
         self.addr
             .send(ReloadRouting)

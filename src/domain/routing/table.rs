@@ -1,19 +1,21 @@
 //! The routing configuration: the ordered provider list per method, the
 //! EPv2 switches, operator-disabled providers and per-merchant allow/block
-//! lists. Read from the operator's routing file (see `kassa.example.toml`,
-//! `routing_file`) and checked here; no I/O.
+//! lists. Read from a routing file (`kassa routing import`, or the
+//! `routing_file` setting once at first start) or the database's copy, and
+//! checked here; no I/O.
 //!
 //! Merchant allow/block lists live here, keyed by merchant id, until the
 //! merchants table has columns for them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::Method;
 use super::provider::{Layer, Provider};
 
-/// Checked routing configuration.
+/// Checked routing configuration (the live one is kept in the database,
+/// see `document.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoutingConfig {
     /// Overrides the `smart_router_enabled` setting when set.
@@ -58,7 +60,7 @@ impl MerchantRules {
 }
 
 /// The routing file as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawRoutingFile {
     pub enabled_global: Option<bool>,
@@ -68,14 +70,14 @@ pub struct RawRoutingFile {
     pub merchants: BTreeMap<String, RawMerchantRules>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawEpv2 {
     pub active: bool,
     pub partner_split: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawMerchantRules {
     pub allow_providers: Vec<String>,
