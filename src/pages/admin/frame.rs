@@ -6,6 +6,7 @@
 
 use crate::app::operators::Operator;
 pub use crate::pages::dashboard::frame::NavItem;
+use crate::pages::dashboard::frame::nav;
 
 /// The console's sections, in navigation order.
 pub const SECTIONS: [(&str, &str); 6] = [
@@ -49,14 +50,7 @@ impl Frame {
             email: operator.email.clone(),
             operator_id: operator.id,
             totp_missing: !operator.totp_enabled,
-            nav: SECTIONS
-                .iter()
-                .map(|(href, label)| NavItem {
-                    href,
-                    label,
-                    current: *href == current,
-                })
-                .collect(),
+            nav: nav(&SECTIONS, current),
             test,
             notice: None,
         }

@@ -16,6 +16,7 @@ use crate::http::headers;
 use crate::http::state::AppState;
 use crate::pages::dashboard::error::DashError;
 use crate::pages::dashboard::form::Form;
+use crate::pages::dashboard::guard::to_login_of;
 pub use crate::pages::dashboard::guard::{Refusal, anonymous_form, refuse};
 
 /// A signed-in operator's request.
@@ -151,23 +152,5 @@ fn redirect(state: &AppState, location: &str) -> HttpResponse {
 
 /// To the login page, coming back here afterwards (GET pages only).
 fn to_login(req: &HttpRequest, state: &AppState) -> HttpResponse {
-    let back = (req.method() == actix_web::http::Method::GET)
-        .then(|| req.path())
-        .filter(|p| *p != "/admin" && super::is_admin_path(p));
-    let location = match back {
-        Some(p) => format!(
-            "/admin/login?next={}",
-            url::form_urlencoded::byte_serialize(p.as_bytes()).collect::<String>()
-        ),
-        None => "/admin/login".to_string(),
-    };
-    let settings = &state.settings.accounts;
-    let mut builder = headers::dashboard_redirect(&location, settings.hsts);
-    if req
-        .cookie(account::session_cookie_name(settings, Realm::Operator))
-        .is_some()
-    {
-        builder.cookie(account::clear_session_cookie(settings, Realm::Operator));
-    }
-    builder.finish()
+    to_login_of(req, state, Realm::Operator, "/admin", super::is_admin_path)
 }

@@ -21,6 +21,7 @@ use crate::http::headers;
 use crate::http::state::AppState;
 use crate::pages::dashboard::error::DashError;
 use crate::pages::dashboard::frame::AuthFrame;
+use crate::pages::dashboard::login::{wait_message, with_retry_after};
 use crate::pages::dashboard::{is_test, qr, render};
 
 #[derive(Template)]
@@ -175,11 +176,9 @@ pub async fn submit_code(
             code_page(&state, &ctx, StatusCode::UNAUTHORIZED, Some(error.into())).await
         }
         Err(OperatorError::Throttled(wait)) => {
-            let error = format!(
-                "Too many failed attempts. Wait {} seconds, then try again.",
-                wait.as_secs().max(1)
-            );
-            code_page(&state, &ctx, StatusCode::TOO_MANY_REQUESTS, Some(error)).await
+            let error = Some(wait_message(wait));
+            let page = code_page(&state, &ctx, StatusCode::TOO_MANY_REQUESTS, error).await;
+            with_retry_after(page, wait)
         }
         Err(e) => refuse(&state, e.into()),
     }
@@ -255,11 +254,8 @@ fn throttled(
     next: String,
     wait: std::time::Duration,
 ) -> HttpResponse {
-    let secs = wait.as_secs().max(1);
-    let error = Some(format!(
-        "Too many failed attempts. Wait {secs} seconds, then try again."
-    ));
-    let mut response = login_page(
+    let error = Some(wait_message(wait));
+    let response = login_page(
         req,
         state,
         StatusCode::TOO_MANY_REQUESTS,
@@ -267,12 +263,7 @@ fn throttled(
         next,
         error,
     );
-    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&secs.to_string()) {
-        response
-            .headers_mut()
-            .insert(actix_web::http::header::RETRY_AFTER, v);
-    }
-    response
+    with_retry_after(response, wait)
 }
 
 fn login_page(

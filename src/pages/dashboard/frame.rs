@@ -15,6 +15,18 @@ pub struct NavItem {
     pub current: bool,
 }
 
+/// The navigation of `sections` (href, label) with `current` marked.
+pub fn nav(sections: &[(&'static str, &'static str)], current: &str) -> Vec<NavItem> {
+    sections
+        .iter()
+        .map(|(href, label)| NavItem {
+            href,
+            label,
+            current: *href == current,
+        })
+        .collect()
+}
+
 /// The dashboard's sections, in navigation order.
 pub const SECTIONS: [(&str, &str); 10] = [
     ("/dashboard", "Overview"),
@@ -66,14 +78,7 @@ impl Frame {
                 .map(|n| n.as_str().to_string())
                 .unwrap_or_else(|| merchant.email.clone()),
             merchant_id: merchant.id,
-            nav: SECTIONS
-                .iter()
-                .map(|(href, label)| NavItem {
-                    href,
-                    label,
-                    current: *href == current,
-                })
-                .collect(),
+            nav: nav(&SECTIONS, current),
             test,
             notice: None,
         }

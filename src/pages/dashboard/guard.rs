@@ -119,26 +119,40 @@ async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Ctx, Refusal> 
 
 /// To the login page, coming back here afterwards (GET pages only).
 fn to_login(req: &HttpRequest, state: &AppState) -> HttpResponse {
+    to_login_of(
+        req,
+        state,
+        Realm::Merchant,
+        "/dashboard",
+        super::is_dashboard_path,
+    )
+}
+
+/// To `{home}/login` of `realm`, with `next` set to this page when it is
+/// a GET of a local page `may_return` accepts (not `home` itself); a dead
+/// session cookie of the realm is cleared on the way.
+pub fn to_login_of(
+    req: &HttpRequest,
+    state: &AppState,
+    realm: Realm,
+    home: &str,
+    may_return: fn(&str) -> bool,
+) -> HttpResponse {
     let back = (req.method() == actix_web::http::Method::GET)
         .then(|| req.path())
-        .filter(|p| *p != "/dashboard" && super::is_dashboard_path(p));
+        .filter(|p| *p != home && may_return(p));
     let location = match back {
-        Some(p) => format!("/dashboard/login?next={}", url_encode(p)),
-        None => "/dashboard/login".to_string(),
+        Some(p) => format!("{home}/login?next={}", url_encode(p)),
+        None => format!("{home}/login"),
     };
-    let mut builder = headers::dashboard_redirect(&location, state.settings.accounts.hsts);
+    let settings = &state.settings.accounts;
+    let mut builder = headers::dashboard_redirect(&location, settings.hsts);
     // A dead session's cookie is of no use any more.
     if req
-        .cookie(account::session_cookie_name(
-            &state.settings.accounts,
-            Realm::Merchant,
-        ))
+        .cookie(account::session_cookie_name(settings, realm))
         .is_some()
     {
-        builder.cookie(account::clear_session_cookie(
-            &state.settings.accounts,
-            Realm::Merchant,
-        ));
+        builder.cookie(account::clear_session_cookie(settings, realm));
     }
     builder.finish()
 }

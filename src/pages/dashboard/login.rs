@@ -135,11 +135,8 @@ fn throttled(
     next: String,
     wait: std::time::Duration,
 ) -> HttpResponse {
-    let secs = wait.as_secs().max(1);
-    let error = Some(format!(
-        "Too many failed attempts. Wait {secs} seconds, then try again."
-    ));
-    let mut response = page(
+    let error = Some(wait_message(wait));
+    let response = page(
         req,
         state,
         StatusCode::TOO_MANY_REQUESTS,
@@ -148,7 +145,21 @@ fn throttled(
         error,
         None,
     );
-    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&secs.to_string()) {
+    with_retry_after(response, wait)
+}
+
+/// What a throttled login (or second-factor code) is told.
+pub fn wait_message(wait: std::time::Duration) -> String {
+    format!(
+        "Too many failed attempts. Wait {} seconds, then try again.",
+        wait.as_secs().max(1)
+    )
+}
+
+/// `response` with a `Retry-After` of `wait` (whole seconds, at least 1).
+pub fn with_retry_after(mut response: HttpResponse, wait: std::time::Duration) -> HttpResponse {
+    let secs = wait.as_secs().max(1).to_string();
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&secs) {
         response
             .headers_mut()
             .insert(actix_web::http::header::RETRY_AFTER, v);
