@@ -2,14 +2,14 @@
 //! import|export`, and the admin console): the live configuration and its
 //! version, import of a routing file, export as one, and the console's
 //! edits — the global switch, a method's provider list, EPv2, partner split
-//! — plus provider credentials (`credentials.rs`) and one merchant's
-//! provider lists and partner split (`merchant_rules.rs`).
+//! — plus provider credentials (`credentials.rs`).
 //!
 //! Every change is checked by the domain's rules, then stored as the next
 //! version together with its audit line (before and after) in one
 //! transaction; a change that raced another is decided again on the newer
-//! version. Every node's router polls the version and reloads. Must not:
-//! put a credential's value in an audit line, an error or a log.
+//! version. Every node's router polls the version and reloads. One
+//! merchant's provider lists and partner split are in `merchant_rules.rs`.
+//! Must not: put a credential's value in an audit line, an error or a log.
 
 mod credentials;
 mod merchant_rules;
