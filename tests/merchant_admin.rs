@@ -10,8 +10,9 @@ use std::time::Duration;
 use kassa::app::audit_log;
 use kassa::app::merchants::admin::{self, AdminError, Console, PlanFields};
 use kassa::app::merchants::{FieldError, MerchantError};
-use kassa::app::routing_admin::RoutingAdminError;
+use kassa::app::routing_admin::{self, RoutingAdminError};
 use kassa::domain::audit::AuditActor;
+use kassa::domain::routing::credential::{CredentialName, CredentialValue};
 use kassa::domain::routing::merchant_edit::MerchantRulesError;
 use kassa::store::merchants::MerchantUpdate;
 use serde_json::{Value, json};
@@ -412,7 +413,54 @@ async fn the_cli_switches_a_merchant_as_the_console_does_and_lists_a_search(back
     app.stop().await;
 }
 
+async fn a_merchant_s_partner_split_is_audited_and_survives_an_export_and_import(backend: Backend) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    let id = app.merchant.id;
+    let scope = routing_scope(&app.store);
+    for (name, value) in [
+        (
+            CredentialName::PartnerCheckoutUrl,
+            "https://reseller.example/checkout",
+        ),
+        (CredentialName::PartnerId, "partner-0123456789"),
+    ] {
+        let value = CredentialValue::parse(name, value).unwrap();
+        routing_admin::set_credential(&scope, AuditActor::Cli, 1, name, value)
+            .await
+            .unwrap();
+    }
+
+    admin::set_partner_split(&console(&app), id, Some(true))
+        .await
+        .unwrap();
+    let exported = routing_admin::export(&scope).await.unwrap();
+    routing_admin::import(&scope, AuditActor::Cli, 2, &exported)
+        .await
+        .unwrap();
+
+    assert!(
+        exported.contains(&format!("[merchants.{id}]"))
+            && exported.contains("partner_split = true"),
+        "{exported}"
+    );
+    let detail = admin::detail(&scope, id).await.unwrap();
+    assert_eq!(detail.rules.partner_split, Some(true));
+    assert!(detail.partner_split() && !detail.partner_split_global);
+    assert_eq!(
+        merchant_lines(&app, id).await,
+        vec![(
+            OPERATOR,
+            json!({ "partner_split": null }),
+            json!({ "partner_split": true })
+        )]
+    );
+    app.stop().await;
+}
+
 on_both_backends!(
+    a_merchant_s_partner_split_is_audited_and_survives_an_export_and_import,
     a_disabled_merchant_is_refused_on_its_very_next_call_and_works_again_when_enabled,
     a_plan_change_is_audited_with_only_what_changed_and_shows_at_once,
     provider_lists_change_what_the_router_offers_and_are_audited,
