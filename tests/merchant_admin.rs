@@ -378,7 +378,7 @@ async fn the_search_finds_merchants_by_id_email_domain_and_name_page_by_page(bac
     app.stop().await;
 }
 
-async fn the_cli_switches_a_merchant_as_the_console_does_and_lists_a_search(backend: Backend) {
+async fn the_cli_switches_a_merchant_and_sets_its_providers_as_the_console_does(backend: Backend) {
     let Some(app) = app(backend).await else {
         return;
     };
@@ -389,6 +389,31 @@ async fn the_cli_switches_a_merchant_as_the_console_does_and_lists_a_search(back
     ];
 
     let off = kassa(&["merchant", "update", "--id", &id, "--disable"], &env).await;
+    let bad = kassa(
+        &[
+            "merchant",
+            "update",
+            "--id",
+            &id,
+            "--enable",
+            "--block-providers",
+            "wert,nope",
+        ],
+        &env,
+    )
+    .await;
+    let blocked = kassa(
+        &[
+            "merchant",
+            "update",
+            "--id",
+            &id,
+            "--block-providers",
+            "wert, moonpay",
+        ],
+        &env,
+    )
+    .await;
     let listed = kassa(
         &["merchant", "list", "--json", "--search", "shop.example"],
         &env,
@@ -397,18 +422,44 @@ async fn the_cli_switches_a_merchant_as_the_console_does_and_lists_a_search(back
     let nothing = kassa(&["merchant", "list", "--json", "--search", "nowhere"], &env).await;
 
     assert!(off.status.success(), "{}", stderr(&off));
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("--block-providers: `nope` is not a provider"),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(blocked.status.success(), "{}", stderr(&blocked));
+    let rules = admin::detail(&routing_scope(&app.store), app.merchant.id)
+        .await
+        .unwrap()
+        .rules;
+    assert_eq!(
+        rules
+            .block_providers
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>(),
+        ["moonpay", "wert"]
+    );
     let list: Value = serde_json::from_str(stdout(&listed).trim()).unwrap();
     assert_eq!(list[0]["merchant_id"], json!(app.merchant.id));
     assert_eq!(list[0]["disabled"], json!(true));
     assert_eq!(stdout(&nothing).trim(), "[]");
     assert_eq!(
         merchant_lines(&app, app.merchant.id).await,
-        vec![(
-            AuditActor::Cli,
-            json!({ "disabled": false }),
-            json!({ "disabled": true })
-        )],
-        "one line, from the switch alone"
+        vec![
+            (
+                AuditActor::Cli,
+                json!({ "disabled": false }),
+                json!({ "disabled": true })
+            ),
+            (
+                AuditActor::Cli,
+                json!({ "block_providers": [] }),
+                json!({ "block_providers": ["moonpay", "wert"] })
+            ),
+        ],
+        "one line each; the refused command wrote nothing"
     );
     app.stop().await;
 }
@@ -466,5 +517,5 @@ on_both_backends!(
     provider_lists_change_what_the_router_offers_and_are_audited,
     bad_input_is_refused_by_name_and_stores_nothing,
     the_search_finds_merchants_by_id_email_domain_and_name_page_by_page,
-    the_cli_switches_a_merchant_as_the_console_does_and_lists_a_search,
+    the_cli_switches_a_merchant_and_sets_its_providers_as_the_console_does,
 );

@@ -3,7 +3,8 @@
 //! the checking, key generation and writing, and this file prints the answer.
 //! `update --payout-wallet` goes through the payout wallet cool-off like every
 //! door; `--payout-wallet-now` is the operator's explicit override;
-//! `--disable` / `--enable` and `list --search` are the admin console's
+//! `--disable` / `--enable`, the provider lists and partner split
+//! (`merchant_console.rs`) and `list --search` are the admin console's
 //! calls (`app::merchants::admin`).
 //! It must not parse a field or write a merchant row itself, and it words
 //! every refusal after the flag it came from (the tests read these texts).
@@ -16,8 +17,6 @@ use serde_json::json;
 
 use super::branding::BrandingArgs;
 use super::merchant_wallet::WalletFlags;
-use crate::app::api_keys::NoKeyCache;
-use crate::app::merchants::admin::{self, AdminError, Console};
 use crate::app::merchants::{
     self, BrandingField, FieldError, MerchantChanges, MerchantError, NewMerchantFields,
     WebhookTargets,
@@ -115,10 +114,8 @@ pub struct UpdateArgs {
     webhook_secret: Option<String>,
     #[command(flatten)]
     branding: BrandingArgs,
-    #[arg(long, conflicts_with = "enable")]
-    disable: bool,
-    #[arg(long)]
-    enable: bool,
+    #[command(flatten)]
+    console: super::merchant_console::ConsoleFlags,
     /// Issue a new API key and revoke every other one of the merchant; printed once.
     #[arg(long)]
     rotate_api_key: bool,
@@ -214,23 +211,10 @@ async fn update(
     if let Some(raw) = &a.payout_wallet {
         merchants::fields::payout_wallet(raw).map_err(|e| refusal(e.into()))?;
     }
-    // Switched the way the admin console does it (audited on its own line;
-    // running nodes on PostgreSQL forget the merchant's keys at once).
-    if a.disable || a.enable {
-        let console = Console {
-            routing: *scope,
-            router: None,
-            keys: &NoKeyCache,
-            actor: AuditActor::Cli,
-            now_ms: SystemClock.now_ms(),
-        };
-        admin::set_disabled(&console, a.id, a.disable)
-            .await
-            .map_err(|e| match e {
-                AdminError::Merchant(e) => refusal(e),
-                AdminError::Routing(e) => anyhow::Error::new(e),
-            })?;
-    }
+    // What the admin console's merchant page does, done the same way
+    // (each audited on its own line).
+    a.console.check()?;
+    a.console.apply(scope, a.id).await?;
     let changes = MerchantChanges {
         email: a.email,
         domains: (!a.domains.is_empty()).then_some(a.domains),
