@@ -66,6 +66,8 @@ pub enum AuditAction {
     RoutingMethodProviders,
     /// EPv2 was switched on or off.
     RoutingEpv2,
+    /// A provider was switched off for every merchant, or back on.
+    RoutingProviderDisabled,
     /// Partner split was switched, or its parameters changed.
     RoutingPartnerSplit,
     /// A provider credential was stored in the database.
@@ -76,19 +78,29 @@ pub enum AuditAction {
     MerchantUpdate,
     /// Secrets found in the clear were encrypted at start.
     SecretsEncrypted,
+    /// An operator account was added.
+    OperatorCreate,
+    /// An operator enrolled a TOTP second factor.
+    OperatorTotpEnrol,
+    /// An operator's TOTP second factor was removed (recovery).
+    OperatorTotpReset,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 9] = [
+    pub const ALL: [AuditAction; 13] = [
         AuditAction::RoutingImport,
         AuditAction::RoutingGlobalSwitch,
         AuditAction::RoutingMethodProviders,
         AuditAction::RoutingEpv2,
+        AuditAction::RoutingProviderDisabled,
         AuditAction::RoutingPartnerSplit,
         AuditAction::CredentialSet,
         AuditAction::CredentialClear,
         AuditAction::MerchantUpdate,
         AuditAction::SecretsEncrypted,
+        AuditAction::OperatorCreate,
+        AuditAction::OperatorTotpEnrol,
+        AuditAction::OperatorTotpReset,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,11 +109,15 @@ impl AuditAction {
             AuditAction::RoutingGlobalSwitch => "routing.global_switch",
             AuditAction::RoutingMethodProviders => "routing.method_providers",
             AuditAction::RoutingEpv2 => "routing.epv2",
+            AuditAction::RoutingProviderDisabled => "routing.provider_disabled",
             AuditAction::RoutingPartnerSplit => "routing.partner_split",
             AuditAction::CredentialSet => "credential.set",
             AuditAction::CredentialClear => "credential.clear",
             AuditAction::MerchantUpdate => "merchant.update",
             AuditAction::SecretsEncrypted => "secrets.encrypt",
+            AuditAction::OperatorCreate => "operator.create",
+            AuditAction::OperatorTotpEnrol => "operator.totp_enrol",
+            AuditAction::OperatorTotpReset => "operator.totp_reset",
         }
     }
 
