@@ -26,6 +26,7 @@ mod ledger;
 mod ledger_sender;
 mod ledger_sender_nonces;
 mod ledger_sender_reorgs;
+mod merchant_admin;
 mod metrics_server;
 mod migrations;
 mod operations;

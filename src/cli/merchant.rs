@@ -2,7 +2,10 @@
 //! `merchant_password.rs`; `keys …`, in `merchant_keys.rs`): flags in, `app::merchants` does
 //! the checking, key generation and writing, and this file prints the answer.
 //! `update --payout-wallet` goes through the payout wallet cool-off like every
-//! door; `--payout-wallet-now` is the operator's explicit override.
+//! door; `--payout-wallet-now` is the operator's explicit override;
+//! `--disable` / `--enable`, the provider lists and partner split
+//! (`merchant_console.rs`) and `list --search` are the admin console's
+//! calls (`app::merchants::admin`).
 //! It must not parse a field or write a merchant row itself, and it words
 //! every refusal after the flag it came from (the tests read these texts).
 
@@ -18,8 +21,10 @@ use crate::app::merchants::{
     self, BrandingField, FieldError, MerchantChanges, MerchantError, NewMerchantFields,
     WebhookTargets,
 };
+use crate::app::routing_admin::RoutingScope;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Mode, Settings};
+use crate::domain::audit::AuditActor;
 use crate::domain::payout_wallet::ChangeRules;
 use crate::domain::session::EventKind;
 use crate::store::Store;
@@ -35,10 +40,14 @@ pub enum MerchantCommand {
     /// A merchant's API keys: create, list, revoke.
     #[command(subcommand)]
     Keys(super::merchant_keys::KeysCommand),
-    /// List merchants.
+    /// List merchants, newest first.
     List {
         #[arg(long)]
         json: bool,
+        /// Only merchants with this id, or whose e-mail, shop domain or
+        /// display name contains this text.
+        #[arg(long)]
+        search: Option<String>,
     },
 }
 
@@ -105,10 +114,8 @@ pub struct UpdateArgs {
     webhook_secret: Option<String>,
     #[command(flatten)]
     branding: BrandingArgs,
-    #[arg(long, conflicts_with = "enable")]
-    disable: bool,
-    #[arg(long)]
-    enable: bool,
+    #[command(flatten)]
+    console: super::merchant_console::ConsoleFlags,
     /// Issue a new API key and revoke every other one of the merchant; printed once.
     #[arg(long)]
     rotate_api_key: bool,
@@ -138,14 +145,19 @@ pub async fn run(cmd: MerchantCommand, settings: &Settings) -> anyhow::Result<()
     match cmd {
         MerchantCommand::Create(args) => create(&store, args, targets).await,
         MerchantCommand::Update(args) => {
-            update(&store, args, targets, settings.wallet_change).await
+            let scope = RoutingScope {
+                store: &store,
+                sandbox: settings.mode == Mode::Sandbox,
+                onramp: &settings.onramp,
+            };
+            update(&scope, args, targets, settings.wallet_change).await
         }
         MerchantCommand::SetPassword(args) => {
             super::merchant_password::set_password(&store, args).await
         }
         MerchantCommand::Keys(cmd) => super::merchant_keys::run(cmd, &store).await,
-        MerchantCommand::List { json } => {
-            super::merchant_list::list(&store, json, SystemClock.now_ms()).await
+        MerchantCommand::List { json, search } => {
+            super::merchant_list::list(&store, json, search.as_deref(), SystemClock.now_ms()).await
         }
     }
 }
@@ -189,15 +201,20 @@ async fn create(store: &Store, a: CreateArgs, targets: WebhookTargets) -> anyhow
 }
 
 async fn update(
-    store: &Store,
+    scope: &RoutingScope<'_>,
     a: UpdateArgs,
     targets: WebhookTargets,
     rules: ChangeRules,
 ) -> anyhow::Result<()> {
+    let store = scope.store;
     // Checked before anything is written; changed after the other fields.
     if let Some(raw) = &a.payout_wallet {
         merchants::fields::payout_wallet(raw).map_err(|e| refusal(e.into()))?;
     }
+    // What the admin console's merchant page does, done the same way
+    // (each audited on its own line).
+    a.console.check()?;
+    a.console.apply(scope, a.id).await?;
     let changes = MerchantChanges {
         email: a.email,
         domains: (!a.domains.is_empty()).then_some(a.domains),
@@ -205,13 +222,7 @@ async fn update(
         checkout_mode: a.checkout_mode,
         country: a.country,
         crypto_enabled: a.crypto.as_deref().map(|c| c == "on"),
-        disabled: if a.disable {
-            Some(true)
-        } else if a.enable {
-            Some(false)
-        } else {
-            None
-        },
+        disabled: None,
         webhook_url: a.webhook_url,
         webhook_secret: a.webhook_secret,
         branding: a.branding.fields(),
@@ -299,7 +310,7 @@ async fn audit_update(
     crate::app::audit_log::record_merchant_update(
         store,
         SystemClock.now_ms(),
-        crate::domain::audit::AuditActor::Cli,
+        AuditActor::Cli,
         before,
         &after,
         secrets,

@@ -1,4 +1,5 @@
-//! `kassa merchant list`: every merchant as a table or as JSON, with its
+//! `kassa merchant list [--search TEXT]`: merchants (newest first, found as
+//! the admin console finds them) as a table or as JSON, with its
 //! branding and a payout wallet change still waiting (a line under the
 //! merchant; `pending_payout_wallet` in JSON); never a secret (keys and webhook secrets are not in
 //! [`Merchant`]).
@@ -6,12 +7,26 @@
 use serde_json::{Value, json};
 
 use super::branding::describe;
+use crate::app::merchants::admin;
 use crate::clock::format_doc_time;
 use crate::domain::merchant::Merchant;
 use crate::store::Store;
 
-pub async fn list(store: &Store, as_json: bool, now_ms: i64) -> anyhow::Result<()> {
-    let merchants = store.list_merchants().await?;
+pub async fn list(
+    store: &Store,
+    as_json: bool,
+    search: Option<&str>,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    let mut merchants: Vec<Merchant> = Vec::new();
+    for page in 1.. {
+        let found = admin::search(store, search, page, admin::MAX_PER_PAGE).await?;
+        let last = page >= found.pages();
+        merchants.extend(found.rows.into_iter().map(|row| row.merchant));
+        if last {
+            break;
+        }
+    }
     if as_json {
         let rows: Vec<Value> = merchants.iter().map(|m| merchant_json(m, now_ms)).collect();
         println!("{}", Value::Array(rows));

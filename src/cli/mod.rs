@@ -14,6 +14,7 @@ mod deposits;
 mod ledger;
 mod links;
 mod merchant;
+mod merchant_console;
 mod merchant_keys;
 mod merchant_list;
 mod merchant_password;

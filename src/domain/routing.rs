@@ -10,9 +10,11 @@
 //! - [`document`]: the configuration back as a routing file (JSON in the
 //!   database, TOML for export) and the console's checked edits.
 //! - [`credential`]: on-ramp credential names, sources and checked values.
+//! - [`merchant_edit`]: an operator's checked edits of one merchant's rules.
 
 pub mod credential;
 pub mod document;
+pub mod merchant_edit;
 pub mod policy;
 pub mod provider;
 pub mod table;

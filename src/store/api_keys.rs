@@ -250,7 +250,9 @@ pub(super) async fn revoke_all_but(
 
 /// PostgreSQL: `pg_notify` inside the transaction, delivered to every
 /// listening node when (and only if) it commits. SQLite has one node.
-async fn announce_revoked(
+/// Also sent when a merchant is switched on or off: listeners forget the
+/// key's cached credentials, which carry the merchant's state.
+pub(super) async fn announce_revoked(
     txn: &sea_orm::DatabaseTransaction,
     prefix: &str,
 ) -> Result<(), StoreError> {

@@ -24,6 +24,7 @@ pub mod ledger_txs;
 mod ledger_writes;
 mod merchant_cache;
 mod merchant_rows;
+pub mod merchant_search;
 pub mod merchants;
 mod opened_counter;
 pub mod operators;

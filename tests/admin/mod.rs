@@ -2,6 +2,7 @@
 //! (the dashboard tests' browser: cookies kept, CSRF tokens carried).
 
 mod accounts;
+mod merchants;
 mod routing;
 
 use kassa::app::operators;

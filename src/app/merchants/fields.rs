@@ -24,11 +24,11 @@ pub enum FieldError {
     Domain(String),
     #[error("`{0}` is not a valid Polygon address")]
     PayoutWallet(String),
-    #[error("`{0}` is not a two-letter country code")]
+    #[error("`{0}` is not a two-letter country code (ISO 3166-1, like NL)")]
     Country(String),
-    #[error("`{0}` is not a package")]
+    #[error("`{0}` is not a package (free, pro or unlimited)")]
     Package(String),
-    #[error("`{0}` is not a checkout mode")]
+    #[error("`{0}` is not a checkout mode (standard or smart_router)")]
     CheckoutMode(String),
     #[error("unknown webhook status `{0}`")]
     WebhookStatus(String),

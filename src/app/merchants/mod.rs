@@ -6,6 +6,8 @@
 //! webhook endpoint. The payout wallet changes behind its cool-off in
 //! [`payout_wallet`] ([`update`] does not touch it); the webhook settings,
 //! the test sent now, the delivery log and resend are in [`webhooks`].
+//! What an operator does to merchants (search, detail, plan, provider
+//! lists, partner split, switching off and on) is in [`admin`].
 //!
 //! Functions over the store; the field rules are in [`fields`], credentials
 //! and the webhook target check in [`secrets`]. Nothing here prints, reads
@@ -13,6 +15,7 @@
 //! [`MerchantError`] to its own text. It must not write a merchant row
 //! before every field has passed.
 
+pub mod admin;
 pub mod fields;
 pub mod password;
 pub mod payout_wallet;

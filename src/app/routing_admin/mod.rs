@@ -8,10 +8,12 @@
 //! Every change is checked by the domain's rules, then stored as the next
 //! version together with its audit line (before and after) in one
 //! transaction; a change that raced another is decided again on the newer
-//! version. Every node's router polls the version and reloads. Must not:
-//! put a credential's value in an audit line, an error or a log.
+//! version. Every node's router polls the version and reloads. One
+//! merchant's provider lists and partner split are in `merchant_rules.rs`.
+//! Must not: put a credential's value in an audit line, an error or a log.
 
 mod credentials;
+mod merchant_rules;
 
 use serde_json::{Value, json};
 
@@ -19,10 +21,12 @@ pub use credentials::{
     CredentialView, PartnerParams, clear_credential, credential_views, set_credential,
     set_partner_split,
 };
+pub use merchant_rules::{set_merchant_partner_split, set_merchant_providers};
 
 use crate::domain::audit::{AuditAction, AuditActor};
 use crate::domain::routing::credential::CredentialValueError;
 use crate::domain::routing::document::RoutingEditError;
+use crate::domain::routing::merchant_edit::MerchantRulesError;
 use crate::domain::routing::{Method, Provider, RoutingConfig};
 use crate::providers::credentials::OnrampSettings;
 use crate::store::audit_log::NewAuditEntry;
@@ -52,6 +56,9 @@ pub enum RoutingAdminError {
     Edit(#[from] RoutingEditError),
     #[error(transparent)]
     Credential(#[from] CredentialValueError),
+    /// A merchant's provider list refused (unknown slug, on both lists…).
+    #[error(transparent)]
+    MerchantRules(#[from] MerchantRulesError),
     /// Partner split needs a partner checkout URL and partner id.
     #[error(
         "partner split needs `partner_checkout_url` and `partner_id` (in the database or [onramp])"

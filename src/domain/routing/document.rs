@@ -67,6 +67,7 @@ impl RoutingConfig {
                             block_providers: slugs(&r.block_providers),
                             allow_methods: methods(&r.allow_methods),
                             block_methods: methods(&r.block_methods),
+                            partner_split: r.partner_split,
                         },
                     )
                 })
@@ -120,6 +121,9 @@ impl RoutingConfig {
                 quoted(&r.allow_methods),
                 quoted(&r.block_methods)
             );
+            if let Some(on) = r.partner_split {
+                let _ = writeln!(out, "partner_split = {on}");
+            }
         }
         out
     }
@@ -167,6 +171,7 @@ mod tests {
         let mut rules = MerchantRules::default();
         rules.block_providers.insert(Provider::Sandbox);
         rules.allow_methods.insert(Method::Card);
+        rules.partner_split = Some(false);
         c.merchants.insert(88, rules);
         c
     }

@@ -187,7 +187,7 @@ impl RouteContext<'_> {
     /// The providers that serve `method` before health and merchant rules.
     fn listed(&self, method: Method) -> Vec<Provider> {
         match method {
-            Method::Other if self.config.epv2.partner_split => {
+            Method::Other if self.rules().partner_split(self.config.epv2.partner_split) => {
                 vec![Provider::Epv2Partner, Provider::Epv2]
             }
             Method::Other => vec![Provider::Epv2],

@@ -45,6 +45,9 @@ pub struct MerchantRules {
     pub block_providers: BTreeSet<Provider>,
     pub allow_methods: BTreeSet<Method>,
     pub block_methods: BTreeSet<Method>,
+    /// Partner split for this merchant: `None` follows the EPv2 switch,
+    /// `Some(_)` overrides it (the partner parameters stay global).
+    pub partner_split: Option<bool>,
 }
 
 impl MerchantRules {
@@ -56,6 +59,16 @@ impl MerchantRules {
     pub fn provider_allowed(&self, p: Provider) -> bool {
         (self.allow_providers.is_empty() || self.allow_providers.contains(&p))
             && !self.block_providers.contains(&p)
+    }
+
+    /// Whether partner split applies to this merchant, given the global switch.
+    pub fn partner_split(&self, global: bool) -> bool {
+        self.partner_split.unwrap_or(global)
+    }
+
+    /// Rules that change nothing (the merchant's entry can be dropped).
+    pub fn is_empty(&self) -> bool {
+        *self == MerchantRules::default()
     }
 }
 
@@ -84,6 +97,9 @@ pub struct RawMerchantRules {
     pub block_providers: Vec<String>,
     pub allow_methods: Vec<String>,
     pub block_methods: Vec<String>,
+    /// Absent: the merchant follows `[epv2] partner_split`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partner_split: Option<bool>,
 }
 
 impl RoutingConfig {
@@ -181,6 +197,7 @@ impl RoutingConfig {
                     block_providers: providers(&rules.block_providers)?,
                     allow_methods: methods(&rules.allow_methods)?,
                     block_methods: methods(&rules.block_methods)?,
+                    partner_split: rules.partner_split,
                 },
             );
         }

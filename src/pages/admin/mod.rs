@@ -15,6 +15,9 @@ pub mod frame;
 pub mod guard;
 pub mod home;
 pub mod login;
+pub mod merchant;
+mod merchant_form;
+pub mod merchants;
 pub mod routing;
 
 use actix_web::web;
@@ -31,6 +34,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/login/code", web::post().to(login::submit_code))
         .route("/admin/logout", web::post().to(login::logout))
         .route("/admin/audit", web::get().to(audit::show))
+        .route("/admin/merchants", web::get().to(merchants::show))
+        .route("/admin/merchants/{id}", web::get().to(merchant::show))
+        .route(
+            "/admin/merchants/{id}/{group}",
+            web::post().to(merchant::change),
+        )
         .route("/admin/routing", web::get().to(routing::show))
         .route("/admin/routing/export", web::get().to(routing::export))
         .route("/admin/routing/{what}", web::post().to(routing::change));

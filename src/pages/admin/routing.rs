@@ -175,6 +175,7 @@ impl From<RoutingAdminError> for Refused {
             RoutingAdminError::Edit(_)
             | RoutingAdminError::Credential(_)
             | RoutingAdminError::PartnerNotConfigured
+            | RoutingAdminError::MerchantRules(_)
             | RoutingAdminError::Stored { .. }
             | RoutingAdminError::Busy
             | RoutingAdminError::File(_) => Refused::Input(e.to_string()),
