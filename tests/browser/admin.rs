@@ -103,6 +103,21 @@ async fn an_operator_logs_in_with_totp_and_switches_off_a_provider_the_checkout_
         json!(false)
     );
 
+    // Merchants: find the test merchant, open it.
+    browser.open(&app.url("/admin/merchants")).await;
+    browser.wait_for("#merchant-table").await;
+    browser.screenshot("admin-merchants").await;
+    browser.fill("#q", &app.merchant.id.to_string()).await;
+    browser.press_enter().await;
+    browser.wait_for("#merchant-count").await;
+    browser.click("#merchant-table tbody a").await;
+    browser.wait_for("#merchant-state").await;
+    assert_eq!(
+        browser.path().await,
+        format!("/admin/merchants/{}", app.merchant.id)
+    );
+    browser.screenshot("admin-merchant").await;
+
     browser.open(&app.url("/admin/audit")).await;
     let log = browser.text("#audit").await;
     assert!(log.contains("routing.provider_disabled"), "{log}");
