@@ -7,8 +7,8 @@
 use actix::prelude::*;
 
 use super::RouterActor;
-use crate::actors::supervision::{ActorKind, Handling};
 use super::handle::ReloadRouting;
+use crate::actors::supervision::{ActorKind, Handling};
 use crate::domain::routing::RoutingConfig;
 use crate::store::StoreError;
 use crate::store::routing::StoredRouting;
