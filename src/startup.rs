@@ -185,6 +185,7 @@ impl Application {
             sessions: sessions.clone(),
             opener,
             payouts: payouts.clone(),
+            chain: watch.clone(),
             sandbox,
             router,
             clock,

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod links;
 pub mod merchants;
 pub mod money;
+pub mod operations;
 pub mod products;
 pub mod routing_admin;
 pub mod sessions;
