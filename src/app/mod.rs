@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod attention;
 pub mod audit_log;
 pub mod catalog;
 pub mod links;

@@ -76,10 +76,20 @@ pub enum AuditAction {
     MerchantUpdate,
     /// Secrets found in the clear were encrypted at start.
     SecretsEncrypted,
+    /// A held deposit's forward to its merchant was queued.
+    DepositForward,
+    /// A held deposit's refund to its sender was queued.
+    DepositRefund,
+    /// A retry of a failed sweep was queued.
+    PayoutRetry,
+    /// A webhook event was queued for delivery again.
+    WebhookResend,
+    /// A merchant's parked webhook endpoint was re-enabled.
+    WebhookEnable,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 9] = [
+    pub const ALL: [AuditAction; 14] = [
         AuditAction::RoutingImport,
         AuditAction::RoutingGlobalSwitch,
         AuditAction::RoutingMethodProviders,
@@ -89,6 +99,11 @@ impl AuditAction {
         AuditAction::CredentialClear,
         AuditAction::MerchantUpdate,
         AuditAction::SecretsEncrypted,
+        AuditAction::DepositForward,
+        AuditAction::DepositRefund,
+        AuditAction::PayoutRetry,
+        AuditAction::WebhookResend,
+        AuditAction::WebhookEnable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -102,6 +117,11 @@ impl AuditAction {
             AuditAction::CredentialClear => "credential.clear",
             AuditAction::MerchantUpdate => "merchant.update",
             AuditAction::SecretsEncrypted => "secrets.encrypt",
+            AuditAction::DepositForward => "deposit.forward",
+            AuditAction::DepositRefund => "deposit.refund",
+            AuditAction::PayoutRetry => "payout.retry",
+            AuditAction::WebhookResend => "webhook.resend",
+            AuditAction::WebhookEnable => "webhook.enable",
         }
     }
 

@@ -6,6 +6,7 @@
 //! can be unit-tested in isolation.
 
 pub mod api_key;
+pub mod attention;
 pub mod audit;
 pub mod branding;
 pub mod checkout_session;
