@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use kassa::app::attention::{self, Acted, AttentionError, AttentionItem, Operator};
+use kassa::app::attention::{self, Acted, AttentionError, AttentionItem, Requester};
 use kassa::app::audit_log;
 use kassa::clock::Clock;
 use kassa::config::RawSettings;
@@ -25,8 +25,8 @@ on_both_backends!(
 
 const LATECOMER: &str = "0x5555555555555555555555555555555555555555";
 
-fn operator() -> Operator {
-    Operator {
+fn operator() -> Requester {
+    Requester {
         actor: AuditActor::Admin(7),
         name: "ops@kassa.test".into(),
     }

@@ -12,7 +12,7 @@ use anyhow::{anyhow, bail};
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use crate::app::attention::{AttentionError, Operator, levers};
+use crate::app::attention::{AttentionError, Requester, levers};
 use crate::clock::{Clock, SystemClock, format_doc_time};
 use crate::config::Settings;
 use crate::domain::audit::AuditActor;
@@ -75,7 +75,7 @@ async fn resolve(
     to: Option<String>,
     by: Option<String>,
 ) -> anyhow::Result<()> {
-    let who = operator(by);
+    let who = cli_requester(by);
     let now_ms = SystemClock.now_ms();
     let queued = match action {
         RequestAction::Refund => {
@@ -126,8 +126,8 @@ pub(super) fn refusal(e: AttentionError) -> anyhow::Error {
 }
 
 /// The CLI as an operator: audited as `cli`, asking as `--by` or the login.
-pub(super) fn operator(by: Option<String>) -> Operator {
-    Operator {
+pub(super) fn cli_requester(by: Option<String>) -> Requester {
+    Requester {
         actor: AuditActor::Cli,
         name: requester(by),
     }

@@ -7,7 +7,7 @@
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use super::deposits::{operator, refusal};
+use super::deposits::{cli_requester, refusal};
 use crate::app::attention::levers;
 use crate::clock::{Clock, SystemClock, format_doc_time};
 use crate::config::Settings;
@@ -124,7 +124,7 @@ fn sweep_json(s: &SweepRecord) -> Value {
 }
 
 async fn retry(store: &Store, id: i64, by: Option<String>) -> anyhow::Result<()> {
-    let who = operator(by);
+    let who = cli_requester(by);
     let queued = levers::retry_payout(store, &who, id, SystemClock.now_ms())
         .await
         .map_err(refusal)?;

@@ -90,8 +90,13 @@ pub async fn run(cmd: WebhooksCommand, settings: &Settings) -> anyhow::Result<()
             }
         }
         WebhooksCommand::Resend { event_id } => {
-            levers::resend_webhook(&store, &super::deposits::operator(None), &event_id, now_ms)
-                .await?;
+            levers::resend_webhook(
+                &store,
+                &super::deposits::cli_requester(None),
+                &event_id,
+                now_ms,
+            )
+            .await?;
             println!("{event_id} queued");
         }
         WebhooksCommand::Replay {

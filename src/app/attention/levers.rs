@@ -10,7 +10,7 @@
 
 use serde_json::json;
 
-use super::{AttentionError, Operator};
+use super::{AttentionError, Requester};
 use crate::app::audit_log;
 use crate::app::merchants::{self, MerchantChanges, MerchantError, WebhookTargets};
 use crate::domain::audit::AuditAction;
@@ -43,7 +43,7 @@ pub struct RetryRequest {
 /// Queues the forward of held deposit `id` to its merchant's payout wallet.
 pub async fn forward_deposit(
     store: &Store,
-    who: &Operator,
+    who: &Requester,
     id: i64,
     now_ms: i64,
 ) -> Result<DepositRequest, AttentionError> {
@@ -53,7 +53,7 @@ pub async fn forward_deposit(
 /// Queues the refund of held deposit `id` to `to`, or to its sender.
 pub async fn refund_deposit(
     store: &Store,
-    who: &Operator,
+    who: &Requester,
     id: i64,
     to: Option<&str>,
     now_ms: i64,
@@ -63,7 +63,7 @@ pub async fn refund_deposit(
 
 async fn resolve_deposit(
     store: &Store,
-    who: &Operator,
+    who: &Requester,
     id: i64,
     action: RequestAction,
     to: Option<&str>,
@@ -134,7 +134,7 @@ async fn resolve_deposit(
 /// Queues a retry, at the payout actor's next step, of failed sweep `id`.
 pub async fn retry_payout(
     store: &Store,
-    who: &Operator,
+    who: &Requester,
     id: i64,
     now_ms: i64,
 ) -> Result<RetryRequest, AttentionError> {
@@ -188,7 +188,7 @@ pub async fn retry_payout(
 /// start over), whatever became of it.
 pub async fn resend_webhook(
     store: &Store,
-    who: &Operator,
+    who: &Requester,
     event_id: &str,
     now_ms: i64,
 ) -> Result<(), AttentionError> {
@@ -220,7 +220,7 @@ pub async fn resend_webhook(
 /// answering 410 Gone.
 pub async fn enable_webhook_endpoint(
     store: &Store,
-    who: &Operator,
+    who: &Requester,
     id: i64,
     now_ms: i64,
 ) -> Result<(), AttentionError> {

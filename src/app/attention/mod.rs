@@ -26,7 +26,7 @@ pub const LIMIT_PER_KIND: usize = 200;
 /// Who acts: the audit log's actor, and the name a payout request records
 /// as having asked for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Operator {
+pub struct Requester {
     pub actor: AuditActor,
     pub name: String,
 }
@@ -207,7 +207,7 @@ pub enum Acted {
 /// `who`; the lever writes the audit line.
 pub async fn act(
     store: &Store,
-    who: &Operator,
+    who: &Requester,
     kind: AttentionKind,
     target: &str,
     now_ms: i64,
