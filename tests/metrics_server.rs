@@ -70,6 +70,8 @@ impl Server {
             .env("KASSA_BIND", format!("127.0.0.1:{port}"))
             .env("KASSA_DATABASE_URL", &db.url)
             .env("KASSA_DATA_DIR", data.path())
+            // The merchant's webhook secret was sealed with the tests' key.
+            .env("KASSA_SECRETS_KEY_FILE", crate::helpers::TEST_SECRETS_KEY)
             .env("KASSA_WALLET_MNEMONIC", TEST_PHRASE)
             .env("KASSA_PAYOUT_POLL_MS", "100")
             .env("KASSA_RATE_LIMIT_PER_SECOND", "100000")

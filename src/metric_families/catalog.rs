@@ -268,9 +268,15 @@ pub(super) fn families() -> Vec<Family> {
         ),
         // Routing.
         f(
+            "kassa_routing_config_version",
+            Gauge,
+            "The routing configuration version in force on this node.",
+            Plain,
+        ),
+        f(
             "kassa_routing_config_reloads_total",
             Counter,
-            "Routing file reloads, by result.",
+            "Routing configuration reloads from the database, by result.",
             Each("result", vec!["ok", "error"]),
         ),
         f(
