@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod admin;
 mod api_create;
 mod api_keys;
 mod api_keys_cli;

@@ -1,5 +1,6 @@
-//! One logged-in dashboard browser: the SHA-256 of its cookie token, its
-//! merchant, its CSRF token, and the times that end it.
+//! One logged-in browser, a merchant's on the dashboard or an operator's on
+//! the admin console (`realm`): the SHA-256 of its cookie token, its owner,
+//! its CSRF token, and the times that end it.
 
 use sea_orm::entity::prelude::*;
 
@@ -11,7 +12,11 @@ pub struct Model {
     /// Lowercase hex SHA-256 of the cookie's token; the token itself is never stored.
     #[sea_orm(unique)]
     pub token_hash: String,
-    pub merchant_id: i64,
+    /// The merchant's id (realm `merchant`) or the operator's (`operator`).
+    pub owner_id: i64,
+    pub realm: String,
+    /// An operator who gave the password but not yet the TOTP code.
+    pub second_factor_pending: bool,
     pub csrf_token: String,
     pub client_ip: String,
     pub created_at: i64,

@@ -18,6 +18,7 @@ pub mod ledger_transfer;
 pub mod merchant;
 pub mod merchant_domain;
 pub mod money_entry;
+pub mod operator;
 pub mod payment_link;
 pub mod payout_request;
 pub mod payout_transaction;

@@ -33,6 +33,8 @@ mod m20261204_000201_index_session_list;
 mod m20261204_000301_index_session_source;
 mod m20261205_000101_create_audit_log;
 mod m20261205_000102_create_routing_config;
+mod m20261205_000201_account_session_realms;
+mod m20261205_000202_create_operators;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -66,6 +68,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000301_index_session_source::Migration),
             Box::new(m20261205_000101_create_audit_log::Migration),
             Box::new(m20261205_000102_create_routing_config::Migration),
+            Box::new(m20261205_000201_account_session_realms::Migration),
+            Box::new(m20261205_000202_create_operators::Migration),
         ]
     }
 }

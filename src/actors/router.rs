@@ -14,7 +14,7 @@
 
 mod config_file;
 mod handle;
-mod outcomes;
+pub mod outcomes;
 mod reload;
 mod view;
 
@@ -389,6 +389,7 @@ impl Handler<GetRouterStatus> for RouterActor {
                 .filter(|(_, u)| **u > now)
                 .map(|(p, u)| (*p, *u))
                 .collect(),
+            outcomes: self.outcomes.figures(),
         })
     }
 }

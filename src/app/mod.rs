@@ -11,6 +11,7 @@ pub mod links;
 pub mod merchants;
 pub mod money;
 pub mod operations;
+pub mod operators;
 pub mod products;
 pub mod routing_admin;
 pub mod sessions;

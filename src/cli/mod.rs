@@ -1,10 +1,12 @@
 //! The command line: `serve` (the default), `migrate`, `merchant …`,
 //! `link create|list`, `product create|list`, `sandbox pay …`,
 //! `webhooks …`, `deposits held|forward|refund`, `payouts list|retry`,
-//! `ledger check|export`, `audit list`, `routing import|export`. Every command reads the
+//! `ledger check|export`, `audit list`, `routing import|export`,
+//! `admin create|reset-totp|list`. Every command reads the
 //! same configuration as the server, so the CLI works against the same
 //! database while the server runs.
 
+mod admin;
 mod audit;
 mod branding;
 mod catalog_output;
@@ -74,6 +76,9 @@ pub enum Command {
     /// The money check, and payout exports for accounting.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
+    /// Operators of the admin console: create one, reset a lost second factor.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// The operators' audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -109,6 +114,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Deposits(cmd) => deposits::run(cmd, &settings).await,
         Command::Payouts(cmd) => payouts::run(cmd, &settings).await,
         Command::Ledger(cmd) => ledger::run(cmd, &settings).await,
+        Command::Admin(cmd) => admin::run(cmd, &settings).await,
         Command::Audit(cmd) => audit::run(cmd, &settings).await,
         Command::Routing(cmd) => routing::run(cmd, &settings).await,
     }

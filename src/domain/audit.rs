@@ -66,6 +66,8 @@ pub enum AuditAction {
     RoutingMethodProviders,
     /// EPv2 was switched on or off.
     RoutingEpv2,
+    /// A provider was switched off for every merchant, or back on.
+    RoutingProviderDisabled,
     /// Partner split was switched, or its parameters changed.
     RoutingPartnerSplit,
     /// A provider credential was stored in the database.
@@ -86,14 +88,21 @@ pub enum AuditAction {
     WebhookResend,
     /// A merchant's parked webhook endpoint was re-enabled.
     WebhookEnable,
+    /// An operator account was added.
+    OperatorCreate,
+    /// An operator enrolled a TOTP second factor.
+    OperatorTotpEnrol,
+    /// An operator's TOTP second factor was removed (recovery).
+    OperatorTotpReset,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::RoutingImport,
         AuditAction::RoutingGlobalSwitch,
         AuditAction::RoutingMethodProviders,
         AuditAction::RoutingEpv2,
+        AuditAction::RoutingProviderDisabled,
         AuditAction::RoutingPartnerSplit,
         AuditAction::CredentialSet,
         AuditAction::CredentialClear,
@@ -104,6 +113,9 @@ impl AuditAction {
         AuditAction::PayoutRetry,
         AuditAction::WebhookResend,
         AuditAction::WebhookEnable,
+        AuditAction::OperatorCreate,
+        AuditAction::OperatorTotpEnrol,
+        AuditAction::OperatorTotpReset,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -112,6 +124,7 @@ impl AuditAction {
             AuditAction::RoutingGlobalSwitch => "routing.global_switch",
             AuditAction::RoutingMethodProviders => "routing.method_providers",
             AuditAction::RoutingEpv2 => "routing.epv2",
+            AuditAction::RoutingProviderDisabled => "routing.provider_disabled",
             AuditAction::RoutingPartnerSplit => "routing.partner_split",
             AuditAction::CredentialSet => "credential.set",
             AuditAction::CredentialClear => "credential.clear",
@@ -122,6 +135,9 @@ impl AuditAction {
             AuditAction::PayoutRetry => "payout.retry",
             AuditAction::WebhookResend => "webhook.resend",
             AuditAction::WebhookEnable => "webhook.enable",
+            AuditAction::OperatorCreate => "operator.create",
+            AuditAction::OperatorTotpEnrol => "operator.totp_enrol",
+            AuditAction::OperatorTotpReset => "operator.totp_reset",
         }
     }
 

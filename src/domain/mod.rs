@@ -5,6 +5,7 @@
 //! audit log's actors and actions, and sealing secrets at rest. No I/O here: every function
 //! can be unit-tested in isolation.
 
+pub mod account_realm;
 pub mod api_key;
 pub mod attention;
 pub mod audit;
@@ -37,5 +38,6 @@ pub mod session_source;
 pub mod shop_domain;
 pub mod signature;
 pub mod slug;
+pub mod totp;
 pub mod volume;
 pub mod wallet;

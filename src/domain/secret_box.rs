@@ -29,6 +29,8 @@ pub enum Purpose {
     WebhookSecret,
     /// A provider credential (`provider_credentials.value`).
     ProviderCredential,
+    /// An operator's TOTP secret (`operators.totp_secret`).
+    TotpSecret,
 }
 
 impl Purpose {
@@ -36,6 +38,7 @@ impl Purpose {
         match self {
             Purpose::WebhookSecret => b"kassa:webhook_secret",
             Purpose::ProviderCredential => b"kassa:provider_credential",
+            Purpose::TotpSecret => b"kassa:totp_secret",
         }
     }
 }

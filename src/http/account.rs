@@ -1,9 +1,11 @@
-//! The dashboard's account session and CSRF machinery, as every dashboard
-//! page uses it: the cookie (`__Host-kassa` over https, Secure; `kassa_session`
-//! over plain http, where browsers refuse a `__Host-` cookie without Secure;
-//! both HttpOnly, SameSite=Lax, Path=/), the session behind it, and the
-//! CSRF tokens forms carry: the session's synchronizer token once logged
-//! in, and a double-submit cookie on the login and sign-up forms.
+//! The account session and CSRF machinery every signed-in page uses, the
+//! merchant dashboard's and the operators' admin console's: the session
+//! cookie of each realm (`__Host-kassa` and `__Host-kassa_admin` over https,
+//! Secure; `kassa_session` and `kassa_admin_session` over plain http, where
+//! browsers refuse a `__Host-` cookie without Secure; all HttpOnly,
+//! SameSite=Lax, Path=/), the session behind it, and the CSRF tokens forms
+//! carry: the session's synchronizer token once logged in, and a
+//! double-submit cookie on the login and sign-up forms.
 //!
 //! It must not decide what a session may do (pages do) nor render anything.
 
@@ -12,6 +14,7 @@ use actix_web::cookie::{Cookie, SameSite, time};
 use subtle::ConstantTimeEq;
 
 use crate::app::accounts::{self, AccountSession, AccountSettings};
+use crate::domain::account_realm::Realm;
 use crate::store::{Store, StoreError};
 
 /// Dashboard logins and sign-ups one client address may try: ten at once,
@@ -27,12 +30,13 @@ fn nonzero(n: u32) -> std::num::NonZeroU32 {
     std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN)
 }
 
-/// The session cookie's name.
-pub fn session_cookie_name(settings: &AccountSettings) -> &'static str {
-    if settings.secure_cookies {
-        "__Host-kassa"
-    } else {
-        "kassa_session"
+/// The name of the realm's session cookie.
+pub fn session_cookie_name(settings: &AccountSettings, realm: Realm) -> &'static str {
+    match (realm, settings.secure_cookies) {
+        (Realm::Merchant, true) => "__Host-kassa",
+        (Realm::Merchant, false) => "kassa_session",
+        (Realm::Operator, true) => "__Host-kassa_admin",
+        (Realm::Operator, false) => "kassa_admin_session",
     }
 }
 
@@ -54,34 +58,43 @@ fn cookie(settings: &AccountSettings, name: &'static str, value: String) -> Cook
         .finish()
 }
 
-/// The session cookie carrying `token` (a browser-session cookie: the
-/// server's idle and absolute timeouts end it).
-pub fn session_cookie(settings: &AccountSettings, token: &str) -> Cookie<'static> {
-    cookie(settings, session_cookie_name(settings), token.to_string())
+/// The realm's session cookie carrying `token` (a browser-session cookie:
+/// the server's idle and absolute timeouts end it).
+pub fn session_cookie(settings: &AccountSettings, realm: Realm, token: &str) -> Cookie<'static> {
+    cookie(
+        settings,
+        session_cookie_name(settings, realm),
+        token.to_string(),
+    )
 }
 
-/// A cookie that deletes the session cookie.
-pub fn clear_session_cookie(settings: &AccountSettings) -> Cookie<'static> {
-    let mut c = cookie(settings, session_cookie_name(settings), String::new());
+/// A cookie that deletes the realm's session cookie.
+pub fn clear_session_cookie(settings: &AccountSettings, realm: Realm) -> Cookie<'static> {
+    let mut c = cookie(
+        settings,
+        session_cookie_name(settings, realm),
+        String::new(),
+    );
     c.set_max_age(time::Duration::ZERO);
     c
 }
 
-/// The session the request's cookie stands for, if it is live.
+/// The `realm` session the request's cookie stands for, if it is live.
 pub async fn current_session(
     req: &HttpRequest,
     store: &Store,
     settings: &AccountSettings,
+    realm: Realm,
     now_ms: i64,
 ) -> Result<Option<AccountSession>, StoreError> {
-    let Some(token) = req.cookie(session_cookie_name(settings)) else {
+    let Some(token) = req.cookie(session_cookie_name(settings, realm)) else {
         return Ok(None);
     };
     let token = token.value();
     if token.is_empty() || token.len() > 128 {
         return Ok(None);
     }
-    accounts::session_for(store, settings, token, now_ms).await
+    accounts::session_for(store, settings, realm, token, now_ms).await
 }
 
 /// Whether a form's `csrf` field is the session's token.

@@ -1,7 +1,8 @@
-//! Dashboard account sessions and the merchant security log.
+//! Account sessions (merchants' dashboard and operators' admin console,
+//! told apart by their realm) and the merchant security log.
 //!
-//! Account sessions are looked up by the SHA-256 of the cookie's token (the
-//! caller hashes; this module never sees a token). The security log is
+//! Account sessions are looked up by the SHA-256 of the cookie's token and
+//! their realm (the caller hashes; this module never sees a token). The security log is
 //! append-only: rows are inserted and read, never changed, and failed logins
 //! are counted from it so that login throttling holds on every node.
 
@@ -13,12 +14,15 @@ use sea_orm::{
 };
 
 use super::{Store, StoreError};
+use crate::domain::account_realm::Realm;
 
 /// A new logged-in browser.
 #[derive(Debug, Clone)]
 pub struct NewAccountSession {
     pub token_hash: String,
-    pub merchant_id: i64,
+    pub realm: Realm,
+    pub owner_id: i64,
+    pub second_factor_pending: bool,
     pub csrf_token: String,
     pub client_ip: String,
 }
@@ -27,7 +31,9 @@ pub struct NewAccountSession {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountSessionRow {
     pub id: i64,
-    pub merchant_id: i64,
+    pub realm: Realm,
+    pub owner_id: i64,
+    pub second_factor_pending: bool,
     pub csrf_token: String,
     pub created_at: i64,
     pub last_seen_at: i64,
@@ -52,7 +58,9 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let done = dashboard_session::Entity::insert(dashboard_session::ActiveModel {
             token_hash: Set(new.token_hash),
-            merchant_id: Set(new.merchant_id),
+            realm: Set(new.realm.as_str().to_string()),
+            owner_id: Set(new.owner_id),
+            second_factor_pending: Set(new.second_factor_pending),
             csrf_token: Set(new.csrf_token),
             client_ip: Set(new.client_ip),
             created_at: Set(now_ms),
@@ -64,18 +72,22 @@ impl Store {
         Ok(done.last_insert_id)
     }
 
-    /// The account session whose token hashes to `token_hash`, if any.
+    /// The `realm` session whose token hashes to `token_hash`, if any.
     pub async fn account_session(
         &self,
+        realm: Realm,
         token_hash: &str,
     ) -> Result<Option<AccountSessionRow>, StoreError> {
         let row = dashboard_session::Entity::find()
             .filter(dashboard_session::Column::TokenHash.eq(token_hash))
+            .filter(dashboard_session::Column::Realm.eq(realm.as_str()))
             .one(self.db())
             .await?;
         Ok(row.map(|r| AccountSessionRow {
             id: r.id,
-            merchant_id: r.merchant_id,
+            realm,
+            owner_id: r.owner_id,
+            second_factor_pending: r.second_factor_pending,
             csrf_token: r.csrf_token,
             created_at: r.created_at,
             last_seen_at: r.last_seen_at,
@@ -92,6 +104,19 @@ impl Store {
         Ok(())
     }
 
+    /// Marks an operator's session as past its second factor.
+    pub async fn complete_second_factor(&self, id: i64) -> Result<(), StoreError> {
+        dashboard_session::Entity::update_many()
+            .col_expr(
+                dashboard_session::Column::SecondFactorPending,
+                Expr::value(false),
+            )
+            .filter(dashboard_session::Column::Id.eq(id))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
     /// Ends one session (logout, expiry, rotation at login).
     pub async fn delete_account_session(&self, id: i64) -> Result<(), StoreError> {
         dashboard_session::Entity::delete_by_id(id)
@@ -100,15 +125,18 @@ impl Store {
         Ok(())
     }
 
-    /// Ends every session of `merchant_id` except `keep` (after a password
-    /// change, so a thief's session dies with the old password).
+    /// Ends every session of the `realm` account `owner_id` except `keep`
+    /// (after a password change, so a thief's session dies with the old
+    /// password; when an operator disables a merchant).
     pub async fn delete_other_account_sessions(
         &self,
-        merchant_id: i64,
+        realm: Realm,
+        owner_id: i64,
         keep: Option<i64>,
     ) -> Result<u64, StoreError> {
         let mut query = dashboard_session::Entity::delete_many()
-            .filter(dashboard_session::Column::MerchantId.eq(merchant_id));
+            .filter(dashboard_session::Column::Realm.eq(realm.as_str()))
+            .filter(dashboard_session::Column::OwnerId.eq(owner_id));
         if let Some(keep) = keep {
             query = query.filter(dashboard_session::Column::Id.ne(keep));
         }

@@ -27,6 +27,7 @@ mod merchant_cache;
 mod merchant_rows;
 pub mod merchants;
 mod opened_counter;
+pub mod operators;
 pub mod payment_links;
 pub mod payout_requests;
 pub mod payout_txs;

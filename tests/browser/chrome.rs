@@ -136,6 +136,13 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
     }
 
+    /// Types `text` into the field `css` (focusing it first).
+    pub async fn fill(&self, css: &str, text: &str) {
+        let field = self.wait_for(css).await;
+        field.click().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
     pub async fn has(&self, css: &str) -> bool {
         self.client.find(Locator::Css(css)).await.is_ok()
     }

@@ -21,6 +21,7 @@ mod helpers;
 #[allow(dead_code)]
 mod receiver;
 
+mod admin;
 mod chrome;
 mod dashboard;
 mod journeys;

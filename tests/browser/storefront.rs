@@ -15,15 +15,6 @@ use crate::receiver::Receiver;
 
 const PASSWORD: &str = "storefront passphrase 1";
 
-impl Browser {
-    /// Types `text` into the field `css` (focusing it first).
-    async fn fill(&self, css: &str, text: &str) {
-        let field = self.wait_for(css).await;
-        field.click().await.unwrap();
-        field.send_keys(text).await.unwrap();
-    }
-}
-
 #[actix_web::test]
 async fn a_payment_link_made_in_the_dashboard_is_paid_by_a_customer_and_a_product_is_bought() {
     let _one = ONE_AT_A_TIME.lock().await;

@@ -3,7 +3,7 @@
 
 mod accounts;
 mod api_keys;
-mod browser;
+pub mod browser;
 mod checkout;
 mod domains;
 mod links;

@@ -139,6 +139,8 @@ pub struct RouterStatus {
     pub configured: Vec<Provider>,
     /// Providers passed over, with the unix-ms time they are tried again.
     pub unhealthy_until: Vec<(Provider, i64)>,
+    /// Outcomes per provider × country × method since this node started.
+    pub outcomes: Vec<super::outcomes::OutcomeFigures>,
 }
 
 #[derive(Clone)]

@@ -20,10 +20,30 @@ struct Started {
     at_ms: i64,
 }
 
-/// Routed sessions awaiting payment.
+/// Routed sessions awaiting payment, and the totals so far.
 #[derive(Debug, Default)]
 pub struct Outcomes {
     open: HashMap<i64, Started>,
+    totals: HashMap<(Provider, String, &'static str), Totals>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Totals {
+    started: u64,
+    completed: u64,
+    paid_after_ms_sum: i64,
+}
+
+/// One provider × country × method line of the figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeFigures {
+    pub provider: Provider,
+    pub country: String,
+    pub method: &'static str,
+    pub started: u64,
+    pub completed: u64,
+    /// Mean time from routing to paid, when something was paid.
+    pub mean_ms_to_paid: Option<i64>,
 }
 
 fn method_label(m: Option<Method>) -> &'static str {
@@ -49,6 +69,10 @@ impl Outcomes {
             "method" => method
         )
         .increment(1);
+        self.totals
+            .entry((provider, country.clone(), method))
+            .or_default()
+            .started += 1;
         if self.open.len() >= MAX_OPEN {
             self.forget_older_than(now_ms - FORGET_AFTER_MS / 4);
         }
@@ -70,6 +94,12 @@ impl Outcomes {
         let Some(s) = self.open.remove(&session_id) else {
             return false;
         };
+        let totals = self
+            .totals
+            .entry((s.provider, s.country.clone(), s.method))
+            .or_default();
+        totals.completed += 1;
+        totals.paid_after_ms_sum += (now_ms - s.at_ms).max(0);
         let labels = [
             ("provider", s.provider.as_str().to_string()),
             ("country", s.country),
@@ -79,6 +109,31 @@ impl Outcomes {
         let secs = (now_ms - s.at_ms).max(0) as f64 / 1000.0;
         metrics::histogram!("kassa_routing_time_to_paid_seconds", &labels).record(secs);
         true
+    }
+
+    /// The figures since this node started, busiest first.
+    pub fn figures(&self) -> Vec<OutcomeFigures> {
+        let mut rows: Vec<OutcomeFigures> = self
+            .totals
+            .iter()
+            .map(|((provider, country, method), t)| OutcomeFigures {
+                provider: *provider,
+                country: country.clone(),
+                method,
+                started: t.started,
+                completed: t.completed,
+                mean_ms_to_paid: (t.completed > 0)
+                    .then(|| t.paid_after_ms_sum / i64::try_from(t.completed).unwrap_or(i64::MAX)),
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            b.started
+                .cmp(&a.started)
+                .then_with(|| a.provider.as_str().cmp(b.provider.as_str()))
+                .then_with(|| a.country.cmp(&b.country))
+                .then_with(|| a.method.cmp(b.method))
+        });
+        rows
     }
 
     /// Drops routed sessions started before `cutoff_ms`.
@@ -110,5 +165,23 @@ mod tests {
         assert!(!o.completed(1, 62_000));
         o.prune(1_000 + FORGET_AFTER_MS + 1);
         assert_eq!(o.open_count(), 0);
+    }
+
+    #[test]
+    fn figures_add_up_per_provider_country_and_method() {
+        let mut o = Outcomes::default();
+        o.started(1, Provider::Moonpay, Some("NL"), Some(Method::Card), 1_000);
+        o.started(2, Provider::Moonpay, Some("NL"), Some(Method::Card), 2_000);
+        o.started(3, Provider::Transak, None, Some(Method::Bank), 2_000);
+        assert!(o.completed(1, 11_000));
+        assert!(o.completed(2, 32_000));
+        let rows = o.figures();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].provider, Provider::Moonpay);
+        assert_eq!((rows[0].started, rows[0].completed), (2, 2));
+        assert_eq!(rows[0].mean_ms_to_paid, Some(20_000));
+        assert_eq!(rows[1].country, "unknown");
+        assert_eq!((rows[1].started, rows[1].completed), (1, 0));
+        assert_eq!(rows[1].mean_ms_to_paid, None);
     }
 }

@@ -9,8 +9,13 @@
 //! error for a person: the pages map [`AccountError`] to their text. A
 //! password is never logged, stored in the clear or returned.
 
+mod session;
 mod session_token;
 
+pub use session::{
+    AccountSession, complete_second_factor, delete_stale_sessions, end_session, open_session,
+    session_for,
+};
 pub use session_token::new_token;
 pub mod settings;
 
@@ -24,9 +29,10 @@ pub use settings::{AccountSettings, Signup};
 use super::merchants::{
     self, BrandingFields, CreatedMerchant, MerchantError, NewMerchantFields, WebhookTargets,
 };
+use crate::domain::account_realm::Realm;
 use crate::domain::password::{self, NewPassword, PasswordError};
 use crate::domain::security_event::{self, SecurityEventKind};
-use crate::store::accounts::{AccountSessionRow, NewAccountSession, SecurityEventRow};
+use crate::store::accounts::SecurityEventRow;
 use crate::store::{Store, StoreError};
 
 /// Why an account action was refused.
@@ -58,15 +64,6 @@ impl From<PasswordError> for AccountError {
 pub struct OpenedSession {
     pub token: SecretString,
     pub session: AccountSession,
-}
-
-/// The session a request's cookie stands for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountSession {
-    pub id: i64,
-    pub merchant_id: i64,
-    /// The synchronizer token every form of this session carries.
-    pub csrf_token: String,
 }
 
 /// One line of the security log, for people.
@@ -118,7 +115,7 @@ pub async fn sign_up(
         now_ms,
     )
     .await?;
-    let opened = open_session(store, created.id, client_ip, now_ms).await?;
+    let opened = open_session(store, Realm::Merchant, created.id, false, client_ip, now_ms).await?;
     Ok((created, opened))
 }
 
@@ -168,7 +165,7 @@ pub async fn log_in(
         now_ms,
     )
     .await?;
-    Ok(open_session(store, id, client_ip, now_ms).await?)
+    Ok(open_session(store, Realm::Merchant, id, false, client_ip, now_ms).await?)
 }
 
 /// Asks for the password again before a protected change (password,
@@ -208,21 +205,21 @@ pub async fn change_password(
     now_ms: i64,
 ) -> Result<(), AccountError> {
     let new = NewPassword::parse(new)?;
-    reauthenticate(store, session.merchant_id, current, client_ip, now_ms).await?;
+    reauthenticate(store, session.owner_id, current, client_ip, now_ms).await?;
     let hash = merchants::password::hash(new).await?;
     if !store
-        .set_merchant_password_hash(session.merchant_id, &hash, now_ms)
+        .set_merchant_password_hash(session.owner_id, &hash, now_ms)
         .await?
     {
-        return Err(MerchantError::NotFound(session.merchant_id).into());
+        return Err(MerchantError::NotFound(session.owner_id).into());
     }
     let ended = store
-        .delete_other_account_sessions(session.merchant_id, Some(session.id))
+        .delete_other_account_sessions(Realm::Merchant, session.owner_id, Some(session.id))
         .await?;
     let detail = format!("{ended} other session(s) ended");
     record(
         store,
-        session.merchant_id,
+        session.owner_id,
         SecurityEventKind::PasswordChanged,
         &detail,
         client_ip,
@@ -230,28 +227,6 @@ pub async fn change_password(
     )
     .await?;
     Ok(())
-}
-
-/// The live session behind a cookie token: `None` when there is none or it
-/// timed out (idle or absolute; a timed-out row is deleted). Activity is
-/// recorded at most once a minute.
-pub async fn session_for(
-    store: &Store,
-    settings: &AccountSettings,
-    token: &str,
-    now_ms: i64,
-) -> Result<Option<AccountSession>, StoreError> {
-    let Some(row) = store.account_session(&session_token::hash(token)).await? else {
-        return Ok(None);
-    };
-    if settings.expired(row.created_at, row.last_seen_at, now_ms) {
-        store.delete_account_session(row.id).await?;
-        return Ok(None);
-    }
-    if now_ms.saturating_sub(row.last_seen_at) >= settings::TOUCH_EVERY_MS {
-        store.touch_account_session(row.id, now_ms).await?;
-    }
-    Ok(Some(session_of(row)))
 }
 
 /// Ends the session (logout).
@@ -264,18 +239,13 @@ pub async fn log_out(
     store.delete_account_session(session.id).await?;
     record(
         store,
-        session.merchant_id,
+        session.owner_id,
         SecurityEventKind::LoggedOut,
         "",
         client_ip,
         now_ms,
     )
     .await
-}
-
-/// Ends a session without a log line (the old one, rotated at login).
-pub async fn end_session(store: &Store, session: &AccountSession) -> Result<(), StoreError> {
-    store.delete_account_session(session.id).await
 }
 
 /// Appends a line to the merchant's security log.
@@ -315,19 +285,6 @@ fn line(row: SecurityEventRow) -> SecurityLine {
     }
 }
 
-/// Deletes sessions past their timeouts (a periodic clean-up; lookups
-/// refuse them anyway).
-pub async fn delete_stale_sessions(
-    store: &Store,
-    settings: &AccountSettings,
-    now_ms: i64,
-) -> Result<u64, StoreError> {
-    let (idle_before, created_before) = settings.stale_before(now_ms);
-    store
-        .delete_stale_account_sessions(idle_before, created_before)
-        .await
-}
-
 async fn check_throttle(store: &Store, merchant_id: i64, now_ms: i64) -> Result<(), AccountError> {
     let window_ms = i64::try_from(security_event::THROTTLE_WINDOW.as_millis()).unwrap_or(0);
     let kinds: Vec<&str> = SecurityEventKind::ALL
@@ -344,46 +301,9 @@ async fn check_throttle(store: &Store, merchant_id: i64, now_ms: i64) -> Result<
     }
 }
 
-async fn open_session(
-    store: &Store,
-    merchant_id: i64,
-    client_ip: &str,
-    now_ms: i64,
-) -> Result<OpenedSession, StoreError> {
-    let token = session_token::new_token();
-    let csrf_token = session_token::new_token();
-    let id = store
-        .insert_account_session(
-            NewAccountSession {
-                token_hash: session_token::hash(&token),
-                merchant_id,
-                csrf_token: csrf_token.clone(),
-                client_ip: client_ip.to_string(),
-            },
-            now_ms,
-        )
-        .await?;
-    Ok(OpenedSession {
-        token: SecretString::from(token),
-        session: AccountSession {
-            id,
-            merchant_id,
-            csrf_token,
-        },
-    })
-}
-
-fn session_of(row: AccountSessionRow) -> AccountSession {
-    AccountSession {
-        id: row.id,
-        merchant_id: row.merchant_id,
-        csrf_token: row.csrf_token,
-    }
-}
-
 /// Verifies `raw` against a hash of a random password made once, so a
 /// login for an unknown address costs what a real one does.
-async fn burn_a_check(raw: SecretString) {
+pub(crate) async fn burn_a_check(raw: SecretString) {
     static DUMMY: OnceLock<Option<String>> = OnceLock::new();
     let _ = tokio::task::spawn_blocking(move || {
         let dummy = DUMMY.get_or_init(|| {

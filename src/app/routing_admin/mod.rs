@@ -1,7 +1,8 @@
 //! Smart Routing as operators change it (the CLI's `kassa routing
 //! import|export`, and the admin console): the live configuration and its
 //! version, import of a routing file, export as one, and the console's
-//! edits — the global switch, a method's provider list, EPv2, partner split
+//! edits — the global switch, a method's provider list, a provider switched
+//! off, EPv2, partner split
 //! — plus provider credentials (`credentials.rs`).
 //!
 //! Every change is checked by the domain's rules, then stored as the next
@@ -219,6 +220,40 @@ pub async fn set_method_providers(
             let diff = (
                 Some(json!({ "method": method.as_str(), "providers": list(before) })),
                 Some(json!({ "method": method.as_str(), "providers": list(&next) })),
+            );
+            Ok(Some((next, diff)))
+        },
+    )
+    .await
+}
+
+/// Switches a provider off (whatever its credentials: the router passes
+/// it over for every merchant) or back on.
+pub async fn set_provider_disabled(
+    scope: &RoutingScope<'_>,
+    actor: AuditActor,
+    now_ms: i64,
+    provider: Provider,
+    disabled: bool,
+) -> Result<i64, RoutingAdminError> {
+    change(
+        scope,
+        actor,
+        now_ms,
+        AuditAction::RoutingProviderDisabled,
+        |before| {
+            if before.disabled.contains(&provider) == disabled {
+                return Ok(None);
+            }
+            let mut next = before.clone();
+            if disabled {
+                next.disabled.insert(provider);
+            } else {
+                next.disabled.remove(&provider);
+            }
+            let diff = (
+                Some(json!({ "provider": provider.as_str(), "disabled": !disabled })),
+                Some(json!({ "provider": provider.as_str(), "disabled": disabled })),
             );
             Ok(Some((next, diff)))
         },

@@ -9,6 +9,7 @@ use super::error::DashError;
 use super::form::Form;
 use crate::app::accounts::AccountSession;
 use crate::app::merchants;
+use crate::domain::account_realm::Realm;
 use crate::domain::merchant::Merchant;
 use crate::http::account;
 use crate::http::client_ip::client_ip;
@@ -96,13 +97,13 @@ pub fn refuse(state: &AppState, e: DashError) -> HttpResponse {
 async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Ctx, Refusal> {
     let now_ms = state.clock.now_ms();
     let settings = &state.settings.accounts;
-    let session = account::current_session(req, &state.store, settings, now_ms)
+    let session = account::current_session(req, &state.store, settings, Realm::Merchant, now_ms)
         .await
         .map_err(|e| refuse(state, e.into()))?;
     let Some(session) = session else {
         return Err(to_login(req, state));
     };
-    let merchant = match merchants::find(&state.store, session.merchant_id).await {
+    let merchant = match merchants::find(&state.store, session.owner_id).await {
         Ok(m) if !m.disabled => m,
         Ok(_) | Err(merchants::MerchantError::NotFound(_)) => return Err(to_login(req, state)),
         Err(e) => return Err(refuse(state, e.into())),
@@ -128,10 +129,16 @@ fn to_login(req: &HttpRequest, state: &AppState) -> HttpResponse {
     let mut builder = headers::dashboard_redirect(&location, state.settings.accounts.hsts);
     // A dead session's cookie is of no use any more.
     if req
-        .cookie(account::session_cookie_name(&state.settings.accounts))
+        .cookie(account::session_cookie_name(
+            &state.settings.accounts,
+            Realm::Merchant,
+        ))
         .is_some()
     {
-        builder.cookie(account::clear_session_cookie(&state.settings.accounts));
+        builder.cookie(account::clear_session_cookie(
+            &state.settings.accounts,
+            Realm::Merchant,
+        ));
     }
     builder.finish()
 }

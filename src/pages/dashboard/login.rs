@@ -14,6 +14,7 @@ use super::frame::AuthFrame;
 use super::guard::{self, refuse};
 use super::{is_dashboard_path, is_test, redirect, render};
 use crate::app::accounts::{self, AccountError, Signup};
+use crate::domain::account_realm::Realm;
 use crate::http::account;
 use crate::http::headers;
 use crate::http::state::AppState;
@@ -41,7 +42,15 @@ pub async fn show(
     query: web::Query<LoginQuery>,
 ) -> HttpResponse {
     let settings = &state.settings.accounts;
-    match account::current_session(&req, &state.store, settings, state.clock.now_ms()).await {
+    match account::current_session(
+        &req,
+        &state.store,
+        settings,
+        Realm::Merchant,
+        state.clock.now_ms(),
+    )
+    .await
+    {
         Ok(Some(_)) => return redirect(&state, "/dashboard"),
         Ok(None) => {}
         Err(e) => return refuse(&state, e.into()),
@@ -77,7 +86,8 @@ pub async fn submit(
     }
     let password = SecretString::from(form.get("password").unwrap_or_default().to_string());
     let now_ms = state.clock.now_ms();
-    let previous = account::current_session(&req, &state.store, settings, now_ms).await;
+    let previous =
+        account::current_session(&req, &state.store, settings, Realm::Merchant, now_ms).await;
     let opened = match accounts::log_in(&state.store, &email, password, &ip.to_string(), now_ms)
         .await
     {
@@ -112,6 +122,7 @@ pub async fn submit(
     let mut builder = headers::dashboard_redirect(target, settings.hsts);
     builder.cookie(account::session_cookie(
         settings,
+        Realm::Merchant,
         opened.token.expose_secret(),
     ));
     builder.finish()

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::guard::{self, refuse};
 use crate::app::accounts;
+use crate::domain::account_realm::Realm;
 use crate::http::account;
 use crate::http::headers;
 use crate::http::state::AppState;
@@ -25,6 +26,6 @@ pub async fn submit(
     }
     let settings = &state.settings.accounts;
     let mut builder = headers::dashboard_redirect("/dashboard/login", settings.hsts);
-    builder.cookie(account::clear_session_cookie(settings));
+    builder.cookie(account::clear_session_cookie(settings, Realm::Merchant));
     builder.finish()
 }

@@ -15,6 +15,7 @@ use super::guard::{self, refuse};
 use super::{is_test, render};
 use crate::app::accounts::{self, AccountError, Signup};
 use crate::app::merchants::{FieldError, MerchantError};
+use crate::domain::account_realm::Realm;
 use crate::domain::password::{MAX_CHARS, MIN_CHARS, PasswordError};
 use crate::http::account;
 use crate::http::headers;
@@ -103,6 +104,7 @@ pub async fn submit(
     let mut response = render(&state, StatusCode::OK, &nonce, body);
     let _ = response.add_cookie(&account::session_cookie(
         settings,
+        Realm::Merchant,
         opened.token.expose_secret(),
     ));
     response
