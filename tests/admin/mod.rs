@@ -2,6 +2,8 @@
 //! (the dashboard tests' browser: cookies kept, CSRF tokens carried).
 
 mod accounts;
+mod attention;
+mod operations;
 mod routing;
 
 use kassa::app::operators;

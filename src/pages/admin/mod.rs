@@ -10,11 +10,13 @@
 //! Handlers parse, call one `app::` function and render; every change they
 //! make is written to the audit log by that function.
 
+pub mod attention;
 pub mod audit;
 pub mod frame;
 pub mod guard;
 pub mod home;
 pub mod login;
+pub mod operations;
 pub mod routing;
 
 use actix_web::web;
@@ -31,6 +33,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/login/code", web::post().to(login::submit_code))
         .route("/admin/logout", web::post().to(login::logout))
         .route("/admin/audit", web::get().to(audit::show))
+        .route("/admin/attention", web::get().to(attention::show))
+        .route("/admin/attention", web::post().to(attention::act))
+        .route("/admin/operations", web::get().to(operations::show))
+        .route(
+            "/admin/operations/events",
+            web::get().to(operations::events),
+        )
         .route("/admin/routing", web::get().to(routing::show))
         .route("/admin/routing/export", web::get().to(routing::export))
         .route("/admin/routing/{what}", web::post().to(routing::change));
