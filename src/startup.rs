@@ -9,7 +9,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, middleware::from_fn, web};
 use anyhow::Context;
 use governor::{Quota, RateLimiter};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::actors::chain_watcher::ChainWatch;
 use crate::actors::creator::SessionCreator;
@@ -20,6 +20,7 @@ use crate::actors::payout::Payouts;
 use crate::actors::registry::SessionRegistry;
 use crate::actors::sandbox::SandboxPayments;
 use crate::actors::session::SessionDeps;
+use crate::actors::supervision;
 use crate::actors::webhook_sender::{SenderSettings, WebhookSender};
 use crate::api;
 use crate::app::sessions::open::{SessionOpener, SessionRules, platform_domain};
@@ -184,6 +185,7 @@ impl Application {
             sessions: sessions.clone(),
             opener,
             payouts: payouts.clone(),
+            chain: watch.clone(),
             sandbox,
             router,
             clock,
@@ -373,6 +375,12 @@ fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
             0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
         ])
         .context("metrics buckets")?
+        // The admin console's figures count into these same bounds.
+        .set_buckets_for_metric(
+            Matcher::Full(supervision::HANDLING_SECONDS.into()),
+            &supervision::HANDLING_BUCKETS,
+        )
+        .context("actor handling buckets")?
         .install_recorder()
         .context("installing the metrics recorder")?;
     crate::metric_families::register();

@@ -30,9 +30,11 @@ use crate::clock::SharedClock;
 use crate::domain::confirmation::ConfirmationPolicy;
 use crate::store::Store;
 
+mod position;
 mod ranges;
 mod step;
 
+pub use position::ChainPosition;
 pub use step::{REORG_WATCH_BLOCKS, StepReport};
 
 /// The checkpoint's name in `chain_cursors`.
@@ -66,6 +68,14 @@ pub struct Watch(pub Vec<(Address, i64)>);
 #[rtype(result = "Result<StepReport, String>")]
 pub struct SyncNow;
 
+/// Where the watcher stood after its last completed step (`None` before one).
+#[derive(Message)]
+#[rtype(result = "Option<ChainPosition>")]
+struct GetPosition;
+
+/// How long the console waits for the watcher to say where it stands.
+const POSITION_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Which of these logs pay a watched address, and to which session.
 #[derive(Message)]
 #[rtype(result = "Vec<(i64, TransferLog)>")]
@@ -87,6 +97,8 @@ pub struct ChainWatcher<C: ChainSource + Clone + Unpin> {
     waiting: Vec<Reply>,
     /// Answered when the running step ends.
     riding: Vec<Reply>,
+    /// After the last step that completed.
+    position: Option<ChainPosition>,
 }
 
 impl<C: ChainSource + Clone + Unpin> ChainWatcher<C> {
@@ -109,6 +121,7 @@ impl<C: ChainSource + Clone + Unpin> ChainWatcher<C> {
             failures: 0,
             waiting: Vec::new(),
             riding: Vec::new(),
+            position: None,
         }
     }
 
@@ -136,6 +149,7 @@ impl<C: ChainSource + Clone + Unpin> ChainWatcher<C> {
             let answer = match &result {
                 Ok(report) => {
                     act.failures = 0;
+                    act.position = Some(ChainPosition::after(report, act.clock.now_ms()));
                     Ok(report.clone())
                 }
                 Err(e) => {
@@ -216,11 +230,22 @@ impl<C: ChainSource + Clone + Unpin> Handler<MatchTransfers> for ChainWatcher<C>
     }
 }
 
-/// What the rest of the gateway holds: add addresses, ask for a step.
+impl<C: ChainSource + Clone + Unpin> Handler<GetPosition> for ChainWatcher<C> {
+    type Result = Option<ChainPosition>;
+
+    fn handle(&mut self, _: GetPosition, _: &mut Context<Self>) -> Self::Result {
+        let _handling = Handling::begin(ActorKind::ChainWatcher);
+        self.position
+    }
+}
+
+/// What the rest of the gateway holds: add addresses, ask for a step, ask
+/// where the watcher stands.
 #[derive(Clone)]
 pub struct ChainWatch {
     watch: Recipient<Watch>,
     sync: Recipient<SyncNow>,
+    position: Recipient<GetPosition>,
 }
 
 impl ChainWatch {
@@ -228,6 +253,7 @@ impl ChainWatch {
         Self {
             watch: addr.clone().recipient(),
             sync: addr.clone().recipient(),
+            position: addr.clone().recipient(),
         }
     }
 
@@ -244,6 +270,21 @@ impl ChainWatch {
             .send(SyncNow)
             .await
             .unwrap_or_else(|_| Err("the chain watcher stopped".into()))
+    }
+}
+
+impl ChainWatch {
+    /// Where the watcher stood after its last completed step; `None` before
+    /// its first, or when it does not answer within a second (stopped, or
+    /// not running on this node).
+    pub async fn position(&self) -> Option<ChainPosition> {
+        let _queued = Queued::enter(ActorKind::ChainWatcher);
+        self.position
+            .send(GetPosition)
+            .timeout(POSITION_TIMEOUT)
+            .await
+            .ok()
+            .flatten()
     }
 }
 

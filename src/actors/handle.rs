@@ -13,7 +13,7 @@ use super::session::{
     CancelSession, DepositObserved, DepositReversed, ExpireSession, InjectPanic, PayoutSent,
     SessionActor, SessionError, SessionOutcome,
 };
-use super::supervision::{ActorKind, MAILBOX_DEPTH, Queued};
+use super::supervision::{self, ActorKind, Queued};
 use crate::domain::checkout_session::{NewSession, SessionRecord};
 use crate::domain::deposit::DepositFact;
 
@@ -156,11 +156,11 @@ impl Sessions {
     {
         let depth = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
         metrics::gauge!("kassa_registry_mailbox_depth").set(depth as f64);
-        metrics::gauge!(MAILBOX_DEPTH, "actor" => ActorKind::Session.as_str()).set(depth as f64);
+        supervision::set_mailbox_depth(ActorKind::Session, depth);
         let result = addr.send(msg).await;
         let depth = self.in_flight.fetch_sub(1, Ordering::Relaxed) - 1;
         metrics::gauge!("kassa_registry_mailbox_depth").set(depth as f64);
-        metrics::gauge!(MAILBOX_DEPTH, "actor" => ActorKind::Session.as_str()).set(depth as f64);
+        supervision::set_mailbox_depth(ActorKind::Session, depth);
         result
     }
 }

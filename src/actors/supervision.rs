@@ -7,16 +7,24 @@
 //! out).
 //!
 //! Actors and handles call the small guards below; this module only
-//! records figures. It must not hold state of its own beyond the recorder
-//! (the gauges are the recorder's), and it must not decide anything.
+//! records figures. Every change goes through one function (`note`) that
+//! moves the metric and a process-wide tally of atomics together, so the
+//! admin console reads the same figures ([`figures`]) as a scrape would,
+//! without scraping. It must hold no state beyond that tally, and it must
+//! not decide anything.
 //!
 //! Only session actors are restarted (by the registry, after a panic).
 //! The other kinds run once per process and nothing restarts them: their
 //! `restarted` stays 0 and a panic shows as `live` 0.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
+use serde::Serialize;
+
+mod figures;
+
+pub use figures::{Bucket, KindFigures, Latency, figures};
 
 /// Actors running now (session actors: those the registry holds).
 pub const LIVE: &str = "kassa_actor_live";
@@ -32,9 +40,16 @@ pub const MESSAGES: &str = "kassa_actor_messages_total";
 pub const MAILBOX_DEPTH: &str = "kassa_actor_mailbox_depth";
 /// Time from a message reaching its handler to the handler being done.
 pub const HANDLING_SECONDS: &str = "kassa_actor_handling_seconds";
+/// Upper bounds (seconds) of the [`HANDLING_SECONDS`] buckets: the exporter
+/// is built with these, and [`figures`] counts into the same ones.
+pub const HANDLING_BUCKETS: [f64; 13] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
 
-/// The kinds of actor Kassa runs; each is one value of the `actor` label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The kinds of actor Kassa runs; each is one value of the `actor` label
+/// (and, serialized, the same snake_case name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ActorKind {
     /// One per live checkout session.
     Session,
@@ -70,26 +85,81 @@ impl ActorKind {
             ActorKind::Payout => "payout",
         }
     }
+
+    /// The kind's slot in the tally (its place in [`ActorKind::ALL`]).
+    fn slot(self) -> usize {
+        match self {
+            ActorKind::Session => 0,
+            ActorKind::Registry => 1,
+            ActorKind::Creator => 2,
+            ActorKind::Router => 3,
+            ActorKind::WebhookSender => 4,
+            ActorKind::ChainWatcher => 5,
+            ActorKind::Payout => 6,
+        }
+    }
+}
+
+/// One change to a kind's figures.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    Spawned,
+    Restarted,
+    Passivated,
+    /// Live actors counted up or down by one.
+    LiveBy(i64),
+    /// Live actors as counted by their owner.
+    LiveAt(usize),
+    MailboxBy(i64),
+    MailboxAt(i64),
+    Handled(Duration),
+}
+
+/// The one place a change is recorded: the metric and the tally together.
+fn note(kind: ActorKind, change: Change) {
+    let actor = kind.as_str();
+    match change {
+        Change::Spawned => metrics::counter!(SPAWNED, "actor" => actor).increment(1),
+        Change::Restarted => metrics::counter!(RESTARTED, "actor" => actor).increment(1),
+        Change::Passivated => metrics::counter!(PASSIVATED, "actor" => actor).increment(1),
+        Change::LiveBy(by) => metrics::gauge!(LIVE, "actor" => actor).increment(by as f64),
+        Change::LiveAt(at) => metrics::gauge!(LIVE, "actor" => actor).set(at as f64),
+        Change::MailboxBy(by) => {
+            metrics::gauge!(MAILBOX_DEPTH, "actor" => actor).increment(by as f64)
+        }
+        Change::MailboxAt(at) => metrics::gauge!(MAILBOX_DEPTH, "actor" => actor).set(at as f64),
+        Change::Handled(took) => {
+            metrics::counter!(MESSAGES, "actor" => actor).increment(1);
+            metrics::histogram!(HANDLING_SECONDS, "actor" => actor).record(took.as_secs_f64());
+        }
+    }
+    figures::tally(kind, change);
 }
 
 /// One actor of `kind` was started.
 pub fn spawned(kind: ActorKind) {
-    metrics::counter!(SPAWNED, "actor" => kind.as_str()).increment(1);
+    note(kind, Change::Spawned);
 }
 
 /// One actor of `kind` was started in place of one that died.
 pub fn restarted(kind: ActorKind) {
-    metrics::counter!(RESTARTED, "actor" => kind.as_str()).increment(1);
+    note(kind, Change::Restarted);
 }
 
 /// One actor of `kind` stopped because it was idle.
 pub fn passivated(kind: ActorKind) {
-    metrics::counter!(PASSIVATED, "actor" => kind.as_str()).increment(1);
+    note(kind, Change::Passivated);
 }
 
 /// `live` actors of `kind` run now (kinds that keep their own count).
 pub fn set_live(kind: ActorKind, live: usize) {
-    metrics::gauge!(LIVE, "actor" => kind.as_str()).set(live as f64);
+    note(kind, Change::LiveAt(live));
+}
+
+/// `depth` messages wait for `kind` actors now (kinds whose handle keeps
+/// its own count: session actors).
+pub fn set_mailbox_depth(kind: ActorKind, depth: i64) {
+    note(kind, Change::MailboxAt(depth));
 }
 
 /// Held by a running singleton actor from `started` on: it counts as
@@ -101,14 +171,14 @@ pub struct Presence(ActorKind);
 impl Presence {
     pub fn started(kind: ActorKind) -> Self {
         spawned(kind);
-        metrics::gauge!(LIVE, "actor" => kind.as_str()).increment(1.0);
+        note(kind, Change::LiveBy(1));
         Presence(kind)
     }
 }
 
 impl Drop for Presence {
     fn drop(&mut self) {
-        metrics::gauge!(LIVE, "actor" => self.0.as_str()).decrement(1.0);
+        note(self.0, Change::LiveBy(-1));
     }
 }
 
@@ -116,12 +186,12 @@ impl Drop for Presence {
 /// kind's mailbox depth until the handler calls [`taken`] (a notice to an
 /// actor that died stays counted: it will never be handled).
 pub fn posted(kind: ActorKind) {
-    metrics::gauge!(MAILBOX_DEPTH, "actor" => kind.as_str()).increment(1.0);
+    note(kind, Change::MailboxBy(1));
 }
 
 /// The handler of a `kind` actor took a notice counted by [`posted`].
 pub fn taken(kind: ActorKind) {
-    metrics::gauge!(MAILBOX_DEPTH, "actor" => kind.as_str()).decrement(1.0);
+    note(kind, Change::MailboxBy(-1));
 }
 
 /// Counts the actor of `ctx` as a live `kind` from now until it stops or
@@ -157,10 +227,7 @@ impl Handling {
 
 impl Drop for Handling {
     fn drop(&mut self) {
-        let actor = self.kind.as_str();
-        metrics::counter!(MESSAGES, "actor" => actor).increment(1);
-        metrics::histogram!(HANDLING_SECONDS, "actor" => actor)
-            .record(self.since.elapsed().as_secs_f64());
+        note(self.kind, Change::Handled(self.since.elapsed()));
     }
 }
 
@@ -171,14 +238,14 @@ pub struct Queued(ActorKind);
 
 impl Queued {
     pub fn enter(kind: ActorKind) -> Self {
-        metrics::gauge!(MAILBOX_DEPTH, "actor" => kind.as_str()).increment(1.0);
+        note(kind, Change::MailboxBy(1));
         Queued(kind)
     }
 }
 
 impl Drop for Queued {
     fn drop(&mut self) {
-        metrics::gauge!(MAILBOX_DEPTH, "actor" => self.0.as_str()).decrement(1.0);
+        note(self.0, Change::MailboxBy(-1));
     }
 }
 

@@ -4,11 +4,13 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod attention;
 pub mod audit_log;
 pub mod catalog;
 pub mod links;
 pub mod merchants;
 pub mod money;
+pub mod operations;
 pub mod operators;
 pub mod products;
 pub mod routing_admin;

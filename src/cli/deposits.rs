@@ -6,16 +6,17 @@
 //! resolve a held deposit: they queue a request row, with who asked and
 //! when, that the server's payout actor carries out (this process never
 //! signs or broadcasts); `kassa payouts list` shows the sweep it made.
+//! Each writes an audit line as `cli`.
 
 use anyhow::{anyhow, bail};
 use clap::Subcommand;
 use serde_json::{Value, json};
 
+use crate::app::attention::{AttentionError, Requester, levers};
 use crate::clock::{Clock, SystemClock, format_doc_time};
 use crate::config::Settings;
+use crate::domain::audit::AuditActor;
 use crate::domain::held::{HeldMoney, grand_total, totals};
-use crate::domain::money::UsdcAmount;
-use crate::domain::wallet::WalletAddress;
 use crate::store::Store;
 use crate::store::payout_requests::RequestAction;
 
@@ -65,8 +66,8 @@ pub async fn run(cmd: DepositsCommand, settings: &Settings) -> anyhow::Result<()
     }
 }
 
-/// Queues a forward or refund of held deposit `id`, after checking it is
-/// held and the refund address is one.
+/// Queues a forward or refund of held deposit `id` (the checks and the
+/// audit line are `app::attention::levers`').
 async fn resolve(
     store: &Store,
     id: i64,
@@ -74,53 +75,62 @@ async fn resolve(
     to: Option<String>,
     by: Option<String>,
 ) -> anyhow::Result<()> {
-    let Some(held) = store.held_deposit(id, SystemClock.now_ms()).await? else {
-        bail!("no deposit with id {id}");
-    };
-    if let Some(why) = &held.not_held {
-        bail!("deposit {id} is not held: {why}");
-    }
-    if store.deposit_request_open(id).await? {
-        bail!("deposit {id} already has a forward or refund queued");
-    }
-    let destination = match (action, to) {
-        (RequestAction::Refund, Some(to)) => Some(
-            WalletAddress::parse(&to)
-                .map_err(|_| anyhow!("--to: `{to}` is not a Polygon address (0x + 40 hex digits, EIP-55 checksum if mixed case)"))?
-                .checksummed(),
-        ),
-        (RequestAction::Refund, None) if held.from.is_none() => {
-            bail!("deposit {id} has no recorded sender: pass --to 0x…")
+    let who = cli_requester(by);
+    let now_ms = SystemClock.now_ms();
+    let queued = match action {
+        RequestAction::Refund => {
+            levers::refund_deposit(store, &who, id, to.as_deref(), now_ms).await
         }
-        (RequestAction::Forward, _) if held.payout_wallet.is_none() => bail!(
-            "merchant {} has no payout wallet: set one with `kassa merchant update {} --payout-wallet 0x…`",
-            held.merchant_id,
-            held.merchant_id
-        ),
-        _ => None,
-    };
-    let by = requester(by);
-    let request = store
-        .queue_payout_request(
-            action,
-            None,
-            Some(id),
-            destination.clone(),
-            &by,
-            SystemClock.now_ms(),
-        )
-        .await?;
-    let amount = UsdcAmount::from_units(held.amount_units);
-    let whereto = match action {
-        RequestAction::Refund => destination.or(held.from).unwrap_or_default(),
-        _ => held.payout_wallet.unwrap_or_default(),
-    };
+        RequestAction::Forward | RequestAction::Retry => {
+            levers::forward_deposit(store, &who, id, now_ms).await
+        }
+    }
+    .map_err(refusal)?;
     println!(
-        "request {request}: {} {amount} USDC of deposit {id} (session {}) to {whereto}, asked by {by}; the server sends it once the deposit's block is final (see `kassa payouts list`)",
-        action.as_str(),
-        held.session_id
+        "request {}: {} {} USDC of deposit {id} (session {}) to {}, asked by {}; the server sends it once the deposit's block is final (see `kassa payouts list`)",
+        queued.request_id,
+        queued.action.as_str(),
+        queued.amount,
+        queued.session_id,
+        queued.to,
+        who.name
     );
     Ok(())
+}
+
+/// The CLI's words for a refused lever (its own flags and commands).
+pub(super) fn refusal(e: AttentionError) -> anyhow::Error {
+    match e {
+        AttentionError::NoSender(id) => {
+            anyhow!("deposit {id} has no recorded sender: pass --to 0x…")
+        }
+        AttentionError::NoPayoutWallet(merchant) => anyhow!(
+            "merchant {merchant} has no payout wallet: set one with `kassa merchant update {merchant} --payout-wallet 0x…`"
+        ),
+        AttentionError::NotAnAddress(to) => anyhow!(
+            "--to: `{to}` is not a Polygon address (0x + 40 hex digits, EIP-55 checksum if mixed case)"
+        ),
+        other @ (AttentionError::Target(_)
+        | AttentionError::NoDeposit(_)
+        | AttentionError::NotHeld { .. }
+        | AttentionError::DepositQueued(_)
+        | AttentionError::NoSweep(_)
+        | AttentionError::NotFailed { .. }
+        | AttentionError::RetryQueued(_)
+        | AttentionError::NoEvent(_)
+        | AttentionError::NoMerchant(_)
+        | AttentionError::NotParked(_)
+        | AttentionError::Store(_)
+        | AttentionError::Unexpected(_)) => anyhow::Error::new(other),
+    }
+}
+
+/// The CLI as an operator: audited as `cli`, asking as `--by` or the login.
+pub(super) fn cli_requester(by: Option<String>) -> Requester {
+    Requester {
+        actor: AuditActor::Cli,
+        name: requester(by),
+    }
 }
 
 /// Who asks: `--by`, else the login name, else "cli".

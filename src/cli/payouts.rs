@@ -1,19 +1,18 @@
 //! `kassa payouts list [--failed]`: every sweep (newest first) with its
 //! state, amounts, destination, `txid_out` and last error; `kassa payouts
 //! retry ID` queues a retry of a failed sweep for the server's payout actor
-//! (this process never signs or broadcasts: the keys stay with the server).
+//! (this process never signs or broadcasts: the keys stay with the server),
+//! and writes an audit line as `cli`.
 
-use anyhow::bail;
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use super::deposits::requester;
+use super::deposits::{cli_requester, refusal};
+use crate::app::attention::levers;
 use crate::clock::{Clock, SystemClock, format_doc_time};
 use crate::config::Settings;
 use crate::domain::money::UsdcAmount;
-use crate::domain::payout::SweepState;
 use crate::store::Store;
-use crate::store::payout_requests::RequestAction;
 use crate::store::payouts::SweepRecord;
 
 #[derive(Debug, Subcommand)]
@@ -125,29 +124,15 @@ fn sweep_json(s: &SweepRecord) -> Value {
 }
 
 async fn retry(store: &Store, id: i64, by: Option<String>) -> anyhow::Result<()> {
-    let Some(sweep) = store.sweep(id).await? else {
-        bail!("no sweep with id {id}");
-    };
-    if sweep.state != SweepState::Failed {
-        bail!(
-            "sweep {id} is {}, not failed: nothing to retry",
-            sweep.state
-        );
-    }
-    let by = requester(by);
-    let request = store
-        .queue_payout_request(
-            RequestAction::Retry,
-            Some(id),
-            None,
-            None,
-            &by,
-            SystemClock.now_ms(),
-        )
-        .await?;
+    let who = cli_requester(by);
+    let queued = levers::retry_payout(store, &who, id, SystemClock.now_ms())
+        .await
+        .map_err(refusal)?;
     println!(
-        "request {request}: retry sweep {id}, asked by {by}; the server tries it at its next step (last error: {})",
-        sweep.last_error.as_deref().unwrap_or("-")
+        "request {}: retry sweep {id}, asked by {}; the server tries it at its next step (last error: {})",
+        queued.request_id,
+        who.name,
+        queued.last_error.as_deref().unwrap_or("-")
     );
     Ok(())
 }

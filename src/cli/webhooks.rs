@@ -7,6 +7,7 @@ use anyhow::{anyhow, bail};
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use clap::Subcommand;
 
+use crate::app::attention::levers;
 use crate::app::merchants;
 use crate::app::merchants::webhooks::{TEST_TIMEOUT, send_test_webhook_now};
 use crate::clock::{Clock, SystemClock, format_doc_time};
@@ -89,9 +90,13 @@ pub async fn run(cmd: WebhooksCommand, settings: &Settings) -> anyhow::Result<()
             }
         }
         WebhooksCommand::Resend { event_id } => {
-            if !store.resend_webhook(&event_id, now_ms).await? {
-                bail!("no webhook event {event_id}");
-            }
+            levers::resend_webhook(
+                &store,
+                &super::deposits::cli_requester(None),
+                &event_id,
+                now_ms,
+            )
+            .await?;
             println!("{event_id} queued");
         }
         WebhooksCommand::Replay {

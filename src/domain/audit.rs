@@ -78,6 +78,16 @@ pub enum AuditAction {
     MerchantUpdate,
     /// Secrets found in the clear were encrypted at start.
     SecretsEncrypted,
+    /// A held deposit's forward to its merchant was queued.
+    DepositForward,
+    /// A held deposit's refund to its sender was queued.
+    DepositRefund,
+    /// A retry of a failed sweep was queued.
+    PayoutRetry,
+    /// A webhook event was queued for delivery again.
+    WebhookResend,
+    /// A merchant's parked webhook endpoint was re-enabled.
+    WebhookEnable,
     /// An operator account was added.
     OperatorCreate,
     /// An operator enrolled a TOTP second factor.
@@ -87,7 +97,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::RoutingImport,
         AuditAction::RoutingGlobalSwitch,
         AuditAction::RoutingMethodProviders,
@@ -98,6 +108,11 @@ impl AuditAction {
         AuditAction::CredentialClear,
         AuditAction::MerchantUpdate,
         AuditAction::SecretsEncrypted,
+        AuditAction::DepositForward,
+        AuditAction::DepositRefund,
+        AuditAction::PayoutRetry,
+        AuditAction::WebhookResend,
+        AuditAction::WebhookEnable,
         AuditAction::OperatorCreate,
         AuditAction::OperatorTotpEnrol,
         AuditAction::OperatorTotpReset,
@@ -115,6 +130,11 @@ impl AuditAction {
             AuditAction::CredentialClear => "credential.clear",
             AuditAction::MerchantUpdate => "merchant.update",
             AuditAction::SecretsEncrypted => "secrets.encrypt",
+            AuditAction::DepositForward => "deposit.forward",
+            AuditAction::DepositRefund => "deposit.refund",
+            AuditAction::PayoutRetry => "payout.retry",
+            AuditAction::WebhookResend => "webhook.resend",
+            AuditAction::WebhookEnable => "webhook.enable",
             AuditAction::OperatorCreate => "operator.create",
             AuditAction::OperatorTotpEnrol => "operator.totp_enrol",
             AuditAction::OperatorTotpReset => "operator.totp_reset",

@@ -7,6 +7,7 @@
 
 pub mod account_realm;
 pub mod api_key;
+pub mod attention;
 pub mod audit;
 pub mod branding;
 pub mod checkout_session;

@@ -18,6 +18,8 @@ pub struct AppState {
     pub sessions: Sessions,
     /// The payout actor (gas levels for `/readyz`).
     pub payouts: crate::actors::payout::Payouts,
+    /// The chain watcher (where it stands, for the operations page).
+    pub chain: crate::actors::chain_watcher::ChainWatch,
     /// Present in sandbox mode only.
     pub sandbox: Option<SandboxPayments>,
     /// The one way to open a session (API, payment links, product pages).

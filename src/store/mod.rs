@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod api_key_events;
 pub mod api_keys;
+pub mod attention;
 pub mod audit;
 pub mod audit_log;
 pub mod chain;

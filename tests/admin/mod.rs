@@ -3,6 +3,8 @@
 
 mod accounts;
 mod merchants;
+mod attention;
+mod operations;
 mod routing;
 
 use kassa::app::operators;

@@ -10,6 +10,7 @@
 //! Handlers parse, call one `app::` function and render; every change they
 //! make is written to the audit log by that function.
 
+pub mod attention;
 pub mod audit;
 pub mod frame;
 pub mod guard;
@@ -18,6 +19,7 @@ pub mod login;
 pub mod merchant;
 mod merchant_form;
 pub mod merchants;
+pub mod operations;
 pub mod routing;
 
 use actix_web::web;
@@ -39,6 +41,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/merchants/{id}/{group}",
             web::post().to(merchant::change),
+        )
+        .route("/admin/attention", web::get().to(attention::show))
+        .route("/admin/attention", web::post().to(attention::act))
+        .route("/admin/operations", web::get().to(operations::show))
+        .route(
+            "/admin/operations/events",
+            web::get().to(operations::events),
         )
         .route("/admin/routing", web::get().to(routing::show))
         .route("/admin/routing/export", web::get().to(routing::export))
