@@ -2,8 +2,8 @@
 //! (the dashboard tests' browser: cookies kept, CSRF tokens carried).
 
 mod accounts;
-mod merchants;
 mod attention;
+mod merchants;
 mod operations;
 mod routing;
 

@@ -2,8 +2,9 @@
 //! command line logs in, enrols a TOTP authenticator (the code computed as
 //! an authenticator app would), logs in again with a code, switches a
 //! provider off in Smart Routing, and the customer's checkout stops
-//! offering the method it served; the audit log shows the change. Each
-//! console page is screenshotted.
+//! offering the method it served; finds a merchant; watches the live
+//! operations page; the audit log shows the changes. Each console page is
+//! screenshotted.
 
 use kassa::app::operators;
 use kassa::clock::Clock;
@@ -117,6 +118,24 @@ async fn an_operator_logs_in_with_totp_and_switches_off_a_provider_the_checkout_
         format!("/admin/merchants/{}", app.merchant.id)
     );
     browser.screenshot("admin-merchant").await;
+
+    // Operations: the figures refresh over server-sent events under the CSP.
+    browser.open(&app.url("/admin/operations")).await;
+    browser.wait_for("#tree").await;
+    let mut live = String::new();
+    for _ in 0..50 {
+        live = browser.text("#live-status").await;
+        if live == "Live" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(live, "Live", "the event stream connected");
+    browser.screenshot("admin-operations").await;
+    browser.open(&app.url("/admin/attention")).await;
+    browser.wait_for("h1").await;
+    assert_eq!(browser.path().await, "/admin/attention");
+    browser.screenshot("admin-attention").await;
 
     browser.open(&app.url("/admin/audit")).await;
     let log = browser.text("#audit").await;

@@ -63,7 +63,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     let s = operations::snapshot(sources(&state), ctx.now_ms).await;
     let page = OperationsPage {
         frame: ctx.frame(&state, "Operations", "/admin/operations", None),
-        actors: ActorKind::ALL
+        actors: TREE
             .iter()
             .filter_map(|kind| s.actor(*kind).cloned())
             .map(row)
@@ -194,6 +194,17 @@ fn one_decimal(x: f64) -> String {
 }
 
 /// How long the oldest pending delivery has waited (`—` with none).
+/// The tree's rows, each parent before its children.
+const TREE: [ActorKind; 7] = [
+    ActorKind::Registry,
+    ActorKind::Session,
+    ActorKind::Creator,
+    ActorKind::Router,
+    ActorKind::WebhookSender,
+    ActorKind::ChainWatcher,
+    ActorKind::Payout,
+];
+
 fn age(depth: u64, seconds: f64) -> String {
     let s = seconds.floor() as u64;
     match (depth, s) {
@@ -207,6 +218,14 @@ fn age(depth: u64, seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tree_shows_every_actor_kind_once_with_the_registry_above_its_sessions() {
+        for kind in ActorKind::ALL {
+            assert_eq!(TREE.iter().filter(|k| **k == kind).count(), 1, "{kind:?}");
+        }
+        assert_eq!(&TREE[..2], &[ActorKind::Registry, ActorKind::Session]);
+    }
 
     #[test]
     fn durations_read_in_milliseconds_below_a_second() {
