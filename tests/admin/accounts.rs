@@ -277,6 +277,22 @@ async fn wrong_passwords_and_codes_are_throttled_and_a_code_is_not_replayed(back
         .await;
     assert_eq!(throttled.status, 429, "even the right password waits");
     assert!(throttled.headers.get("retry-after").is_some());
-    let _ = app.clock.now_ms();
+    // The account itself is throttled, not only this client address.
+    let direct = kassa::app::operators::log_in(
+        &app.store,
+        &email,
+        secrecy::SecretString::from(password.clone()),
+        true,
+        "198.51.100.7",
+        app.clock.now_ms(),
+    )
+    .await;
+    assert!(
+        matches!(
+            direct,
+            Err(kassa::app::operators::OperatorError::Throttled(_))
+        ),
+        "{direct:?}"
+    );
     app.stop().await;
 }

@@ -22,7 +22,7 @@ use crate::http::state::AppState;
 use crate::pages::dashboard::error::DashError;
 use crate::pages::dashboard::frame::AuthFrame;
 use crate::pages::dashboard::login::{wait_message, with_retry_after};
-use crate::pages::dashboard::{is_test, qr, render};
+use crate::pages::dashboard::{is_test, qr, render, render_anonymous};
 
 #[derive(Template)]
 #[template(path = "admin/login.html")]
@@ -274,18 +274,15 @@ fn login_page(
     next: String,
     error: Option<String>,
 ) -> HttpResponse {
-    let settings = &state.settings.accounts;
-    let (csrf, set_cookie) = account::anonymous_csrf(req, settings);
-    let nonce = headers::nonce();
     let next = if is_admin_path(&next) {
         next
     } else {
         String::new()
     };
-    let body = LoginPage {
+    render_anonymous(req, state, status, |csrf, nonce| LoginPage {
         frame: AuthFrame {
             title: "Operator login".into(),
-            nonce: nonce.clone(),
+            nonce: nonce.to_string(),
             csrf,
             test: is_test(state),
             signup_open: false,
@@ -293,12 +290,7 @@ fn login_page(
         email,
         next,
         error,
-    };
-    let mut response = render(state, status, &nonce, body);
-    if let Some(c) = set_cookie {
-        let _ = response.add_cookie(&c);
-    }
-    response
+    })
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::frame::AuthFrame;
 use super::guard::{self, refuse};
-use super::{is_dashboard_path, is_test, redirect, render};
+use super::{is_dashboard_path, is_test, redirect, render_anonymous};
 use crate::app::accounts::{self, AccountError, Signup};
 use crate::domain::account_realm::Realm;
 use crate::http::account;
@@ -177,30 +177,23 @@ pub fn page(
     error: Option<String>,
     notice: Option<String>,
 ) -> HttpResponse {
-    let settings = &state.settings.accounts;
-    let (csrf, set_cookie) = account::anonymous_csrf(req, settings);
-    let nonce = headers::nonce();
+    let signup_open = state.settings.accounts.signup == Signup::Open;
     let next = if is_dashboard_path(&next) {
         next
     } else {
         String::new()
     };
-    let body = LoginPage {
+    render_anonymous(req, state, status, |csrf, nonce| LoginPage {
         frame: AuthFrame {
             title: "Log in".into(),
-            nonce: nonce.clone(),
+            nonce: nonce.to_string(),
             csrf,
             test: is_test(state),
-            signup_open: settings.signup == Signup::Open,
+            signup_open,
         },
         email,
         next,
         error,
         notice,
-    };
-    let mut response = render(state, status, &nonce, body);
-    if let Some(c) = set_cookie {
-        let _ = response.add_cookie(&c);
-    }
-    response
+    })
 }

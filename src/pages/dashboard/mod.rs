@@ -143,6 +143,24 @@ pub fn render(
     }
 }
 
+/// Renders a page shown before login (login, sign-up, the console's
+/// login): `build` gets the anonymous CSRF token and the CSP nonce, and the
+/// CSRF cookie is set when the browser had none.
+pub fn render_anonymous<T: Template>(
+    req: &actix_web::HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    build: impl FnOnce(String, &str) -> T,
+) -> HttpResponse {
+    let (csrf, set_cookie) = crate::http::account::anonymous_csrf(req, &state.settings.accounts);
+    let nonce = headers::nonce();
+    let mut response = render(state, status, &nonce, build(csrf, &nonce));
+    if let Some(c) = set_cookie {
+        let _ = response.add_cookie(&c);
+    }
+    response
+}
+
 /// A 303 to `location` with the dashboard's headers.
 pub fn redirect(state: &AppState, location: &str) -> HttpResponse {
     headers::dashboard_redirect(location, state.settings.accounts.hsts).finish()

@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::form::FieldErrors;
 use super::frame::AuthFrame;
 use super::guard::{self, refuse};
-use super::{is_test, render};
+use super::{is_test, render, render_anonymous};
 use crate::app::accounts::{self, AccountError, Signup};
 use crate::app::merchants::{FieldError, MerchantError};
 use crate::domain::account_realm::Realm;
@@ -142,25 +142,17 @@ fn frame(state: &AppState, nonce: &str, csrf: String) -> AuthFrame {
 }
 
 fn page(req: &HttpRequest, state: &AppState, email: String, errors: FieldErrors) -> HttpResponse {
-    let settings = &state.settings.accounts;
-    let (csrf, set_cookie) = account::anonymous_csrf(req, settings);
-    let nonce = headers::nonce();
-    let status = if settings.signup == Signup::Closed {
+    let status = if state.settings.accounts.signup == Signup::Closed {
         StatusCode::FORBIDDEN
     } else if errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let body = SignupPage {
-        frame: frame(state, &nonce, csrf),
+    render_anonymous(req, state, status, |csrf, nonce| SignupPage {
+        frame: frame(state, nonce, csrf),
         email,
         errors,
         min_chars: MIN_CHARS,
-    };
-    let mut response = render(state, status, &nonce, body);
-    if let Some(c) = set_cookie {
-        let _ = response.add_cookie(&c);
-    }
-    response
+    })
 }
