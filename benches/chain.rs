@@ -17,7 +17,9 @@
 //!
 //! Run: `cargo bench --bench chain` (options after `--`: `--addresses N`,
 //! `--blocks N`, `--per-block N`, `--watched-per-block N`, `--runs N`,
-//! `--samples N`). Needs Anvil (`npm install --prefix /tmp/kassa-node
+//! `--samples N`). With `KASSA_BENCH_PROFILE_PAUSE` set, each timed sync
+//! is preceded by `PROFILE-NOW <pid>` and a 2 s pause, to attach `perf
+//! record -p <pid>` to the sync alone. Needs Anvil (`npm install --prefix /tmp/kassa-node
 //! @foundry-rs/anvil`, or `KASSA_TEST_ANVIL`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -181,13 +183,23 @@ async fn run(o: Options) {
         // ones: one untimed read first, then the baseline before and after
         // the watcher, so neither side gets the cold read.
         baseline_run(&anvil, token, h0 + 1, head, o.max_range).await;
+        let cpu_before = CpuTimes::now(anvil.pid());
         let base = baseline_run(&anvil, token, h0 + 1, head, o.max_range).await;
+        let base_cpu = CpuTimes::now(anvil.pid()).since(cpu_before);
         assert_eq!(base.logs, o.blocks as usize * o.per_block);
 
+        if std::env::var_os("KASSA_BENCH_PROFILE_PAUSE").is_some() {
+            println!("PROFILE-NOW {}", std::process::id());
+            use std::io::Write as _;
+            std::io::stdout().flush().unwrap();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
         let before = scrape(&app).await;
+        let cpu_before = CpuTimes::now(anvil.pid());
         let t = Instant::now();
         let report = app.chain_watch().sync().await.unwrap();
         let elapsed = t.elapsed();
+        let cpu = CpuTimes::now(anvil.pid()).since(cpu_before);
         let after = scrape(&app).await;
         assert_eq!(report.processed, head);
         assert_eq!(report.counted as usize, deposits, "every deposit counted");
@@ -210,6 +222,8 @@ async fn run(o: Options) {
             breakdown.other_rpc,
             breakdown.other_calls,
         );
+        println!("run {}: baseline {}", r + 1, base_cpu.line());
+        println!("run {}: watcher {}", r + 1, cpu.line());
         let base_after = baseline_run(&anvil, token, h0 + 1, head, o.max_range).await;
         println!(
             "run {}: baseline again after the watcher {:.3} s",

@@ -172,3 +172,67 @@ pub(crate) async fn delivery_anatomy(
     }
     a
 }
+
+/// CPU seconds (user + system) used so far, per thread group: this
+/// process's main thread (the actix system: actors, the watcher, sea-orm),
+/// its SQLite worker threads, its other threads, and Anvil.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct CpuTimes {
+    pub(crate) main: f64,
+    pub(crate) sqlite: f64,
+    pub(crate) other: f64,
+    pub(crate) anvil: f64,
+}
+
+impl CpuTimes {
+    pub(crate) fn now(anvil_pid: u32) -> Self {
+        let mut t = CpuTimes::default();
+        let me = std::process::id();
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{me}/task")) {
+            for task in tasks.flatten() {
+                let Some((name, secs)) = stat_cpu(&task.path().join("stat")) else {
+                    continue;
+                };
+                if task.file_name().to_string_lossy() == me.to_string() {
+                    t.main += secs;
+                } else if name.starts_with("sqlx-sqlite") {
+                    t.sqlite += secs;
+                } else {
+                    t.other += secs;
+                }
+            }
+        }
+        t.anvil = stat_cpu(std::path::Path::new(&format!("/proc/{anvil_pid}/stat")))
+            .map_or(0.0, |(_, s)| s);
+        t
+    }
+
+    pub(crate) fn since(self, earlier: CpuTimes) -> CpuTimes {
+        CpuTimes {
+            main: self.main - earlier.main,
+            sqlite: self.sqlite - earlier.sqlite,
+            other: self.other - earlier.other,
+            anvil: self.anvil - earlier.anvil,
+        }
+    }
+
+    pub(crate) fn line(&self) -> String {
+        format!(
+            "CPU s: kassa main {:.3}, sqlite workers {:.3}, other threads {:.3}; anvil {:.3}",
+            self.main, self.sqlite, self.other, self.anvil
+        )
+    }
+}
+
+/// A `/proc/…/stat` file's command name and user + system CPU seconds.
+fn stat_cpu(path: &std::path::Path) -> Option<(String, f64)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let name = text[open + 1..close].to_string();
+    let fields: Vec<&str> = text[close + 2..].split_whitespace().collect();
+    // After the name: state is field 3, utime 14 and stime 15 (1-based).
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // Linux reports these in ticks of 1/100 s (USER_HZ).
+    Some((name, ticks / 100.0))
+}

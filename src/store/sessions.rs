@@ -32,6 +32,8 @@ const HD_COUNTER: &str = "hd_index";
 
 /// How many sessions the read cache keeps.
 const CACHE_CAPACITY: usize = 50_000;
+/// Ids per query when warming the cache (SQLite allows 32,766 parameters).
+const WARM_CHUNK: usize = 500;
 
 /// A bounded cache of session records by id (see [`Store`]).
 pub struct SessionCache {
@@ -120,6 +122,28 @@ impl Store {
             self.sessions.put(r.clone());
         }
         Ok(record)
+    }
+
+    /// Reads the sessions of `ids` not already cached in one query and
+    /// caches them: a burst of cold session actors (a block range's
+    /// deposits) then loads from memory instead of one query each. Only a
+    /// warm-up: a session missing here is read again by whoever needs it.
+    pub async fn warm_sessions(&self, ids: &[i64]) -> Result<(), StoreError> {
+        let cold: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| self.sessions.get(*id).is_none())
+            .collect();
+        for chunk in cold.chunks(WARM_CHUNK) {
+            let rows = session::Entity::find()
+                .filter(session::Column::Id.is_in(chunk.iter().copied()))
+                .all(self.db())
+                .await?;
+            for row in rows {
+                self.sessions.put(to_record(row)?);
+            }
+        }
+        Ok(())
     }
 
     /// A session by id, only if `merchant_id` owns it.

@@ -98,6 +98,11 @@ impl Anvil {
         self.url.to_string()
     }
 
+    /// The node's process id (benchmarks read its CPU time).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }

@@ -38,7 +38,7 @@ pub const FIRST_START_LOOKBACK: u64 = 4096;
 /// Block hashes read concurrently while re-checking deposits.
 const HASH_READS_AT_ONCE: usize = 16;
 /// Sessions told of their deposits at once (each commits on its own).
-const DELIVERIES_AT_ONCE: usize = 32;
+const DELIVERIES_AT_ONCE: usize = 128;
 
 pub(super) struct StepDeps<C> {
     pub chain: C,
@@ -376,6 +376,10 @@ async fn deliver_all<C>(
                 Vec::new()
             })
             .push(fact);
+    }
+    // One query for the sessions these deposits wake (most are cold).
+    if let Err(e) = d.store.warm_sessions(&order).await {
+        tracing::debug!(error = %e, "warming the session cache failed; sessions load one by one");
     }
     let sessions = &d.sessions;
     futures_util::stream::iter(order.into_iter().map(|session_id| {
