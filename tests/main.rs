@@ -42,6 +42,7 @@ mod routing_console;
 mod sandbox;
 mod sandbox_payouts;
 mod secrets_at_rest;
+mod single_node;
 mod storefront;
 mod storefront_cli;
 mod supervision;

@@ -6,6 +6,8 @@
 //! survives power loss. Every pool acquire is bounded, so a database outage
 //! becomes [`StoreError::Unavailable`] quickly instead of a hang, and the pool
 //! reconnects by itself when the database returns.
+//!
+//! One server per SQLite database: `kassa serve` takes [`node_lock`]'s lock.
 
 pub mod accounts;
 pub mod api_key_events;
@@ -27,6 +29,7 @@ mod merchant_cache;
 mod merchant_rows;
 pub mod merchant_search;
 pub mod merchants;
+pub mod node_lock;
 mod opened_counter;
 pub mod operators;
 pub mod payment_links;
