@@ -12,6 +12,7 @@ mod api_keys_cli;
 mod api_status;
 mod attention;
 mod audit_log;
+mod backup;
 mod branding;
 mod branding_cli;
 mod cancel;

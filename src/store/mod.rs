@@ -15,6 +15,7 @@ pub mod api_keys;
 pub mod attention;
 pub mod audit;
 pub mod audit_log;
+pub mod backup;
 pub mod chain;
 pub mod group_commit;
 pub mod held;
