@@ -43,6 +43,7 @@ mod routing_console;
 mod sandbox;
 mod sandbox_payouts;
 mod secrets_at_rest;
+mod shutdown;
 mod single_node;
 mod storefront;
 mod storefront_cli;
