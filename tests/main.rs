@@ -20,6 +20,7 @@ mod chain_sandbox;
 mod checkout;
 mod cli;
 mod dashboard;
+mod disk_full;
 mod engine;
 mod group_commit;
 mod held;
