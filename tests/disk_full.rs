@@ -114,6 +114,7 @@ async fn a_full_disk_answers_503_loses_nothing_acknowledged_and_service_resumes_
                     answer.text
                 );
                 assert_eq!(answer.json()["ok"], false);
+                assert!(answer.headers.contains_key("retry-after"), "{answer:?}");
                 unavailable += 1;
             }
             other => panic!("a create on a full disk answered {other}: {}", answer.text),
@@ -124,6 +125,8 @@ async fn a_full_disk_answers_503_loses_nothing_acknowledged_and_service_resumes_
         "{}",
         node.log_text()
     );
+    // Reads keep working on the full disk.
+    node.assert_sessions_exist(&merchant, &acked).await;
 
     // Space returns: creates answer 200 again.
     std::fs::remove_file(&filler).unwrap();
