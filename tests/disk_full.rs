@@ -141,10 +141,8 @@ async fn a_full_disk_answers_503_loses_nothing_acknowledged_and_service_resumes_
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     for _ in 0..5 {
-        assert_eq!(
-            create(&node, &merchant, &mut n, &mut acked).await.status,
-            200
-        );
+        let answer = create(&node, &merchant, &mut n, &mut acked).await;
+        assert_eq!(answer.status, 200, "{}\n{}", answer.text, node.log_text());
     }
 
     // Assert: every acknowledged session is there, and the file is sound,

@@ -40,7 +40,9 @@ pub fn node_env(db_url: &str, data: &Path) -> Vec<(String, String)> {
         ("KASSA_WALLET_MNEMONIC", TEST_PHRASE.to_string()),
         ("KASSA_RATE_LIMIT_PER_SECOND", "100000".to_string()),
         ("KASSA_RATE_LIMIT_BURST", "100000".to_string()),
-        ("KASSA_DB_ACQUIRE_TIMEOUT_MS", "2000".to_string()),
+        // Generous: these suites run beside the whole test binary on two
+        // cores, and a create that waits out the write lane answers 503.
+        ("KASSA_DB_ACQUIRE_TIMEOUT_MS", "10000".to_string()),
         ("KASSA_LOG", "warn,sqlx=error".to_string()),
     ]
     .into_iter()
