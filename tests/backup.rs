@@ -80,6 +80,15 @@ async fn a_backup_taken_under_load_restores_every_session_acknowledged_before_it
     let backup_ended = Instant::now();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("written to"), "{}", stdout(&out));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backup).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the backup is readable by its owner only"
+        );
+    }
     // Keep the load going a little past the backup, then stop it.
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, Ordering::SeqCst);

@@ -22,6 +22,10 @@ pub async fn run(database_url: &str, target: &Path) -> anyhow::Result<()> {
             println!("restore it with: kassa restore {}", shell_word(target));
         }
         None => {
+            anyhow::ensure!(
+                !database_url.starts_with("sqlite:"),
+                "the database is in memory: there is nothing to back up"
+            );
             let db = postgres_parts(database_url)?;
             println!(
                 "The database is PostgreSQL: back it up with pg_dump (a consistent snapshot, safe while Kassa runs):"

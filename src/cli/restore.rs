@@ -14,6 +14,10 @@ use crate::store::node_lock::{NodeLock, NodeLockError, sqlite_file};
 
 pub async fn run(database_url: &str, source: &Path) -> anyhow::Result<()> {
     let Some(database) = sqlite_file(database_url)? else {
+        anyhow::ensure!(
+            !database_url.starts_with("sqlite:"),
+            "the database is in memory: there is nothing to restore into"
+        );
         let db = postgres_parts(database_url)?;
         println!(
             "The database is PostgreSQL: restore a pg_dump backup with pg_restore, Kassa stopped:"

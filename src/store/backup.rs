@@ -4,6 +4,8 @@
 //! renamed into place: SQLite reads one consistent snapshot (a read
 //! transaction, so a running server keeps writing meanwhile), and a
 //! backup cut short never leaves a half-written file under the chosen name.
+//! The file is readable by its owner only (it holds hashed API keys and
+//! sealed secrets).
 //!
 //! A restore copies the backup beside the live database, checks the copy
 //! (`PRAGMA integrity_check`, and a migrations table this Kassa knows), folds
@@ -61,6 +63,7 @@ pub async fn backup_sqlite(database: &Path, target: &Path) -> Result<u64, Backup
         let _ = std::fs::remove_file(&partial);
         return Err(anyhow::anyhow!("VACUUM INTO {}: {e}", partial.display()).into());
     }
+    owner_only(&partial)?;
     sync_file(&partial)?;
     std::fs::rename(&partial, target).map_err(|e| {
         anyhow::anyhow!(
@@ -234,6 +237,19 @@ fn remove_with_sidecars(path: &Path) -> Result<(), BackupError> {
         Err(e) => return Err(anyhow::anyhow!("removing {}: {e}", path.display()).into()),
     }
     remove_sidecars(path)
+}
+
+/// A backup holds hashed keys and sealed secrets: readable by its owner only.
+fn owner_only(path: &Path) -> Result<(), BackupError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| anyhow::anyhow!("restricting {}: {e}", path.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn sync_file(path: &Path) -> Result<(), BackupError> {
