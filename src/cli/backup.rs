@@ -83,8 +83,10 @@ pub(super) fn postgres_parts(database_url: &str) -> anyhow::Result<PostgresParts
     })
 }
 
+/// A percent-encoded URL part, decoded (a `+` stays a `+`).
 fn percent(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+    let query = format!("x={}", s.replace('+', "%2B"));
+    url::form_urlencoded::parse(query.as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())
         .unwrap_or_else(|| s.to_string())
@@ -100,5 +102,44 @@ pub(super) fn shell_word(s: impl AsRef<std::ffi::OsStr>) -> String {
         s.into_owned()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn plain_words_stay_bare_and_others_are_single_quoted() {
+        assert_eq!(
+            shell_word("/backups/kassa-2026.sqlite3"),
+            "/backups/kassa-2026.sqlite3"
+        );
+        assert_eq!(shell_word("my backups/it's.db"), r"'my backups/it'\''s.db'");
+        assert_eq!(shell_word("$(rm -rf /)"), "'$(rm -rf /)'");
+        assert_eq!(shell_word(""), "''");
+    }
+
+    #[test]
+    fn the_pg_dump_flags_name_host_port_user_and_database_but_never_the_password() {
+        let flags = postgres_parts("postgres://shop%20user:p%40ss@db.example:6000/kassa_live")
+            .unwrap()
+            .flags();
+        assert_eq!(
+            flags,
+            "--host=db.example --port=6000 --username='shop user' --dbname=kassa_live"
+        );
+        assert!(!flags.contains("p@ss") && !flags.contains("p%40ss"));
+
+        let plus = postgres_parts("postgres://a+b@h/d").unwrap().flags();
+        assert!(plus.contains("--username=a+b"), "{plus}");
+
+        let defaults = postgres_parts("postgres://localhost").unwrap().flags();
+        assert_eq!(
+            defaults,
+            "--host=localhost --port=5432 --username=postgres --dbname=postgres"
+        );
     }
 }
