@@ -123,6 +123,9 @@ impl Node {
 
     async fn launch(db_url: &str, data: &Path, logs: &Path, extra: &[(&str, &str)]) -> Node {
         install_crypto();
+        // Everything that can fail comes before the spawn: from then on the
+        // child belongs to a `Node`, whose drop kills it.
+        let client = reqwest::Client::new();
         let port = free_port();
         let log = logs.join(format!("serve-{port}.log"));
         let child = serve_command(db_url, data, port, &log)
@@ -133,7 +136,7 @@ impl Node {
             child,
             base: format!("http://127.0.0.1:{port}"),
             log,
-            client: reqwest::Client::new(),
+            client,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
