@@ -107,6 +107,13 @@ async fn a_backup_taken_under_load_restores_every_session_acknowledged_before_it
         .cloned()
         .collect();
     assert!(before.len() >= 60 && !after.is_empty(), "{acks:?}");
+    println!(
+        "backup under load took {:?}; {} creates acknowledged before it, {} during, {} after",
+        backup_ended - backup_began,
+        before.len(),
+        acks.len() - before.len() - after.len(),
+        after.len()
+    );
 
     // A second backup never overwrites the first.
     let again = cli(&db.url, data.path(), &["backup", backup.to_str().unwrap()]).await;

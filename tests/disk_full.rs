@@ -125,6 +125,10 @@ async fn a_full_disk_answers_503_loses_nothing_acknowledged_and_service_resumes_
         "{}",
         node.log_text()
     );
+    println!(
+        "full disk: {} creates acknowledged in all, {unavailable} answered 503",
+        acked.len()
+    );
     // Reads keep working on the full disk.
     node.assert_sessions_exist(&merchant, &acked).await;
 
