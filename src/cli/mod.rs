@@ -2,12 +2,14 @@
 //! `link create|list`, `product create|list`, `sandbox pay …`,
 //! `webhooks …`, `deposits held|forward|refund`, `payouts list|retry`,
 //! `ledger check|export`, `audit list`, `routing import|export`,
-//! `admin create|reset-totp|list`. Every command reads the
+//! `admin create|reset-totp|list`, `backup`, `restore`. Every command reads the
 //! same configuration as the server, so the CLI works against the same
-//! database while the server runs.
+//! database while the server runs (all but `serve` and `restore`, which take
+//! the SQLite single-node lock).
 
 mod admin;
 mod audit;
+mod backup;
 mod branding;
 mod catalog_output;
 mod deposits;
@@ -21,6 +23,7 @@ mod merchant_password;
 mod merchant_wallet;
 mod payouts;
 mod products;
+mod restore;
 mod routing;
 mod sandbox;
 mod serve;
@@ -53,6 +56,18 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Write a consistent copy of the SQLite database to PATH while the
+    /// server runs (on PostgreSQL: print the `pg_dump` command).
+    Backup {
+        /// The backup file to create (it must not exist).
+        path: PathBuf,
+    },
+    /// Replace the SQLite database with the backup at PATH (the server must
+    /// be stopped; on PostgreSQL: print the `pg_restore` command).
+    Restore {
+        /// A file written by `kassa backup`.
+        path: PathBuf,
+    },
     /// Manage merchants.
     #[command(subcommand)]
     Merchant(Box<merchant::MerchantCommand>),
@@ -101,6 +116,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied to {}", redact(&settings.database.url));
             Ok(())
         }
+        Command::Backup { path } => backup::run(&settings.database.url, &path).await,
+        Command::Restore { path } => restore::run(&settings.database.url, &path).await,
         Command::Merchant(cmd) => merchant::run(*cmd, &settings).await,
         Command::Link(cmd) => {
             let (store, rules, base) = catalog(&settings).await?;

@@ -1,6 +1,16 @@
 //! `kassa serve`: build the application, seed the sandbox demo merchant on a
 //! first start (its API key, webhook secret and dashboard login printed once
 //! and saved to `demo-merchant.json`), and serve until Ctrl-C / SIGTERM.
+//!
+//! On SQLite the server first takes the database's single-node lock
+//! ([`crate::store::node_lock`]) and holds it until it exits: a second
+//! server on the same data folder refuses to start.
+//!
+//! Shutdown (SIGTERM or Ctrl-C) is graceful: the listener closes at once,
+//! requests in progress finish (each create answers only after its commit),
+//! and the process exits 0 once they have, or after the server's shutdown
+//! timeout. Webhook deliveries cut short stay pending in the outbox and are
+//! sent again after the restart.
 
 use std::sync::Arc;
 
@@ -15,11 +25,14 @@ use crate::config::{Mode, Settings};
 use crate::domain::merchant::{CheckoutMode, Package};
 use crate::domain::password;
 use crate::startup::Application;
+use crate::store::node_lock::NodeLock;
 
 /// A valid, checksummed demo payout address (the EIP-55 example vector).
 const DEMO_WALLET: &str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
 
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    // Before anything else touches the database or the port.
+    let _lock = NodeLock::acquire(&settings.database.url)?;
     let mode = settings.mode;
     let data_dir = settings.data_dir.clone();
     let targets = WebhookTargets {

@@ -5,7 +5,11 @@
 //! SQLite runs in WAL mode with `synchronous=FULL`, so an acknowledged write
 //! survives power loss. Every pool acquire is bounded, so a database outage
 //! becomes [`StoreError::Unavailable`] quickly instead of a hang, and the pool
-//! reconnects by itself when the database returns.
+//! reconnects by itself when the database returns. A full disk
+//! (`SQLITE_FULL`, PostgreSQL `53100`) is `Unavailable` too: the write is
+//! refused whole, and service resumes once there is space again.
+//!
+//! One server per SQLite database: `kassa serve` takes [`node_lock`]'s lock.
 
 pub mod accounts;
 pub mod api_key_events;
@@ -13,6 +17,7 @@ pub mod api_keys;
 pub mod attention;
 pub mod audit;
 pub mod audit_log;
+pub mod backup;
 pub mod chain;
 pub mod group_commit;
 pub mod held;
@@ -27,6 +32,7 @@ mod merchant_cache;
 mod merchant_rows;
 pub mod merchant_search;
 pub mod merchants;
+pub mod node_lock;
 mod opened_counter;
 pub mod operators;
 pub mod payment_links;
@@ -103,18 +109,31 @@ fn is_unavailable(err: &DbErr) -> bool {
                 | SqlxError::Protocol(_)
                 | SqlxError::Tls(_) => true,
                 SqlxError::Database(db) => {
-                    // SQLITE_BUSY / SQLITE_LOCKED after busy_timeout; PostgreSQL admin shutdown classes.
                     let code = db.code().map(|c| c.to_string()).unwrap_or_default();
-                    matches!(
-                        code.as_str(),
-                        "5" | "6" | "517" | "57P01" | "57P02" | "57P03" | "53300"
-                    )
+                    unavailable_code(&code)
                 }
                 _ => false,
             }
         }
         _ => false,
     }
+}
+
+/// Whether a database error code means "try again later": on SQLite
+/// (numeric, extended codes under 10000) BUSY and LOCKED after the busy
+/// timeout, FULL (the disk is full) and IOERR; on PostgreSQL (five
+/// characters) the admin shutdown class, disk full and too many connections.
+fn unavailable_code(code: &str) -> bool {
+    if code.len() < 5
+        && let Ok(extended) = code.parse::<u32>()
+    {
+        const BUSY: u32 = 5;
+        const LOCKED: u32 = 6;
+        const IOERR: u32 = 10;
+        const FULL: u32 = 13;
+        return matches!(extended & 0xff, BUSY | LOCKED | IOERR | FULL);
+    }
+    matches!(code, "57P01" | "57P02" | "57P03" | "53100" | "53300")
 }
 
 /// A write transaction, holding this process's SQLite write lane until it ends.
@@ -316,5 +335,22 @@ impl Store {
     /// Closes the pool (for tests that drop their database).
     pub async fn close(self) {
         let _ = self.db.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unavailable_code;
+
+    #[test]
+    fn a_full_disk_busy_lock_or_io_error_is_unavailable_and_a_constraint_is_not() {
+        for code in [
+            "5", "517", "6", "13", "10", "778", "57P01", "53100", "53300",
+        ] {
+            assert!(unavailable_code(code), "{code} should be unavailable");
+        }
+        for code in ["19", "2067", "1", "23505", "42P01", ""] {
+            assert!(!unavailable_code(code), "{code} should not be unavailable");
+        }
     }
 }
