@@ -18,6 +18,7 @@ mod cancel;
 mod chain_sandbox;
 mod checkout;
 mod cli;
+mod contract;
 mod dashboard;
 mod engine;
 mod group_commit;

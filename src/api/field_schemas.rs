@@ -115,12 +115,15 @@ impl PartialSchema for EmailField {
 
 impl ToSchema for EmailField {}
 
-/// A text field that also takes a JSON number (numeric order ids) or null.
+/// A text field that also takes a JSON number (numeric order ids) or null;
+/// a string must not hold a NUL character.
 pub struct TextField;
 
 impl PartialSchema for TextField {
     fn schema() -> RefOr<Schema> {
-        of_types(&[Type::String, Type::Number, Type::Null]).into()
+        of_types(&[Type::String, Type::Number, Type::Null])
+            .pattern(Some(r"^[^\x00]*$"))
+            .into()
     }
 }
 

@@ -133,14 +133,16 @@ pub fn parse(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<OpenR
             &body.payment_provider,
             &body.payment_method,
         ],
-        || ApiError::InvalidRequest("`provider` must be a string."),
+        || ApiError::InvalidRequest("`provider` must be a string without NUL characters."),
     )?
     .map(|h| h.to_ascii_lowercase());
     let order_id = first_text([&body.merchant_ref, &body.order_id], || {
-        ApiError::InvalidRequest("`merchant_ref` must be a string or a number.")
+        ApiError::InvalidRequest(
+            "`merchant_ref` must be a string (without NUL characters) or a number.",
+        )
     })?;
     let country = first_text([&body.customer_country, &body.country], || {
-        ApiError::InvalidRequest("`customer_country` must be a string.")
+        ApiError::InvalidRequest("`customer_country` must be a string without NUL characters.")
     })?;
     Ok(OpenRequest {
         order_id: order_id.map(|o| o.chars().take(255).collect()),
@@ -174,10 +176,12 @@ fn webhook_target(state: &AppState, v: &Option<Value>) -> Result<Option<String>,
 }
 
 /// A string field (numbers accepted too, as shops send numeric order ids).
-/// Blank, null and absent are nothing; another JSON type is `Err`.
+/// Blank, null and absent are nothing; another JSON type is `Err`, and so is
+/// a string with a NUL character (PostgreSQL text cannot hold one).
 fn text(v: &Option<Value>) -> Result<Option<String>, ()> {
     match v {
         None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.contains('\0') => Err(()),
         Some(Value::String(s)) => Ok(Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_string)),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
         Some(_) => Err(()),

@@ -101,6 +101,11 @@ fn lookup(q: &StatusQuery) -> Result<Lookup, ApiError> {
         return parse_id(digits).map(Lookup::Id);
     }
     if let Some(order) = present(&q.order_id) {
+        // No stored order id holds a NUL (creation refuses it), and
+        // PostgreSQL could not even compare one.
+        if order.contains('\0') {
+            return Err(ApiError::SessionNotFound);
+        }
         return Ok(Lookup::Order(order));
     }
     Err(ApiError::InvalidRequest(
