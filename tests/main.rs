@@ -36,6 +36,7 @@ mod operations_snapshot;
 mod ops_files;
 mod outage;
 mod payout_wallet;
+mod properties;
 mod receiver;
 mod routing;
 mod routing_admin;

@@ -89,13 +89,44 @@ pub struct Body {
     country: Option<Value>,
 }
 
+/// What a body is checked against besides the merchant's allowlist: the
+/// operator's settings that bear on it.
+#[derive(Debug, Clone)]
+pub struct BodyRules {
+    pub max_amount: rust_decimal::Decimal,
+    pub meta_max_bytes: usize,
+    /// Live mode: a per-session webhook must be `https://`.
+    pub live: bool,
+    pub webhook_allow_private: bool,
+}
+
+impl BodyRules {
+    fn of(state: &AppState) -> BodyRules {
+        BodyRules {
+            max_amount: state.settings.max_amount,
+            meta_max_bytes: state.settings.meta_max_bytes,
+            live: state.settings.mode == Mode::Live,
+            webhook_allow_private: state.settings.webhook_allow_private,
+        }
+    }
+}
+
 /// Turns the body into an [`OpenRequest`], or the documented error.
 pub fn parse(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<OpenRequest, ApiError> {
+    read_body(&BodyRules::of(state), |d| merchant.allows(d), body)
+}
+
+/// [`parse`] without the server around it: `allows` is the allowlist.
+pub fn read_body(
+    rules: &BodyRules,
+    allows: impl Fn(&ShopDomain) -> bool,
+    body: &[u8],
+) -> Result<OpenRequest, ApiError> {
     let body: Body = serde_json::from_slice(body).map_err(|_| ApiError::InvalidJson)?;
     let domain =
         first_text([&body.domain], || ApiError::InvalidDomain)?.ok_or(ApiError::InvalidDomain)?;
     let domain = ShopDomain::parse(&domain).map_err(|_| ApiError::InvalidDomain)?;
-    if !merchant.allows(&domain) {
+    if !allows(&domain) {
         return Err(ApiError::DomainNotAllowed {
             domain: domain.as_str().to_string(),
         });
@@ -108,7 +139,7 @@ pub fn parse(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<OpenR
         .amount
         .as_deref()
         .ok_or(ApiError::InvalidAmount("`amount` is required."))?;
-    let amount = Money::parse_json(raw_amount, currency, state.settings.max_amount)
+    let amount = Money::parse_json(raw_amount, currency, rules.max_amount)
         .map_err(|_| ApiError::InvalidAmount("`amount` must be a positive number with at most the currency's decimals, not above the maximum."))?;
     let customer_email = match first_text([&body.customer_email, &body.email], || {
         ApiError::InvalidEmail
@@ -121,7 +152,7 @@ pub fn parse(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<OpenR
         Some(raw) if !raw.trim_start().starts_with('{') => {
             return Err(ApiError::InvalidMeta("`meta` must be a JSON object."));
         }
-        Some(raw) if raw.len() > state.settings.meta_max_bytes => {
+        Some(raw) if raw.len() > rules.meta_max_bytes => {
             return Err(ApiError::InvalidMeta("`meta` is too large."));
         }
         Some(raw) => Some(raw.to_string()),
@@ -151,7 +182,7 @@ pub fn parse(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<OpenR
         customer_email,
         return_url: https(&body.return_url),
         cancel_url: https(&body.cancel_url),
-        webhook_url: webhook_target(state, &body.webhook_url)?,
+        webhook_url: webhook_target(rules, &body.webhook_url)?,
         meta,
         routing_hint: hint.map(|h| h.chars().take(64).collect()),
         customer_country: country.and_then(|c| parse_country(&c)),
@@ -162,16 +193,13 @@ pub fn parse(state: &AppState, merchant: &Merchant, body: &[u8]) -> Result<OpenR
 /// A per-session webhook URL, checked like a merchant's: `https://` in live
 /// mode, and no literal private address unless the operator allowed it
 /// (host names are checked again, resolved, at every delivery).
-fn webhook_target(state: &AppState, v: &Option<Value>) -> Result<Option<String>, ApiError> {
+fn webhook_target(rules: &BodyRules, v: &Option<Value>) -> Result<Option<String>, ApiError> {
     let wrong = || ApiError::InvalidRequest("`webhook_url` must be a public https:// URL.");
     let Some(url) = first_text([v], wrong)? else {
         return Ok(None);
     };
-    let deliverer_rules = crate::webhooks::ssrf::check_literal(
-        &url,
-        state.settings.mode == Mode::Live,
-        state.settings.webhook_allow_private,
-    );
+    let deliverer_rules =
+        crate::webhooks::ssrf::check_literal(&url, rules.live, rules.webhook_allow_private);
     deliverer_rules.map(|()| Some(url)).map_err(|_| wrong())
 }
 
