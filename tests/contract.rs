@@ -31,6 +31,7 @@ pub struct Served {
     pub base: String,
     pub merchant: TestMerchant,
     pub log: std::path::PathBuf,
+    pub db_url: String,
     _db: TestDb,
     pub data: tempfile::TempDir,
 }
@@ -60,6 +61,8 @@ impl Served {
             .env("KASSA_RATE_LIMIT_PER_SECOND", "100000")
             .env("KASSA_RATE_LIMIT_BURST", "100000")
             .env("KASSA_LOG", "warn")
+            // No colour codes in the log a test reads.
+            .env("NO_COLOR", "1")
             .envs(env.iter().copied())
             .env_remove("KASSA_TEST_POSTGRES_URL")
             .env_remove("KASSA_TEST_REQUIRE_ALL")
@@ -74,6 +77,7 @@ impl Served {
             base: format!("http://127.0.0.1:{port}"),
             merchant,
             log,
+            db_url: db.url.clone(),
             _db: db,
             data,
         };

@@ -44,6 +44,7 @@ mod routing_console;
 mod sandbox;
 mod sandbox_payouts;
 mod secrets_at_rest;
+mod security;
 mod storefront;
 mod storefront_cli;
 mod supervision;
