@@ -32,6 +32,9 @@ fuzz_target!(|data: &[u8]| {
         .chain([Money::parse_text(text, currency, max)]);
     for money in parsed.flatten() {
         assert!(money.minor() > 0 && money.amount() <= max);
-        assert_eq!(Money::parse_text(&money.to_string(), currency, max), Ok(money));
+        assert_eq!(
+            Money::parse_text(&money.to_string(), currency, max),
+            Ok(money)
+        );
     }
 });
