@@ -418,6 +418,11 @@ async fn the_documents_examples_create_a_session_for_a_sandbox_merchant() {
         .filter_map(|(name, property)| Some((name.clone(), example_of(property)?)))
         .collect();
     assert_eq!(body["domain"], "shop.example");
+    assert_eq!(
+        request["domain"]["pattern"],
+        kassa::api::field_schemas::DOMAIN_PATTERN,
+        "the attribute on the body and the pattern the properties test are one"
+    );
 
     let created = app.create_session(&Value::Object(body.clone())).await;
 

@@ -9,6 +9,7 @@ use proptest::test_runner::Config;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+use kassa::api::field_schemas::{AMOUNT_PATTERN, CURRENCIES, DOMAIN_PATTERN, EMAIL_PATTERN};
 use kassa::api::session_request::{BodyRules, read_body};
 use kassa::domain::email::Email;
 use kassa::domain::https_url::HttpsUrl;
@@ -249,6 +250,35 @@ proptest! {
             }
             Err(e) => prop_assert!(BODY_CODES.contains(&e.code()), "{}: {}", e.code(), text),
         }
+    }
+}
+
+/// Strings matching one of the OpenAPI document's patterns (anchors dropped:
+/// the generator makes whole matches).
+fn matching(pattern: &str) -> BoxedStrategy<String> {
+    let inner = pattern.trim_start_matches('^').trim_end_matches('$');
+    proptest::string::string_regex(inner).unwrap().boxed()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// What the published contract calls valid, the parsers accept: the
+    /// document's domain, amount, currency and e-mail shapes.
+    #[test]
+    fn the_documents_patterns_describe_values_the_parsers_accept(
+        domain in matching(DOMAIN_PATTERN),
+        amount in matching(AMOUNT_PATTERN),
+        code in prop::sample::select(CURRENCIES.to_vec()),
+        email in matching(EMAIL_PATTERN),
+    ) {
+        prop_assume!(domain.len() <= 253);
+        let currency = Currency::parse(code).unwrap();
+
+        prop_assert!(ShopDomain::parse(&domain).is_ok(), "{}", domain);
+        prop_assert!(Email::parse(&email).is_ok(), "{}", email);
+        let raw = serde_json::value::to_raw_value(&amount).unwrap();
+        prop_assert!(Money::parse_json(&raw, currency, max_amount()).is_ok(), "{} {}", amount, code);
     }
 }
 
