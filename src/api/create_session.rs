@@ -62,10 +62,10 @@ pub struct Created {
     post,
     path = "/gateway/session.php",
     request_body = Body,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Same key and body within 24 h: the first response again, nothing created")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[ \t]*[!-~](?:[ !-~]{0,253}[!-~])?[ \t]*$", description = "Same key and body within 24 h: the first response again, nothing created. 1 to 255 visible ASCII characters (inner spaces allowed); anything else is 400 `invalid_request`.")),
     responses(
         (status = 200, description = "Created (exactly 200)", body = Created),
-        (status = 400, description = "`invalid_json`, `invalid_domain`, `invalid_amount`, `invalid_currency`, `invalid_email`, `valid_customer_email_required` (the routing hint goes straight to a provider that needs the e-mail), `invalid_meta`, `missing_merchant_payout_wallet`, `invalid_merchant_payout_wallet`", body = ErrorBody),
+        (status = 400, description = "`invalid_request` (a malformed `Idempotency-Key`, a field of the wrong JSON type, a private `webhook_url`), `invalid_json`, `invalid_domain`, `invalid_amount`, `invalid_currency`, `invalid_email`, `valid_customer_email_required` (the routing hint goes straight to a provider that needs the e-mail), `invalid_meta`, `missing_merchant_payout_wallet`, `invalid_merchant_payout_wallet`", body = ErrorBody),
         (status = 401, description = "`missing_api_key` / `invalid_api_key`", body = ErrorBody),
         (status = 403, description = "`merchant_disabled`, `domain_not_allowed` (with `domain`)", body = ErrorBody),
         (status = 409, description = "`idempotency_conflict`", body = ErrorBody),

@@ -57,15 +57,21 @@ impl Answer {
     }
 }
 
-/// The `Idempotency-Key` header, if sent (1–255 visible ASCII characters).
+/// The `Idempotency-Key` header, if sent (1–255 visible ASCII characters,
+/// inner spaces allowed).
 pub fn key_of(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get("idempotency-key") else {
         return Ok(None);
     };
-    let key = value
-        .to_str()
-        .map_err(|_| ApiError::InvalidRequest("Idempotency-Key must be visible ASCII"))?
-        .trim();
+    // Surrounding spaces and tabs are not part of a header value (RFC 9110
+    // §5.5); inside, only visible ASCII and spaces, as the OpenAPI pattern says.
+    let key = String::from_utf8_lossy(value.as_bytes());
+    let key = key.trim_matches([' ', '\t']);
+    if !key.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return Err(ApiError::InvalidRequest(
+            "Idempotency-Key must be visible ASCII",
+        ));
+    }
     if key.is_empty() || key.len() > 255 {
         return Err(ApiError::InvalidRequest(
             "Idempotency-Key must be 1 to 255 characters",

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod create_session;
+pub mod field_schemas;
 pub mod health;
 pub mod idempotency;
 pub mod me;
@@ -14,7 +15,8 @@ pub mod session_request;
 pub mod session_status;
 pub mod session_view;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::http::header::{ALLOW, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, Route, web};
 
 use crate::error::ApiError;
 
@@ -27,22 +29,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/gateway/session.php")
             .route(web::post().to(create_session::create_session))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(only("POST")),
     )
     .service(
         web::resource("/gateway/session_status.php")
             .route(web::get().to(session_status::session_status))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(only("GET")),
     )
     .service(
         web::resource("/gateway/me.php")
             .route(web::get().to(me::me))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(only("GET")),
     )
     .service(
         web::resource("/sandbox/pay")
             .route(web::post().to(sandbox_pay::sandbox_pay))
-            .default_service(web::to(method_not_allowed)),
+            .default_service(only("POST")),
     )
     .route("/healthz", web::get().to(health::healthz))
     .route("/readyz", web::get().to(health::readyz))
@@ -50,8 +52,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/openapi.json", web::get().to(openapi::openapi_json));
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
+/// Every other method on a resource that accepts only `allow`: the JSON
+/// `method_not_allowed` answer with the `Allow` header RFC 9110 requires.
+fn only(allow: &'static str) -> Route {
+    web::to(move || async move { method_not_allowed(allow) })
+}
+
+fn method_not_allowed(allow: &'static str) -> HttpResponse {
+    let mut response = ApiError::MethodNotAllowed.error_response();
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
+    response
 }
 
 /// The JSON answer for any path that does not exist.

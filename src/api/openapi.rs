@@ -5,6 +5,7 @@
 use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
+use serde_json::{Value, json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -43,7 +44,36 @@ impl Modify for Security {
 /// The document as JSON (built once).
 pub fn document() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
-    JSON.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_else(|_| "{}".into()))
+    JSON.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        add_links(&mut doc);
+        serde_json::to_string(&doc).unwrap_or_else(|_| "{}".into())
+    })
+}
+
+/// OpenAPI links from a created session to its status, so clients (and
+/// stateful contract tests) know where `session_id` and `order_id` lead.
+/// Written as JSON: utoipa 5.5 spells a link's `operationId` in snake case.
+fn add_links(doc: &mut Value) {
+    let links: serde_json::Map<String, Value> = [
+        ("StatusBySessionId", "session_id"),
+        ("StatusByOrderId", "order_id"),
+    ]
+    .into_iter()
+    .map(|(name, field)| {
+        let link = json!({
+            "operationId": "session_status",
+            "parameters": { format!("query.{field}"): format!("$response.body#/{field}") },
+            "description": format!("The answer's `{field}` finds this session at GET /gateway/session_status.php."),
+        });
+        (name.to_string(), link)
+    })
+    .collect();
+    if let Some(created) = doc.pointer_mut("/paths/~1gateway~1session.php/post/responses/200")
+        && let Some(created) = created.as_object_mut()
+    {
+        created.insert("links".into(), Value::Object(links));
+    }
 }
 
 pub async fn openapi_json() -> HttpResponse {

@@ -5,6 +5,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Authenticated, store_error};
@@ -13,7 +14,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::http::state::AppState;
 
 /// Which session to look up: one of the three.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize)]
 pub struct StatusQuery {
     /// The session id.
     session_id: Option<String>,
@@ -21,6 +22,14 @@ pub struct StatusQuery {
     order_id: Option<String>,
     /// `session_<id>`.
     number: Option<String>,
+}
+
+/// Documented as one query object with "at least one of" the three (plain
+/// optional parameters would call a request with none of them valid).
+impl IntoParams for StatusQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![super::field_schemas::status_lookup()]
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -40,6 +49,7 @@ pub struct StatusResponse {
     params(StatusQuery),
     responses(
         (status = 200, description = "The session", body = StatusResponse),
+        (status = 400, description = "`invalid_request`: none of `session_id`, `order_id` or `number` was given, or the query string is malformed", body = ErrorBody),
         (status = 401, description = "`missing_api_key` / `invalid_api_key`", body = ErrorBody),
         (status = 404, description = "`session_not_found` (also for other merchants' sessions)", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody),
@@ -91,6 +101,11 @@ fn lookup(q: &StatusQuery) -> Result<Lookup, ApiError> {
         return parse_id(digits).map(Lookup::Id);
     }
     if let Some(order) = present(&q.order_id) {
+        // No stored order id holds a NUL (creation refuses it), and
+        // PostgreSQL could not even compare one.
+        if order.contains('\0') {
+            return Err(ApiError::SessionNotFound);
+        }
         return Ok(Lookup::Order(order));
     }
     Err(ApiError::InvalidRequest(

@@ -23,7 +23,7 @@ pub struct InvalidDomain;
 impl ShopDomain {
     /// Accepts `YourShop.com`, `shop.example:8443`, `shop.example/path` or
     /// `https://www.shop.example/checkout?x=1`, and normalises them to the
-    /// host alone: lower case, punycode, without one leading `www.`, the
+    /// host alone: lower case, punycode, without leading `www.`s, the
     /// trailing dot, port, userinfo, path, query and fragment.
     pub fn parse(s: &str) -> Result<ShopDomain, InvalidDomain> {
         let input = s.trim();
@@ -47,11 +47,14 @@ impl ShopDomain {
             _ => return Err(InvalidDomain),
         };
         let host = host.strip_suffix('.').unwrap_or(host);
-        let host = match host.strip_prefix("www.") {
-            // Keep `www.` when it is all there is to the name (`www.com`).
-            Some(rest) if rest.contains('.') => rest,
-            _ => host,
-        };
+        // Every leading `www.` goes (so the result parses to itself), but
+        // not when it is all there is to the name (`www.com`).
+        let mut host = host;
+        while let Some(rest) = host.strip_prefix("www.")
+            && rest.contains('.')
+        {
+            host = rest;
+        }
         if is_valid_host_name(host) {
             Ok(ShopDomain(host.to_owned()))
         } else {
@@ -130,10 +133,11 @@ mod tests {
     }
 
     #[test]
-    fn parse_strips_one_leading_www() {
+    fn parse_strips_leading_www_to_a_fixed_point() {
         assert_eq!(parsed("www.shop.example"), "shop.example");
         assert_eq!(parsed("WWW.Shop.Example"), "shop.example");
-        assert_eq!(parsed("www.www.shop.example"), "www.shop.example");
+        assert_eq!(parsed("www.www.shop.example"), "shop.example");
+        assert_eq!(parsed("www.www.com"), "www.com");
         assert_eq!(parsed("wwwshop.example"), "wwwshop.example");
     }
 

@@ -3,15 +3,51 @@
 //! response's nonce; images from this origin and, for the branding preview,
 //! the one exact origin of the merchant's logo), `frame-ancestors 'none'`
 //! (and `X-Frame-Options: DENY` for old browsers), `nosniff`, a
-//! same-origin `Referrer-Policy`, `no-store`, and HSTS in live mode.
+//! same-origin `Referrer-Policy`, `no-store`, and HSTS in live mode; and
+//! [`baseline`], the floor every response gets from the request middleware.
 //!
 //! Must not: relax the policy beyond that one logo origin.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue,
+    REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
+};
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use base64::Engine;
 use rand::RngCore;
+
+/// The floor under every response, whichever door made it: `nosniff`;
+/// HSTS in live mode (served over https); and for an HTML answer that set
+/// none of its own (an error page, say), a `Referrer-Policy` and a CSP that
+/// allows nothing and no framing. Headers a page set itself are kept.
+pub fn baseline(headers: &mut HeaderMap, live: bool) {
+    set_default(headers, X_CONTENT_TYPE_OPTIONS, "nosniff");
+    if live {
+        set_default(headers, STRICT_TRANSPORT_SECURITY, HSTS);
+    }
+    let html = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if html {
+        set_default(headers, REFERRER_POLICY, "no-referrer");
+        set_default(
+            headers,
+            CONTENT_SECURITY_POLICY,
+            "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        );
+    }
+}
+
+fn set_default(headers: &mut HeaderMap, name: HeaderName, value: &'static str) {
+    if !headers.contains_key(&name) {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+}
+
+/// One year, subdomains included.
+const HSTS: &str = "max-age=31536000; includeSubDomains";
 
 /// A fresh CSP nonce (128 random bits, base64).
 pub fn nonce() -> String {
@@ -38,10 +74,7 @@ pub fn dashboard_common(builder: &mut HttpResponseBuilder, hsts: bool) {
         .insert_header(("Referrer-Policy", "same-origin"))
         .insert_header((CACHE_CONTROL, "no-store"));
     if hsts {
-        builder.insert_header((
-            "Strict-Transport-Security",
-            "max-age=31536000; includeSubDomains",
-        ));
+        builder.insert_header((STRICT_TRANSPORT_SECURITY, HSTS));
     }
 }
 

@@ -1,6 +1,7 @@
 //! Per-request plumbing: a request id (echoed as `X-Request-Id`) on a tracing
 //! span, one log line per request (method, path without query, status,
-//! latency; never headers, so never keys), and the HTTP metrics. It wraps
+//! latency; never headers, so never keys), the HTTP metrics, and the
+//! baseline security headers of [`crate::http::headers::baseline`]. It wraps
 //! every door alike; it must not look at bodies or answer requests itself.
 
 use std::time::Instant;
@@ -33,6 +34,9 @@ pub async fn observe(
         .unwrap_or_else(|| format!("{:016x}", rand::rng().random::<u64>()));
     let method = req.method().to_string();
     let path = req.path().to_string();
+    let live = req
+        .app_data::<actix_web::web::Data<crate::http::state::AppState>>()
+        .is_some_and(|state| state.settings.mode == crate::config::Mode::Live);
     let span = tracing::info_span!("request", request_id = %request_id, %method, %path);
     let mut response = next.call(req).instrument(span.clone()).await?;
     let route = response
@@ -54,5 +58,6 @@ pub async fn observe(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
+    crate::http::headers::baseline(response.headers_mut(), live);
     Ok(response)
 }
