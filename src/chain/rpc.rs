@@ -19,6 +19,7 @@ use alloy::sol_types::SolEvent;
 use alloy::transports::{RpcError, TransportError, TransportErrorKind};
 use alloy_primitives::{Address, B256};
 use anyhow::Context as _;
+use serde_json::value::RawValue;
 
 use super::source::{ChainError, ChainSource, TransferLog};
 
@@ -139,19 +140,36 @@ impl ChainSource for RpcChain {
             .event_signature(Transfer::SIGNATURE_HASH)
             .from_block(from)
             .to_block(to);
-        let logs = self
+        // The answer is kept as raw JSON here and decoded on a blocking
+        // thread: a range's thousands of logs would otherwise hold the
+        // actor thread for milliseconds, stalling every commit meanwhile.
+        let raw: Box<RawValue> = self
             .call("eth_getLogs", async {
-                self.provider.get_logs(&filter).await
+                self.provider
+                    .client()
+                    .request("eth_getLogs", (&filter,))
+                    .await
             })
             .await?;
-        let mut transfers = logs
-            .iter()
-            .map(transfer_log)
-            .collect::<Result<Vec<_>, _>>()?;
-        // Nodes answer in chain order; sorting makes it a guarantee.
-        transfers.sort_by_key(|t| (t.block_number, t.log_index));
-        Ok(transfers)
+        tokio::task::spawn_blocking(move || decode_transfers(raw.get()))
+            .await
+            .map_err(|e| {
+                ChainError::Unexpected(anyhow::anyhow!("decoding the logs stopped: {e}"))
+            })?
     }
+}
+
+/// An `eth_getLogs` answer's `Transfer` logs, in chain order.
+fn decode_transfers(json: &str) -> Result<Vec<TransferLog>, ChainError> {
+    let logs: Vec<Log> = serde_json::from_str(json)
+        .map_err(|e| anyhow::anyhow!("the eth_getLogs answer does not decode: {e}"))?;
+    let mut transfers = logs
+        .iter()
+        .map(transfer_log)
+        .collect::<Result<Vec<_>, _>>()?;
+    // Nodes answer in chain order; sorting makes it a guarantee.
+    transfers.sort_by_key(|t| (t.block_number, t.log_index));
+    Ok(transfers)
 }
 
 /// One `Transfer` log as the watcher sees it. A log without its position

@@ -128,7 +128,14 @@ impl Store {
         // Written by an earlier lane holder, or by this one now.
         let batch = self.group.take();
         if !batch.is_empty() {
+            let started = std::time::Instant::now();
+            let size = batch.len();
             self.write_batch(batch).await;
+            tracing::debug!(
+                size,
+                write_ms = started.elapsed().as_secs_f64() * 1e3,
+                "group commit"
+            );
         }
         drop(lane);
         answered(answer).await

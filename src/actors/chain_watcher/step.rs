@@ -275,8 +275,20 @@ async fn scan<C: ChainSource + Clone>(
                 None
             }
         };
-        let (delivered, read) =
-            futures_util::join!(deliver_range(d, view, logs, read_at, report), read_next);
+        let started = Instant::now();
+        let count = logs.len();
+        let delivering = async {
+            let delivered = deliver_range(d, view, logs, read_at, report).await;
+            (delivered, started.elapsed())
+        };
+        let ((delivered, delivery), read) = futures_util::join!(delivering, read_next);
+        tracing::debug!(
+            to,
+            logs = count,
+            delivery_ms = delivery.as_secs_f64() * 1e3,
+            step_ms = started.elapsed().as_secs_f64() * 1e3,
+            "range delivered while the next was read"
+        );
         delivered?;
         d.store
             .save_chain_cursor(CURSOR, to, &to_hash, d.clock.now_ms())
