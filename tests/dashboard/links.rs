@@ -20,7 +20,7 @@ async fn signed_up(app: &TestApp) -> Browser {
 }
 
 /// The id in a `/dashboard/{section}/{id}?done=created` redirect.
-fn created_id(location: &str, section: &str) -> i64 {
+pub(super) fn created_id(location: &str, section: &str) -> i64 {
     let rest = location
         .strip_prefix(&format!("/dashboard/{section}/"))
         .unwrap_or_else(|| panic!("to the new object: {location}"));

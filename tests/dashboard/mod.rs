@@ -11,5 +11,6 @@ mod security;
 pub mod session_pages;
 mod sessions;
 mod sessions_export;
+mod tenancy;
 mod wallet;
 mod webhooks;
