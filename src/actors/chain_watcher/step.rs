@@ -359,6 +359,7 @@ async fn deliver_range<C: ChainSource + Clone>(
     let facts = matched
         .into_iter()
         .filter_map(|(session_id, log)| log_fact(&log, d, view).map(|f| (session_id, f)));
+    crate::fault::point("deposit_confirming").await;
     for (counted, result, at) in deliver_all(d, facts).await {
         deliver(result)?;
         report.seen += 1;
