@@ -10,12 +10,12 @@
 //! nothing.
 //!
 //! The points (grep `fault::point`):
-//! - `group_commit_written`: a shared SQLite group commit wrote its
-//!   batch's statements and has not committed them yet;
+//! - `group_commit_written`: a SQLite group commit (a batch of session
+//!   transitions, or one alone) wrote its statements, not yet committed;
 //! - `webhook_delivering`: a webhook request was answered, its attempt not
 //!   yet recorded;
-//! - `deposit_confirming`: the chain watcher read a range's deposits and has
-//!   not handed them to their sessions yet;
+//! - `deposit_confirming`: the chain watcher matched a deposit (seen or
+//!   confirming) and has not handed it to its session yet;
 //! - `payout_signed`: a sweep transaction was signed and stored, not yet
 //!   broadcast;
 //! - `payout_broadcast`: a sweep transaction was broadcast, its state not

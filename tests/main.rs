@@ -16,6 +16,7 @@ mod backup;
 mod branding;
 mod branding_cli;
 mod cancel;
+mod chaos;
 mod chain_sandbox;
 mod checkout;
 mod cli;

@@ -359,7 +359,6 @@ async fn deliver_range<C: ChainSource + Clone>(
     let facts = matched
         .into_iter()
         .filter_map(|(session_id, log)| log_fact(&log, d, view).map(|f| (session_id, f)));
-    crate::fault::point("deposit_confirming").await;
     for (counted, result, at) in deliver_all(d, facts).await {
         deliver(result)?;
         report.seen += 1;
@@ -382,6 +381,7 @@ async fn deliver_all<C>(
     let mut order: Vec<i64> = Vec::new();
     let mut by_session: HashMap<i64, Vec<DepositFact>> = HashMap::new();
     for (session_id, fact) in facts {
+        crate::fault::point("deposit_confirming").await;
         by_session
             .entry(session_id)
             .or_insert_with(|| {
