@@ -19,8 +19,8 @@
 //!   own books agree.
 //!
 //! Small by default (CI); the full run is
-//! `KASSA_CHAOS_SESSIONS=1000 KASSA_CHAOS_KILLS=20 cargo test --test main -- chaos --nocapture`
-//! (`KASSA_CHAOS_SEED` picks another schedule).
+//! `KASSA_TEST_CHAOS_SESSIONS=1000 KASSA_TEST_CHAOS_KILLS=20 cargo test --test main -- chaos --nocapture`
+//! (`KASSA_TEST_CHAOS_SEED` picks another schedule).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -328,9 +328,9 @@ async fn sessions_paid_through_seeded_kills_lose_nothing_and_conserve_money(back
     let Some(db) = TestDb::new(backend).await else {
         return;
     };
-    let sessions = knob("KASSA_CHAOS_SESSIONS", 60) as usize;
-    let kills = knob("KASSA_CHAOS_KILLS", 6) as usize;
-    let seed = knob("KASSA_CHAOS_SEED", 0x006b_6173_7361);
+    let sessions = knob("KASSA_TEST_CHAOS_SESSIONS", 60) as usize;
+    let kills = knob("KASSA_TEST_CHAOS_KILLS", 6) as usize;
+    let seed = knob("KASSA_TEST_CHAOS_SEED", 0x006b_6173_7361);
     let started = Instant::now();
     let merchant = merchant_on(&db.url).await;
     let hooks = Hooks::start().await;
