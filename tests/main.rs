@@ -17,6 +17,7 @@ mod branding;
 mod branding_cli;
 mod cancel;
 mod chain_sandbox;
+mod chaos;
 mod checkout;
 mod cli;
 mod contract;

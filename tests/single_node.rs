@@ -121,6 +121,16 @@ impl Node {
         Self::launch(db_url, data, data, &extra).await
     }
 
+    /// `start`, with extra environment (fault points, payout settings).
+    pub async fn start_with(
+        db_url: &str,
+        data: &Path,
+        logs: &Path,
+        extra: &[(&str, &str)],
+    ) -> Node {
+        Self::launch(db_url, data, logs, extra).await
+    }
+
     async fn launch(db_url: &str, data: &Path, logs: &Path, extra: &[(&str, &str)]) -> Node {
         install_crypto();
         // Everything that can fail comes before the spawn: from then on the

@@ -83,6 +83,7 @@ pub(crate) async fn deliver(
     let outcome = deliverer
         .send(&url, &event.event_id, now_ms / 1000, &body, &secrets)
         .await;
+    crate::fault::point("webhook_delivering").await;
     metrics::counter!("kassa_webhook_attempts_total", "outcome" => outcome.label()).increment(1);
     metrics::histogram!("kassa_webhook_delivery_latency_seconds")
         .record(outcome.latency.as_secs_f64());

@@ -189,6 +189,7 @@ impl Store {
         for p in batch {
             results.push(outcome(write_transition(&txn, &p.write, p.now_ms).await?));
         }
+        crate::fault::point("group_commit_written").await;
         txn.commit().await?;
         Ok(results)
     }
@@ -198,6 +199,7 @@ impl Store {
     async fn apply_alone(&self, write: &TransitionWrite, now_ms: i64) -> Result<(), StoreError> {
         let txn = self.begin_immediate().await?;
         outcome(write_transition(&txn, write, now_ms).await?)?;
+        crate::fault::point("group_commit_written").await;
         txn.commit().await?;
         Ok(())
     }

@@ -381,6 +381,7 @@ async fn deliver_all<C>(
     let mut order: Vec<i64> = Vec::new();
     let mut by_session: HashMap<i64, Vec<DepositFact>> = HashMap::new();
     for (session_id, fact) in facts {
+        crate::fault::point("deposit_confirming").await;
         by_session
             .entry(session_id)
             .or_insert_with(|| {
