@@ -20,11 +20,37 @@ async fn signed_up(app: &TestApp) -> Browser {
 }
 
 /// The id in a `/dashboard/{section}/{id}?done=created` redirect.
-pub(super) fn created_id(location: &str, section: &str) -> i64 {
+fn created_id(location: &str, section: &str) -> i64 {
     let rest = location
         .strip_prefix(&format!("/dashboard/{section}/"))
         .unwrap_or_else(|| panic!("to the new object: {location}"));
     rest.split('?').next().unwrap().parse().unwrap()
+}
+
+/// A fixed 5 EUR link titled `title` and a 5 EUR product named `name`,
+/// created in `browser`'s dashboard: their ids.
+pub(super) async fn link_and_product(browser: &mut Browser, title: &str, name: &str) -> (i64, i64) {
+    browser.get("/dashboard/links").await;
+    let link = browser
+        .post(
+            "/dashboard/links",
+            &[
+                ("title", title),
+                ("kind", "fixed"),
+                ("amount", "5"),
+                ("currency", "EUR"),
+            ],
+        )
+        .await;
+    let link_id = created_id(&location(&link), "links");
+    browser.get("/dashboard/products").await;
+    let product = browser
+        .post(
+            "/dashboard/products",
+            &[("name", name), ("price", "5"), ("currency", "EUR")],
+        )
+        .await;
+    (link_id, created_id(&location(&product), "products"))
 }
 
 /// The share address shown on a link's or product's page.
@@ -211,27 +237,7 @@ async fn another_merchants_link_and_product_are_not_found(backend: Backend) {
         return;
     };
     let mut owner = signed_up(&app).await;
-    owner.get("/dashboard/links").await;
-    let link = owner
-        .post(
-            "/dashboard/links",
-            &[
-                ("title", "Mine"),
-                ("kind", "fixed"),
-                ("amount", "5"),
-                ("currency", "EUR"),
-            ],
-        )
-        .await;
-    let link_id = created_id(&location(&link), "links");
-    owner.get("/dashboard/products").await;
-    let product = owner
-        .post(
-            "/dashboard/products",
-            &[("name", "Mine too"), ("price", "5"), ("currency", "EUR")],
-        )
-        .await;
-    let product_id = created_id(&location(&product), "products");
+    let (link_id, product_id) = link_and_product(&mut owner, "Mine", "Mine too").await;
 
     let mut other = signed_up(&app).await;
     for path in [

@@ -6,8 +6,8 @@
 
 use serde_json::json;
 
-use super::browser::{Browser, location};
-use super::links::created_id;
+use super::browser::Browser;
+use super::links::link_and_product;
 use crate::helpers::{Answer, Backend, next_merchant_email, spawn_app};
 use crate::on_both_backends;
 
@@ -35,31 +35,7 @@ async fn another_merchants_objects_answer_exactly_like_missing_ones_in_the_dashb
 
     let mut owner = Browser::new(&app);
     owner.sign_up(&next_merchant_email()).await;
-    owner.get("/dashboard/links").await;
-    let link = owner
-        .post(
-            "/dashboard/links",
-            &[
-                ("title", "Owned link"),
-                ("kind", "fixed"),
-                ("amount", "5"),
-                ("currency", "EUR"),
-            ],
-        )
-        .await;
-    let link_id = created_id(&location(&link), "links");
-    owner.get("/dashboard/products").await;
-    let product = owner
-        .post(
-            "/dashboard/products",
-            &[
-                ("name", "Owned product"),
-                ("price", "5"),
-                ("currency", "EUR"),
-            ],
-        )
-        .await;
-    let product_id = created_id(&location(&product), "products");
+    let (link_id, product_id) = link_and_product(&mut owner, "Owned link", "Owned product").await;
     // The session and its event belong to the app's merchant, the link and
     // the product to `owner`: the intruder owns none of them.
     let mut intruder = Browser::new(&app);
