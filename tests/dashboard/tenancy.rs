@@ -59,7 +59,7 @@ async fn another_merchants_objects_answer_exactly_like_missing_ones_in_the_dashb
         assert!(!foreign.text.contains("TENANT-A") && !foreign.text.contains("Owned"));
     }
 
-    let writes: [(String, String, Vec<(&str, &str)>); 3] = [
+    let writes: [Write; 3] = [
         (
             format!("/dashboard/sessions/{session}/resend"),
             format!("/dashboard/sessions/{missing}/resend"),
@@ -143,6 +143,10 @@ async fn another_merchants_sessions_answer_exactly_like_missing_ones_in_the_api(
     }
     app.stop().await;
 }
+
+/// A form post tried on another merchant's object and on a missing one:
+/// the two paths and the fields.
+type Write<'a> = (String, String, Vec<(&'a str, &'a str)>);
 
 /// Two answers are the same but for the per-response nonce and CSRF token.
 fn same_answer(foreign: &Answer, absent: &Answer, what: &str) {
