@@ -4,17 +4,14 @@
 //! caught (405 without `Allow`, a status lookup with nothing to look up,
 //! the `Idempotency-Key` and field types) hold as the document says.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    Backend, MerchantSpec, TEST_PHRASE, TestDb, TestMerchant, create_merchant, open_store, order,
-    read, require_all, skip, spawn_app,
-};
+use crate::helpers::{Backend, TestDb, TestMerchant, order, read, require_all, skip, spawn_app};
 use crate::on_both_backends;
+use crate::single_node::{Node, merchant_on};
 
 /// The schemathesis release the contract run was written against
 /// (`.ci/run` installs it).
@@ -24,87 +21,38 @@ const MAX_EXAMPLES: &str = "100";
 /// A fixed seed, so a failure in CI replays the same cases locally.
 const SEED: &str = "20261203";
 
-/// `kassa serve` as a child process on a free port with one merchant
-/// (`shop.example` allowlisted), its log written to a file.
+/// `kassa serve` as a child process (the durability suites' [`Node`]) on a
+/// fresh database with one merchant (`shop.example` allowlisted).
 pub struct Served {
-    child: Child,
+    // Dropped first: the server stops before its folder and database go.
+    node: Node,
     pub base: String,
     pub merchant: TestMerchant,
-    pub log: std::path::PathBuf,
     pub db_url: String,
-    _db: TestDb,
     pub data: tempfile::TempDir,
+    _db: TestDb,
 }
 
 impl Served {
     /// Starts it on `backend` with `env` added; `None` when the backend is skipped.
     pub async fn start(backend: Backend, env: &[(&str, &str)]) -> Option<Served> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let db = TestDb::new(backend).await?;
-        let store = open_store(&db).await;
-        let merchant = create_merchant(&store, MerchantSpec::default()).await;
+        let merchant = merchant_on(&db.url).await;
         let data = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = data.path().join("serve.log");
-        let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
-            .arg("serve")
-            .env("KASSA_BIND", format!("127.0.0.1:{port}"))
-            .env("KASSA_DATABASE_URL", &db.url)
-            .env("KASSA_DATA_DIR", data.path())
-            .env("KASSA_SECRETS_KEY_FILE", crate::helpers::TEST_SECRETS_KEY)
-            .env("KASSA_WALLET_MNEMONIC", TEST_PHRASE)
-            // Thousands of requests on one key in seconds.
-            .env("KASSA_RATE_LIMIT_PER_SECOND", "100000")
-            .env("KASSA_RATE_LIMIT_BURST", "100000")
-            .env("KASSA_LOG", "warn")
-            // No colour codes in the log a test reads.
-            .env("NO_COLOR", "1")
-            .envs(env.iter().copied())
-            .env_remove("KASSA_TEST_POSTGRES_URL")
-            .env_remove("KASSA_TEST_REQUIRE_ALL")
-            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
-            .stderr(Stdio::from(
-                std::fs::OpenOptions::new().append(true).open(&log).unwrap(),
-            ))
-            .spawn()
-            .unwrap();
-        let served = Served {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
+        let node = Node::start_with(&db.url, data.path(), data.path(), env).await;
+        Some(Served {
+            base: node.base.clone(),
+            node,
             merchant,
-            log,
             db_url: db.url.clone(),
-            _db: db,
             data,
-        };
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while client
-            .get(format!("{}/healthz", served.base))
-            .send()
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "kassa serve never answered");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Some(served)
+            _db: db,
+        })
     }
 
     /// Everything the server wrote to stdout and stderr so far.
     pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.node.log_text()
     }
 }
 

@@ -83,7 +83,16 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// `kassa serve` on `db_url`, logging to `log`, on a free port.
+/// `path` opened for appending (created if missing).
+fn append(path: &Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap()
+}
+
+/// `kassa serve` on `db_url`, logging stdout and stderr to `log`, on a free port.
 fn serve_command(db_url: &str, data: &Path, port: u16, log: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kassa"));
     command
@@ -92,15 +101,11 @@ fn serve_command(db_url: &str, data: &Path, port: u16, log: &Path) -> Command {
         .env("KASSA_BIND", format!("127.0.0.1:{port}"))
         .env_remove("KASSA_TEST_POSTGRES_URL")
         .env_remove("KASSA_TEST_REQUIRE_ALL")
+        // No colour codes in a log the tests read.
+        .env("NO_COLOR", "1")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(log)
-                .unwrap(),
-        ));
+        .stdout(Stdio::from(append(log)))
+        .stderr(Stdio::from(append(log)));
     command
 }
 
