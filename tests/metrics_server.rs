@@ -4,20 +4,20 @@
 //! the Prometheus text format.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use kassa::store::merchants::MerchantUpdate;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Answer, Backend, MerchantSpec, TEST_PHRASE, TestDb, TestMerchant, create_merchant, open_store,
-    order, read,
+    Answer, Backend, MerchantSpec, TestDb, TestMerchant, create_merchant, open_store, order, read,
 };
+use crate::single_node::{Node, install_crypto};
 
 /// A sandbox gateway in its own process, with one merchant.
 pub struct Server {
-    child: Child,
+    // Dropped first: the server stops before its folder and database go.
+    _node: Node,
     pub base: String,
     pub merchant: TestMerchant,
     client: reqwest::Client,
@@ -47,7 +47,7 @@ impl Server {
     }
 
     async fn launch(backend: Backend, webhook_url: Option<&str>) -> Option<Server> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_crypto();
         let client = reqwest::Client::new();
         let db = TestDb::new(backend).await?;
         let store = open_store(&db).await;
@@ -60,54 +60,21 @@ impl Server {
             assert!(store.update_merchant(merchant.id, update, 0).await.unwrap());
         }
         let data = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
-            .arg("serve")
-            .env("KASSA_BIND", format!("127.0.0.1:{port}"))
-            .env("KASSA_DATABASE_URL", &db.url)
-            .env("KASSA_DATA_DIR", data.path())
-            // The merchant's webhook secret was sealed with the tests' key.
-            .env("KASSA_SECRETS_KEY_FILE", crate::helpers::TEST_SECRETS_KEY)
-            .env("KASSA_WALLET_MNEMONIC", TEST_PHRASE)
-            .env("KASSA_PAYOUT_POLL_MS", "100")
-            .env("KASSA_RATE_LIMIT_PER_SECOND", "100000")
-            .env("KASSA_RATE_LIMIT_BURST", "100000")
-            .env("KASSA_LOG", "error")
-            .env(
-                "KASSA_WEBHOOK_ALLOW_PRIVATE",
-                webhook_url.is_some().to_string(),
-            )
-            .env_remove("KASSA_TEST_POSTGRES_URL")
-            .env_remove("KASSA_TEST_REQUIRE_ALL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(
-                std::fs::File::create(data.path().join("serve.log")).unwrap(),
-            ))
-            .spawn()
-            .unwrap();
+        let allow_private = webhook_url.is_some().to_string();
+        let extra = [
+            ("KASSA_PAYOUT_POLL_MS", "100"),
+            ("KASSA_LOG", "error"),
+            ("KASSA_WEBHOOK_ALLOW_PRIVATE", allow_private.as_str()),
+        ];
+        let node = Node::start_with(&db.url, data.path(), data.path(), &extra).await;
         let server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
+            base: node.base.clone(),
+            _node: node,
             merchant,
             client,
             _db: db,
             _data: data,
         };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while server
-            .client
-            .get(server.url("/healthz"))
-            .send()
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "kassa serve never answered");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
         Some(server)
     }
 
@@ -167,13 +134,6 @@ impl Server {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
