@@ -50,10 +50,15 @@ impl SessionCache {
     }
 
     fn get(&self, id: i64) -> Option<SessionRecord> {
+        self.fresh(id).map(|r| SessionRecord::clone(&r))
+    }
+
+    /// The cached record of `id` if it is younger than the TTL (shared, not copied).
+    fn fresh(&self, id: i64) -> Option<std::sync::Arc<SessionRecord>> {
         self.entries
             .get(&id)
             .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, r)| SessionRecord::clone(&r))
+            .map(|(_, r)| r)
     }
 
     fn put(&self, record: SessionRecord) {
@@ -132,7 +137,7 @@ impl Store {
         let cold: Vec<i64> = ids
             .iter()
             .copied()
-            .filter(|id| self.sessions.get(*id).is_none())
+            .filter(|id| self.sessions.fresh(*id).is_none())
             .collect();
         for chunk in cold.chunks(WARM_CHUNK) {
             let rows = session::Entity::find()
