@@ -70,6 +70,9 @@ pub struct RawSettings {
     pub db_max_connections: u32,
     pub db_acquire_timeout_ms: u64,
     pub create_batch_max: usize,
+    pub api_create_concurrency: usize,
+    pub api_status_concurrency: usize,
+    pub api_queue_ms: u64,
     pub session_idle_secs: u64,
     pub smart_router_enabled: bool,
     pub auth_cache_ttl_ms: u64,
@@ -133,6 +136,9 @@ impl Default for RawSettings {
             db_max_connections: 16,
             db_acquire_timeout_ms: 2000,
             create_batch_max: 256,
+            api_create_concurrency: 128,
+            api_status_concurrency: 256,
+            api_queue_ms: 250,
             session_idle_secs: 300,
             smart_router_enabled: true,
             auth_cache_ttl_ms: 1000,
@@ -226,6 +232,12 @@ pub struct Settings {
     pub wallet_change: ChangeRules,
     pub expiry_sweep_interval: Duration,
     pub create_batch_max: usize,
+    /// Session creations handled at once; more wait at most `api_queue`.
+    pub api_create_concurrency: usize,
+    /// Status lookups handled at once; more wait at most `api_queue`.
+    pub api_status_concurrency: usize,
+    /// How long a request waits for a place before it is shed with a 503.
+    pub api_queue: Duration,
     pub session_idle: Duration,
     /// The global Smart Routing switch.
     pub smart_router_enabled: bool,
@@ -380,6 +392,11 @@ impl Settings {
         if raw.create_batch_max == 0 {
             bail!("setting `create_batch_max` must be at least 1");
         }
+        if raw.api_create_concurrency == 0 || raw.api_status_concurrency == 0 {
+            bail!(
+                "settings `api_create_concurrency` and `api_status_concurrency` must be at least 1"
+            );
+        }
         if raw.db_max_connections == 0 {
             bail!("setting `db_max_connections` must be at least 1");
         }
@@ -421,6 +438,9 @@ impl Settings {
             wallet_change,
             expiry_sweep_interval: Duration::from_millis(raw.expiry_sweep_interval_ms.max(10)),
             create_batch_max: raw.create_batch_max,
+            api_create_concurrency: raw.api_create_concurrency,
+            api_status_concurrency: raw.api_status_concurrency,
+            api_queue: Duration::from_millis(raw.api_queue_ms),
             session_idle: Duration::from_secs(raw.session_idle_secs.max(1)),
             smart_router_enabled: raw.smart_router_enabled,
             auth_cache_ttl: Duration::from_millis(raw.auth_cache_ttl_ms),

@@ -193,6 +193,11 @@ impl Application {
             public_base,
             page_secret,
             limiter: RateLimiter::keyed(quota),
+            admission: http::admission::Admission::new(
+                settings.api_create_concurrency,
+                settings.api_status_concurrency,
+                settings.api_queue,
+            ),
             login_limiter: RateLimiter::keyed(crate::http::account::login_quota()),
             storefront_limiter: RateLimiter::keyed(crate::pages::storefront::open_quota()),
             auth_cache: auth_cache.clone(),

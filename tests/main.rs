@@ -38,6 +38,7 @@ mod operations;
 mod operations_snapshot;
 mod ops_files;
 mod outage;
+mod overload;
 mod payout_wallet;
 mod properties;
 mod receiver;

@@ -71,7 +71,7 @@ pub struct Created {
         (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
         (status = 413, description = "`payload_too_large`", body = ErrorBody),
         (status = 429, description = "`rate_limited` (with `Retry-After`)", body = ErrorBody),
-        (status = 503, description = "`wallet_create_failed`, `service_unavailable` (with `Retry-After`)", body = ErrorBody),
+        (status = 503, description = "`wallet_create_failed`, `service_unavailable` (with `Retry-After`: the database is unreachable, or the node is past capacity and sheds load)", body = ErrorBody),
     ),
     security(("bearer" = []), ("api_key" = [])),
 )]
@@ -81,6 +81,7 @@ pub async fn create_session(
     merchant: Authenticated,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let _admitted = state.admission.create.enter().await?;
     let body = read_limited(payload, MAX_BODY).await?;
     let merchant = merchant.0;
     let answer = match idempotency::key_of(&req)? {

@@ -53,7 +53,7 @@ pub struct StatusResponse {
         (status = 401, description = "`missing_api_key` / `invalid_api_key`", body = ErrorBody),
         (status = 404, description = "`session_not_found` (also for other merchants' sessions)", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody),
-        (status = 503, description = "`service_unavailable`", body = ErrorBody),
+        (status = 503, description = "`service_unavailable` (with `Retry-After`): the database is unreachable, or the node is past capacity and sheds load", body = ErrorBody),
     ),
     security(("bearer" = []), ("api_key" = [])),
 )]
@@ -62,6 +62,7 @@ pub async fn session_status(
     merchant: Authenticated,
     query: web::Query<StatusQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let _admitted = state.admission.status.enter().await?;
     let merchant_id = merchant.0.id;
     let found = match lookup(&query)? {
         Lookup::Id(id) => state.store.merchant_session(merchant_id, id).await,

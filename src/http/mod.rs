@@ -1,5 +1,6 @@
 //! What every web door shares: the application state handlers reach
-//! ([`state::AppState`]), the per-request middleware, reading a request body
+//! ([`state::AppState`]), the per-request middleware, load shedding at the
+//! API's busiest doors, reading a request body
 //! under a size limit, the cache of authenticated API keys (and the follower
 //! that forgets keys revoked on other nodes), the URLs of the hosted pages
 //! that answers point to, the client address behind a trusted proxy, and
@@ -11,6 +12,7 @@
 //! `api`, `pages`, `cli` or `startup`.
 
 pub mod account;
+pub mod admission;
 pub mod auth_cache;
 pub mod body;
 pub mod client_ip;

@@ -33,6 +33,8 @@ pub struct AppState {
     /// Key of the per-session page tokens (hosted pages, sandbox on-ramp).
     pub page_secret: crate::domain::page_token::PageSecret,
     pub limiter: DefaultKeyedRateLimiter<String>,
+    /// Load shedding at session creation and the status lookup.
+    pub admission: super::admission::Admission,
     /// Sessions opened through payment links and product pages per client address.
     pub storefront_limiter: DefaultKeyedRateLimiter<std::net::IpAddr>,
     /// Dashboard logins and sign-ups per client address.

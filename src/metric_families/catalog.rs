@@ -328,5 +328,11 @@ pub(super) fn families() -> Vec<Family> {
             "HTTP request latency, by route.",
             Later,
         ),
+        f(
+            "kassa_http_shed_total",
+            Counter,
+            "API requests answered 503 because the door was full past the queue bound (`api_queue_ms`), by route.",
+            Later,
+        ),
     ]
 }
