@@ -82,12 +82,17 @@ pub async fn session_status(
     }))
 }
 
-enum Lookup {
+/// What a status query asks for. Public, with [`lookup`], for the fuzz
+/// target in `fuzz/` (the query string is an edge parser).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
     Id(i64),
     Order(String),
 }
 
-fn lookup(q: &StatusQuery) -> Result<Lookup, ApiError> {
+/// The session a [`StatusQuery`] names: `session_id` first, then `number`,
+/// then `order_id`; an id that cannot name a session is `SessionNotFound`.
+pub fn lookup(q: &StatusQuery) -> Result<Lookup, ApiError> {
     let present = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
