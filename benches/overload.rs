@@ -14,8 +14,12 @@
 //! 3. recovery: from the moment the load stops, one request at a time until
 //!    five in a row are 200 within twice the quiet p99 (at least 5 ms more).
 //!
+//! On a machine of two or more cores the server is pinned to one core and
+//! this load generator to another (`taskset`), so the generator can offer
+//! more than the server can take; `--no-pin` shares all cores.
+//!
 //! Run: `cargo bench --bench overload` (options after `--`: `--seconds N`,
-//! `--factor N`, `--connections N`, `--db sqlite|postgres|both`; PostgreSQL needs
+//! `--factor N`, `--connections N`, `--no-pin`, `--db sqlite|postgres|both`; PostgreSQL needs
 //! `KASSA_TEST_POSTGRES_URL`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -24,7 +28,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::load::{Request, load};
@@ -55,12 +59,23 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1024);
     let db = flag(&args, "--db").unwrap_or_else(|| "sqlite".into());
+    let pin = !args.iter().any(|a| a == "--no-pin")
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    if pin {
+        pin_to(std::process::id(), "0");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(run(Duration::from_secs(seconds), factor, connections, &db));
+    runtime.block_on(run(
+        Duration::from_secs(seconds),
+        factor,
+        connections,
+        pin,
+        &db,
+    ));
 }
 
 struct Row {
@@ -71,10 +86,15 @@ struct Row {
     recovery: Option<Duration>,
 }
 
-async fn run(duration: Duration, factor: f64, connections: usize, db: &str) {
+async fn run(duration: Duration, factor: f64, connections: usize, pin: bool, db: &str) {
     println!(
-        "# Kassa overload benchmark ({}s of load at {factor}x the measured capacity, {connections} connections)",
-        duration.as_secs()
+        "# Kassa overload benchmark ({}s of load at {factor}x the measured capacity, {connections} connections, {})",
+        duration.as_secs(),
+        if pin {
+            "server on core 1, load generator on core 0"
+        } else {
+            "server and load generator sharing all cores"
+        }
     );
     let mut rows = Vec::new();
     for label in ["sqlite", "postgres"] {
@@ -86,6 +106,9 @@ async fn run(duration: Duration, factor: f64, connections: usize, db: &str) {
             continue;
         };
         let kassa = Server::start(&["serve-kassa", &database.url]);
+        if pin {
+            pin_to(kassa.pid(), "1");
+        }
         let key = kassa.key.clone();
         let create_url = format!("http://{}/gateway/session.php", kassa.addr);
         let id = create_one(&create_url, &key).await;
@@ -138,12 +161,14 @@ struct Overload {
     /// p99 counted from when each request was due.
     p99_due_ms: f64,
     ok_per_second: f64,
-    /// When the last request was sent.
+    /// When the last request of the load went out.
     stopped: Instant,
 }
 
 /// Sends `rate` requests per second for `duration` regardless of answers,
-/// over at most `connections` at once, then waits for the ones in flight.
+/// over `connections` keep-alive connections, then waits for the ones in
+/// flight. The client is a minimal HTTP/1.1 writer and reader on raw
+/// sockets, so that one core can offer several times what the server takes.
 async fn open_loop(
     url: &str,
     request: &Request,
@@ -152,16 +177,65 @@ async fn open_loop(
     duration: Duration,
     connections: usize,
 ) -> Overload {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(connections)
-        .timeout(CLIENT_TIMEOUT)
-        .build()
-        .unwrap();
-    let lines = Arc::new(tokio::sync::Semaphore::new(connections));
+    let target = Target::new(url, request, key);
+    // Each connection has its own queue, dealt to in turn, as each of many
+    // clients waits for its own connection.
+    let mut jobs = Vec::new();
     let outstanding = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    let (mut sent, mut skipped) = (0usize, 0usize);
     let started = Instant::now();
+    // Nanoseconds from `started` to the last send so far.
+    let last_sent = Arc::new(AtomicU64::new(0));
+    let mut lines = Vec::new();
+    for _ in 0..connections {
+        let (job, mut queue) = tokio::sync::mpsc::unbounded_channel::<Instant>();
+        jobs.push(job);
+        let (target, outstanding, last_sent) =
+            (target.clone(), outstanding.clone(), last_sent.clone());
+        lines.push(tokio::spawn(async move {
+            let mut answers = Vec::new();
+            let mut line: Option<Line> = None;
+            loop {
+                let Some(due) = queue.recv().await else {
+                    return answers;
+                };
+                let sent = Instant::now();
+                last_sent.fetch_max(
+                    sent.duration_since(started).as_nanos() as u64,
+                    Ordering::Relaxed,
+                );
+                let answer = match line.as_mut() {
+                    Some(l) => l.exchange(&target).await,
+                    None => match Line::open(&target).await {
+                        Ok(mut l) => {
+                            let a = l.exchange(&target).await;
+                            line = Some(l);
+                            a
+                        }
+                        Err(_) => Err(()),
+                    },
+                };
+                let (status, retry_after) = match answer {
+                    Ok(Answer {
+                        status,
+                        retry_after,
+                        close,
+                    }) => {
+                        if close {
+                            line = None;
+                        }
+                        (status, retry_after)
+                    }
+                    Err(()) => {
+                        line = None;
+                        (0, false)
+                    }
+                };
+                outstanding.fetch_sub(1, Ordering::Relaxed);
+                answers.push((status, retry_after, sent.elapsed(), due.elapsed()));
+            }
+        }));
+    }
+    let (mut sent, mut skipped) = (0usize, 0usize);
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     loop {
@@ -176,70 +250,153 @@ async fn open_loop(
                 skipped += 1;
                 continue;
             }
+            let due_at = started + Duration::from_secs_f64((sent + skipped) as f64 / rate);
             sent += 1;
             outstanding.fetch_add(1, Ordering::Relaxed);
-            let builder = match request {
-                Request::Post(body) => client
-                    .post(url)
-                    .header("content-type", "application/json")
-                    .body(body.clone()),
-                _ => client.get(url),
-            }
-            .header("X-API-Key", key);
-            let outstanding = outstanding.clone();
-            let lines = lines.clone();
-            let due_at = started + Duration::from_secs_f64((sent + skipped) as f64 / rate);
-            tasks.push(tokio::spawn(async move {
-                let _line = lines.acquire().await.unwrap();
-                let t = Instant::now();
-                let answer = match builder.send().await {
-                    Ok(r) => {
-                        let status = r.status().as_u16();
-                        let retry_after = r.headers().contains_key("retry-after");
-                        let _ = r.bytes().await;
-                        (status, retry_after)
-                    }
-                    Err(_) => (0, false),
-                };
-                outstanding.fetch_sub(1, Ordering::Relaxed);
-                (answer, t.elapsed(), due_at.elapsed())
-            }));
+            jobs[sent % connections].send(due_at).unwrap();
         }
     }
-    let stopped = Instant::now();
+    drop(jobs);
     let mut by_status = BTreeMap::new();
-    let mut latencies = Vec::with_capacity(tasks.len());
-    let mut since_due = Vec::with_capacity(tasks.len());
+    let mut latencies = Vec::with_capacity(sent);
+    let mut since_due = Vec::with_capacity(sent);
     let (mut bare_503, mut ok) = (0, 0);
-    for t in tasks {
-        let ((status, retry_after), took, late) = t.await.unwrap();
-        *by_status.entry(status).or_insert(0) += 1;
-        bare_503 += usize::from(status == 503 && !retry_after);
-        ok += usize::from(status == 200);
-        if status != 0 {
-            latencies.push(took);
-            since_due.push(late);
+    for l in lines {
+        for (status, retry_after, took, late) in l.await.unwrap() {
+            *by_status.entry(status).or_insert(0) += 1;
+            bare_503 += usize::from(status == 503 && !retry_after);
+            ok += usize::from(status == 200);
+            if status != 0 {
+                latencies.push(took);
+                since_due.push(late);
+            }
         }
     }
+    let stopped = started + Duration::from_nanos(last_sent.load(Ordering::Relaxed));
     latencies.sort_unstable();
     since_due.sort_unstable();
     let at = |all: &[Duration], p: f64| {
         all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
-    let pct = |p: f64| at(&latencies, p);
     Overload {
         offered: rate,
         sent,
         skipped,
         by_status,
         bare_503,
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
+        p50_ms: at(&latencies, 0.50),
+        p99_ms: at(&latencies, 0.99),
         max_ms: latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
         p99_due_ms: at(&since_due, 0.99),
         ok_per_second: ok as f64 / duration.as_secs_f64(),
         stopped,
+    }
+}
+
+/// Where the load goes, and the request's bytes, written once.
+#[derive(Clone)]
+struct Target {
+    addr: String,
+    bytes: Arc<Vec<u8>>,
+}
+
+impl Target {
+    fn new(url: &str, request: &Request, key: &str) -> Target {
+        let rest = url.strip_prefix("http://").expect("an http:// URL");
+        let (addr, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let head = |method: &str, extra: &str| {
+            format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nX-API-Key: {key}\r\n{extra}\r\n")
+        };
+        let bytes = match request {
+            Request::Post(body) => format!(
+                "{}{body}",
+                head(
+                    "POST",
+                    &format!(
+                        "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                        body.len()
+                    )
+                )
+            ),
+            _ => head("GET", ""),
+        };
+        Target {
+            addr: addr.to_string(),
+            bytes: Arc::new(bytes.into_bytes()),
+        }
+    }
+}
+
+/// One keep-alive connection of the raw client.
+struct Line {
+    stream: tokio::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+/// What the raw client read of one response.
+struct Answer {
+    status: u16,
+    retry_after: bool,
+    /// The server closes the connection after this response.
+    close: bool,
+}
+
+impl Line {
+    async fn open(target: &Target) -> std::io::Result<Line> {
+        let stream = tokio::net::TcpStream::connect(&target.addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Line {
+            stream,
+            buf: Vec::with_capacity(4096),
+        })
+    }
+
+    /// Writes the request and reads one whole response (head, then
+    /// `Content-Length` bytes of body).
+    async fn exchange(&mut self, target: &Target) -> Result<Answer, ()> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let exchange = async {
+            self.stream.write_all(&target.bytes).await.map_err(drop)?;
+            self.buf.clear();
+            let head_end = loop {
+                if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break i + 4;
+                }
+                let mut chunk = [0u8; 4096];
+                let n = self.stream.read(&mut chunk).await.map_err(drop)?;
+                if n == 0 {
+                    return Err(());
+                }
+                self.buf.extend_from_slice(&chunk[..n]);
+            };
+            let head = String::from_utf8_lossy(&self.buf[..head_end]).to_ascii_lowercase();
+            let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).ok_or(())?;
+            let header = |name: &str| {
+                head.lines()
+                    .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
+            };
+            let length: usize = header("content-length:")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let mut body = self.buf.len() - head_end;
+            while body < length {
+                let mut chunk = [0u8; 4096];
+                let n = self.stream.read(&mut chunk).await.map_err(drop)?;
+                if n == 0 {
+                    return Err(());
+                }
+                body += n;
+            }
+            Ok(Answer {
+                status,
+                retry_after: header("retry-after:").is_some(),
+                close: header("connection:").is_some_and(|v| v == "close"),
+            })
+        };
+        tokio::time::timeout(CLIENT_TIMEOUT, exchange)
+            .await
+            .unwrap_or(Err(()))
     }
 }
 
@@ -335,6 +492,16 @@ fn report(rows: &[Row]) {
             );
         }
     }
+}
+
+/// Pins every thread of process `pid` to `cores` (a `taskset` list).
+fn pin_to(pid: u32, cores: &str) {
+    let done = std::process::Command::new("taskset")
+        .args(["-a", "-p", "-c", cores, &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("taskset (util-linux) runs; or pass --no-pin");
+    assert!(done.success(), "taskset failed; pass --no-pin");
 }
 
 async fn create_one(url: &str, key: &str) -> i64 {

@@ -114,6 +114,10 @@ impl Server {
         let key = parts.next().unwrap_or_default().to_string();
         Server { child, addr, key }
     }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Server {

@@ -81,8 +81,11 @@ pub async fn create_session(
     merchant: Authenticated,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let _admitted = state.admission.create.enter().await?;
+    // The body first: a request answered before its body is read cannot
+    // leave its connection open for the next one, and a shed create must not
+    // cost the client a new connection.
     let body = read_limited(payload, MAX_BODY).await?;
+    let _admitted = state.admission.create.enter().await?;
     let merchant = merchant.0;
     let answer = match idempotency::key_of(&req)? {
         None => Answer::from_result(create(&state, &merchant, &body).await),
