@@ -74,6 +74,11 @@ impl Gateway {
         Gateway { child, base }
     }
 
+    /// The server's process id (a guard may SIGKILL it while others use it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: no shutdown code runs.
     pub fn kill_9(mut self) {
         let _ = self.child.kill();
