@@ -1,16 +1,17 @@
 //! Chaos with money conservation on a real EVM node: the sandbox chaos run
 //! (`tests/chaos.rs`) again, in live mode on Anvil. Sessions are created
 //! through a real `kassa serve` (payouts on, a 1.5 % platform fee, webhooks
-//! over HTTPS to a real receiver, `tls_hooks.rs`) and paid by real transfers of the test USDC,
-//! while a seeded schedule SIGKILLs the server at named fault points (mid
-//! group commit, mid deposit confirmation, mid webhook delivery, between
-//! signing and broadcasting a sweep, right after the broadcast) and starts
-//! it again on the same database. One session in eight is paid only half,
-//! so some money stays held at its deposit address. Blocks keep coming
-//! (one every 200 ms, besides each transaction's own), the customers keep
-//! paying while the server is down, and a clean server then runs until
-//! every deposit is counted, every webhook delivered and every paid
-//! session swept. The test proves, reading the chain:
+//! over HTTPS to a real receiver, `tls_hooks.rs`) and paid by real
+//! transfers of the test USDC, while a seeded schedule SIGKILLs the server
+//! at named fault points (mid group commit, mid deposit confirmation, mid
+//! webhook delivery, between signing and broadcasting a sweep, right after
+//! the broadcast) and starts it again on the same database. One session in
+//! eight is paid only half, so some money stays held at its deposit
+//! address. Blocks keep coming (one every 200 ms, besides each
+//! transaction's own), a session answered just before a kill is paid while
+//! the server is down, and a clean server then runs until every deposit is
+//! counted, every webhook delivered and every paid session swept. The test
+//! proves, reading the chain:
 //!
 //! - every create answered 200 is there with its order reference, and
 //!   every mined payment is counted: its session is `paid` (or `underpaid`
