@@ -64,14 +64,31 @@ impl Gateway {
             ))
             .spawn()
             .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
+        // Owned at once, so a failed start below still kills the process.
+        let mut gateway = Gateway {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
         let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while client.get(format!("{base}/healthz")).send().await.is_err() {
-            assert!(Instant::now() < deadline, "kassa serve never answered");
+        // Generous: the chain binary runs its suites side by side on two
+        // cores, each with its own Anvil and gateway.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let health = format!("{}/healthz", gateway.base);
+        while client.get(&health).send().await.is_err() {
+            if let Some(status) = gateway.child.try_wait().unwrap() {
+                panic!(
+                    "kassa serve exited ({status}):\n{}",
+                    std::fs::read_to_string(log_path(data_dir)).unwrap_or_default()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "kassa serve never answered:\n{}",
+                std::fs::read_to_string(log_path(data_dir)).unwrap_or_default()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Gateway { child, base }
+        gateway
     }
 
     /// The server's process id (a guard may SIGKILL it while others use it).
