@@ -330,8 +330,11 @@ async fn sessions_paid_on_anvil_through_seeded_kills_lose_nothing_and_conserve_m
 
     // Act: one phase per kill, each armed at the seeded point and pass.
     let mut schedule: Vec<(String, bool)> = Vec::new();
+    let mut slowest_start = Duration::ZERO;
     for (k, armed) in harness::schedule(&knobs, backend).into_iter().enumerate() {
+        let starting = Instant::now();
         let gateway = start(&db.url, data.path(), &anvil, &marker, Some(&armed)).await;
+        slowest_start = slowest_start.max(starting.elapsed());
         let reached = phase(
             &gateway,
             &anvil,
@@ -515,7 +518,8 @@ async fn sessions_paid_on_anvil_through_seeded_kills_lose_nothing_and_conserve_m
         "chain chaos ({backend:?}, seed {:#x}): {} sessions created (200), {} creates cut; \
          {} paid, {} underpaid (held); kills {:?}; webhooks: {} deliveries of {} events, \
          {} duplicates; {sent} sweeps sent; {} blocks; paid in on chain {paid_in} = \
-         merchant {merchant_got} + fees {fees} + held {held} (base units); {:.1} s",
+         merchant {merchant_got} + fees {fees} + held {held} (base units); slowest restart \
+         {:.1} s; {:.1} s",
         knobs.seed,
         book.created.len(),
         book.cut,
@@ -526,6 +530,7 @@ async fn sessions_paid_on_anvil_through_seeded_kills_lose_nothing_and_conserve_m
         webhooks.events,
         webhooks.extra(),
         head,
+        slowest_start.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
     assert_eq!(paid_in, sent_by_payers, "the chain has every payment");
