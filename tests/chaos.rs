@@ -18,121 +18,40 @@
 //!   base unit, read from the ledger's balances, and `kassa ledger check`'s
 //!   own books agree.
 //!
+//! The schedule, the kill guard, the receiver and the webhook accounting
+//! are `chaos_harness.rs`, shared with the same run on Anvil
+//! (`tests/chain/chaos.rs`).
+//!
 //! Small by default (CI); the full run is
 //! `KASSA_TEST_CHAOS_SESSIONS=1000 KASSA_TEST_CHAOS_KILLS=20 cargo test --test main -- chaos --nocapture`
 //! (`KASSA_TEST_CHAOS_SEED` picks another schedule).
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::{App, HttpResponse, HttpServer, web};
 use alloy_primitives::Address;
 use kassa::chain::ledger::{FINALITY_DEPTH, SandboxLedger};
 use kassa::config::USDC_POLYGON;
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::chaos_harness::{
+    self as harness, Hooks, Knobs, assert_webhooks_arrived, count, fault_env, rows,
+    run_until_fault, sessions_in, settle,
+};
 use crate::helpers::{Backend, TestDb, TestMerchant, WALLET};
 use crate::on_both_backends;
 use crate::single_node::{Node, merchant_on};
 
 on_both_backends!(sessions_paid_through_seeded_kills_lose_nothing_and_conserve_money);
 
-/// The fault points the schedule draws from (see `src/fault.rs`).
-const POINTS: [&str; 5] = [
-    "group_commit_written",
-    "deposit_confirming",
-    "webhook_delivering",
-    "payout_signed",
-    "payout_broadcast",
-];
-
 /// Where the platform fee goes.
 const FEE_WALLET: &str = "0x00000000000000000000000000000000000fee01";
 
 /// Requests at once against the server.
 const WORKERS: usize = 4;
-
-fn knob(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// A 64-bit linear congruential generator: the schedule is a function of
-/// the seed alone.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
-}
-
-/// One webhook request as the receiver saw it.
-#[derive(Debug, Clone)]
-struct Delivery {
-    event_id: String,
-    session_id: i64,
-    sequence: i64,
-    status: String,
-}
-
-/// A webhook receiver that answers 200 at once and records every delivery
-/// in arrival order.
-struct Hooks {
-    url: String,
-    got: Arc<Mutex<Vec<Delivery>>>,
-    server: actix_web::dev::ServerHandle,
-}
-
-impl Hooks {
-    async fn start() -> Hooks {
-        let got: Arc<Mutex<Vec<Delivery>>> = Arc::default();
-        let shared = got.clone();
-        let server = HttpServer::new(move || {
-            let got = shared.clone();
-            App::new().default_service(web::to(move |body: web::Bytes| {
-                let got = got.clone();
-                async move {
-                    let v: Value = serde_json::from_slice(&body).unwrap_or_default();
-                    got.lock().unwrap().push(Delivery {
-                        event_id: v["event_id"].as_str().unwrap_or_default().to_string(),
-                        session_id: v["session_id"].as_i64().unwrap_or_default(),
-                        sequence: v["sequence"].as_i64().unwrap_or_default(),
-                        status: v["status"].as_str().unwrap_or_default().to_string(),
-                    });
-                    HttpResponse::Ok().finish()
-                }
-            }))
-        })
-        .workers(1)
-        .bind("127.0.0.1:0")
-        .unwrap();
-        let port = server.addrs()[0].port();
-        let server = server.disable_signals().run();
-        let handle = server.handle();
-        actix_web::rt::spawn(server);
-        Hooks {
-            url: format!("http://127.0.0.1:{port}/hook"),
-            got,
-            server: handle,
-        }
-    }
-
-    fn all(&self) -> Vec<Delivery> {
-        self.got.lock().unwrap().clone()
-    }
-}
 
 /// What the clients were told.
 #[derive(Default)]
@@ -150,24 +69,24 @@ struct Book {
     cut: usize,
 }
 
-/// The server's environment: sandbox, payouts polled often, a fee.
-fn node_extra(marker: &Path, armed: Option<String>) -> Vec<(String, String)> {
-    let mut env = vec![
-        ("KASSA_WEBHOOK_ALLOW_PRIVATE", "true".to_string()),
-        ("KASSA_WEBHOOK_TIMEOUT_SECS", "30".to_string()),
-        ("KASSA_PAYOUT_POLL_MS", "100".to_string()),
-        ("KASSA_PLATFORM_FEE_BPS", "150".to_string()),
-        ("KASSA_FEE_WALLET", FEE_WALLET.to_string()),
-        ("KASSA_TEST_FAULT_MARKER", marker.display().to_string()),
-    ];
-    if let Some(point) = armed {
-        env.push(("KASSA_TEST_FAULT_PAUSE", point));
-    }
-    env.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+/// The server's environment: sandbox, payouts polled often, a fee, the
+/// armed fault point if any.
+fn node_extra(marker: &Path, armed: Option<&str>) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = [
+        ("KASSA_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("KASSA_WEBHOOK_TIMEOUT_SECS", "30"),
+        ("KASSA_PAYOUT_POLL_MS", "100"),
+        ("KASSA_PLATFORM_FEE_BPS", "150"),
+        ("KASSA_FEE_WALLET", FEE_WALLET),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    env.extend(fault_env(marker, armed));
+    env
 }
 
-async fn start(db: &str, data: &Path, marker: &Path, armed: Option<String>) -> Node {
-    let _ = std::fs::remove_file(marker);
+async fn start(db: &str, data: &Path, marker: &Path, armed: Option<&str>) -> Node {
     let extra = node_extra(marker, armed);
     let extra: Vec<(&str, &str)> = extra
         .iter()
@@ -227,16 +146,9 @@ async fn worker(
     }
 }
 
-fn sigkill(pid: u32) {
-    let _ = Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status();
-}
-
-/// Runs the workload up to `target` against `node` while watching for the
-/// armed point's marker: SIGKILLs the server the moment it appears (or
-/// `linger` after the workload, if it never does; never, without `linger`).
-/// Answers whether the point was reached.
+/// Runs the workload up to `target` against `node`, SIGKILLing the server
+/// when it pauses at its armed point (see `run_until_fault`). Answers
+/// whether the point was reached.
 async fn phase(
     node: &Node,
     merchant: &TestMerchant,
@@ -246,91 +158,21 @@ async fn phase(
     linger: Option<Duration>,
 ) -> bool {
     let stop = Cell::new(false);
-    let done = Cell::new(0usize);
-    let workers = futures_util::future::join_all((0..WORKERS).map(|_| async {
-        worker(node, merchant, book, target, &stop).await;
-        done.set(done.get() + 1);
-    }));
-    let guard = async {
-        let mut quiet_since: Option<Instant> = None;
-        loop {
-            if marker.exists() {
-                sigkill(node.pid());
-                stop.set(true);
-                return true;
-            }
-            if done.get() == WORKERS {
-                let Some(linger) = linger else {
-                    return false;
-                };
-                let since = *quiet_since.get_or_insert_with(Instant::now);
-                if since.elapsed() > linger {
-                    sigkill(node.pid());
-                    return false;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+    let workers = futures_util::future::join_all(
+        (0..WORKERS).map(|_| worker(node, merchant, book, target, &stop)),
+    );
+    let workers = async {
+        workers.await;
     };
-    let (_, reached) = futures_util::join!(workers, guard);
-    reached
-}
-
-async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
-}
-
-async fn rows(db: &DatabaseConnection, sql: &str) -> Vec<sea_orm::QueryResult> {
-    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-}
-
-/// Waits until no webhook is pending, every counted deposit is in a sent
-/// sweep and every sent sweep is announced.
-async fn settle(db: &DatabaseConnection, within: Duration) {
-    let deadline = Instant::now() + within;
-    loop {
-        let hooks = count(
-            db,
-            "SELECT COUNT(*) FROM webhook_events WHERE state NOT IN ('delivered', 'skipped')",
-        )
-        .await;
-        let unswept = count(
-            db,
-            "SELECT COUNT(*) FROM deposits WHERE state = 'counted' AND (sweep_id IS NULL \
-             OR sweep_id NOT IN (SELECT id FROM sweeps WHERE state = 'sent'))",
-        )
-        .await;
-        let unannounced = count(
-            db,
-            "SELECT COUNT(*) FROM sweeps WHERE state = 'sent' AND announced_at IS NULL",
-        )
-        .await;
-        if hooks == 0 && unswept == 0 && unannounced == 0 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never settled: {hooks} webhooks not delivered, {unswept} deposits not swept, \
-             {unannounced} sweeps not announced"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    run_until_fault(node.pid(), marker, linger, &stop, workers).await
 }
 
 async fn sessions_paid_through_seeded_kills_lose_nothing_and_conserve_money(backend: Backend) {
     let Some(db) = TestDb::new(backend).await else {
         return;
     };
-    let sessions = knob("KASSA_TEST_CHAOS_SESSIONS", 60) as usize;
-    let kills = knob("KASSA_TEST_CHAOS_KILLS", 6) as usize;
-    let seed = knob("KASSA_TEST_CHAOS_SEED", 0x006b_6173_7361);
+    let knobs = Knobs::read(60, 6);
+    let (sessions, kills, seed) = (knobs.sessions, knobs.kills, knobs.seed);
     let started = Instant::now();
     let merchant = merchant_on(&db.url).await;
     let hooks = Hooks::start().await;
@@ -347,25 +189,10 @@ async fn sessions_paid_through_seeded_kills_lose_nothing_and_conserve_money(back
     let book = RefCell::new(Book::default());
 
     // Act: one phase per kill, each armed at the seeded point and pass.
-    let mut rng = Lcg(seed);
     let mut schedule: Vec<(String, bool)> = Vec::new();
-    let mut round: Vec<&str> = Vec::new();
-    for k in 0..kills {
-        // Every point once per round of five, in a seeded order.
-        if round.is_empty() {
-            round = POINTS.to_vec();
-            for i in (1..round.len()).rev() {
-                round.swap(i, (rng.next() % (i as u64 + 1)) as usize);
-            }
-        }
-        let mut point = round.pop().unwrap();
-        if backend == Backend::Postgres && point == "group_commit_written" {
-            // Group commit is SQLite's; PostgreSQL commits each alone.
-            point = "deposit_confirming";
-        }
-        let armed = format!("{point}@{}", 1 + rng.next() % 4);
-        let target = sessions * (k + 1) / (kills + 1);
-        let mut node = start(&db.url, data.path(), &marker, Some(armed.clone())).await;
+    for (k, armed) in harness::schedule(&knobs, backend).into_iter().enumerate() {
+        let target = knobs.target(k);
+        let mut node = start(&db.url, data.path(), &marker, Some(&armed)).await;
         let reached = phase(
             &node,
             &merchant,
@@ -403,64 +230,13 @@ async fn sessions_paid_through_seeded_kills_lose_nothing_and_conserve_money(back
     // Assert 1: no acknowledged write lost.
     assert_eq!(book.created.len(), sessions);
     node.assert_sessions_exist(&merchant, &book.created).await;
-    let paid_in_db: BTreeSet<i64> = rows(&conn, "SELECT id FROM sessions WHERE status = 'paid'")
-        .await
-        .iter()
-        .map(|r| r.try_get_by_index::<i64>(0).unwrap())
-        .collect();
+    let paid_in_db = sessions_in(&conn, "paid").await;
     let lost: Vec<_> = book.paid.difference(&paid_in_db).collect();
     assert!(lost.is_empty(), "pays answered 200 but not paid: {lost:?}");
 
     // Assert 2: no webhook lost, first arrivals in order; duplicates counted.
-    let got = hooks.all();
-    let mut arrivals: HashMap<String, usize> = HashMap::new();
-    let mut first_seqs: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    let mut paid_hook: BTreeSet<i64> = BTreeSet::new();
-    for d in &got {
-        let n = arrivals.entry(d.event_id.clone()).or_default();
-        *n += 1;
-        if *n == 1 {
-            first_seqs.entry(d.session_id).or_default().push(d.sequence);
-        }
-        if d.status == "paid" {
-            paid_hook.insert(d.session_id);
-        }
-    }
-    let duplicates = got.len() - arrivals.len();
-    let missing_paid: Vec<_> = paid_in_db.difference(&paid_hook).collect();
-    assert!(
-        missing_paid.is_empty(),
-        "paid sessions whose `paid` webhook never arrived: {missing_paid:?}"
-    );
-    let outbox = rows(
-        &conn,
-        "SELECT event_id, session_id, sequence, state FROM webhook_events WHERE session_id <> 0",
-    )
-    .await;
-    let mut expected_seqs: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    for r in &outbox {
-        let event_id: String = r.try_get_by_index(0).unwrap();
-        let session: i64 = r.try_get_by_index(1).unwrap();
-        let sequence: i32 = r.try_get_by_index(2).unwrap();
-        let state: String = r.try_get_by_index(3).unwrap();
-        assert_eq!(state, "delivered", "event {event_id}");
-        assert!(
-            arrivals.contains_key(&event_id),
-            "event {event_id} ({state}) never reached the receiver"
-        );
-        expected_seqs
-            .entry(session)
-            .or_default()
-            .push(i64::from(sequence));
-    }
-    for (session, seqs) in &mut expected_seqs {
-        seqs.sort_unstable();
-        assert_eq!(
-            first_seqs.get(session),
-            Some(&*seqs),
-            "session {session}: first arrivals out of order or missing"
-        );
-    }
+    let webhooks = assert_webhooks_arrived(&conn, &hooks.all(), &paid_in_db).await;
+    webhooks.print_duplicates("chaos");
 
     // Assert 3: no duplicate payouts.
     let twice = rows(
@@ -527,15 +303,16 @@ async fn sessions_paid_through_seeded_kills_lose_nothing_and_conserve_money(back
     println!(
         "chaos ({backend:?}, seed {seed:#x}): {sessions} sessions, {} pays answered 200 \
          ({repaid} paid again after a cut), {} in the database paid, {} requests cut; \
-         kills {:?}; webhooks: {} deliveries of {} events, {duplicates} duplicates; \
+         kills {:?}; webhooks: {} deliveries of {} events, {} duplicates; \
          {} sweeps sent; received {received} = merchant {merchant_got} + fees {fees} + \
          held {held} (base units); paid in on the ledger {paid_in}; {:.1} s",
         book.paid.len(),
         paid_in_db.len(),
         book.cut,
         schedule,
-        got.len(),
-        arrivals.len(),
+        webhooks.deliveries,
+        webhooks.events,
+        webhooks.extra(),
         sent_sweeps.len(),
         started.elapsed().as_secs_f64()
     );
@@ -574,7 +351,7 @@ async fn sessions_paid_through_seeded_kills_lose_nothing_and_conserve_money(back
         "most kills should land on their armed point: {schedule:?}"
     );
     conn.close().await.unwrap();
-    hooks.server.stop(false).await;
+    hooks.stop().await;
     drop(node);
 }
 

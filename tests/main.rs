@@ -18,6 +18,7 @@ mod branding_cli;
 mod cancel;
 mod chain_sandbox;
 mod chaos;
+mod chaos_harness;
 mod checkout;
 mod cli;
 mod contract;

@@ -19,12 +19,43 @@ pub struct Gateway {
 impl Gateway {
     /// Starts `kassa serve` in live mode on `anvil`, with `env` on top of
     /// the defaults below (deposits are never swept unless `env` says so).
+    /// The port is a free one picked just before the spawn; should
+    /// another process take it in between (suites run side by side), the
+    /// server exits at once saying so, and it is started again on another.
     pub async fn start(
         db_url: &str,
         data_dir: &Path,
         anvil: &Anvil,
         env: &[(&str, &str)],
     ) -> Gateway {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let logged = std::fs::metadata(log_path(data_dir)).map_or(0, |m| m.len());
+            match Self::try_start(db_url, data_dir, anvil, env).await {
+                Ok(gateway) => return gateway,
+                Err(exited) => {
+                    let log = std::fs::read(log_path(data_dir)).unwrap_or_default();
+                    let this_start =
+                        String::from_utf8_lossy(&log[(logged as usize).min(log.len())..]);
+                    let port_taken = this_start.contains("Address already in use");
+                    assert!(
+                        port_taken && attempts < 3,
+                        "kassa serve exited ({exited}):\n{this_start}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// One start on a free port: the gateway once it answers, or how it
+    /// exited before that.
+    async fn try_start(
+        db_url: &str,
+        data_dir: &Path,
+        anvil: &Anvil,
+        env: &[(&str, &str)],
+    ) -> Result<Gateway, std::process::ExitStatus> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -64,14 +95,36 @@ impl Gateway {
             ))
             .spawn()
             .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
+        // Owned at once, so a failed start below still kills the process.
+        let mut gateway = Gateway {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
         let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while client.get(format!("{base}/healthz")).send().await.is_err() {
-            assert!(Instant::now() < deadline, "kassa serve never answered");
+        // Generous: the chain binary runs its suites side by side on two
+        // cores, each with its own Anvil and gateway.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let health = format!("{}/healthz", gateway.base);
+        loop {
+            if let Some(status) = gateway.child.try_wait().unwrap() {
+                return Err(status);
+            }
+            let answer = client.get(&health).send().await;
+            if answer.is_ok_and(|a| a.status().is_success()) {
+                return Ok(gateway);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "kassa serve never answered:\n{}",
+                std::fs::read_to_string(log_path(data_dir)).unwrap_or_default()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Gateway { child, base }
+    }
+
+    /// The server's process id (a guard may SIGKILL it while others use it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: no shutdown code runs.

@@ -6,12 +6,17 @@
 //! A binary of its own, apart from the main suite. The watcher tests
 //! (`watcher_*.rs`) run a live-mode gateway on Anvil over SQLite and, where
 //! `KASSA_TEST_POSTGRES_URL` is set, PostgreSQL; each ends with the money
-//! check in `conservation.rs`.
+//! check in `conservation.rs`. `chaos.rs` is the sandbox chaos run again
+//! on Anvil, sharing its harness (`../chaos_harness.rs`) with it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../helpers.rs"]
 mod helpers;
+
+#[allow(dead_code)]
+#[path = "../chaos_harness.rs"]
+mod chaos_harness;
 
 #[allow(dead_code)]
 mod anvil;
@@ -21,6 +26,7 @@ mod gateway;
 #[allow(dead_code)]
 mod proxy;
 
+mod chaos;
 mod conservation;
 #[allow(dead_code)]
 mod live;
@@ -36,6 +42,7 @@ mod payouts_topup_retry;
 mod payouts_wallet_change;
 mod refusal;
 mod rpc;
+mod tls_hooks;
 mod token;
 mod watcher_expiry;
 mod watcher_kill;
