@@ -129,9 +129,9 @@ async fn pg_exec(admin_url: &str, sql: &str) {
 }
 
 /// Test settings: random port, fast expiry sweep, generous rate limit, and
-/// a long admission queue: the suites that fire a thousand creates at once
-/// prove correctness under concurrency, and a debug build is slow enough to
-/// be shed at the default queue bound (`tests/overload.rs` proves shedding).
+/// wide doors with a long queue: the suites that fire a thousand creates at
+/// once prove correctness under concurrency, and a debug build is slow
+/// enough to be shed at the defaults (`tests/overload.rs` proves shedding).
 pub fn settings(db_url: &str, data_dir: &std::path::Path) -> RawSettings {
     RawSettings {
         bind: "127.0.0.1:0".into(),
@@ -144,6 +144,8 @@ pub fn settings(db_url: &str, data_dir: &std::path::Path) -> RawSettings {
         payout_poll_ms: 3_600_000,
         rate_limit_per_second: 100_000,
         rate_limit_burst: 100_000,
+        api_create_concurrency: 4096,
+        api_status_concurrency: 4096,
         api_queue_ms: 60_000,
         db_acquire_timeout_ms: 3000,
         secrets_key_file: Some(TEST_SECRETS_KEY.into()),

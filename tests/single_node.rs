@@ -44,6 +44,8 @@ pub fn node_env(db_url: &str, data: &Path) -> Vec<(String, String)> {
         // cores, and a create that waits out the write lane answers 503.
         ("KASSA_DB_ACQUIRE_TIMEOUT_MS", "10000".to_string()),
         // Queue rather than shed (`overload.rs` proves shedding).
+        ("KASSA_API_CREATE_CONCURRENCY", "4096".to_string()),
+        ("KASSA_API_STATUS_CONCURRENCY", "4096".to_string()),
         ("KASSA_API_QUEUE_MS", "60000".to_string()),
         ("KASSA_LOG", "warn,sqlx=error".to_string()),
     ]
