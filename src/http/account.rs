@@ -97,6 +97,25 @@ pub async fn current_session(
     accounts::session_for(store, settings, realm, token, now_ms).await
 }
 
+/// `current_session` without counting as activity (see
+/// [`accounts::peek_session`]).
+pub async fn peek_session(
+    req: &HttpRequest,
+    store: &Store,
+    settings: &AccountSettings,
+    realm: Realm,
+    now_ms: i64,
+) -> Result<Option<AccountSession>, StoreError> {
+    let Some(token) = req.cookie(session_cookie_name(settings, realm)) else {
+        return Ok(None);
+    };
+    let token = token.value();
+    if token.is_empty() || token.len() > 128 {
+        return Ok(None);
+    }
+    accounts::peek_session(store, settings, realm, token, now_ms).await
+}
+
 /// Whether a form's `csrf` field is the session's token.
 pub fn csrf_matches(expected: &str, presented: Option<&str>) -> bool {
     match presented {

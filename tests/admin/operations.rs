@@ -1,7 +1,8 @@
 //! The operations page and its event stream: anonymous visitors are sent
 //! to the login page, an operator sees the actor tree with each kind's
 //! figures beside the chain, webhook, payout and session figures, and the
-//! stream sends the JSON snapshot as a server-sent event.
+//! stream sends the JSON snapshot as a server-sent event until the
+//! operator's session ends.
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use crate::on_both_backends;
 on_both_backends!(
     the_operations_page_shows_the_actor_tree_and_the_platform_figures,
     the_event_stream_sends_a_snapshot_to_an_operator_only,
+    the_event_stream_ends_with_the_operators_session,
 );
 
 async fn the_operations_page_shows_the_actor_tree_and_the_platform_figures(backend: Backend) {
@@ -117,4 +119,71 @@ async fn the_event_stream_sends_a_snapshot_to_an_operator_only(backend: Backend)
     assert_eq!(created["count"], 1);
     assert!(json["webhooks"]["depth"].is_u64());
     app.stop().await;
+}
+
+async fn the_event_stream_ends_with_the_operators_session(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (email, password) = new_operator(&app).await;
+
+    // Logout ends a stream opened before it.
+    let mut op = Browser::new(&app);
+    log_in(&mut op, &app, &email, &password, None).await;
+    let mut stream = open_stream(&app, &op).await;
+    next_event(&mut stream).await;
+    op.get("/admin/operations").await; // the page's CSRF token
+    let out = op.post("/admin/logout", &[]).await;
+    assert_eq!(location(&out), "/admin/login");
+    ends(&mut stream).await;
+
+    // So does the idle timeout (30 minutes) while nothing but the stream is
+    // going on: 20 minutes in, the stream goes on (and its check must not
+    // count as activity), 40 minutes in, it ends.
+    let mut op = Browser::new(&app);
+    log_in(&mut op, &app, &email, &password, None).await;
+    let mut stream = open_stream(&app, &op).await;
+    next_event(&mut stream).await;
+    app.clock.advance(Duration::from_secs(20 * 60));
+    next_event(&mut stream).await;
+    next_event(&mut stream).await;
+    app.clock.advance(Duration::from_secs(20 * 60));
+    ends(&mut stream).await;
+    app.stop().await;
+}
+
+async fn open_stream(app: &crate::helpers::TestApp, op: &Browser) -> reqwest::Response {
+    let cookies: Vec<String> = op.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let stream = app
+        .client
+        .get(app.url("/admin/operations/events"))
+        .header("cookie", cookies.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    stream
+}
+
+/// Reads one whole event.
+async fn next_event(stream: &mut reqwest::Response) {
+    let mut text = String::new();
+    while !text.contains("\n\n") {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), stream.chunk())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .expect("the stream is still open");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.starts_with("event: snapshot"), "{text}");
+}
+
+/// The stream ends (perhaps after an event already on its way).
+async fn ends(stream: &mut reqwest::Response) {
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream went on after the session ended");
 }

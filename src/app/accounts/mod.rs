@@ -14,7 +14,7 @@ mod session_token;
 
 pub use session::{
     AccountSession, complete_second_factor, delete_stale_sessions, end_session, open_session,
-    session_for,
+    peek_session, session_for,
 };
 pub use session_token::new_token;
 pub mod settings;

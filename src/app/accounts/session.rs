@@ -54,6 +54,24 @@ pub async fn session_for(
     Ok(Some(session_of(row)))
 }
 
+/// `session_for` without counting as activity: for a stream that outlives
+/// the request that opened it, which must end when the session does
+/// (logout, a timeout) but must not keep it alive by itself.
+pub async fn peek_session(
+    store: &Store,
+    settings: &AccountSettings,
+    realm: Realm,
+    token: &str,
+    now_ms: i64,
+) -> Result<Option<AccountSession>, StoreError> {
+    let row = store
+        .account_session(realm, &session_token::hash(token))
+        .await?;
+    Ok(row
+        .filter(|row| !settings.expired(row.created_at, row.last_seen_at, now_ms))
+        .map(session_of))
+}
+
 /// Opens a session for the `realm` account `owner_id`; with
 /// `second_factor_pending` it reaches only the second-factor pages until
 /// [`complete_second_factor`].

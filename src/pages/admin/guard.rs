@@ -60,6 +60,24 @@ pub async fn page(req: &HttpRequest, state: &AppState) -> Result<Ctx, Refusal> {
     Ok(ctx)
 }
 
+/// Whether the request's operator is still signed in (both factors, the
+/// operator still there), without counting as activity: asked again by a
+/// stream at each event, so that logout, a timeout or a removed operator
+/// ends it.
+pub async fn still_signed_in(req: &HttpRequest, state: &AppState) -> bool {
+    let settings = &state.settings.accounts;
+    let now_ms = state.clock.now_ms();
+    match account::peek_session(req, &state.store, settings, Realm::Operator, now_ms).await {
+        Ok(Some(session)) if !session.second_factor_pending => {
+            matches!(
+                operators::find(&state.store, session.owner_id).await,
+                Ok(Some(_))
+            )
+        }
+        _ => false,
+    }
+}
+
 /// A signed-in form POST whose CSRF token matches the session's.
 pub async fn form(
     req: &HttpRequest,

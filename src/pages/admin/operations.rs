@@ -79,26 +79,32 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 }
 
 /// `GET /admin/operations/events`: `event: snapshot` with the JSON
-/// snapshot, now and then every [`EVERY`], until the browser goes away.
+/// snapshot, now and then every [`EVERY`], until the browser goes away or
+/// the operator's session ends (logout, a timeout; the stream itself is no
+/// activity).
 pub async fn events(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     if let Err(refusal) = guard::page(&req, &state).await {
         return refusal;
     }
     let hsts = state.settings.accounts.hsts;
-    let stream = futures_util::stream::unfold((state, true), |(state, first)| async move {
-        if !first {
-            actix_web::rt::time::sleep(EVERY).await;
-        }
-        let snapshot = operations::snapshot(sources(&state), state.clock.now_ms()).await;
-        let event = match serde_json::to_string(&snapshot) {
-            Ok(json) => format!("event: snapshot\ndata: {json}\n\n"),
-            Err(e) => {
-                tracing::warn!(error = %e, "operations snapshot did not serialize");
-                ": snapshot unavailable\n\n".to_string()
+    let stream =
+        futures_util::stream::unfold((req, state, true), |(req, state, first)| async move {
+            if !first {
+                actix_web::rt::time::sleep(EVERY).await;
+                if !guard::still_signed_in(&req, &state).await {
+                    return None;
+                }
             }
-        };
-        Some((Ok::<_, Infallible>(Bytes::from(event)), (state, false)))
-    });
+            let snapshot = operations::snapshot(sources(&state), state.clock.now_ms()).await;
+            let event = match serde_json::to_string(&snapshot) {
+                Ok(json) => format!("event: snapshot\ndata: {json}\n\n"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "operations snapshot did not serialize");
+                    ": snapshot unavailable\n\n".to_string()
+                }
+            };
+            Some((Ok::<_, Infallible>(Bytes::from(event)), (req, state, false)))
+        });
     let mut answer = HttpResponse::Ok();
     headers::dashboard_common(&mut answer, hsts);
     answer
