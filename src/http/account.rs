@@ -87,14 +87,17 @@ pub async fn current_session(
     realm: Realm,
     now_ms: i64,
 ) -> Result<Option<AccountSession>, StoreError> {
-    let Some(token) = req.cookie(session_cookie_name(settings, realm)) else {
-        return Ok(None);
-    };
-    let token = token.value();
-    if token.is_empty() || token.len() > 128 {
-        return Ok(None);
+    match cookie_token(req, settings, realm) {
+        Some(token) => accounts::session_for(store, settings, realm, &token, now_ms).await,
+        None => Ok(None),
     }
-    accounts::session_for(store, settings, realm, token, now_ms).await
+}
+
+/// The realm's session token from the request's cookie, if it is one.
+fn cookie_token(req: &HttpRequest, settings: &AccountSettings, realm: Realm) -> Option<String> {
+    let cookie = req.cookie(session_cookie_name(settings, realm))?;
+    let token = cookie.value();
+    (!token.is_empty() && token.len() <= 128).then(|| token.to_string())
 }
 
 /// `current_session` without counting as activity (see
@@ -106,14 +109,10 @@ pub async fn peek_session(
     realm: Realm,
     now_ms: i64,
 ) -> Result<Option<AccountSession>, StoreError> {
-    let Some(token) = req.cookie(session_cookie_name(settings, realm)) else {
-        return Ok(None);
-    };
-    let token = token.value();
-    if token.is_empty() || token.len() > 128 {
-        return Ok(None);
+    match cookie_token(req, settings, realm) {
+        Some(token) => accounts::peek_session(store, settings, realm, &token, now_ms).await,
+        None => Ok(None),
     }
-    accounts::peek_session(store, settings, realm, token, now_ms).await
 }
 
 /// Whether a form's `csrf` field is the session's token.
