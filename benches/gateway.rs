@@ -12,12 +12,10 @@
 
 mod common;
 
-use common::load::{Request, Stats, load, serve_baseline};
+use common::load::{Request, SESSION_BODY, Stats, create_one, load, serve_baseline};
 use common::{BenchDb, Server, flag, serve_kassa};
 
 use std::time::Duration;
-
-const SESSION_BODY: &str = r#"{"domain":"shop.example","merchant_ref":"BENCH","amount":"79.00","currency":"EUR","customer_email":"buyer@example.com","return_url":"https://shop.example/thank-you"}"#;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -119,16 +117,4 @@ fn report(rows: &[(String, usize, Stats)]) {
             s.errors
         );
     }
-}
-
-async fn create_one(url: &str, key: &str) -> i64 {
-    let r = reqwest::Client::new()
-        .post(url)
-        .header("X-API-Key", key)
-        .body(SESSION_BODY)
-        .send()
-        .await
-        .unwrap();
-    let v: serde_json::Value = r.json().await.unwrap();
-    v["session_id"].as_i64().unwrap()
 }

@@ -31,10 +31,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::load::{Request, load};
+use common::load::{Request, SESSION_BODY, create_one, load};
 use common::{BenchDb, Server, flag, serve_kassa};
-
-const SESSION_BODY: &str = r#"{"domain":"shop.example","merchant_ref":"BENCH","amount":"79.00","currency":"EUR","customer_email":"buyer@example.com","return_url":"https://shop.example/thank-you"}"#;
 
 /// The generator's own bound on requests due but not yet answered; a send
 /// it skips for this is reported, never hidden.
@@ -502,16 +500,4 @@ fn pin_to(pid: u32, cores: &str) {
         .status()
         .expect("taskset (util-linux) runs; or pass --no-pin");
     assert!(done.success(), "taskset failed; pass --no-pin");
-}
-
-async fn create_one(url: &str, key: &str) -> i64 {
-    let r = reqwest::Client::new()
-        .post(url)
-        .header("X-API-Key", key)
-        .body(SESSION_BODY)
-        .send()
-        .await
-        .unwrap();
-    let v: serde_json::Value = r.json().await.unwrap();
-    v["session_id"].as_i64().unwrap()
 }

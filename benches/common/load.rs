@@ -6,6 +6,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// The create body the API benchmarks send (a default merchant's domain).
+pub const SESSION_BODY: &str = r#"{"domain":"shop.example","merchant_ref":"BENCH","amount":"79.00","currency":"EUR","customer_email":"buyer@example.com","return_url":"https://shop.example/thank-you"}"#;
+
+/// Creates one session at `url` (`POST /gateway/session.php`); its id.
+pub async fn create_one(url: &str, key: &str) -> i64 {
+    let r = reqwest::Client::new()
+        .post(url)
+        .header("X-API-Key", key)
+        .body(SESSION_BODY)
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    v["session_id"].as_i64().unwrap()
+}
+
 #[derive(Clone)]
 pub enum Request {
     Get,
