@@ -38,7 +38,7 @@ use kassa::config::USDC_POLYGON;
 use serde_json::json;
 
 use crate::chaos_harness::{
-    self as harness, Hooks, Knobs, assert_webhooks_arrived, count, fault_env, rows,
+    self as harness, Creates, Hooks, Knobs, assert_webhooks_arrived, count, fault_env, rows,
     run_until_fault, sessions_in, settle,
 };
 use crate::helpers::{Backend, TestDb, TestMerchant, WALLET};
@@ -56,17 +56,11 @@ const WORKERS: usize = 4;
 /// What the clients were told.
 #[derive(Default)]
 struct Book {
-    /// Creates answered 200: (session id, order reference).
-    created: Vec<(i64, String)>,
+    creates: Creates,
     /// Pays answered 200.
     paid: BTreeSet<i64>,
     /// Created, pay not answered 200 (cut by a kill).
     unpaid: Vec<i64>,
-    /// Creates in flight (claimed against the phase's target).
-    claimed: usize,
-    next_ref: u64,
-    /// Requests that got no 200 (cut by a kill, or refused while paused).
-    cut: usize,
 }
 
 /// The server's environment: sandbox, payouts polled often, a fee, the
@@ -116,32 +110,24 @@ async fn worker(
 ) {
     let client = reqwest::Client::new();
     while !stop.get() {
-        let n = {
-            let mut b = book.borrow_mut();
-            if b.created.len() + b.claimed >= target {
-                break;
-            }
-            b.claimed += 1;
-            b.next_ref += 1;
-            b.next_ref
+        let Some(n) = book.borrow_mut().creates.claim(target) else {
+            break;
         };
         let reference = format!("chaos-{n}");
         let answer = node.try_create(merchant, &reference).await;
-        book.borrow_mut().claimed -= 1;
-        let Some(id) = answer
+        let id = answer
             .filter(|a| a.status == 200)
-            .and_then(|a| a.json()["session_id"].as_i64())
-        else {
-            book.borrow_mut().cut += 1;
+            .and_then(|a| a.json()["session_id"].as_i64());
+        book.borrow_mut().creates.answered(id, reference);
+        let Some(id) = id else {
             continue;
         };
-        book.borrow_mut().created.push((id, reference));
         if pay(&client, node, id).await {
             book.borrow_mut().paid.insert(id);
         } else {
             let mut b = book.borrow_mut();
             b.unpaid.push(id);
-            b.cut += 1;
+            b.creates.cut += 1;
         }
     }
 }
@@ -228,8 +214,9 @@ async fn sessions_paid_through_seeded_kills_lose_nothing_and_conserve_money(back
     let book = book.into_inner();
 
     // Assert 1: no acknowledged write lost.
-    assert_eq!(book.created.len(), sessions);
-    node.assert_sessions_exist(&merchant, &book.created).await;
+    assert_eq!(book.creates.created.len(), sessions);
+    node.assert_sessions_exist(&merchant, &book.creates.created)
+        .await;
     let paid_in_db = sessions_in(&conn, "paid").await;
     let lost: Vec<_> = book.paid.difference(&paid_in_db).collect();
     assert!(lost.is_empty(), "pays answered 200 but not paid: {lost:?}");
@@ -308,7 +295,7 @@ async fn sessions_paid_through_seeded_kills_lose_nothing_and_conserve_money(back
          held {held} (base units); paid in on the ledger {paid_in}; {:.1} s",
         book.paid.len(),
         paid_in_db.len(),
-        book.cut,
+        book.creates.cut,
         schedule,
         webhooks.deliveries,
         webhooks.events,

@@ -63,6 +63,40 @@ fn knob(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// The creates of a run: those answered 200, those in flight, those cut.
+#[derive(Default)]
+pub struct Creates {
+    /// Answered 200: (session id, order reference).
+    pub created: Vec<(i64, String)>,
+    /// In flight (claimed against the phase's target).
+    claimed: usize,
+    next_ref: u64,
+    /// Requests that got no 200 (cut by a kill, or refused while paused).
+    pub cut: usize,
+}
+
+impl Creates {
+    /// The next order number, unless the creates answered and in flight
+    /// already reach `target`.
+    pub fn claim(&mut self, target: usize) -> Option<u64> {
+        if self.created.len() + self.claimed >= target {
+            return None;
+        }
+        self.claimed += 1;
+        self.next_ref += 1;
+        Some(self.next_ref)
+    }
+
+    /// A claimed create came back: answered 200 with session `id`, or cut.
+    pub fn answered(&mut self, id: Option<i64>, reference: String) {
+        self.claimed -= 1;
+        match id {
+            Some(id) => self.created.push((id, reference)),
+            None => self.cut += 1,
+        }
+    }
+}
+
 /// A 64-bit linear congruential generator: the schedule is a function of
 /// the seed alone.
 pub struct Lcg(pub u64);

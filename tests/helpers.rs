@@ -282,6 +282,17 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut RawSettings)) -> TestA
 
 /// A migrated [`Store`] over a test database, without a server (several may
 /// share one database, as nodes do).
+/// Sessions stored, of every status.
+pub async fn stored_sessions(store: &Store) -> u64 {
+    store
+        .count_by_status()
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, n)| n)
+        .sum()
+}
+
 pub async fn open_store(db: &TestDb) -> Store {
     let store = Store::connect(&kassa::store::DatabaseSettings {
         url: db.url.clone(),

@@ -158,13 +158,7 @@ fn tally(answers: &[Answer]) -> BTreeMap<u16, usize> {
 
 async fn stored_sessions(db: &TestDb) -> usize {
     let store = crate::helpers::open_store(db).await;
-    let n: u64 = store
-        .count_by_status()
-        .await
-        .unwrap()
-        .iter()
-        .map(|(_, n)| n)
-        .sum();
+    let n = crate::helpers::stored_sessions(&store).await;
     store.close().await;
     n as usize
 }

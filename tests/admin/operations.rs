@@ -80,16 +80,8 @@ async fn the_event_stream_sends_a_snapshot_to_an_operator_only(backend: Backend)
     let (email, password) = new_operator(&app).await;
     let mut op = Browser::new(&app);
     log_in(&mut op, &app, &email, &password, None).await;
-    let cookies: Vec<String> = op.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
 
-    let mut stream = app
-        .client
-        .get(app.url("/admin/operations/events"))
-        .header("cookie", cookies.join("; "))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stream.status(), 200);
+    let mut stream = open_stream(&app, &op).await;
     assert_eq!(stream.headers()["content-type"], "text/event-stream");
     let mut text = String::new();
     let mut events = 0;

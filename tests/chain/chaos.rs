@@ -51,7 +51,7 @@ use serde_json::{Value, json};
 
 use crate::anvil::{Anvil, TestUsdc};
 use crate::chaos_harness::{
-    self as harness, Knobs, assert_webhooks_arrived, count, fault_env, run_until_fault,
+    self as harness, Creates, Knobs, assert_webhooks_arrived, count, fault_env, run_until_fault,
     sessions_in, settle,
 };
 use crate::gateway::Gateway;
@@ -92,14 +92,8 @@ struct Payment {
 /// What the customers were told, and what they paid.
 #[derive(Default)]
 struct Book {
-    /// Creates answered 200: (session id, order reference).
-    created: Vec<(i64, String)>,
+    creates: Creates,
     payments: Vec<Payment>,
-    /// Creates in flight (claimed against the phase's target).
-    claimed: usize,
-    next_ref: u64,
-    /// Creates that got no 200 (cut by a kill).
-    cut: usize,
 }
 
 /// The server's environment on top of `Gateway`'s live-mode defaults:
@@ -196,24 +190,18 @@ async fn worker(
 ) {
     let client = reqwest::Client::new();
     while !stop.get() {
-        let n = {
-            let mut b = book.borrow_mut();
-            if b.created.len() + b.claimed >= target {
-                break;
-            }
-            b.claimed += 1;
-            b.next_ref += 1;
-            b.next_ref
+        let Some(n) = book.borrow_mut().creates.claim(target) else {
+            break;
         };
         let reference = format!("chain-chaos-{n}");
         let cents = 100 + (n * 7_919) % 4_900;
         let answer = create(&client, gateway, merchant, &reference, cents).await;
-        book.borrow_mut().claimed -= 1;
+        book.borrow_mut()
+            .creates
+            .answered(answer.as_ref().map(|(id, _, _)| *id), reference);
         let Some((id, to, owed)) = answer else {
-            book.borrow_mut().cut += 1;
             continue;
         };
-        book.borrow_mut().created.push((id, reference));
         let full = n % 8 != 5;
         let units = if full { owed } else { owed / 2 };
         anvil.transfer(payer, to, units).await;
@@ -372,10 +360,10 @@ async fn sessions_paid_on_anvil_through_seeded_kills_lose_nothing_and_conserve_m
 
     // Assert 1: no acknowledged write lost: every create answered 200 is
     // there, and every mined payment counted in full for its session.
-    assert_eq!(book.created.len(), knobs.sessions);
+    assert_eq!(book.creates.created.len(), knobs.sessions);
     let client = reqwest::Client::new();
     let payment_of: HashMap<i64, &Payment> = book.payments.iter().map(|p| (p.session, p)).collect();
-    for (id, reference) in &book.created {
+    for (id, reference) in &book.creates.created {
         let answer = client
             .get(format!(
                 "{}/gateway/session_status.php?session_id={id}",
@@ -521,8 +509,8 @@ async fn sessions_paid_on_anvil_through_seeded_kills_lose_nothing_and_conserve_m
          merchant {merchant_got} + fees {fees} + held {held} (base units); slowest restart \
          {:.1} s; {:.1} s",
         knobs.seed,
-        book.created.len(),
-        book.cut,
+        book.creates.created.len(),
+        book.creates.cut,
         paid_in_db.len(),
         book.payments.len() - paid_in_db.len(),
         schedule,
