@@ -14,7 +14,7 @@
 
 mod common;
 
-use common::load::{Request, Stats, load, serve_baseline};
+use common::load::{Request, Stats, create_with, load, serve_baseline};
 use common::{BenchDb, Server, flag, serve_kassa};
 
 use std::time::Duration;
@@ -86,9 +86,10 @@ async fn run(duration: Duration, sessions: usize, db: &str) {
             continue;
         };
         let kassa = Server::start(&["serve-kassa", &database.url]);
+        let create_url = format!("http://{}/gateway/session.php", kassa.addr);
         let mut ids = Vec::new();
         for _ in 0..sessions {
-            ids.push(create_one(&kassa.addr, &kassa.key).await);
+            ids.push(create_with(&create_url, &kassa.key, SESSION_BODY).await);
         }
         for page in ["pay.php", "crypto.php"] {
             let urls: Vec<String> = ids
@@ -166,17 +167,4 @@ async fn weigh(url: &str) -> (usize, usize) {
         .unwrap()
         .len();
     (plain, gzip)
-}
-
-async fn create_one(addr: &str, key: &str) -> i64 {
-    let r = reqwest::Client::new()
-        .post(format!("http://{addr}/gateway/session.php"))
-        .header("X-API-Key", key)
-        .header("content-type", "application/json")
-        .body(SESSION_BODY)
-        .send()
-        .await
-        .unwrap();
-    let v: serde_json::Value = r.json().await.unwrap();
-    v["session_id"].as_i64().unwrap()
 }

@@ -317,7 +317,8 @@ impl Target {
                     )
                 )
             ),
-            _ => head("GET", ""),
+            Request::Get => head("GET", ""),
+            Request::Form(_) => unreachable!("the overload benchmark sends API requests"),
         };
         Target {
             addr: addr.to_string(),
@@ -419,7 +420,8 @@ async fn recover(
                 .post(url)
                 .header("content-type", "application/json")
                 .body(body.clone()),
-            _ => client.get(url),
+            Request::Get => client.get(url),
+            Request::Form(_) => unreachable!("the overload benchmark sends API requests"),
         }
         .header("X-API-Key", key);
         let fine = match builder.send().await {

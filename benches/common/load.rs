@@ -9,12 +9,19 @@ use std::time::{Duration, Instant};
 /// The create body the API benchmarks send (a default merchant's domain).
 pub const SESSION_BODY: &str = r#"{"domain":"shop.example","merchant_ref":"BENCH","amount":"79.00","currency":"EUR","customer_email":"buyer@example.com","return_url":"https://shop.example/thank-you"}"#;
 
-/// Creates one session at `url` (`POST /gateway/session.php`); its id.
+/// Creates one session at `url` (`POST /gateway/session.php`) with
+/// [`SESSION_BODY`]; its id.
 pub async fn create_one(url: &str, key: &str) -> i64 {
+    create_with(url, key, SESSION_BODY).await
+}
+
+/// Creates one session at `url` with `body`; its id.
+pub async fn create_with(url: &str, key: &str, body: &'static str) -> i64 {
     let r = reqwest::Client::new()
         .post(url)
         .header("X-API-Key", key)
-        .body(SESSION_BODY)
+        .header("content-type", "application/json")
+        .body(body)
         .send()
         .await
         .unwrap();
