@@ -233,7 +233,7 @@ async fn sessions_paid_through_seeded_kills_lose_nothing_and_conserve_money(back
     )
     .await;
     assert!(twice.is_empty(), "{} sweep legs mined twice", twice.len());
-    let store = open_store(&db.url).await;
+    let store = crate::single_node::store_on(&db.url).await;
     let token: Address = USDC_POLYGON.parse().unwrap();
     let addresses = store.deposit_addresses_by_session().await.unwrap();
     let watched: BTreeSet<String> = addresses.values().cloned().collect();
@@ -340,16 +340,4 @@ async fn sessions_paid_through_seeded_kills_lose_nothing_and_conserve_money(back
     conn.close().await.unwrap();
     hooks.stop().await;
     drop(node);
-}
-
-async fn open_store(url: &str) -> kassa::store::Store {
-    kassa::store::Store::connect(&kassa::store::DatabaseSettings {
-        url: url.to_string(),
-        max_connections: 2,
-        acquire_timeout: Duration::from_secs(10),
-        session_cache_ttl: Duration::ZERO,
-        secrets_key: crate::helpers::test_secrets_key(),
-    })
-    .await
-    .unwrap()
 }

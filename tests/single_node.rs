@@ -64,7 +64,17 @@ pub async fn sqlite_with_merchant() -> (TestDb, TestMerchant) {
 /// Migrates the database at `url` and adds a merchant (the store is closed
 /// again, so only the server holds the database).
 pub async fn merchant_on(url: &str) -> TestMerchant {
-    let store = kassa::store::Store::connect(&kassa::store::DatabaseSettings {
+    let store = store_on(url).await;
+    store.migrate().await.unwrap();
+    let merchant = create_merchant(&store, MerchantSpec::default()).await;
+    store.close().await;
+    merchant
+}
+
+/// A small store on the database at `url`, beside a server that uses it
+/// (no session cache, so it reads what the server wrote).
+pub async fn store_on(url: &str) -> kassa::store::Store {
+    kassa::store::Store::connect(&kassa::store::DatabaseSettings {
         url: url.to_string(),
         max_connections: 2,
         acquire_timeout: Duration::from_secs(10),
@@ -72,11 +82,7 @@ pub async fn merchant_on(url: &str) -> TestMerchant {
         secrets_key: crate::helpers::test_secrets_key(),
     })
     .await
-    .unwrap();
-    store.migrate().await.unwrap();
-    let merchant = create_merchant(&store, MerchantSpec::default()).await;
-    store.close().await;
-    merchant
+    .unwrap()
 }
 
 fn free_port() -> u16 {
