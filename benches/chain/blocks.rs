@@ -2,6 +2,7 @@
 //! baseline, the count-latency samples and the statistics.
 
 use super::*;
+use kassa::actors::chain_watcher::ranges::RangeSizer;
 
 /// One transfer of a generated block; `session` when it pays one.
 #[derive(Clone, Copy)]
@@ -66,28 +67,66 @@ pub(crate) struct BaselineRun {
     pub(crate) logs: usize,
 }
 
-/// The baseline: the same range in the same chunks through the same
-/// adapter, nothing done with the logs.
+/// How a bare loop cuts the range into `eth_getLogs` requests.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Chunking {
+    /// Every request as wide as `chain_max_block_range` allows.
+    Widest(u64),
+    /// Each request sized as the watcher sizes it (about
+    /// `ranges::TARGET_LOGS` logs), capped at the same setting.
+    AsTheWatcher(u64),
+}
+
+/// A bare loop: the same range through the same adapter, one request at a
+/// time, nothing done with the logs.
 pub(crate) async fn baseline_run(
     anvil: &Anvil,
     token: Address,
     from: u64,
     to: u64,
-    range: u64,
+    chunking: Chunking,
 ) -> BaselineRun {
     let rpc = RpcChain::new(&anvil.rpc_url(), RPC_TIMEOUT).unwrap();
+    let mut sizer = match chunking {
+        Chunking::Widest(max) | Chunking::AsTheWatcher(max) => RangeSizer::new(max),
+    };
     let started = Instant::now();
     let mut logs = 0;
     let mut start = from;
     while start <= to {
-        let end = to.min(start + range - 1);
-        logs += rpc.transfers(token, start, end).await.unwrap().len();
+        let width = match chunking {
+            Chunking::Widest(max) => max,
+            Chunking::AsTheWatcher(_) => sizer.next(),
+        };
+        let end = to.min(start + width - 1);
+        let answer = rpc.transfers(token, start, end).await.unwrap().len();
+        sizer.answered(end - start + 1, answer);
+        logs += answer;
         start = end + 1;
     }
     BaselineRun {
         elapsed: started.elapsed(),
         logs,
     }
+}
+
+/// Both bare loops, one after the other: the faster is the baseline.
+pub(crate) async fn best_baseline(
+    anvil: &Anvil,
+    token: Address,
+    from: u64,
+    to: u64,
+    max_range: u64,
+) -> (BaselineRun, [Duration; 2]) {
+    let widest = baseline_run(anvil, token, from, to, Chunking::Widest(max_range)).await;
+    let sized = baseline_run(anvil, token, from, to, Chunking::AsTheWatcher(max_range)).await;
+    let both = [widest.elapsed, sized.elapsed];
+    let best = if sized.elapsed < widest.elapsed {
+        sized
+    } else {
+        widest
+    };
+    (best, both)
 }
 
 /// Count latencies (ms), by path: deposits the scan found deep enough, and

@@ -31,7 +31,7 @@ use crate::domain::confirmation::ConfirmationPolicy;
 use crate::store::Store;
 
 mod position;
-mod ranges;
+pub mod ranges;
 mod step;
 
 pub use position::ChainPosition;
