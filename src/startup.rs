@@ -59,6 +59,11 @@ impl Application {
         let metrics = metrics_handle()?;
         let store = Store::connect(&settings.database).await?;
         store.migrate().await?;
+        if store.sqlite_stable_plans().await? == Some(false) {
+            tracing::warn!(
+                "SQLite was built without SQLITE_ENABLE_QPSG (set by .cargo/config.toml): statements with a bound LIMIT are planned again at every use"
+            );
+        }
         seal_secrets_at_rest(&store, &clock).await?;
         let wallet = HdWallet::load(&settings.chain.wallet)?;
         let listener = TcpListener::bind(settings.bind).with_context(|| {

@@ -265,3 +265,14 @@ async fn sqlite_runs_in_wal_mode_with_synchronous_full() {
     );
     app.stop().await;
 }
+
+/// The bundled SQLite keeps a statement's plan whatever is bound to it, so a
+/// cached statement is not planned again at every use (`.cargo/config.toml`).
+#[actix_web::test]
+async fn sqlite_is_built_with_stable_query_plans() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    assert_eq!(app.store.sqlite_stable_plans().await.unwrap(), Some(true));
+    app.stop().await;
+}

@@ -284,6 +284,28 @@ impl Store {
         Ok(Some((journal, synchronous)))
     }
 
+    /// For SQLite: whether the library was built with the query planner
+    /// stability guarantee (`SQLITE_ENABLE_QPSG`, set in
+    /// `.cargo/config.toml`). Without it every statement with a bound
+    /// `LIMIT` is planned again at each execution.
+    pub async fn sqlite_stable_plans(&self) -> Result<Option<bool>, StoreError> {
+        if self.backend() != DbBackend::Sqlite {
+            return Ok(None);
+        }
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_string(
+                self.backend(),
+                "PRAGMA compile_options",
+            ))
+            .await?;
+        let mut found = false;
+        for row in rows {
+            found |= row.try_get_by_index::<String>(0)? == "ENABLE_QPSG";
+        }
+        Ok(Some(found))
+    }
+
     /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: it takes
     /// the write lock up front (waiting up to the busy timeout) instead of
     /// failing when a read transaction later tries to upgrade.

@@ -39,6 +39,9 @@ pub const FIRST_START_LOOKBACK: u64 = 4096;
 const HASH_READS_AT_ONCE: usize = 16;
 /// Sessions told of their deposits at once (each commits on its own).
 const DELIVERIES_AT_ONCE: usize = 128;
+/// During a catch-up the checkpoint is saved at least this often (and
+/// after the last range).
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 pub(super) struct StepDeps<C> {
     pub chain: C,
@@ -259,6 +262,7 @@ async fn scan<C: ChainSource + Clone>(
     } else {
         None
     };
+    let mut saved_at = Instant::now();
     // While one range's deposits go to their sessions, the next range is
     // read: the node's work and the database's overlap.
     while let Some(ReadRange {
@@ -290,11 +294,19 @@ async fn scan<C: ChainSource + Clone>(
             "range delivered while the next was read"
         );
         delivered?;
-        d.store
-            .save_chain_cursor(CURSOR, to, &to_hash, d.clock.now_ms())
-            .await?;
+        let read = read.transpose();
+        // Saved after the last range, when a read failed, and at least every
+        // CHECKPOINT_EVERY between: each save is a commit of its own, and a
+        // step cut short repeats at most that much (idempotently).
+        let last = !matches!(read, Ok(Some(_)));
+        if last || saved_at.elapsed() >= CHECKPOINT_EVERY {
+            d.store
+                .save_chain_cursor(CURSOR, to, &to_hash, d.clock.now_ms())
+                .await?;
+            saved_at = Instant::now();
+        }
         report.processed = to;
-        next = read.transpose()?;
+        next = read?;
     }
     Ok(())
 }
