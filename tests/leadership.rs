@@ -318,3 +318,22 @@ async fn wait_for_leader(node: &Node, leading: bool, within: Duration) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[actix_web::test]
+async fn the_leader_counts_a_deposit_to_an_address_the_other_node_issued() {
+    let Some((one, two)) = two_nodes(5_000).await else {
+        return;
+    };
+    assert!(one.leadership.is_leader());
+    // Issued by the node that does not watch the chain: only the database
+    // tells the leader of it.
+    let id = two.new_session("ISSUED_ON_TWO").await;
+
+    // 79.00 EUR is 85.32 USDC in sandbox.
+    one.chain_pay(id, 85_320_000, "0x1111111111111111111111111111111111111111")
+        .await;
+
+    two.wait_for_status(id, "paid").await;
+    two.stop().await;
+    one.stop().await;
+}
