@@ -8,6 +8,7 @@
 
 use std::time::{Duration, Instant};
 
+use kassa::actors::chain_watcher::CURSOR;
 use kassa::store::StoreError;
 use kassa::store::lease::{CHAIN_LEADER, Fence};
 
@@ -334,6 +335,43 @@ async fn the_leader_counts_a_deposit_to_an_address_the_other_node_issued() {
         .await;
 
     two.wait_for_status(id, "paid").await;
+    two.stop().await;
+    one.stop().await;
+}
+
+#[actix_web::test]
+async fn a_leader_deposed_without_knowing_it_has_its_checkpoint_write_refused() {
+    use kassa::chain::ledger::{FINALITY_DEPTH, SANDBOX_PAYER, SandboxLedger};
+    // Renewals come every 6.7 s: the leader does not notice for a while.
+    let Some((one, two)) = two_nodes(20_000).await else {
+        return;
+    };
+    one.chain.sync().await.unwrap();
+    let before = one.store.chain_cursor(CURSOR).await.unwrap();
+    // Another holder takes the lease behind the leader's back, as if the
+    // leader had stalled past its expiry.
+    one.store
+        .take_lease(CHAIN_LEADER, "usurper", TTL)
+        .await
+        .unwrap();
+    let ledger = SandboxLedger::new(one.store.clone(), FINALITY_DEPTH, one.clock.clone());
+    let token: alloy_primitives::Address = kassa::config::USDC_POLYGON.parse().unwrap();
+    let elsewhere: alloy_primitives::Address = "0x2222222222222222222222222222222222222222"
+        .parse()
+        .unwrap();
+    ledger
+        .transfer_confirmed(token, SANDBOX_PAYER, elsewhere, 1, 14)
+        .await
+        .unwrap();
+
+    let refused = one.chain.sync().await;
+
+    assert!(one.leadership.is_leader(), "the leader has not noticed yet");
+    assert!(
+        refused.as_ref().is_err_and(|e| e.contains("fenced")),
+        "{refused:?}"
+    );
+    assert_eq!(one.store.chain_cursor(CURSOR).await.unwrap(), before);
     two.stop().await;
     one.stop().await;
 }
