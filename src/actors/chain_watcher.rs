@@ -193,18 +193,22 @@ impl<C: ChainSource + Clone + Unpin> ChainWatcher<C> {
             issued: issued.clone(),
         };
         let reread = self.led_with != Some(token);
+        // The whole set is read once per token, even when the step after
+        // the read fails (a million addresses are not read on every retry).
         let work = async move {
-            if reread {
-                issued.all().await?;
+            if reread && let Err(e) = issued.all().await {
+                return (false, Err(e));
             }
-            step::run(&deps).await
+            (true, step::run(&deps).await)
         };
-        ctx.spawn(work.into_actor(self).map(move |result, act, ctx| {
+        ctx.spawn(work.into_actor(self).map(move |(read, result), act, ctx| {
             act.running = false;
             drop(handling);
+            if read {
+                act.led_with = Some(token);
+            }
             let answer = match &result {
                 Ok(report) => {
-                    act.led_with = Some(token);
                     act.failures = 0;
                     act.position = Some(ChainPosition::after(report, act.clock.now_ms()));
                     Ok(report.clone())
