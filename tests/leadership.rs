@@ -375,3 +375,39 @@ async fn a_leader_deposed_without_knowing_it_has_its_checkpoint_write_refused() 
     two.stop().await;
     one.stop().await;
 }
+
+#[actix_web::test]
+async fn a_leader_stopped_by_sigterm_hands_over_long_before_its_lease_would_expire() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    merchant_on(&db.url).await;
+    let data = tempfile::tempdir().unwrap();
+    let long = ("KASSA_LEADER_LEASE_MS", "30000");
+    let mut a = Node::start_with(
+        &db.url,
+        &data.path().join("a"),
+        data.path(),
+        &[long, ("KASSA_NODE_ID", "a")],
+    )
+    .await;
+    wait_for_leader(&a, true, Duration::from_secs(10)).await;
+    let b = Node::start_with(
+        &db.url,
+        &data.path().join("b"),
+        data.path(),
+        &[long, ("KASSA_NODE_ID", "b")],
+    )
+    .await;
+
+    a.terminate();
+    let stopped = Instant::now();
+    assert!(a.exited_within(Duration::from_secs(20)).await.is_some());
+    wait_for_leader(&b, true, Duration::from_secs(10)).await;
+
+    assert!(
+        stopped.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        stopped.elapsed()
+    );
+}
