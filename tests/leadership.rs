@@ -12,7 +12,7 @@ use kassa::actors::chain_watcher::CURSOR;
 use kassa::store::StoreError;
 use kassa::store::lease::{CHAIN_LEADER, Fence};
 
-use crate::helpers::{Backend, TestApp, TestDb, open_store, spawn_on};
+use crate::helpers::{Backend, TestApp, TestDb, open_store, spawn_app_with, spawn_on};
 use crate::on_both_backends;
 use crate::single_node::{Node, merchant_on};
 
@@ -23,6 +23,7 @@ on_both_backends!(
     the_token_grows_when_the_holder_changes_and_not_on_renewal,
     an_expired_lease_is_taken_over_and_its_old_holder_cannot_renew,
     a_write_fenced_by_an_old_token_is_refused_after_a_takeover,
+    a_leader_deposed_without_knowing_it_makes_no_payout,
 );
 
 async fn of_many_holders_racing_for_a_free_lease_exactly_one_wins(backend: Backend) {
@@ -410,4 +411,30 @@ async fn a_leader_stopped_by_sigterm_hands_over_long_before_its_lease_would_expi
         "{:?}",
         stopped.elapsed()
     );
+}
+
+async fn a_leader_deposed_without_knowing_it_makes_no_payout(backend: Backend) {
+    // Renewals come every 6.7 s: the leader does not notice for a while.
+    let Some(app) = spawn_app_with(backend, |s| s.leader_lease_ms = 20_000).await else {
+        return;
+    };
+    let id = app.new_session("DEPOSED_PAYOUT").await;
+    let paid = app
+        .sandbox_pay(serde_json::json!({ "session_id": id }))
+        .await;
+    assert_eq!(paid.status, 200, "{}", paid.text);
+    app.store
+        .take_lease(CHAIN_LEADER, "usurper", TTL)
+        .await
+        .unwrap();
+
+    let refused = app.payouts.run().await;
+
+    assert!(app.leadership.is_leader(), "the leader has not noticed yet");
+    assert!(
+        refused.as_ref().is_err_and(|e| e.contains("fenced")),
+        "{refused:?}"
+    );
+    assert!(app.store.session_sweeps(id).await.unwrap().is_empty());
+    app.stop().await;
 }
