@@ -48,12 +48,17 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         }
         Ok(false) => HttpResponse::ServiceUnavailable()
             .insert_header(("Retry-After", "1"))
-            .json(json!({ "ok": false, "database": "up", "migrations": "pending" })),
+            .json(json!({
+                "ok": false,
+                "database": "up",
+                "migrations": "pending",
+                "node": state.leadership.node(),
+            })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             HttpResponse::ServiceUnavailable()
                 .insert_header(("Retry-After", "1"))
-                .json(json!({ "ok": false, "database": "down" }))
+                .json(json!({ "ok": false, "database": "down", "node": state.leadership.node() }))
         }
     }
 }
