@@ -438,3 +438,21 @@ async fn a_leader_deposed_without_knowing_it_makes_no_payout(backend: Backend) {
     assert!(app.store.session_sweeps(id).await.unwrap().is_empty());
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_sandbox_payment_on_the_node_that_does_not_lead_waits_for_the_leader() {
+    let Some((one, two)) = two_nodes(5_000).await else {
+        return;
+    };
+    assert!(!two.leadership.is_leader());
+    let id = two.new_session("PAID_ON_TWO").await;
+
+    let paid = two
+        .sandbox_pay(serde_json::json!({ "session_id": id }))
+        .await;
+
+    assert_eq!(paid.status, 200, "{}", paid.text);
+    assert_eq!(two.session_status(id).await, "paid");
+    two.stop().await;
+    one.stop().await;
+}
