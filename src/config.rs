@@ -757,6 +757,35 @@ mod tests {
     }
 
     #[test]
+    fn a_node_name_with_a_space_or_a_lease_out_of_range_names_the_setting() {
+        let raw = RawSettings {
+            node_id: Some("pay 1".into()),
+            ..RawSettings::default()
+        };
+        let err = Settings::check(raw).unwrap_err().to_string();
+        assert!(err.contains("KASSA_NODE_ID"), "{err}");
+        for ms in [0, 299, 60_001] {
+            let raw = RawSettings {
+                leader_lease_ms: ms,
+                ..RawSettings::default()
+            };
+            let err = Settings::check(raw).unwrap_err().to_string();
+            assert!(err.contains("KASSA_LEADER_LEASE_MS"), "{ms}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_blank_node_name_means_host_and_port() {
+        let raw = RawSettings {
+            node_id: Some("  ".into()),
+            ..RawSettings::default()
+        };
+        let s = Settings::check(raw).unwrap();
+        assert_eq!(s.node_id, None);
+        assert_eq!(s.leader_lease, Duration::from_secs(5));
+    }
+
+    #[test]
     fn an_unknown_mode_names_the_setting() {
         let raw = RawSettings {
             mode: "production".into(),
