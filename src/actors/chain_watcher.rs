@@ -249,17 +249,23 @@ impl<C: ChainSource + Clone + Unpin> ChainWatcher<C> {
     }
 
     /// Not leading: whoever waits for a step is told so, and the fence is
-    /// looked at again after `poll` (one look scheduled at a time).
+    /// looked at again when it changes (leadership gained: the first step
+    /// at once) or after `poll` (one look scheduled at a time).
     fn follow(&mut self, ctx: &mut Context<Self>) {
         for reply in self.waiting.drain(..) {
             let _ = reply.send(Err(NOT_LEADER.into()));
         }
         if !self.parked {
             self.parked = true;
-            ctx.run_later(self.settings.poll, |act, ctx| {
+            let mut changes = self.fence.subscribe();
+            let poll = self.settings.poll;
+            let woken = async move {
+                let _ = tokio::time::timeout(poll, changes.changed()).await;
+            };
+            ctx.spawn(woken.into_actor(self).map(|(), act, ctx| {
                 act.parked = false;
                 act.start_step(ctx);
-            });
+            }));
         }
     }
 
