@@ -3,8 +3,11 @@
 //! dies, and a deposed leader's writes are refused (fencing token).
 //!
 //! The store's lease on both backends; the nodes on PostgreSQL (the one
-//! database several nodes share): two in-process servers for a graceful
-//! stop, two `kassa serve` children for a SIGKILL.
+//! database several nodes share): two in-process servers for a release,
+//! the addresses the other node issued and a sandbox payment through the
+//! node that does not lead, two `kassa serve` children for SIGTERM and
+//! SIGKILL. A leader deposed behind its back (the lease taken by force)
+//! has its checkpoint and its first payout write refused.
 
 use std::time::{Duration, Instant};
 
