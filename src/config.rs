@@ -112,6 +112,9 @@ pub struct RawSettings {
     pub trusted_proxies: String,
     pub dashboard_idle_minutes: u64,
     pub dashboard_session_hours: u64,
+    /// `None`: the host name and the bound port.
+    pub node_id: Option<String>,
+    pub leader_lease_ms: u64,
 }
 
 impl Default for RawSettings {
@@ -177,6 +180,8 @@ impl Default for RawSettings {
             trusted_proxies: String::new(),
             dashboard_idle_minutes: 30,
             dashboard_session_hours: 12,
+            node_id: None,
+            leader_lease_ms: 5000,
         }
     }
 }
@@ -269,6 +274,12 @@ pub struct Settings {
     pub onramp: OnrampSettings,
     /// The merchant dashboard's accounts.
     pub accounts: AccountSettings,
+    /// This node's name among the nodes of one database; `None`: the host
+    /// name and the bound port (known only once bound).
+    pub node_id: Option<String>,
+    /// How long the chain leader's lease lasts without a renewal: the
+    /// longest a dead leader holds up the chain watcher and payouts.
+    pub leader_lease: Duration,
 }
 
 impl Settings {
@@ -414,6 +425,13 @@ impl Settings {
         {
             bail!("setting `country_header` (KASSA_COUNTRY_HEADER): `{h}` is not a header name");
         }
+        let node_id = check_node_id(raw.node_id.as_deref())?;
+        if !(MIN_LEADER_LEASE_MS..=MAX_LEADER_LEASE_MS).contains(&raw.leader_lease_ms) {
+            bail!(
+                "setting `leader_lease_ms` (KASSA_LEADER_LEASE_MS): {} is not between {MIN_LEADER_LEASE_MS} and {MAX_LEADER_LEASE_MS}",
+                raw.leader_lease_ms
+            );
+        }
         Ok(Settings {
             bind,
             data_dir,
@@ -460,6 +478,8 @@ impl Settings {
             country_header,
             onramp,
             accounts,
+            node_id,
+            leader_lease: Duration::from_millis(raw.leader_lease_ms),
         })
     }
 
@@ -470,6 +490,25 @@ impl Settings {
             None => format!("http://{bound}"),
         }
     }
+}
+
+/// The shortest lease accepted: renewals every third of it must keep up.
+const MIN_LEADER_LEASE_MS: u64 = 300;
+/// The longest: a dead leader holds the chain up for this long.
+const MAX_LEADER_LEASE_MS: u64 = 60_000;
+
+/// A node name: printable, no spaces, at most 200 characters; `None` or
+/// blank means "host name and port".
+fn check_node_id(raw: Option<&str>) -> anyhow::Result<Option<String>> {
+    let Some(id) = raw.map(str::trim).filter(|id| !id.is_empty()) else {
+        return Ok(None);
+    };
+    if id.len() > 200 || !id.chars().all(|c| c.is_ascii_graphic()) {
+        bail!(
+            "setting `node_id` (KASSA_NODE_ID): `{id}` must be at most 200 printable ASCII characters without spaces"
+        );
+    }
+    Ok(Some(id.to_string()))
 }
 
 /// USDC base units of a decimal amount (6 decimals, truncated).
@@ -715,6 +754,35 @@ mod tests {
         };
         let err = Settings::check(raw).unwrap_err().to_string();
         assert!(err.contains("KASSA_BIND"), "{err}");
+    }
+
+    #[test]
+    fn a_node_name_with_a_space_or_a_lease_out_of_range_names_the_setting() {
+        let raw = RawSettings {
+            node_id: Some("pay 1".into()),
+            ..RawSettings::default()
+        };
+        let err = Settings::check(raw).unwrap_err().to_string();
+        assert!(err.contains("KASSA_NODE_ID"), "{err}");
+        for ms in [0, 299, 60_001] {
+            let raw = RawSettings {
+                leader_lease_ms: ms,
+                ..RawSettings::default()
+            };
+            let err = Settings::check(raw).unwrap_err().to_string();
+            assert!(err.contains("KASSA_LEADER_LEASE_MS"), "{ms}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_blank_node_name_means_host_and_port() {
+        let raw = RawSettings {
+            node_id: Some("  ".into()),
+            ..RawSettings::default()
+        };
+        let s = Settings::check(raw).unwrap();
+        assert_eq!(s.node_id, None);
+        assert_eq!(s.leader_lease, Duration::from_secs(5));
     }
 
     #[test]

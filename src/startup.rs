@@ -16,6 +16,7 @@ use crate::actors::creator::SessionCreator;
 use crate::actors::expiry::ExpirySweeper;
 use crate::actors::handle::Sessions;
 use crate::actors::key_usage::KeyUses;
+use crate::actors::leadership::{Leadership, LeadershipActor, LeaseSettings};
 use crate::actors::payout::Payouts;
 use crate::actors::registry::SessionRegistry;
 use crate::actors::sandbox::SandboxPayments;
@@ -30,6 +31,7 @@ use crate::config::{Mode, Settings};
 use crate::domain::session::Policy;
 use crate::http::{self, auth_cache::AuthCache, state::AppState};
 use crate::store::Store;
+use crate::store::lease::{CHAIN_LEADER, Fence};
 use crate::webhooks::delivery::Deliverer;
 
 mod chain;
@@ -49,6 +51,7 @@ pub struct Application {
     payouts: Payouts,
     key_uses: KeyUses,
     auth_cache: Arc<AuthCache>,
+    leadership: Leadership,
 }
 
 impl Application {
@@ -75,6 +78,11 @@ impl Application {
         let address = listener.local_addr()?;
         let public_base = settings.public_base(address);
         let settings = Arc::new(settings);
+        let node = settings
+            .node_id
+            .clone()
+            .unwrap_or_else(|| default_node_id(address.port()));
+        let (leadership, fence) = lead_at_start(&store, &node, settings.leader_lease).await?;
 
         if settings.webhook_allow_private {
             tracing::warn!(
@@ -143,9 +151,16 @@ impl Application {
             sessions.clone(),
             clock.clone(),
             wallet,
+            fence.clone(),
         )?;
         watcher
-            .run(&settings.chain, &store, sessions.clone(), clock.clone())
+            .run(
+                &settings.chain,
+                &store,
+                sessions.clone(),
+                clock.clone(),
+                fence,
+            )
             .await?;
         ExpirySweeper::new(
             store.clone(),
@@ -209,6 +224,7 @@ impl Application {
             key_uses: key_uses.clone(),
             deliverer,
             metrics,
+            leadership: leadership.clone(),
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -231,6 +247,7 @@ impl Application {
             payouts,
             key_uses,
             auth_cache,
+            leadership,
         })
     }
 
@@ -272,20 +289,78 @@ impl Application {
         &self.auth_cache
     }
 
+    /// This node's hold on the chain leader's lease (its name, whether it
+    /// leads, the release).
+    pub fn leadership(&self) -> &Leadership {
+        &self.leadership
+    }
+
     /// A handle that stops the server gracefully.
     pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
     }
 
-    /// Serves until the server is stopped, then writes the API key uses
-    /// still in memory.
+    /// Serves until the server is stopped, then gives the chain leader's
+    /// lease up (another node takes over at once) and writes the API key
+    /// uses still in memory.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        self.leadership.release().await;
         if let Err(e) = self.key_uses.flush().await {
             tracing::warn!(error = %e, "could not record the last API key uses at shutdown");
         }
         served
     }
+}
+
+/// `host:port`: the host name (from the kernel, else `HOSTNAME`, else
+/// `localhost`) and the bound port, unique among nodes that each bind
+/// their own port on their own host.
+fn default_node_id(port: u16) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{port}")
+}
+
+/// Tries for the chain leader's lease once before the actors start (so a
+/// lone node leads from its first moment), then starts the actor that
+/// keeps trying or renewing. On SQLite the lease is taken whoever held
+/// it last: the single-node lock means that holder has ended.
+async fn lead_at_start(
+    store: &Store,
+    node: &str,
+    ttl: std::time::Duration,
+) -> anyhow::Result<(Leadership, Arc<Fence>)> {
+    let fence = Fence::new(CHAIN_LEADER, node);
+    let sent = std::time::Instant::now();
+    let token = if store.may_have_other_nodes() {
+        store.try_acquire_lease(CHAIN_LEADER, node, ttl).await
+    } else {
+        store.take_lease(CHAIN_LEADER, node, ttl).await
+    }
+    .context("taking the chain leader's lease")?;
+    fence.set(token);
+    match token {
+        Some(token) => tracing::info!(
+            node,
+            token,
+            "this node leads: chain watcher and payouts run here"
+        ),
+        None => tracing::info!(
+            node,
+            "another node leads the chain watcher and payouts; this one stands by"
+        ),
+    }
+    if token.is_some() {
+        metrics::counter!("kassa_leader_changes_total").increment(1);
+    }
+    let actor =
+        LeadershipActor::new(store.clone(), fence.clone(), LeaseSettings::new(ttl), sent).start();
+    Ok((Leadership::of(actor, fence.clone()), fence))
 }
 
 /// Checks that the secrets key opens what the database holds sealed, then

@@ -149,6 +149,9 @@ pub fn settings(db_url: &str, data_dir: &std::path::Path) -> RawSettings {
         api_queue_ms: 60_000,
         db_acquire_timeout_ms: 3000,
         secrets_key_file: Some(TEST_SECRETS_KEY.into()),
+        // One name for every test server, so a server restarted on the
+        // same database (on a new port) takes the chain lease back at once.
+        node_id: Some("test-node".into()),
         ..RawSettings::default()
     }
 }
@@ -177,6 +180,8 @@ pub struct TestApp {
     pub key_uses: kassa::actors::key_usage::KeyUses,
     /// This node's cache of authenticated keys (revoke through it).
     pub auth_cache: Arc<kassa::http::auth_cache::AuthCache>,
+    /// This node's hold on the chain leader's lease.
+    pub leadership: kassa::actors::leadership::Leadership,
     pub db: TestDb,
     _data_dir: tempfile::TempDir,
 }
@@ -257,6 +262,7 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut RawSettings)) -> TestA
     let payouts = app.payouts().clone();
     let key_uses = app.key_uses().clone();
     let auth_cache = app.auth_cache().clone();
+    let leadership = app.leadership().clone();
     let app_handle = app.server_handle();
     actix_web::rt::spawn(app.run_until_stopped());
     let merchant = create_merchant(&store, MerchantSpec::default()).await;
@@ -275,6 +281,7 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut RawSettings)) -> TestA
         payouts,
         key_uses,
         auth_cache,
+        leadership,
         db,
         _data_dir: data_dir,
     }

@@ -28,6 +28,7 @@ mod engine;
 mod group_commit;
 mod held;
 mod idempotency;
+mod leadership;
 mod ledger;
 mod ledger_sender;
 mod ledger_sender_nonces;

@@ -109,6 +109,9 @@ fn serve_command(db_url: &str, data: &Path, port: u16, log: &Path) -> Command {
         .arg("serve")
         .envs(node_env(db_url, data))
         .env("KASSA_BIND", format!("127.0.0.1:{port}"))
+        // The same name on every start: a server restarted on a new port
+        // takes the chain lease back at once (tests override it).
+        .env("KASSA_NODE_ID", "serve-test")
         .env_remove("KASSA_TEST_POSTGRES_URL")
         .env_remove("KASSA_TEST_REQUIRE_ALL")
         // No colour codes in a log the tests read.

@@ -35,6 +35,8 @@ mod m20261205_000101_create_audit_log;
 mod m20261205_000102_create_routing_config;
 mod m20261205_000201_account_session_realms;
 mod m20261205_000202_create_operators;
+mod m20261206_000101_create_leases;
+mod m20261206_000102_index_sessions_created;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -70,6 +72,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000102_create_routing_config::Migration),
             Box::new(m20261205_000201_account_session_realms::Migration),
             Box::new(m20261205_000202_create_operators::Migration),
+            Box::new(m20261206_000101_create_leases::Migration),
+            Box::new(m20261206_000102_index_sessions_created::Migration),
         ]
     }
 }

@@ -15,8 +15,19 @@
 //! The actor holds only the watched set and its scheduling; the step
 //! (`step.rs`) does the I/O; whether a deposit counts is
 //! `domain::confirmation`'s decision. It never writes a session itself.
+//!
+//! With several nodes on one database it steps only while this node holds
+//! the chain leader's lease (its [`Fence`] has a token; see
+//! `actors::leadership`), and its store is fenced: a deposed leader's
+//! checkpoint and confirmation writes are refused. Deposits reach sessions
+//! through their actors, which are idempotent by `(tx_hash, log_index)`
+//! (a unique key) and check the session's `version`, so a late delivery
+//! from a deposed leader counts nothing twice; they are not fenced. On
+//! gaining leadership it reads the whole watched set again, and while
+//! leading it learns the addresses other nodes issue (`issued.rs`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -29,7 +40,9 @@ use crate::chain::source::{ChainSource, TransferLog};
 use crate::clock::SharedClock;
 use crate::domain::confirmation::ConfirmationPolicy;
 use crate::store::Store;
+use crate::store::lease::Fence;
 
+mod issued;
 mod position;
 pub mod ranges;
 mod step;
@@ -39,6 +52,9 @@ pub use step::{REORG_WATCH_BLOCKS, StepReport};
 
 /// The checkpoint's name in `chain_cursors`.
 pub const CURSOR: &str = "usdc_transfers";
+/// What a step asked of a node that does not lead answers.
+pub const NOT_LEADER: &str =
+    "this node does not lead the chain watcher (another node holds the lease)";
 /// Longest wait between attempts while the node keeps failing.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -99,29 +115,57 @@ pub struct ChainWatcher<C: ChainSource + Clone + Unpin> {
     riding: Vec<Reply>,
     /// After the last step that completed.
     position: Option<ChainPosition>,
+    /// This node's hold on the chain leader's lease: steps run only with a
+    /// token (the store is fenced by the same value).
+    fence: Arc<Fence>,
+    /// The token the watched set was last read in full under: a new one
+    /// (leadership gained) reads it again first.
+    led_with: Option<i64>,
+    /// A follower's next look at the fence is scheduled.
+    parked: bool,
+    issued: Option<issued::Issued>,
+    /// When the starting watched set was read.
+    loaded_at_ms: i64,
+    shared_database: bool,
+}
+
+/// What the watcher is built from, besides its chain.
+pub struct WatcherParts {
+    /// Fenced by `fence` (`Store::with_fence`).
+    pub store: Store,
+    pub sessions: Sessions,
+    pub clock: SharedClock,
+    pub settings: WatcherSettings,
+    /// Every address issued when the watcher starts.
+    pub watched: HashMap<Address, i64>,
+    /// When `watched` was read (the injected clock).
+    pub loaded_at_ms: i64,
+    pub fence: Arc<Fence>,
+    /// Whether other nodes may issue addresses (PostgreSQL).
+    pub shared_database: bool,
 }
 
 impl<C: ChainSource + Clone + Unpin> ChainWatcher<C> {
-    pub fn new(
-        chain: C,
-        store: Store,
-        sessions: Sessions,
-        clock: SharedClock,
-        settings: WatcherSettings,
-        watched: HashMap<Address, i64>,
-    ) -> Self {
+    pub fn new(chain: C, parts: WatcherParts) -> Self {
+        let led_with = parts.fence.token();
         Self {
             chain,
-            store,
-            sessions,
-            clock,
-            settings,
-            watched,
+            store: parts.store,
+            sessions: parts.sessions,
+            clock: parts.clock,
+            settings: parts.settings,
+            watched: parts.watched,
             running: false,
             failures: 0,
             waiting: Vec::new(),
             riding: Vec::new(),
             position: None,
+            fence: parts.fence,
+            led_with,
+            parked: false,
+            issued: None,
+            loaded_at_ms: parts.loaded_at_ms,
+            shared_database: parts.shared_database,
         }
     }
 
@@ -129,11 +173,16 @@ impl<C: ChainSource + Clone + Unpin> ChainWatcher<C> {
         if self.running {
             return;
         }
+        let Some(token) = self.fence.token() else {
+            self.follow(ctx);
+            return;
+        };
         self.running = true;
         // A step is the actor's unit of work, whether its timer or a
         // request started it: counted and timed as one handled message.
         let handling = Handling::begin(ActorKind::ChainWatcher);
         self.riding = std::mem::take(&mut self.waiting);
+        let issued = self.issued(ctx);
         let deps = step::StepDeps {
             chain: self.chain.clone(),
             store: self.store.clone(),
@@ -141,11 +190,23 @@ impl<C: ChainSource + Clone + Unpin> ChainWatcher<C> {
             clock: self.clock.clone(),
             settings: self.settings.clone(),
             matcher: ctx.address().recipient(),
+            issued: issued.clone(),
         };
-        let work = async move { step::run(&deps).await };
-        ctx.spawn(work.into_actor(self).map(|result, act, ctx| {
+        let reread = self.led_with != Some(token);
+        // The whole set is read once per token, even when the step after
+        // the read fails (a million addresses are not read on every retry).
+        let work = async move {
+            if reread && let Err(e) = issued.all().await {
+                return (false, Err(e));
+            }
+            (true, step::run(&deps).await)
+        };
+        ctx.spawn(work.into_actor(self).map(move |(read, result), act, ctx| {
             act.running = false;
             drop(handling);
+            if read {
+                act.led_with = Some(token);
+            }
             let answer = match &result {
                 Ok(report) => {
                     act.failures = 0;
@@ -168,6 +229,44 @@ impl<C: ChainSource + Clone + Unpin> ChainWatcher<C> {
                 act.schedule(ctx);
             }
         }));
+    }
+
+    /// The reader of issued addresses, made on the first step (it needs
+    /// the actor's address).
+    fn issued(&mut self, ctx: &mut Context<Self>) -> issued::Issued {
+        if let Some(issued) = &self.issued {
+            return issued.clone();
+        }
+        let issued = issued::Issued::new(
+            self.store.clone(),
+            self.clock.clone(),
+            ctx.address().recipient(),
+            self.shared_database,
+            self.loaded_at_ms,
+        );
+        self.issued = Some(issued.clone());
+        issued
+    }
+
+    /// Not leading: whoever waits for a step is told so, and the fence is
+    /// looked at again when it changes (leadership gained: the first step
+    /// at once) or after `poll` (one look scheduled at a time).
+    fn follow(&mut self, ctx: &mut Context<Self>) {
+        for reply in self.waiting.drain(..) {
+            let _ = reply.send(Err(NOT_LEADER.into()));
+        }
+        if !self.parked {
+            self.parked = true;
+            let mut changes = self.fence.subscribe();
+            let poll = self.settings.poll;
+            let woken = async move {
+                let _ = tokio::time::timeout(poll, changes.changed()).await;
+            };
+            ctx.spawn(woken.into_actor(self).map(|(), act, ctx| {
+                act.parked = false;
+                act.start_step(ctx);
+            }));
+        }
     }
 
     /// The next step: after `poll`, or later while the node keeps failing.

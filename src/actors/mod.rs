@@ -6,6 +6,7 @@ pub mod creator;
 pub mod expiry;
 pub mod handle;
 pub mod key_usage;
+pub mod leadership;
 pub mod payout;
 pub mod registry;
 pub mod router;

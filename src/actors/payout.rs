@@ -17,6 +17,16 @@
 //!
 //! The actor holds only scheduling; the step (`step.rs`) does the I/O and
 //! `domain::payout` the rules.
+//!
+//! It steps only while this node holds the chain leader's lease (its
+//! [`Fence`] has a token), and its store is fenced by the same lease, so
+//! every payout write of a deposed leader is refused. A transaction's
+//! signed bytes are stored (a fenced write) before they are broadcast, so
+//! a deposed leader cannot broadcast a transaction the new leader does not
+//! find: at worst it re-broadcasts bytes already stored, which moves the
+//! money once (same nonce, same hash). A takeover waits for a fenced write
+//! in flight to commit (the lease row is read `FOR SHARE`), so the new
+//! leader's first step sees it.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -27,6 +37,7 @@ use tokio::sync::oneshot;
 
 use super::supervision::{self, ActorKind, Handling, Queued};
 use crate::chain::sender::ChainSender;
+use crate::store::lease::Fence;
 
 mod legs;
 mod step;
@@ -34,6 +45,8 @@ mod topup;
 
 pub use step::{PayoutDeps, PayoutReport, PayoutRules};
 
+/// What a step asked of a node that does not lead answers.
+pub const NOT_LEADER: &str = "this node does not lead the payouts (another node holds the lease)";
 /// Longest wait between steps while they keep failing.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
@@ -52,10 +65,16 @@ pub struct PayoutActor<C: ChainSender + Clone + Unpin> {
     failures: u32,
     waiting: Vec<Reply>,
     riding: Vec<Reply>,
+    /// This node's hold on the chain leader's lease (`deps.store` is
+    /// fenced by the same value).
+    fence: Arc<Fence>,
+    /// A follower's next look at the fence is scheduled.
+    parked: bool,
 }
 
 impl<C: ChainSender + Clone + Unpin> PayoutActor<C> {
-    pub fn new(deps: PayoutDeps<C>, poll: Duration) -> Self {
+    /// `deps.store` must be fenced by `fence` (`Store::with_fence`).
+    pub fn new(deps: PayoutDeps<C>, poll: Duration, fence: Arc<Fence>) -> Self {
         Self {
             deps,
             poll,
@@ -63,11 +82,17 @@ impl<C: ChainSender + Clone + Unpin> PayoutActor<C> {
             failures: 0,
             waiting: Vec::new(),
             riding: Vec::new(),
+            fence,
+            parked: false,
         }
     }
 
     fn start_step(&mut self, ctx: &mut Context<Self>) {
         if self.running {
+            return;
+        }
+        if self.fence.token().is_none() {
+            self.follow(ctx);
             return;
         }
         self.running = true;
@@ -101,6 +126,21 @@ impl<C: ChainSender + Clone + Unpin> PayoutActor<C> {
                 act.start_step(ctx);
             }
         }));
+    }
+
+    /// Not leading: whoever waits for a step is told so, and the fence is
+    /// looked at again after `poll` (one look scheduled at a time).
+    fn follow(&mut self, ctx: &mut Context<Self>) {
+        for reply in self.waiting.drain(..) {
+            let _ = reply.send(Err(NOT_LEADER.into()));
+        }
+        if !self.parked {
+            self.parked = true;
+            ctx.run_later(self.poll, |act, ctx| {
+                act.parked = false;
+                act.start_step(ctx);
+            });
+        }
     }
 
     fn schedule(&mut self, ctx: &mut Context<Self>) {

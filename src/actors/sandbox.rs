@@ -5,10 +5,16 @@
 //! `reversed` is a ledger reorg that takes the deposit's block away.
 //!
 //! Only wired in sandbox mode; live mode never constructs it.
+//!
+//! On a node that does not lead the chain watcher (several nodes on one
+//! database), the step runs on the leader: the payment waits until the
+//! session has moved (read from the database), or [`FOLLOWER_WAIT`].
+
+use std::time::{Duration, Instant};
 
 use alloy_primitives::Address;
 
-use super::chain_watcher::ChainWatch;
+use super::chain_watcher::{ChainWatch, NOT_LEADER};
 use super::handle::Sessions;
 use super::session::{SessionError, SessionOutcome};
 use crate::chain::ledger::{LedgerError, SANDBOX_PAYER, SandboxLedger};
@@ -16,6 +22,12 @@ use crate::domain::deposit::DepositState;
 use crate::domain::money::UsdcAmount;
 use crate::domain::session::Refusal;
 use crate::store::Store;
+
+/// How long a payment on a node that does not lead waits for the leader's
+/// watcher to move its session (the leader steps every `chain_poll_ms`).
+pub const FOLLOWER_WAIT: Duration = Duration::from_secs(10);
+/// How often it looks meanwhile.
+const FOLLOWER_LOOK: Duration = Duration::from_millis(100);
 
 /// Which outcome to rehearse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,7 +163,7 @@ impl SandboxPayments {
                 self.confirm_blocks,
             )
             .await?;
-        self.sync().await?;
+        self.sync(&record).await?;
         let tx_hash = format!("{:#x}", log.tx_hash);
         let after = self
             .store
@@ -195,7 +207,7 @@ impl SandboxPayments {
             });
         };
         self.ledger.drop_transaction(tx).await?;
-        self.sync().await?;
+        self.sync(&record).await?;
         let after = self
             .store
             .session(record.id)
@@ -212,11 +224,34 @@ impl SandboxPayments {
         })
     }
 
-    async fn sync(&self) -> Result<(), SessionError> {
-        self.watcher
-            .sync()
-            .await
-            .map(|_| ())
-            .map_err(SessionError::Unexpected)
+    /// A watcher step here; on a node that does not lead, the wait until
+    /// the leader's step moved the session past `before`.
+    async fn sync(
+        &self,
+        before: &crate::domain::checkout_session::SessionRecord,
+    ) -> Result<(), SessionError> {
+        match self.watcher.sync().await {
+            Ok(_) => Ok(()),
+            Err(why) if why == NOT_LEADER => self.moved_by_leader(before).await,
+            Err(why) => Err(SessionError::Unexpected(why)),
+        }
+    }
+
+    /// Polls the session until its version is past `before`'s, at most
+    /// [`FOLLOWER_WAIT`] (then the answer tells what it is, as a payment
+    /// that changed nothing does).
+    async fn moved_by_leader(
+        &self,
+        before: &crate::domain::checkout_session::SessionRecord,
+    ) -> Result<(), SessionError> {
+        let deadline = Instant::now() + FOLLOWER_WAIT;
+        while Instant::now() < deadline {
+            let now = self.store.session(before.id).await?;
+            if now.is_some_and(|s| s.version != before.version) {
+                return Ok(());
+            }
+            tokio::time::sleep(FOLLOWER_LOOK).await;
+        }
+        Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! `GET /healthz` (the process is up) and `GET /readyz` (the database answers
 //! and every migration is applied; it also warns, without failing, when a
-//! gas account holds less POL than `gas_low_pol`).
+//! gas account holds less POL than `gas_low_pol`, and names the node and
+//! whether it leads the chain watcher and payouts).
 
 use actix_web::{HttpResponse, web};
 use serde_json::json;
@@ -15,7 +16,13 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.store.readiness().await {
         Ok(true) => {
-            let mut body = json!({ "ok": true, "database": "up", "migrations": "applied" });
+            let mut body = json!({
+                "ok": true,
+                "database": "up",
+                "migrations": "applied",
+                "node": state.leadership.node(),
+                "leader": state.leadership.is_leader(),
+            });
             let low = state.settings.payouts.gas_low_wei;
             let levels = state.payouts.gas_levels();
             let warnings: Vec<String> = levels
@@ -41,12 +48,17 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         }
         Ok(false) => HttpResponse::ServiceUnavailable()
             .insert_header(("Retry-After", "1"))
-            .json(json!({ "ok": false, "database": "up", "migrations": "pending" })),
+            .json(json!({
+                "ok": false,
+                "database": "up",
+                "migrations": "pending",
+                "node": state.leadership.node(),
+            })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             HttpResponse::ServiceUnavailable()
                 .insert_header(("Retry-After", "1"))
-                .json(json!({ "ok": false, "database": "down" }))
+                .json(json!({ "ok": false, "database": "down", "node": state.leadership.node() }))
         }
     }
 }

@@ -68,6 +68,9 @@ impl From<StoreError> for LedgerError {
             StoreError::Conflict => LedgerError::Unexpected(anyhow::anyhow!(
                 "a ledger write conflicted although it held the ledger lock"
             )),
+            StoreError::Fenced => LedgerError::Unexpected(anyhow::anyhow!(
+                "a ledger write was fenced although the ledger's store has no lease"
+            )),
             StoreError::Unexpected(e) => LedgerError::Unexpected(e),
         }
     }
@@ -79,6 +82,9 @@ impl From<StoreError> for ChainError {
             StoreError::Unavailable(db) => ChainError::Unavailable(db.to_string()),
             StoreError::Conflict => {
                 ChainError::Unexpected(anyhow::anyhow!("a ledger read reported a conflict"))
+            }
+            StoreError::Fenced => {
+                ChainError::Unexpected(anyhow::anyhow!("a ledger read reported a fenced write"))
             }
             StoreError::Unexpected(e) => ChainError::Unexpected(e),
         }

@@ -47,4 +47,6 @@ pub struct AppState {
     /// a test webhook sent now from the dashboard.
     pub deliverer: crate::webhooks::delivery::Deliverer,
     pub metrics: PrometheusHandle,
+    /// This node's name and whether it leads the chain watcher and payouts.
+    pub leadership: crate::actors::leadership::Leadership,
 }

@@ -150,6 +150,18 @@ pub(super) fn families() -> Vec<Family> {
             Plain,
         ),
         f(
+            "kassa_leader",
+            Gauge,
+            "1 on the node that holds the chain leader's lease (chain watcher and payouts), 0 on the others, by node.",
+            Later,
+        ),
+        f(
+            "kassa_leader_changes_total",
+            Counter,
+            "Times this node gained or lost the chain leader's lease.",
+            Plain,
+        ),
+        f(
             "kassa_chain_step_failures_total",
             Counter,
             "Chain watcher steps that failed (retried with backoff).",

@@ -1,6 +1,8 @@
 //! Wiring of the chain side: which chain the watcher reads (the node in live
 //! mode, the sandbox ledger otherwise), the node's chain id checked at
-//! start, and the watched set loaded from every address ever issued.
+//! start, and the watched set loaded from every address ever issued. The
+//! watcher and the payout actor get stores fenced by the chain leader's
+//! lease, and step only while this node leads.
 //!
 //! The watcher's address exists before the actor runs, so the session
 //! creator (which the watcher's session handle contains) can be told where
@@ -14,7 +16,7 @@ use actix::{Actor, AsyncContext, Context};
 use alloy_primitives::Address;
 use anyhow::{Context as _, bail};
 
-use crate::actors::chain_watcher::{ChainWatch, ChainWatcher, WatcherSettings};
+use crate::actors::chain_watcher::{ChainWatch, ChainWatcher, WatcherParts, WatcherSettings};
 use crate::actors::handle::Sessions;
 use crate::actors::payout::{GasLevels, PayoutActor, PayoutDeps, PayoutRules, Payouts};
 use crate::chain::hd::HdWallet;
@@ -27,6 +29,7 @@ use crate::chain::source::{ChainError, ChainSource};
 use crate::clock::SharedClock;
 use crate::domain::confirmation::ConfirmationPolicy;
 use crate::store::Store;
+use crate::store::lease::Fence;
 
 /// How long one JSON-RPC request may take.
 const RPC_TIMEOUT: Duration = Duration::from_secs(10);
@@ -73,36 +76,33 @@ impl PendingWatcher {
         }
     }
 
-    /// Loads the watched set and runs the watcher.
+    /// Loads the watched set and runs the watcher, led by `fence`.
     pub async fn run(
         self,
         chain: &ChainSettings,
         store: &Store,
         sessions: Sessions,
         clock: SharedClock,
+        fence: Arc<Fence>,
     ) -> anyhow::Result<()> {
+        let loaded_at_ms = clock.now_ms();
         let watched = watched_set(store).await?;
-        let settings = watcher_settings(chain);
+        let parts = WatcherParts {
+            store: store.with_fence(fence.clone()),
+            sessions,
+            clock,
+            settings: watcher_settings(chain),
+            watched,
+            loaded_at_ms,
+            fence,
+            shared_database: store.may_have_other_nodes(),
+        };
         match self {
             PendingWatcher::Live(ctx, rpc) => {
-                ctx.run(ChainWatcher::new(
-                    rpc,
-                    store.clone(),
-                    sessions,
-                    clock,
-                    settings,
-                    watched,
-                ));
+                ctx.run(ChainWatcher::new(rpc, parts));
             }
             PendingWatcher::Sandbox(ctx, ledger) => {
-                ctx.run(ChainWatcher::new(
-                    ledger,
-                    store.clone(),
-                    sessions,
-                    clock,
-                    settings,
-                    watched,
-                ));
+                ctx.run(ChainWatcher::new(ledger, parts));
             }
         }
         Ok(())
@@ -110,7 +110,11 @@ impl PendingWatcher {
 }
 
 /// Starts the payout actor on the node of live mode, or on the sandbox
-/// ledger (which executes the same signed transactions).
+/// ledger (which executes the same signed transactions), led by `fence`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "wiring: each is one independent piece"
+)]
 pub fn start_payouts(
     pending: &PendingWatcher,
     chain_settings: &ChainSettings,
@@ -119,12 +123,13 @@ pub fn start_payouts(
     sessions: Sessions,
     clock: SharedClock,
     wallet: HdWallet,
+    fence: Arc<Fence>,
 ) -> anyhow::Result<Payouts> {
     let gas = GasAccounts::load(&payouts.gas_keys)?;
     tracing::info!(accounts = ?gas.addresses(), "payouts: gas accounts loaded");
     let deps = PayoutDeps {
         chain: (),
-        store: store.clone(),
+        store: store.with_fence(fence.clone()),
         sessions,
         clock,
         wallet,
@@ -134,20 +139,24 @@ pub fn start_payouts(
         gas_levels: GasLevels::default(),
     };
     Ok(match pending {
-        PendingWatcher::Live(_, rpc) => run_payouts(deps.on(rpc.clone()), payouts.poll),
+        PendingWatcher::Live(_, rpc) => run_payouts(deps.on(rpc.clone()), payouts.poll, fence),
         PendingWatcher::Sandbox(_, ledger) => {
             let ledger = match payouts.eip3009 {
                 Eip3009::Off => ledger.clone().without_eip3009(),
                 Eip3009::Auto | Eip3009::On => ledger.clone(),
             };
-            run_payouts(deps.on(ledger), payouts.poll)
+            run_payouts(deps.on(ledger), payouts.poll, fence)
         }
     })
 }
 
-fn run_payouts<C: ChainSender + Clone + Unpin>(deps: PayoutDeps<C>, poll: Duration) -> Payouts {
+fn run_payouts<C: ChainSender + Clone + Unpin>(
+    deps: PayoutDeps<C>,
+    poll: Duration,
+    fence: Arc<Fence>,
+) -> Payouts {
     let levels = deps.gas_levels.clone();
-    Payouts::of(&PayoutActor::new(deps, poll).start(), levels)
+    Payouts::of(&PayoutActor::new(deps, poll, fence).start(), levels)
 }
 
 /// The payout actor's rules from the chain and payouts sections.
@@ -212,6 +221,7 @@ async fn check_chain_id(rpc: &RpcChain, expected: u64) -> anyhow::Result<()> {
     }
 }
 
+/// Every deposit address ever issued, with its session.
 async fn watched_set(store: &Store) -> anyhow::Result<HashMap<Address, i64>> {
     let rows = store.deposit_addresses().await?;
     let mut watched = HashMap::with_capacity(rows.len());

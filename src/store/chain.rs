@@ -178,3 +178,22 @@ impl Store {
             .await?)
     }
 }
+
+impl Store {
+    /// Deposit addresses of sessions created at or after `since_ms` (by the
+    /// creating node's clock), with their sessions: what other nodes issued
+    /// lately, read by the chain leader (`idx_sessions_created`).
+    pub async fn deposit_addresses_since(
+        &self,
+        since_ms: i64,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(session::Entity::find()
+            .select_only()
+            .column(session::Column::Id)
+            .column(session::Column::DepositAddress)
+            .filter(session::Column::CreatedAt.gte(since_ms))
+            .into_tuple::<(i64, String)>()
+            .all(self.db())
+            .await?)
+    }
+}

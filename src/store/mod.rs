@@ -23,6 +23,7 @@ pub mod group_commit;
 pub mod held;
 pub mod idempotency;
 mod journal;
+pub mod lease;
 pub mod ledger;
 mod ledger_rows;
 mod ledger_tx_writes;
@@ -78,6 +79,10 @@ pub enum StoreError {
     /// A uniqueness or version check failed.
     #[error("conflict")]
     Conflict,
+    /// A write of a store fenced by a lease ([`lease::Fence`]) while this
+    /// node no longer holds that lease: nothing was written.
+    #[error("fenced: this node no longer holds the lease")]
+    Fenced,
     /// A row holds something the code cannot read.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -85,6 +90,9 @@ pub enum StoreError {
 
 impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
+        if matches!(&err, DbErr::Custom(mark) if mark == lease::FENCED_MARK) {
+            return StoreError::Fenced;
+        }
         if is_unavailable(&err) {
             return StoreError::Unavailable(err);
         }
@@ -174,6 +182,9 @@ pub struct Store {
     group: std::sync::Arc<group_commit::Queue>,
     /// Seals webhook secrets and provider credentials on write, opens them on read.
     secrets: crate::domain::secret_box::SecretBox,
+    /// The lease every write transaction of this handle checks first (the
+    /// chain leader's handle, see [`lease`]); `None` for everyone else.
+    fence: Option<std::sync::Arc<lease::Fence>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -240,6 +251,7 @@ impl Store {
             lane_timeout: settings.acquire_timeout,
             group: std::sync::Arc::default(),
             secrets,
+            fence: None,
         })
     }
 
@@ -314,9 +326,15 @@ impl Store {
     /// lane first: SQLite's busy handler waits by sleeping with back-off, so
     /// many connections racing for the lock waste milliseconds each; a fair
     /// in-process queue hands the lock over at once.
+    ///
+    /// A fenced store ([`Store::with_fence`]) checks its lease first; the
+    /// transaction is rolled back and `Fenced` returned when it is not held.
     pub(crate) async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
         let lane = self.lock_lane().await?;
         let txn = self.begin_immediate().await?;
+        if let Some(fence) = &self.fence {
+            lease::check_fence(&txn, self.backend(), fence).await?;
+        }
         Ok(WriteTxn { txn, _lane: lane })
     }
 

@@ -66,6 +66,9 @@ impl Gateway {
         let child = Command::new(env!("CARGO_BIN_EXE_kassa"))
             .arg("serve")
             .env("KASSA_BIND", format!("127.0.0.1:{port}"))
+            // The same name on every start: a gateway restarted on a new
+            // port takes the chain lease back at once.
+            .env("KASSA_NODE_ID", "gateway-test")
             .env("KASSA_DATABASE_URL", db_url)
             .env("KASSA_DATA_DIR", data_dir)
             .env("KASSA_MODE", "live")

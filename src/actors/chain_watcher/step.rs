@@ -50,6 +50,8 @@ pub(super) struct StepDeps<C> {
     pub clock: SharedClock,
     pub settings: WatcherSettings,
     pub matcher: Recipient<MatchTransfers>,
+    /// Addresses other nodes issued, learnt before each range is matched.
+    pub issued: super::issued::Issued,
 }
 
 /// What a step did.
@@ -363,6 +365,9 @@ async fn deliver_range<C: ChainSource + Clone>(
     read_at: Instant,
     report: &mut StepReport,
 ) -> Result<(), StepError> {
+    if !logs.is_empty() {
+        d.issued.learn().await?;
+    }
     let matched = {
         let _queued = Queued::enter(ActorKind::ChainWatcher);
         d.matcher.send(MatchTransfers(logs)).await

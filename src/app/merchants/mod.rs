@@ -280,7 +280,7 @@ pub async fn update(
 fn taken_or(err: StoreError, email: &str) -> MerchantError {
     match err {
         StoreError::Conflict => MerchantError::EmailTaken(email.to_string()),
-        other @ (StoreError::Unavailable(_) | StoreError::Unexpected(_)) => {
+        other @ (StoreError::Unavailable(_) | StoreError::Fenced | StoreError::Unexpected(_)) => {
             MerchantError::Store(other)
         }
     }

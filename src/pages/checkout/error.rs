@@ -43,6 +43,7 @@ impl From<StoreError> for PageError {
         match e {
             StoreError::Unavailable(_) => PageError::Unavailable,
             StoreError::Conflict => PageError::Unexpected(anyhow::anyhow!("store conflict")),
+            StoreError::Fenced => PageError::Unexpected(anyhow::anyhow!("store write fenced")),
             StoreError::Unexpected(e) => PageError::Unexpected(e),
         }
     }

@@ -52,7 +52,7 @@ fn failure(e: StoreError) -> (StatusCode, serde_json::Value) {
             StatusCode::SERVICE_UNAVAILABLE,
             json!({"ok": false, "error": "service_unavailable"}),
         ),
-        e @ (StoreError::Conflict | StoreError::Unexpected(_)) => {
+        e @ (StoreError::Conflict | StoreError::Fenced | StoreError::Unexpected(_)) => {
             tracing::error!(error = format!("{e:#}"), "status read failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,

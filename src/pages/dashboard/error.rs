@@ -35,6 +35,7 @@ impl From<StoreError> for DashError {
         match e {
             StoreError::Unavailable(_) => DashError::Unavailable,
             StoreError::Conflict => DashError::Unexpected(anyhow::anyhow!("store conflict")),
+            StoreError::Fenced => DashError::Unexpected(anyhow::anyhow!("store write fenced")),
             StoreError::Unexpected(e) => DashError::Unexpected(e),
         }
     }
