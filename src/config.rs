@@ -54,6 +54,8 @@ pub struct RawSettings {
     pub bind: String,
     pub data_dir: String,
     pub database_url: Option<String>,
+    /// This node's name among nodes sharing one database; `None`: host name and process id.
+    pub node_id: Option<String>,
     pub public_url: Option<String>,
     pub mode: String,
     pub session_lifetime_secs: u64,
@@ -120,6 +122,7 @@ impl Default for RawSettings {
             bind: "127.0.0.1:8080".into(),
             data_dir: "kassa-data".into(),
             database_url: None,
+            node_id: None,
             public_url: None,
             mode: "sandbox".into(),
             session_lifetime_secs: 15 * 60,
@@ -241,6 +244,9 @@ pub struct Settings {
     pub session_idle: Duration,
     /// The global Smart Routing switch.
     pub smart_router_enabled: bool,
+    /// This node's name among the nodes sharing the database (claims on
+    /// outbox rows carry it): unique among the live nodes.
+    pub node_id: String,
     /// A webhook answer slower than this is a failed attempt.
     pub webhook_timeout: Duration,
     /// Deliveries in flight at once per endpoint.
@@ -444,6 +450,7 @@ impl Settings {
             session_idle: Duration::from_secs(raw.session_idle_secs.max(1)),
             smart_router_enabled: raw.smart_router_enabled,
             auth_cache_ttl: Duration::from_millis(raw.auth_cache_ttl_ms),
+            node_id: node_id(raw.node_id.as_deref()),
             webhook_timeout: Duration::from_secs(raw.webhook_timeout_secs.max(1)),
             webhook_endpoint_concurrency: raw.webhook_endpoint_concurrency.max(1),
             webhook_tick: Duration::from_millis(raw.webhook_tick_ms.max(10)),
@@ -470,6 +477,21 @@ impl Settings {
             None => format!("http://{bound}"),
         }
     }
+}
+
+/// This node's name: `node_id` (KASSA_NODE_ID) when set, else the host
+/// name and process id, which no two live processes share.
+fn node_id(raw: Option<&str>) -> String {
+    if let Some(id) = raw.map(str::trim).filter(|id| !id.is_empty()) {
+        return id.to_string();
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "kassa".into());
+    format!("{host}-{}", std::process::id())
 }
 
 /// USDC base units of a decimal amount (6 decimals, truncated).

@@ -21,7 +21,7 @@ use crate::actors::registry::SessionRegistry;
 use crate::actors::sandbox::SandboxPayments;
 use crate::actors::session::SessionDeps;
 use crate::actors::supervision;
-use crate::actors::webhook_sender::{SenderSettings, WebhookSender};
+use crate::actors::webhook_sender::{SenderSettings, WebhookSender, claim_lease};
 use crate::api;
 use crate::app::sessions::open::{SessionOpener, SessionRules, platform_domain};
 use crate::chain::hd::HdWallet;
@@ -89,6 +89,8 @@ impl Application {
             SenderSettings {
                 per_endpoint: settings.webhook_endpoint_concurrency,
                 tick: settings.webhook_tick,
+                node: settings.node_id.clone(),
+                lease: claim_lease(settings.webhook_timeout),
             },
         )
         .start();

@@ -35,6 +35,7 @@ mod m20261205_000101_create_audit_log;
 mod m20261205_000102_create_routing_config;
 mod m20261205_000201_account_session_realms;
 mod m20261205_000202_create_operators;
+mod m20261206_000201_claim_webhook_events;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000102_create_routing_config::Migration),
             Box::new(m20261205_000201_account_session_realms::Migration),
             Box::new(m20261205_000202_create_operators::Migration),
+            Box::new(m20261206_000201_claim_webhook_events::Migration),
         ]
     }
 }

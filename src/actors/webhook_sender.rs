@@ -1,16 +1,23 @@
 //! `WebhookSender`: delivers the outbox. At-least-once; receivers dedupe by
 //! `event_id`.
 //!
-//! A scan reads due events (persisted `next_attempt_at`, read against the
-//! injected clock) in per-session order and starts each delivery, at most
-//! `per_endpoint` at a time per endpoint, so one slow or dead receiver never
-//! holds up another's. Rows a scan read that found their endpoint full wait
-//! in memory for a slot (briefly: the next scan replaces them), so a backlog
-//! is read about once rather than once per completion. A new outbox row
-//! wakes the sender at once; a periodic tick catches retries that come due
-//! and rows written by other processes.
+//! A scan claims due events (persisted `next_attempt_at`, read against the
+//! injected clock) for this node with one statement
+//! ([`Store::claim_webhooks`]): in per-session order, and at most
+//! `per_endpoint` live claims per endpoint across every node sharing the
+//! database, so one slow or dead receiver never holds up another's. The
+//! claim lasts [`claim_lease`] (the webhook timeout plus
+//! [`CLAIM_MARGIN`]); recording the attempt clears it, and a node that dies
+//! mid-delivery leaves its claims to lapse, after which another node (or
+//! this one, restarted) delivers those events again. A new outbox row wakes
+//! the sender at once; a periodic tick catches retries that come due, rows
+//! written by other processes and lapsed claims.
 //! Every attempt is recorded before the event moves on, so a restart (even
 //! `kill -9`) resumes exactly where the database says.
+//!
+//! Correctness across nodes comes from the database alone; the in-memory
+//! `in_flight` and `endpoint_load` are this node's bookkeeping (and a guard
+//! should a claim ever come back twice).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -19,10 +26,11 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 
 use super::supervision::{self, ActorKind, Handling};
-use super::webhook_attempt::{HookCache, Made, Outcome, Skipped, deliver};
+use super::webhook_attempt::{HookCache, Made, Outcome, deliver};
 use crate::clock::SharedClock;
 use crate::store::Store;
-use crate::store::webhooks::OutboxRow;
+use crate::store::webhook_claims::ClaimTerms;
+use crate::store::webhooks::{OutboxRow, Skip};
 use crate::webhooks::delivery::Deliverer;
 
 /// Something was written to the outbox: look now.
@@ -33,16 +41,28 @@ pub struct Wake;
 /// How the sender behaves (from configuration).
 #[derive(Debug, Clone)]
 pub struct SenderSettings {
+    /// Deliveries at once per endpoint, across every node.
     pub per_endpoint: usize,
     pub tick: Duration,
+    /// This node's name in `claimed_by`: unique among the live nodes.
+    pub node: String,
+    /// How long a claim holds ([`claim_lease`]).
+    pub lease: Duration,
+}
+
+/// How much longer than the webhook timeout a claim holds: room for the
+/// endpoint lookup, the record's commit and a busy database, so a live
+/// node's claim never lapses mid-delivery.
+pub const CLAIM_MARGIN: Duration = Duration::from_secs(30);
+
+/// The claim lease for deliveries that time out after `webhook_timeout`.
+pub fn claim_lease(webhook_timeout: Duration) -> Duration {
+    webhook_timeout.saturating_add(CLAIM_MARGIN)
 }
 
 const SCAN_LIMIT: u64 = 500;
 /// Completions within this window share one rescan.
 const RESCAN_DELAY: Duration = Duration::from_millis(5);
-/// While due rows from the last scan still wait for a slot, completions
-/// start those instead of rescanning, at most this long after the scan.
-const WAITING_TTL: Duration = Duration::from_millis(50);
 /// Record transactions in progress at once (SQLite's write lane still
 /// serialises them; PostgreSQL overlaps their commits).
 const RECORDS_AT_ONCE: usize = 2;
@@ -56,19 +76,17 @@ pub struct WebhookSender {
     endpoint_load: HashMap<String, usize>,
     scanning: bool,
     scan_again: bool,
-    /// Deliveries that finished while the current scan was reading: its rows
-    /// for them are stale (they would repeat the attempt just recorded).
-    finished_during_scan: HashSet<i64>,
     /// A rescan is already scheduled (completions are coalesced into one).
     rescan_scheduled: bool,
-    /// Due rows the last scan read that found their endpoint at its cap, in
-    /// scan order, and when that scan started. Each scan replaces them.
+    /// Claimed rows that found their endpoint at this node's cap, in claim
+    /// order. Claims count every node's deliveries, so this stays empty
+    /// unless the nodes' caps differ; kept (not dropped) because they are
+    /// ours until delivered or given back.
     waiting: VecDeque<OutboxRow>,
-    waiting_since: Instant,
     /// Attempts made and events skipped, not yet recorded, and how many
     /// record commits run.
     to_record: Vec<Made>,
-    to_skip: Vec<Skipped>,
+    to_skip: Vec<Skip>,
     recording: usize,
     metrics_at: Option<Instant>,
     /// Merchant endpoints and secrets, briefly cached (one read per merchant, not per delivery).
@@ -91,10 +109,8 @@ impl WebhookSender {
             endpoint_load: HashMap::new(),
             scanning: false,
             scan_again: false,
-            finished_during_scan: HashSet::new(),
             rescan_scheduled: false,
             waiting: VecDeque::new(),
-            waiting_since: Instant::now(),
             to_record: Vec::new(),
             to_skip: Vec::new(),
             recording: 0,
@@ -109,8 +125,6 @@ impl WebhookSender {
             return;
         }
         self.scanning = true;
-        self.finished_during_scan.clear();
-        let scan_started = Instant::now();
         let store = self.store.clone();
         let now_ms = self.clock.now_ms();
         let refresh_metrics = self
@@ -119,19 +133,27 @@ impl WebhookSender {
         if refresh_metrics {
             self.metrics_at = Some(Instant::now());
         }
+        let node = self.settings.node.clone();
+        let lease_ms = i64::try_from(self.settings.lease.as_millis()).unwrap_or(i64::MAX);
+        let per_endpoint = self.settings.per_endpoint;
         let work = async move {
             if refresh_metrics && let Ok((depth, oldest)) = store.webhook_queue().await {
                 publish_queue(depth, oldest, now_ms);
             }
-            store.due_webhooks(now_ms, SCAN_LIMIT).await
+            let terms = ClaimTerms {
+                node: &node,
+                now_ms,
+                lease_ms,
+                per_endpoint,
+                limit: SCAN_LIMIT,
+            };
+            store.claim_webhooks(terms).await
         };
         ctx.spawn(work.into_actor(self).map(move |due, act, ctx| {
             match due {
                 Ok(rows) => {
-                    let stale = std::mem::take(&mut act.finished_during_scan);
-                    act.waiting.clear();
-                    act.waiting_since = scan_started;
-                    for row in rows.into_iter().filter(|row| !stale.contains(&row.id)) {
+                    // A claim returns each row as it now is, so none is stale.
+                    for row in rows {
                         if let Some(row) = act.start(row, ctx) {
                             act.waiting.push_back(row);
                         }
@@ -146,11 +168,13 @@ impl WebhookSender {
         }));
     }
 
-    /// Starts one delivery unless it is running (dropped) or its endpoint is
-    /// at its cap (the row is handed back, to wait for a slot).
+    /// Starts one delivery unless its previous attempt is still being
+    /// recorded (a retry due at once, claimed again before that record's
+    /// reply arrived) or its endpoint is at this node's cap: the row is
+    /// then handed back, to wait.
     fn start(&mut self, row: OutboxRow, ctx: &mut Context<Self>) -> Option<OutboxRow> {
         if self.in_flight.contains(&row.id) {
-            return None;
+            return Some(row);
         }
         let endpoint = endpoint_of(&row);
         let load = self.endpoint_load.entry(endpoint.clone()).or_default();
@@ -171,8 +195,13 @@ impl WebhookSender {
             if let Outcome::Made(made) = &made
                 && made.1.http_status == Some(410)
             {
-                // The endpoint is gone: nothing more goes to it from this scan.
-                act.waiting.retain(|row| endpoint_of(row) != endpoint);
+                // The endpoint is gone: what waits for it is given back.
+                let (gone, kept): (VecDeque<OutboxRow>, VecDeque<OutboxRow>) =
+                    std::mem::take(&mut act.waiting)
+                        .into_iter()
+                        .partition(|row| endpoint_of(row) == endpoint);
+                act.waiting = kept;
+                act.release(gone.iter().map(|row| row.id).collect(), ctx);
             }
             match made {
                 Outcome::Made(made) => {
@@ -183,7 +212,7 @@ impl WebhookSender {
                     act.to_skip.push(skipped);
                     act.record(ctx);
                 }
-                Outcome::Nothing => act.finish(row_id, ctx),
+                Outcome::Nothing => act.release(vec![row_id], ctx),
             }
             if let Some(load) = act.endpoint_load.get_mut(&endpoint) {
                 *load = load.saturating_sub(1);
@@ -196,33 +225,46 @@ impl WebhookSender {
         None
     }
 
-    /// A slot came free: starts rows the last scan left waiting, while that
-    /// scan is recent; rescans when none are left (or they are too old).
+    /// A slot came free or a delivery ended: starts claimed rows that wait,
+    /// and rescans (the slot may take a newly claimable row).
     fn start_waiting(&mut self, ctx: &mut Context<Self>) {
-        if self.waiting_since.elapsed() < WAITING_TTL {
-            let mut still = VecDeque::with_capacity(self.waiting.len());
-            while let Some(row) = self.waiting.pop_front() {
-                if let Some(row) = self.start(row, ctx) {
-                    still.push_back(row);
-                }
+        let mut still = VecDeque::with_capacity(self.waiting.len());
+        while let Some(row) = self.waiting.pop_front() {
+            if let Some(row) = self.start(row, ctx) {
+                still.push_back(row);
             }
-            self.waiting = still;
-            if !self.waiting.is_empty() {
-                return;
-            }
-        } else {
-            self.waiting.clear();
         }
+        self.waiting = still;
         self.schedule_rescan(ctx);
+    }
+
+    /// Gives back this node's claims on `ids` (not delivered after all), so
+    /// they are claimable again at once rather than when the lease lapses;
+    /// should that fail, the lease lapsing does the same, later.
+    fn release(&mut self, ids: Vec<i64>, ctx: &mut Context<Self>) {
+        if ids.is_empty() {
+            return;
+        }
+        let store = self.store.clone();
+        let node = self.settings.node.clone();
+        let work = async move {
+            let result = store.release_webhook_claims(&node, &ids).await;
+            (result, ids)
+        };
+        ctx.spawn(work.into_actor(self).map(|(result, ids), act, ctx| {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, count = ids.len(), "could not give back webhook claims; they lapse with their lease");
+            }
+            for id in ids {
+                act.finish(id, ctx);
+            }
+        }));
     }
 
     /// A delivery is over (its attempt recorded, or nothing to record).
     fn finish(&mut self, row_id: i64, ctx: &mut Context<Self>) {
         self.in_flight.remove(&row_id);
-        if self.scanning {
-            self.finished_during_scan.insert(row_id);
-        }
-        self.schedule_rescan(ctx);
+        self.start_waiting(ctx);
     }
 
     /// A finished delivery may free an endpoint slot or unblock the session's
@@ -257,11 +299,31 @@ impl WebhookSender {
             (result, batch, skips)
         };
         ctx.spawn(work.into_actor(self).map(|(result, batch, skips), act, ctx| {
-            if let Err(e) = result {
-                tracing::warn!(error = %e, count = batch.len() + skips.len(), "could not record webhook attempts; they will be retried");
-            }
             let ids = batch.iter().map(|(event, _, _)| event.id);
-            for id in ids.chain(skips.iter().map(|(id, _)| *id)) {
+            let ids: Vec<i64> = ids.chain(skips.iter().map(|skip| skip.row_id)).collect();
+            match result {
+                Ok(recorded) if !recorded.refused.is_empty() => {
+                    // Our lease lapsed and another node took these over:
+                    // its state stands, ours is dropped (at-least-once).
+                    tracing::warn!(
+                        node = %act.settings.node,
+                        count = recorded.refused.len(),
+                        rows = ?recorded.refused,
+                        "webhook attempts not recorded: another node holds their claim now"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, count = ids.len(), "could not record webhook attempts; they will be retried");
+                    // Claimable again at once if the database is back (else
+                    // when the claims lapse), as the attempt was never recorded.
+                    act.release(ids, ctx);
+                    act.recording -= 1;
+                    act.record(ctx);
+                    return;
+                }
+            }
+            for id in ids {
                 act.finish(id, ctx);
             }
             act.recording -= 1;
@@ -275,7 +337,24 @@ impl Actor for WebhookSender {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         supervision::hold(ActorKind::WebhookSender, ctx);
-        self.scan(ctx);
+        if self.store.backend() == sea_orm::DbBackend::Sqlite {
+            // One server per SQLite database (the node lock): claims found
+            // now were left by a process that ended, and are ours to redo.
+            let store = self.store.clone();
+            let clear = async move { store.clear_webhook_claims().await };
+            ctx.wait(clear.into_actor(self).map(|cleared, act, ctx| {
+                match cleared {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(count = n, "took back webhook claims of an earlier run"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not take back earlier webhook claims; they lapse with their lease")
+                    }
+                }
+                act.scan(ctx);
+            }));
+        } else {
+            self.scan(ctx);
+        }
         ctx.run_interval(self.settings.tick, |act, ctx| act.scan(ctx));
     }
 }
