@@ -30,6 +30,7 @@ fn start_sender(
     node: &str,
     per_endpoint: usize,
 ) -> actix::Addr<WebhookSender> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let deliverer = Deliverer::new(TIMEOUT, true, false, per_endpoint).unwrap();
     let clock: SharedClock = clock.clone();
     WebhookSender::new(
