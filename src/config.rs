@@ -730,6 +730,28 @@ mod tests {
     }
 
     #[test]
+    fn a_node_is_named_by_its_setting_or_else_by_host_and_process() {
+        let named = RawSettings {
+            node_id: Some("  kassa-2 ".into()),
+            ..RawSettings::default()
+        };
+        let unnamed = RawSettings {
+            node_id: Some(" ".into()),
+            ..RawSettings::default()
+        };
+
+        let named = Settings::check(named).unwrap().node_id;
+        let unnamed = Settings::check(unnamed).unwrap().node_id;
+
+        assert_eq!(named, "kassa-2");
+        assert!(
+            unnamed.ends_with(&format!("-{}", std::process::id())),
+            "{unnamed}"
+        );
+        assert!(unnamed.len() > 1 + std::process::id().to_string().len());
+    }
+
+    #[test]
     fn a_bad_bind_address_names_the_setting() {
         let raw = RawSettings {
             bind: "nonsense".into(),
