@@ -16,6 +16,7 @@ on_both_backends!(
     an_endpoint_never_has_more_live_claims_than_its_cap_across_nodes,
     a_lapsed_claim_is_taken_over_and_a_live_one_is_not,
     a_stale_claimants_record_is_refused_and_the_new_claimants_stands,
+    a_late_record_still_counts_while_no_other_node_took_the_event,
 );
 
 /// The lease of these tests' claims, in ms.
@@ -353,5 +354,42 @@ async fn a_stale_claimants_record_is_refused_and_the_new_claimants_stands(backen
     assert_eq!(event.claim_until, None);
     assert_eq!(attempts.len(), 1, "only node b's attempt is in the log");
     assert_eq!(attempts[0].http_status, Some(503));
+    store.close().await;
+}
+
+async fn a_late_record_still_counts_while_no_other_node_took_the_event(backend: Backend) {
+    let Some((db, store, m)) = store_with_merchant(backend).await else {
+        return;
+    };
+    insert_events(
+        &db,
+        &[Event {
+            session: 4,
+            sequence: 1,
+            merchant: m,
+            target_url: None,
+        }],
+        1_000,
+    )
+    .await;
+    let claimed = store.claim_webhooks(terms("a", 1_000, 8)).await.unwrap();
+
+    // Past the lease, but nobody claimed it meanwhile: the answer stands.
+    let recorded = store
+        .record_attempts(
+            &[(
+                claimed[0].clone(),
+                attempt(1_000 + 2 * LEASE, 200),
+                AfterAttempt::Delivered,
+            )],
+            &[],
+        )
+        .await
+        .unwrap();
+
+    assert!(recorded.refused.is_empty());
+    let event = session_event(&store, 4, 1).await;
+    assert_eq!(event.state, "delivered");
+    assert_eq!(event.claimed_by, None);
     store.close().await;
 }

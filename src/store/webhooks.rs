@@ -87,6 +87,8 @@ pub enum AfterAttempt {
 impl Store {
     /// Pending events due by `now_ms`, oldest first, each only when no earlier
     /// event of its session is still pending, and not for a disabled endpoint.
+    /// A read, claimed or not (what is left to do); the sender claims with
+    /// [`Store::claim_webhooks`] instead.
     pub async fn due_webhooks(
         &self,
         now_ms: i64,
