@@ -21,7 +21,7 @@ use crate::actors::registry::SessionRegistry;
 use crate::actors::sandbox::SandboxPayments;
 use crate::actors::session::SessionDeps;
 use crate::actors::supervision;
-use crate::actors::webhook_sender::{SenderSettings, WebhookSender, claim_lease};
+use crate::actors::webhook_sender::{SenderSettings, StopSending, WebhookSender, claim_lease};
 use crate::api;
 use crate::app::sessions::open::{SessionOpener, SessionRules, platform_domain};
 use crate::chain::hd::HdWallet;
@@ -49,6 +49,8 @@ pub struct Application {
     payouts: Payouts,
     key_uses: KeyUses,
     auth_cache: Arc<AuthCache>,
+    /// Stopped after the server, so this node's webhook claims can be given back.
+    webhooks: actix::Addr<WebhookSender>,
 }
 
 impl Application {
@@ -117,7 +119,7 @@ impl Application {
                 tolerance_units: settings.underpayment_tolerance_units,
             },
             idle: settings.session_idle,
-            webhooks: Some(webhooks.recipient()),
+            webhooks: Some(webhooks.clone().recipient()),
             router: Some(router.clone()),
         };
         let registry = SessionRegistry::new(deps).start();
@@ -228,6 +230,7 @@ impl Application {
             payouts,
             key_uses,
             auth_cache,
+            webhooks,
         })
     }
 
@@ -280,6 +283,11 @@ impl Application {
         let served = self.server.await;
         if let Err(e) = self.key_uses.flush().await {
             tracing::warn!(error = %e, "could not record the last API key uses at shutdown");
+        }
+        // Deliveries cut short here are given back, so another node sends
+        // them at once rather than when their claims lapse.
+        if let Err(e) = self.webhooks.send(StopSending).await {
+            tracing::warn!(error = %e, "the webhook sender was already gone at shutdown");
         }
         served
     }

@@ -3,7 +3,9 @@
 //! HTTP receivers with every event delivered once, each session's events in
 //! order and no endpoint answering more requests at once than its cap; a
 //! node that stops mid-delivery has its event delivered by another once its
-//! claim lapses; a restarted SQLite server takes its old claims back at once.
+//! claim lapses; a node shut down gracefully gives its claims back, so
+//! another sends them at once; a restarted SQLite server takes its old
+//! claims back at once.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -271,5 +273,51 @@ async fn a_restarted_sqlite_server_takes_back_its_earlier_claims_at_once() {
 
     receiver.wait_for(1, Duration::from_secs(10)).await;
     wait_delivered(&store, 1, Duration::from_secs(10)).await;
+    receiver.stop().await;
+}
+
+#[actix_web::test]
+async fn a_node_shut_down_mid_delivery_gives_its_claim_back_for_another_to_send_at_once() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    crate::single_node::install_crypto();
+    let store = open_store(&db).await;
+    let clock = ManualClock::new();
+    let (merchant, receiver) = merchant_with_receiver(&store).await;
+    receiver.answer_next(&[(200, Duration::from_secs(60))]);
+    insert_events(
+        &db,
+        &[Event {
+            session: 8,
+            sequence: 1,
+            merchant,
+            target_url: None,
+        }],
+        clock.now_ms(),
+    )
+    .await;
+    let data = tempfile::tempdir().unwrap();
+    let mut node =
+        crate::single_node::Node::start_allowing_private_webhooks(&db.url, data.path()).await;
+    receiver.wait_for(1, Duration::from_secs(30)).await;
+
+    node.terminate();
+    let status = node
+        .exited_within(Duration::from_secs(30))
+        .await
+        .expect("exits");
+    assert!(status.success(), "{}", node.log_text());
+    let (event, _) = store.webhooks_of_session(8).await.unwrap().remove(0);
+    assert_eq!(event.state, "pending");
+    assert_eq!(
+        event.claimed_by, None,
+        "the claim was given back at shutdown"
+    );
+
+    // Its lease (two minutes and a half) is far off: another node sends it now.
+    let _b = start_sender(&store, &clock, "node-b", 8);
+    wait_delivered(&store, 1, Duration::from_secs(10)).await;
+    assert_eq!(receiver.count(), 2);
     receiver.stop().await;
 }

@@ -38,6 +38,14 @@ use crate::webhooks::delivery::Deliverer;
 #[rtype(result = "()")]
 pub struct Wake;
 
+/// The node is shutting down: claim nothing more, give back this node's
+/// claims (deliveries still running are cut short with the process, and
+/// are then another node's to send at once), and stop. Answers once the
+/// claims are given back (or giving them back failed: they lapse).
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct StopSending;
+
 /// How the sender behaves (from configuration).
 #[derive(Debug, Clone)]
 pub struct SenderSettings {
@@ -76,6 +84,8 @@ pub struct WebhookSender {
     endpoint_load: HashMap<String, usize>,
     scanning: bool,
     scan_again: bool,
+    /// Shutting down ([`StopSending`]): no more claims.
+    stopping: bool,
     /// A rescan is already scheduled (completions are coalesced into one).
     rescan_scheduled: bool,
     /// Claimed rows that found their endpoint at this node's cap, in claim
@@ -109,6 +119,7 @@ impl WebhookSender {
             endpoint_load: HashMap::new(),
             scanning: false,
             scan_again: false,
+            stopping: false,
             rescan_scheduled: false,
             waiting: VecDeque::new(),
             to_record: Vec::new(),
@@ -120,6 +131,9 @@ impl WebhookSender {
     }
 
     fn scan(&mut self, ctx: &mut Context<Self>) {
+        if self.stopping {
+            return;
+        }
         if self.scanning {
             self.scan_again = true;
             return;
@@ -228,6 +242,9 @@ impl WebhookSender {
     /// A slot came free or a delivery ended: starts claimed rows that wait,
     /// and rescans (the slot may take a newly claimable row).
     fn start_waiting(&mut self, ctx: &mut Context<Self>) {
+        if self.stopping {
+            return;
+        }
         let mut still = VecDeque::with_capacity(self.waiting.len());
         while let Some(row) = self.waiting.pop_front() {
             if let Some(row) = self.start(row, ctx) {
@@ -356,6 +373,26 @@ impl Actor for WebhookSender {
             self.scan(ctx);
         }
         ctx.run_interval(self.settings.tick, |act, ctx| act.scan(ctx));
+    }
+}
+
+impl Handler<StopSending> for WebhookSender {
+    type Result = ResponseActFuture<Self, ()>;
+
+    fn handle(&mut self, _: StopSending, _: &mut Context<Self>) -> Self::Result {
+        self.stopping = true;
+        let store = self.store.clone();
+        let node = self.settings.node.clone();
+        let release = async move { store.release_node_webhook_claims(&node).await };
+        Box::pin(release.into_actor(self).map(|released, _, ctx| {
+            match released {
+                Ok(n) => tracing::info!(count = n, "gave back webhook claims at shutdown"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not give back webhook claims at shutdown; they lapse with their lease")
+                }
+            }
+            ctx.stop();
+        }))
     }
 }
 

@@ -159,6 +159,20 @@ impl Store {
         Ok(())
     }
 
+    /// Gives back every claim `node` holds (it is shutting down); returns how many.
+    pub async fn release_node_webhook_claims(&self, node: &str) -> Result<u64, StoreError> {
+        let result = self
+            .db()
+            .execute_raw(Statement::from_sql_and_values(
+                self.backend(),
+                "UPDATE webhook_events SET claimed_by = NULL, claim_until = NULL \
+                 WHERE claimed_by = $1",
+                [node.into()],
+            ))
+            .await?;
+        Ok(result.rows_affected())
+    }
+
     /// Clears every claim. Only for a SQLite server at start: one server
     /// holds a SQLite database at a time (the node lock), so any claim
     /// found then was left by a process that has ended.
