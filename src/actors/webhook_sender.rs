@@ -25,13 +25,17 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
-use super::supervision::{self, ActorKind, Handling};
 use super::webhook_attempt::{HookCache, Made, Outcome, deliver};
 use crate::clock::SharedClock;
 use crate::store::Store;
 use crate::store::webhook_claims::ClaimTerms;
 use crate::store::webhooks::{OutboxRow, Skip};
 use crate::webhooks::delivery::Deliverer;
+
+mod lifecycle;
+mod queue_metrics;
+
+pub use queue_metrics::{pending_age_seconds, publish_backlog, publish_queue};
 
 /// Something was written to the outbox: look now.
 #[derive(Message, Debug, Clone, Copy)]
@@ -347,84 +351,6 @@ impl WebhookSender {
             act.record(ctx);
         }));
     }
-}
-
-impl Actor for WebhookSender {
-    type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Context<Self>) {
-        supervision::hold(ActorKind::WebhookSender, ctx);
-        if self.store.backend() == sea_orm::DbBackend::Sqlite {
-            // One server per SQLite database (the node lock): claims found
-            // now were left by a process that ended, and are ours to redo.
-            let store = self.store.clone();
-            let clear = async move { store.clear_webhook_claims().await };
-            ctx.wait(clear.into_actor(self).map(|cleared, act, ctx| {
-                match cleared {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(count = n, "took back webhook claims of an earlier run"),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not take back earlier webhook claims; they lapse with their lease")
-                    }
-                }
-                act.scan(ctx);
-            }));
-        } else {
-            self.scan(ctx);
-        }
-        ctx.run_interval(self.settings.tick, |act, ctx| act.scan(ctx));
-    }
-}
-
-impl Handler<StopSending> for WebhookSender {
-    type Result = ResponseActFuture<Self, ()>;
-
-    fn handle(&mut self, _: StopSending, _: &mut Context<Self>) -> Self::Result {
-        self.stopping = true;
-        let store = self.store.clone();
-        let node = self.settings.node.clone();
-        let release = async move { store.release_node_webhook_claims(&node).await };
-        Box::pin(release.into_actor(self).map(|released, _, ctx| {
-            match released {
-                Ok(n) => tracing::info!(count = n, "gave back webhook claims at shutdown"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not give back webhook claims at shutdown; they lapse with their lease")
-                }
-            }
-            ctx.stop();
-        }))
-    }
-}
-
-impl Handler<Wake> for WebhookSender {
-    type Result = ();
-
-    fn handle(&mut self, _: Wake, ctx: &mut Context<Self>) {
-        supervision::taken(ActorKind::WebhookSender);
-        let _handling = Handling::begin(ActorKind::WebhookSender);
-        self.scan(ctx);
-    }
-}
-
-/// Publishes the outbox's pending deliveries and the age of the oldest
-/// (created at `oldest`, in ms) as of `now_ms` (the sender's scans, and
-/// `/metrics` at scrape time, so a stalled sender still shows its backlog).
-pub fn publish_queue(depth: u64, oldest: Option<i64>, now_ms: i64) {
-    publish_backlog(depth, pending_age_seconds(oldest, now_ms));
-}
-
-/// Publishes `depth` pending deliveries, the oldest waiting `age` seconds.
-pub fn publish_backlog(depth: u64, age: f64) {
-    metrics::gauge!("kassa_webhook_queue_depth").set(depth as f64);
-    metrics::gauge!("kassa_webhook_oldest_pending_age_seconds").set(age);
-}
-
-/// How long the oldest pending delivery (created at `oldest`, in ms) has
-/// waited as of `now_ms`, in seconds; 0 with none pending.
-pub fn pending_age_seconds(oldest: Option<i64>, now_ms: i64) -> f64 {
-    oldest
-        .map(|o| (now_ms - o).max(0) as f64 / 1000.0)
-        .unwrap_or(0.0)
 }
 
 /// Deliveries to one endpoint share its concurrency cap.
