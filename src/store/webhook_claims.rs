@@ -165,8 +165,9 @@ impl Store {
             .db()
             .execute_raw(Statement::from_sql_and_values(
                 self.backend(),
+                // `claim_until IS NOT NULL` lets the claims' partial index find them.
                 "UPDATE webhook_events SET claimed_by = NULL, claim_until = NULL \
-                 WHERE claimed_by = $1",
+                 WHERE claim_until IS NOT NULL AND claimed_by = $1",
                 [node.into()],
             ))
             .await?;
@@ -182,7 +183,7 @@ impl Store {
             .execute_raw(Statement::from_string(
                 self.backend(),
                 "UPDATE webhook_events SET claimed_by = NULL, claim_until = NULL \
-                 WHERE claimed_by IS NOT NULL",
+                 WHERE claim_until IS NOT NULL",
             ))
             .await?;
         Ok(result.rows_affected())
