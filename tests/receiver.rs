@@ -1,9 +1,7 @@
 //! A scriptable in-process HTTP receiver for webhook tests: records every
-//! request (headers, raw body, arrival time) and answers as told; it also
-//! counts the most requests it was answering at once.
+//! request (headers, raw body, arrival time) and answers as told.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,8 +39,6 @@ pub struct Receiver {
     pub url: String,
     pub received: Arc<Mutex<Vec<Received>>>,
     pub script: Arc<Mutex<Script>>,
-    /// Requests being answered now, and the most ever at once.
-    at_once: Arc<(AtomicUsize, AtomicUsize)>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -54,15 +50,12 @@ impl Receiver {
             next: VecDeque::new(),
             default: (200, Duration::ZERO),
         }));
-        let at_once: Arc<(AtomicUsize, AtomicUsize)> = Arc::default();
-        let (r, s, n) = (received.clone(), script.clone(), at_once.clone());
+        let (r, s) = (received.clone(), script.clone());
         let server = HttpServer::new(move || {
-            let (r, s, n) = (r.clone(), s.clone(), n.clone());
+            let (r, s) = (r.clone(), s.clone());
             App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-                let (r, s, n) = (r.clone(), s.clone(), n.clone());
+                let (r, s) = (r.clone(), s.clone());
                 async move {
-                    let now = n.0.fetch_add(1, Ordering::SeqCst) + 1;
-                    n.1.fetch_max(now, Ordering::SeqCst);
                     let headers = req
                         .headers()
                         .iter()
@@ -80,7 +73,6 @@ impl Receiver {
                     if !delay.is_zero() {
                         tokio::time::sleep(delay).await;
                     }
-                    n.0.fetch_sub(1, Ordering::SeqCst);
                     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
                         .body("answer")
                 }
@@ -97,7 +89,6 @@ impl Receiver {
             url,
             received,
             script,
-            at_once,
             handle,
         }
     }
@@ -112,11 +103,6 @@ impl Receiver {
 
     pub fn answer_by_default(&self, status: u16, delay: Duration) {
         self.script.lock().unwrap().default = (status, delay);
-    }
-
-    /// The most requests this receiver was answering at one time.
-    pub fn most_at_once(&self) -> usize {
-        self.at_once.1.load(Ordering::SeqCst)
     }
 
     pub fn count(&self) -> usize {
