@@ -22,7 +22,7 @@ use crate::actors::registry::SessionRegistry;
 use crate::actors::sandbox::SandboxPayments;
 use crate::actors::session::SessionDeps;
 use crate::actors::supervision;
-use crate::actors::webhook_sender::{SenderSettings, WebhookSender};
+use crate::actors::webhook_sender::{SenderSettings, StopSending, WebhookSender, claim_lease};
 use crate::api;
 use crate::app::sessions::open::{SessionOpener, SessionRules, platform_domain};
 use crate::chain::hd::HdWallet;
@@ -52,6 +52,8 @@ pub struct Application {
     key_uses: KeyUses,
     auth_cache: Arc<AuthCache>,
     leadership: Leadership,
+    /// Stopped after the server, so this node's webhook claims can be given back.
+    webhooks: actix::Addr<WebhookSender>,
 }
 
 impl Application {
@@ -102,6 +104,8 @@ impl Application {
             SenderSettings {
                 per_endpoint: settings.webhook_endpoint_concurrency,
                 tick: settings.webhook_tick,
+                node: node.clone(),
+                lease: claim_lease(settings.webhook_timeout),
             },
         )
         .start();
@@ -128,7 +132,7 @@ impl Application {
                 tolerance_units: settings.underpayment_tolerance_units,
             },
             idle: settings.session_idle,
-            webhooks: Some(webhooks.recipient()),
+            webhooks: Some(webhooks.clone().recipient()),
             router: Some(router.clone()),
         };
         let registry = SessionRegistry::new(deps).start();
@@ -248,6 +252,7 @@ impl Application {
             key_uses,
             auth_cache,
             leadership,
+            webhooks,
         })
     }
 
@@ -308,6 +313,11 @@ impl Application {
         self.leadership.release().await;
         if let Err(e) = self.key_uses.flush().await {
             tracing::warn!(error = %e, "could not record the last API key uses at shutdown");
+        }
+        // Deliveries cut short here are given back, so another node sends
+        // them at once rather than when their claims lapse.
+        if let Err(e) = self.webhooks.send(StopSending).await {
+            tracing::warn!(error = %e, "the webhook sender was already gone at shutdown");
         }
         served
     }

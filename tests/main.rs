@@ -56,6 +56,8 @@ mod single_node;
 mod storefront;
 mod storefront_cli;
 mod supervision;
+mod webhook_claims;
+mod webhook_nodes;
 mod webhook_receivers;
 mod webhook_settings;
 mod webhooks;

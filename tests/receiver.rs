@@ -1,7 +1,9 @@
 //! A scriptable in-process HTTP receiver for webhook tests: records every
-//! request (headers, raw body, arrival time) and answers as told.
+//! request (headers, raw body, arrival time) and answers as told; it also
+//! counts the most requests it was answering at once.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -39,6 +41,8 @@ pub struct Receiver {
     pub url: String,
     pub received: Arc<Mutex<Vec<Received>>>,
     pub script: Arc<Mutex<Script>>,
+    /// Requests being answered now, and the most ever at once.
+    at_once: Arc<(AtomicUsize, AtomicUsize)>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -50,12 +54,15 @@ impl Receiver {
             next: VecDeque::new(),
             default: (200, Duration::ZERO),
         }));
-        let (r, s) = (received.clone(), script.clone());
+        let at_once: Arc<(AtomicUsize, AtomicUsize)> = Arc::default();
+        let (r, s, n) = (received.clone(), script.clone(), at_once.clone());
         let server = HttpServer::new(move || {
-            let (r, s) = (r.clone(), s.clone());
+            let (r, s, n) = (r.clone(), s.clone(), n.clone());
             App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-                let (r, s) = (r.clone(), s.clone());
+                let (r, s, n) = (r.clone(), s.clone(), n.clone());
                 async move {
+                    let now = n.0.fetch_add(1, Ordering::SeqCst) + 1;
+                    n.1.fetch_max(now, Ordering::SeqCst);
                     let headers = req
                         .headers()
                         .iter()
@@ -73,6 +80,7 @@ impl Receiver {
                     if !delay.is_zero() {
                         tokio::time::sleep(delay).await;
                     }
+                    n.0.fetch_sub(1, Ordering::SeqCst);
                     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
                         .body("answer")
                 }
@@ -89,6 +97,7 @@ impl Receiver {
             url,
             received,
             script,
+            at_once,
             handle,
         }
     }
@@ -103,6 +112,11 @@ impl Receiver {
 
     pub fn answer_by_default(&self, status: u16, delay: Duration) {
         self.script.lock().unwrap().default = (status, delay);
+    }
+
+    /// The most requests this receiver was answering at one time.
+    pub fn most_at_once(&self) -> usize {
+        self.at_once.1.load(Ordering::SeqCst)
     }
 
     pub fn count(&self) -> usize {

@@ -22,6 +22,10 @@ pub struct Model {
     pub created_at: i64,
     pub delivered_at: Option<i64>,
     pub last_error: Option<String>,
+    /// The node delivering the event right now (see `claim_until`); NULL while nobody is.
+    pub claimed_by: Option<String>,
+    /// When the claim lapses (unix ms) and another node may take the event over.
+    pub claim_until: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -37,6 +37,7 @@ mod m20261205_000201_account_session_realms;
 mod m20261205_000202_create_operators;
 mod m20261206_000101_create_leases;
 mod m20261206_000102_index_sessions_created;
+mod m20261206_000201_claim_webhook_events;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000202_create_operators::Migration),
             Box::new(m20261206_000101_create_leases::Migration),
             Box::new(m20261206_000102_index_sessions_created::Migration),
+            Box::new(m20261206_000201_claim_webhook_events::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use rand::Rng;
 use crate::clock::{SharedClock, format_rfc3339};
 use crate::domain::retry::{self, Next};
 use crate::store::Store;
-use crate::store::webhooks::{AfterAttempt, MerchantHook, NewAttempt, OutboxRow};
+use crate::store::webhooks::{AfterAttempt, MerchantHook, NewAttempt, OutboxRow, Skip};
 use crate::webhooks::delivery::{Deliverer, body_with_sent_at, redact_query};
 
 /// Merchant endpoints and secrets by merchant id, with when they were read.
@@ -22,15 +22,13 @@ const HOOK_TTL: Duration = Duration::from_secs(1);
 /// An attempt made, waiting to be recorded (with others, in one commit).
 pub(crate) type Made = (OutboxRow, NewAttempt, AfterAttempt);
 
-/// An event that will not be sent (its row id, and why), waiting to be
-/// marked `skipped` with the attempts of the same commit.
-pub(crate) type Skipped = (i64, &'static str);
-
 /// What came of picking an event up.
 pub(crate) enum Outcome {
     Made(Box<Made>),
-    Skipped(Skipped),
-    /// Nothing to record (its endpoint could not be read): tried again later.
+    /// Will not be sent: marked `skipped` with the attempts of the same commit.
+    Skipped(Skip),
+    /// Nothing to record (its endpoint could not be read): its claim is
+    /// given back and it is tried again later.
     Nothing,
 }
 
@@ -55,7 +53,7 @@ pub(crate) async fn deliver(
                 hooks.insert(event.merchant_id, (Instant::now(), hook.clone()));
                 hook
             }
-            Ok(None) => return Outcome::Skipped((event.id, "the merchant no longer exists")),
+            Ok(None) => return Outcome::Skipped(Skip::of(&event, "the merchant no longer exists")),
             Err(e) => {
                 tracing::warn!(error = %e, "webhook endpoint lookup failed; will retry");
                 return Outcome::Nothing;
@@ -63,7 +61,7 @@ pub(crate) async fn deliver(
         },
     };
     let Some(url) = event.target_url.clone().or(hook.url.clone()) else {
-        return Outcome::Skipped((event.id, "no webhook URL is configured"));
+        return Outcome::Skipped(Skip::of(&event, "no webhook URL is configured"));
     };
     // The status choice is about session events; merchant-level events
     // (session 0: a test, a payout wallet change) always go out.
@@ -73,10 +71,13 @@ pub(crate) async fn deliver(
             .as_ref()
             .is_some_and(|s| !s.contains(&event.status))
     {
-        return Outcome::Skipped((event.id, "the merchant does not subscribe to this status"));
+        return Outcome::Skipped(Skip::of(
+            &event,
+            "the merchant does not subscribe to this status",
+        ));
     }
     if hook.secrets.is_empty() {
-        return Outcome::Skipped((event.id, "the merchant has no webhook secret"));
+        return Outcome::Skipped(Skip::of(&event, "the merchant has no webhook secret"));
     }
     let body = body_with_sent_at(&event.payload, &format_rfc3339(now_ms));
     let secrets: Vec<&str> = hook.secrets.iter().map(String::as_str).collect();

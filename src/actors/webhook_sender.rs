@@ -1,16 +1,23 @@
 //! `WebhookSender`: delivers the outbox. At-least-once; receivers dedupe by
 //! `event_id`.
 //!
-//! A scan reads due events (persisted `next_attempt_at`, read against the
-//! injected clock) in per-session order and starts each delivery, at most
-//! `per_endpoint` at a time per endpoint, so one slow or dead receiver never
-//! holds up another's. Rows a scan read that found their endpoint full wait
-//! in memory for a slot (briefly: the next scan replaces them), so a backlog
-//! is read about once rather than once per completion. A new outbox row
-//! wakes the sender at once; a periodic tick catches retries that come due
-//! and rows written by other processes.
+//! A scan claims due events (persisted `next_attempt_at`, read against the
+//! injected clock) for this node with one statement
+//! ([`Store::claim_webhooks`]): in per-session order, and at most
+//! `per_endpoint` live claims per endpoint across every node sharing the
+//! database, so one slow or dead receiver never holds up another's. The
+//! claim lasts [`claim_lease`] (the webhook timeout plus
+//! [`CLAIM_MARGIN`]); recording the attempt clears it, and a node that dies
+//! mid-delivery leaves its claims to lapse, after which another node (or
+//! this one, restarted) delivers those events again. A new outbox row wakes
+//! the sender at once; a periodic tick catches retries that come due, rows
+//! written by other processes and lapsed claims.
 //! Every attempt is recorded before the event moves on, so a restart (even
 //! `kill -9`) resumes exactly where the database says.
+//!
+//! Correctness across nodes comes from the database alone; the in-memory
+//! `in_flight` and `endpoint_load` are this node's bookkeeping (and a guard
+//! should a claim ever come back twice).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -18,31 +25,56 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
-use super::supervision::{self, ActorKind, Handling};
-use super::webhook_attempt::{HookCache, Made, Outcome, Skipped, deliver};
+use super::webhook_attempt::{HookCache, Made, Outcome, deliver};
 use crate::clock::SharedClock;
 use crate::store::Store;
-use crate::store::webhooks::OutboxRow;
+use crate::store::webhook_claims::ClaimTerms;
+use crate::store::webhooks::{OutboxRow, Skip};
 use crate::webhooks::delivery::Deliverer;
+
+mod lifecycle;
+mod queue_metrics;
+
+pub use queue_metrics::{pending_age_seconds, publish_backlog, publish_queue};
 
 /// Something was written to the outbox: look now.
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "()")]
 pub struct Wake;
 
+/// The node is shutting down: claim nothing more, give back this node's
+/// claims (deliveries still running are cut short with the process, and
+/// are then another node's to send at once), and stop. Answers once the
+/// claims are given back (or giving them back failed: they lapse).
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct StopSending;
+
 /// How the sender behaves (from configuration).
 #[derive(Debug, Clone)]
 pub struct SenderSettings {
+    /// Deliveries at once per endpoint, across every node.
     pub per_endpoint: usize,
     pub tick: Duration,
+    /// This node's name in `claimed_by`: unique among the live nodes.
+    pub node: String,
+    /// How long a claim holds ([`claim_lease`]).
+    pub lease: Duration,
+}
+
+/// How much longer than the webhook timeout a claim holds: room for the
+/// endpoint lookup, the record's commit and a busy database, so a live
+/// node's claim never lapses mid-delivery.
+pub const CLAIM_MARGIN: Duration = Duration::from_secs(30);
+
+/// The claim lease for deliveries that time out after `webhook_timeout`.
+pub fn claim_lease(webhook_timeout: Duration) -> Duration {
+    webhook_timeout.saturating_add(CLAIM_MARGIN)
 }
 
 const SCAN_LIMIT: u64 = 500;
 /// Completions within this window share one rescan.
 const RESCAN_DELAY: Duration = Duration::from_millis(5);
-/// While due rows from the last scan still wait for a slot, completions
-/// start those instead of rescanning, at most this long after the scan.
-const WAITING_TTL: Duration = Duration::from_millis(50);
 /// Record transactions in progress at once (SQLite's write lane still
 /// serialises them; PostgreSQL overlaps their commits).
 const RECORDS_AT_ONCE: usize = 2;
@@ -56,19 +88,19 @@ pub struct WebhookSender {
     endpoint_load: HashMap<String, usize>,
     scanning: bool,
     scan_again: bool,
-    /// Deliveries that finished while the current scan was reading: its rows
-    /// for them are stale (they would repeat the attempt just recorded).
-    finished_during_scan: HashSet<i64>,
+    /// Shutting down ([`StopSending`]): no more claims.
+    stopping: bool,
     /// A rescan is already scheduled (completions are coalesced into one).
     rescan_scheduled: bool,
-    /// Due rows the last scan read that found their endpoint at its cap, in
-    /// scan order, and when that scan started. Each scan replaces them.
+    /// Claimed rows that found their endpoint at this node's cap, in claim
+    /// order. Claims count every node's deliveries, so this stays empty
+    /// unless the nodes' caps differ; kept (not dropped) because they are
+    /// ours until delivered or given back.
     waiting: VecDeque<OutboxRow>,
-    waiting_since: Instant,
     /// Attempts made and events skipped, not yet recorded, and how many
     /// record commits run.
     to_record: Vec<Made>,
-    to_skip: Vec<Skipped>,
+    to_skip: Vec<Skip>,
     recording: usize,
     metrics_at: Option<Instant>,
     /// Merchant endpoints and secrets, briefly cached (one read per merchant, not per delivery).
@@ -91,10 +123,9 @@ impl WebhookSender {
             endpoint_load: HashMap::new(),
             scanning: false,
             scan_again: false,
-            finished_during_scan: HashSet::new(),
+            stopping: false,
             rescan_scheduled: false,
             waiting: VecDeque::new(),
-            waiting_since: Instant::now(),
             to_record: Vec::new(),
             to_skip: Vec::new(),
             recording: 0,
@@ -104,13 +135,14 @@ impl WebhookSender {
     }
 
     fn scan(&mut self, ctx: &mut Context<Self>) {
+        if self.stopping {
+            return;
+        }
         if self.scanning {
             self.scan_again = true;
             return;
         }
         self.scanning = true;
-        self.finished_during_scan.clear();
-        let scan_started = Instant::now();
         let store = self.store.clone();
         let now_ms = self.clock.now_ms();
         let refresh_metrics = self
@@ -119,19 +151,27 @@ impl WebhookSender {
         if refresh_metrics {
             self.metrics_at = Some(Instant::now());
         }
+        let node = self.settings.node.clone();
+        let lease_ms = i64::try_from(self.settings.lease.as_millis()).unwrap_or(i64::MAX);
+        let per_endpoint = self.settings.per_endpoint;
         let work = async move {
             if refresh_metrics && let Ok((depth, oldest)) = store.webhook_queue().await {
                 publish_queue(depth, oldest, now_ms);
             }
-            store.due_webhooks(now_ms, SCAN_LIMIT).await
+            let terms = ClaimTerms {
+                node: &node,
+                now_ms,
+                lease_ms,
+                per_endpoint,
+                limit: SCAN_LIMIT,
+            };
+            store.claim_webhooks(terms).await
         };
         ctx.spawn(work.into_actor(self).map(move |due, act, ctx| {
             match due {
                 Ok(rows) => {
-                    let stale = std::mem::take(&mut act.finished_during_scan);
-                    act.waiting.clear();
-                    act.waiting_since = scan_started;
-                    for row in rows.into_iter().filter(|row| !stale.contains(&row.id)) {
+                    // A claim returns each row as it now is, so none is stale.
+                    for row in rows {
                         if let Some(row) = act.start(row, ctx) {
                             act.waiting.push_back(row);
                         }
@@ -146,11 +186,13 @@ impl WebhookSender {
         }));
     }
 
-    /// Starts one delivery unless it is running (dropped) or its endpoint is
-    /// at its cap (the row is handed back, to wait for a slot).
+    /// Starts one delivery unless its previous attempt is still being
+    /// recorded (a retry due at once, claimed again before that record's
+    /// reply arrived) or its endpoint is at this node's cap: the row is
+    /// then handed back, to wait.
     fn start(&mut self, row: OutboxRow, ctx: &mut Context<Self>) -> Option<OutboxRow> {
         if self.in_flight.contains(&row.id) {
-            return None;
+            return Some(row);
         }
         let endpoint = endpoint_of(&row);
         let load = self.endpoint_load.entry(endpoint.clone()).or_default();
@@ -171,8 +213,13 @@ impl WebhookSender {
             if let Outcome::Made(made) = &made
                 && made.1.http_status == Some(410)
             {
-                // The endpoint is gone: nothing more goes to it from this scan.
-                act.waiting.retain(|row| endpoint_of(row) != endpoint);
+                // The endpoint is gone: what waits for it is given back.
+                let (gone, kept): (VecDeque<OutboxRow>, VecDeque<OutboxRow>) =
+                    std::mem::take(&mut act.waiting)
+                        .into_iter()
+                        .partition(|row| endpoint_of(row) == endpoint);
+                act.waiting = kept;
+                act.release(gone.iter().map(|row| row.id).collect(), ctx);
             }
             match made {
                 Outcome::Made(made) => {
@@ -183,7 +230,7 @@ impl WebhookSender {
                     act.to_skip.push(skipped);
                     act.record(ctx);
                 }
-                Outcome::Nothing => act.finish(row_id, ctx),
+                Outcome::Nothing => act.release(vec![row_id], ctx),
             }
             if let Some(load) = act.endpoint_load.get_mut(&endpoint) {
                 *load = load.saturating_sub(1);
@@ -196,33 +243,49 @@ impl WebhookSender {
         None
     }
 
-    /// A slot came free: starts rows the last scan left waiting, while that
-    /// scan is recent; rescans when none are left (or they are too old).
+    /// A slot came free or a delivery ended: starts claimed rows that wait,
+    /// and rescans (the slot may take a newly claimable row).
     fn start_waiting(&mut self, ctx: &mut Context<Self>) {
-        if self.waiting_since.elapsed() < WAITING_TTL {
-            let mut still = VecDeque::with_capacity(self.waiting.len());
-            while let Some(row) = self.waiting.pop_front() {
-                if let Some(row) = self.start(row, ctx) {
-                    still.push_back(row);
-                }
-            }
-            self.waiting = still;
-            if !self.waiting.is_empty() {
-                return;
-            }
-        } else {
-            self.waiting.clear();
+        if self.stopping {
+            return;
         }
+        let mut still = VecDeque::with_capacity(self.waiting.len());
+        while let Some(row) = self.waiting.pop_front() {
+            if let Some(row) = self.start(row, ctx) {
+                still.push_back(row);
+            }
+        }
+        self.waiting = still;
         self.schedule_rescan(ctx);
+    }
+
+    /// Gives back this node's claims on `ids` (not delivered after all), so
+    /// they are claimable again at once rather than when the lease lapses;
+    /// should that fail, the lease lapsing does the same, later.
+    fn release(&mut self, ids: Vec<i64>, ctx: &mut Context<Self>) {
+        if ids.is_empty() {
+            return;
+        }
+        let store = self.store.clone();
+        let node = self.settings.node.clone();
+        let work = async move {
+            let result = store.release_webhook_claims(&node, &ids).await;
+            (result, ids)
+        };
+        ctx.spawn(work.into_actor(self).map(|(result, ids), act, ctx| {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, count = ids.len(), "could not give back webhook claims; they lapse with their lease");
+            }
+            for id in ids {
+                act.finish(id, ctx);
+            }
+        }));
     }
 
     /// A delivery is over (its attempt recorded, or nothing to record).
     fn finish(&mut self, row_id: i64, ctx: &mut Context<Self>) {
         self.in_flight.remove(&row_id);
-        if self.scanning {
-            self.finished_during_scan.insert(row_id);
-        }
-        self.schedule_rescan(ctx);
+        self.start_waiting(ctx);
     }
 
     /// A finished delivery may free an endpoint slot or unblock the session's
@@ -257,58 +320,37 @@ impl WebhookSender {
             (result, batch, skips)
         };
         ctx.spawn(work.into_actor(self).map(|(result, batch, skips), act, ctx| {
-            if let Err(e) = result {
-                tracing::warn!(error = %e, count = batch.len() + skips.len(), "could not record webhook attempts; they will be retried");
-            }
             let ids = batch.iter().map(|(event, _, _)| event.id);
-            for id in ids.chain(skips.iter().map(|(id, _)| *id)) {
+            let ids: Vec<i64> = ids.chain(skips.iter().map(|skip| skip.row_id)).collect();
+            match result {
+                Ok(recorded) if !recorded.refused.is_empty() => {
+                    // Our lease lapsed and another node took these over:
+                    // its state stands, ours is dropped (at-least-once).
+                    tracing::warn!(
+                        node = %act.settings.node,
+                        count = recorded.refused.len(),
+                        rows = ?recorded.refused,
+                        "webhook attempts not recorded: another node holds their claim now"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, count = ids.len(), "could not record webhook attempts; they will be retried");
+                    // Claimable again at once if the database is back (else
+                    // when the claims lapse), as the attempt was never recorded.
+                    act.release(ids, ctx);
+                    act.recording -= 1;
+                    act.record(ctx);
+                    return;
+                }
+            }
+            for id in ids {
                 act.finish(id, ctx);
             }
             act.recording -= 1;
             act.record(ctx);
         }));
     }
-}
-
-impl Actor for WebhookSender {
-    type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Context<Self>) {
-        supervision::hold(ActorKind::WebhookSender, ctx);
-        self.scan(ctx);
-        ctx.run_interval(self.settings.tick, |act, ctx| act.scan(ctx));
-    }
-}
-
-impl Handler<Wake> for WebhookSender {
-    type Result = ();
-
-    fn handle(&mut self, _: Wake, ctx: &mut Context<Self>) {
-        supervision::taken(ActorKind::WebhookSender);
-        let _handling = Handling::begin(ActorKind::WebhookSender);
-        self.scan(ctx);
-    }
-}
-
-/// Publishes the outbox's pending deliveries and the age of the oldest
-/// (created at `oldest`, in ms) as of `now_ms` (the sender's scans, and
-/// `/metrics` at scrape time, so a stalled sender still shows its backlog).
-pub fn publish_queue(depth: u64, oldest: Option<i64>, now_ms: i64) {
-    publish_backlog(depth, pending_age_seconds(oldest, now_ms));
-}
-
-/// Publishes `depth` pending deliveries, the oldest waiting `age` seconds.
-pub fn publish_backlog(depth: u64, age: f64) {
-    metrics::gauge!("kassa_webhook_queue_depth").set(depth as f64);
-    metrics::gauge!("kassa_webhook_oldest_pending_age_seconds").set(age);
-}
-
-/// How long the oldest pending delivery (created at `oldest`, in ms) has
-/// waited as of `now_ms`, in seconds; 0 with none pending.
-pub fn pending_age_seconds(oldest: Option<i64>, now_ms: i64) -> f64 {
-    oldest
-        .map(|o| (now_ms - o).max(0) as f64 / 1000.0)
-        .unwrap_or(0.0)
 }
 
 /// Deliveries to one endpoint share its concurrency cap.

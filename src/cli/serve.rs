@@ -9,8 +9,9 @@
 //! Shutdown (SIGTERM or Ctrl-C) is graceful: the listener closes at once,
 //! requests in progress finish (each create answers only after its commit),
 //! and the process exits 0 once they have, or after the server's shutdown
-//! timeout. Webhook deliveries cut short stay pending in the outbox and are
-//! sent again after the restart.
+//! timeout. Webhook deliveries cut short stay pending in the outbox, their
+//! claims given back, and are sent again after the restart (or at once by
+//! another node sharing the database).
 
 use std::sync::Arc;
 

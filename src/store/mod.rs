@@ -50,6 +50,7 @@ pub mod sessions;
 mod settings;
 mod sweep_counts;
 pub mod transitions;
+pub mod webhook_claims;
 mod webhook_log;
 mod webhook_record;
 pub mod webhooks;

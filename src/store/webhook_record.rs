@@ -1,17 +1,22 @@
 //! Recording webhook attempts in bulk: a batch of finished attempts becomes
-//! one multi-row insert into the attempt log and one `UPDATE … FROM (VALUES …)`
-//! moving every event on (and one update per reason for events skipped), in
-//! a single transaction. On PostgreSQL each
-//! statement is a network round trip, so two per batch instead of two per
-//! attempt is what lets a backlog drain at thousands of deliveries a second.
+//! one `UPDATE … FROM (VALUES …)` moving every event on and one multi-row
+//! insert into the attempt log (and one such update for events skipped), in
+//! a single transaction. On PostgreSQL each statement is a network round
+//! trip, so two per batch instead of two per attempt is what lets a backlog
+//! drain at thousands of deliveries a second.
+//!
+//! An event moves only from the state its attempt started from: the same
+//! `attempts`, and the same claim (`claimed_by`, `claim_until`) it was
+//! picked up under. A node whose lease lapsed and whose event another node
+//! took over therefore never overwrites the new claimant's state; its
+//! attempt is not logged either (the update returns the rows it moved, and
+//! only those get an attempt-log row). Moving an event clears its claim.
 
-use kassa_entities::webhook_event;
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value,
-};
+use std::collections::HashSet;
 
-use super::webhooks::{AfterAttempt, NewAttempt, OutboxRow};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+
+use super::webhooks::{AfterAttempt, NewAttempt, OutboxRow, Recorded, Skip};
 use super::{Store, StoreError};
 
 /// Rows per statement: far below either database's limit on bound values.
@@ -21,48 +26,64 @@ type Made = (OutboxRow, NewAttempt, AfterAttempt);
 
 impl Store {
     /// Records attempts and moves their events on, and marks `skipped` the
-    /// events that will not be sent (row id, reason), all in one
-    /// transaction. An event moves only from the state its attempt started
-    /// from (`attempts` unchanged), so a stale copy never moves it.
+    /// events that will not be sent, all in one transaction. Events whose
+    /// claim or attempt count changed since they were read are left as they
+    /// are and come back in [`Recorded::refused`] (not an error: another
+    /// node took them over).
     pub async fn record_attempts(
         &self,
         made: &[Made],
-        skipped: &[(i64, &str)],
-    ) -> Result<(), StoreError> {
+        skipped: &[Skip],
+    ) -> Result<Recorded, StoreError> {
+        let mut recorded = Recorded::default();
         if made.is_empty() && skipped.is_empty() {
-            return Ok(());
+            return Ok(recorded);
         }
         // The same lock order in every batch (fewer deadlocks with other writers).
         let mut made: Vec<&Made> = made.iter().collect();
         made.sort_by_key(|(event, _, _)| event.id);
+        let mut skipped: Vec<&Skip> = skipped.iter().collect();
+        skipped.sort_by_key(|skip| skip.row_id);
         let txn = self.begin_write().await?;
         for chunk in made.chunks(CHUNK) {
-            txn.execute_raw(attempt_inserts(self.backend(), chunk))
-                .await?;
-            txn.execute_raw(event_updates(self.backend(), chunk))
-                .await?;
-        }
-        let mut reasons: Vec<&str> = skipped.iter().map(|(_, reason)| *reason).collect();
-        reasons.sort_unstable();
-        reasons.dedup();
-        for reason in reasons {
-            let ids: Vec<i64> = skipped
+            let moved = moved_ids(&txn, event_updates(self.backend(), chunk)).await?;
+            let (kept, refused): (Vec<&Made>, Vec<&Made>) = chunk
                 .iter()
-                .filter(|(_, r)| *r == reason)
-                .map(|(id, _)| *id)
-                .collect();
-            for chunk in ids.chunks(CHUNK) {
-                webhook_event::Entity::update_many()
-                    .col_expr(webhook_event::Column::State, Expr::value("skipped"))
-                    .col_expr(webhook_event::Column::LastError, Expr::value(reason))
-                    .filter(webhook_event::Column::Id.is_in(chunk.iter().copied()))
-                    .exec(&*txn)
+                .copied()
+                .partition(|(event, _, _)| moved.contains(&event.id));
+            recorded
+                .refused
+                .extend(refused.iter().map(|(event, _, _)| event.id));
+            if !kept.is_empty() {
+                txn.execute_raw(attempt_inserts(self.backend(), &kept))
                     .await?;
             }
         }
+        for chunk in skipped.chunks(CHUNK) {
+            let moved = moved_ids(&txn, skip_updates(self.backend(), chunk)).await?;
+            recorded.refused.extend(
+                chunk
+                    .iter()
+                    .map(|skip| skip.row_id)
+                    .filter(|id| !moved.contains(id)),
+            );
+        }
         txn.commit().await?;
-        Ok(())
+        Ok(recorded)
     }
+}
+
+/// Runs an update ending in `RETURNING id`: the rows it moved.
+async fn moved_ids(
+    txn: &sea_orm::DatabaseTransaction,
+    stmt: Statement,
+) -> Result<HashSet<i64>, StoreError> {
+    let rows = txn.query_all_raw(stmt).await?;
+    let mut ids = HashSet::with_capacity(rows.len());
+    for row in rows {
+        ids.insert(row.try_get_by_index::<i64>(0)?);
+    }
+    Ok(ids)
 }
 
 /// `($1, …, $cols), ($cols+1, …)` for `rows` rows.
@@ -105,7 +126,7 @@ fn attempt_inserts(backend: DbBackend, chunk: &[&Made]) -> Statement {
 
 /// One statement moving every event of `chunk` to where its attempt left it.
 fn event_updates(backend: DbBackend, chunk: &[&Made]) -> Statement {
-    const COLS: usize = 7;
+    const COLS: usize = 9;
     let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * COLS);
     for (event, attempt, after) in chunk {
         let (state, next, delivered) = match after {
@@ -131,14 +152,45 @@ fn event_updates(backend: DbBackend, chunk: &[&Made]) -> Statement {
             Value::BigInt(delivered),
             Value::String(last_error),
             Value::Int(Some(event.attempts)),
+            Value::String(event.claimed_by.clone()),
+            Value::BigInt(event.claim_until),
         ]);
     }
-    // VALUES columns are named column1…column7 on both databases.
+    // VALUES columns are named column1…column9 on both databases.
     let sql = format!(
         "UPDATE webhook_events SET attempts = v.column2, state = v.column3, \
-         next_attempt_at = v.column4, delivered_at = v.column5, last_error = v.column6 \
+         next_attempt_at = v.column4, delivered_at = v.column5, last_error = v.column6, \
+         claimed_by = NULL, claim_until = NULL \
          FROM (VALUES {}) AS v \
-         WHERE webhook_events.id = v.column1 AND webhook_events.attempts = v.column7",
+         WHERE webhook_events.id = v.column1 AND webhook_events.attempts = v.column7 \
+         AND webhook_events.claimed_by IS NOT DISTINCT FROM v.column8 \
+         AND webhook_events.claim_until IS NOT DISTINCT FROM v.column9 \
+         RETURNING id",
+        placeholders(chunk.len(), COLS)
+    );
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// One statement marking every event of `chunk` skipped, for its reason.
+fn skip_updates(backend: DbBackend, chunk: &[&Skip]) -> Statement {
+    const COLS: usize = 4;
+    let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * COLS);
+    for skip in chunk {
+        values.extend([
+            Value::BigInt(Some(skip.row_id)),
+            Value::String(Some(skip.reason.to_string())),
+            Value::String(skip.claimed_by.clone()),
+            Value::BigInt(skip.claim_until),
+        ]);
+    }
+    let sql = format!(
+        "UPDATE webhook_events SET state = 'skipped', last_error = v.column2, \
+         claimed_by = NULL, claim_until = NULL \
+         FROM (VALUES {}) AS v \
+         WHERE webhook_events.id = v.column1 AND webhook_events.state = 'pending' \
+         AND webhook_events.claimed_by IS NOT DISTINCT FROM v.column3 \
+         AND webhook_events.claim_until IS NOT DISTINCT FROM v.column4 \
+         RETURNING id",
         placeholders(chunk.len(), COLS)
     );
     Statement::from_sql_and_values(backend, sql, values)

@@ -46,6 +46,36 @@ pub struct NewAttempt {
     pub snippet: Option<String>,
 }
 
+/// An event that will not be sent, and why. It is marked `skipped` only
+/// while the claim it was picked up under (`claimed_by`, `claim_until`, as
+/// the row was read) still holds.
+#[derive(Debug, Clone)]
+pub struct Skip {
+    pub row_id: i64,
+    pub claimed_by: Option<String>,
+    pub claim_until: Option<i64>,
+    pub reason: &'static str,
+}
+
+impl Skip {
+    /// Skips `row` (as claimed) for `reason`.
+    pub fn of(row: &OutboxRow, reason: &'static str) -> Skip {
+        Skip {
+            row_id: row.id,
+            claimed_by: row.claimed_by.clone(),
+            claim_until: row.claim_until,
+            reason,
+        }
+    }
+}
+
+/// What a record did not write: rows whose claim had passed to another
+/// node (or that had moved on) by the time their attempt was recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded {
+    pub refused: Vec<i64>,
+}
+
 /// Where an event stands after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AfterAttempt {
@@ -57,6 +87,8 @@ pub enum AfterAttempt {
 impl Store {
     /// Pending events due by `now_ms`, oldest first, each only when no earlier
     /// event of its session is still pending, and not for a disabled endpoint.
+    /// A read, claimed or not (what is left to do); the sender claims with
+    /// [`Store::claim_webhooks`] instead.
     pub async fn due_webhooks(
         &self,
         now_ms: i64,

@@ -58,6 +58,8 @@ fn event(status: &str, at: i64) -> OutboxRow {
         created_at: at,
         delivered_at: Some(at + 900),
         last_error: None,
+        claimed_by: None,
+        claim_until: None,
     }
 }
 
