@@ -17,6 +17,7 @@ on_both_backends!(
     a_lapsed_claim_is_taken_over_and_a_live_one_is_not,
     a_stale_claimants_record_is_refused_and_the_new_claimants_stands,
     a_late_record_still_counts_while_no_other_node_took_the_event,
+    a_resent_or_replayed_event_is_claimable_at_once,
 );
 
 /// The lease of these tests' claims, in ms.
@@ -391,5 +392,42 @@ async fn a_late_record_still_counts_while_no_other_node_took_the_event(backend: 
     let event = session_event(&store, 4, 1).await;
     assert_eq!(event.state, "delivered");
     assert_eq!(event.claimed_by, None);
+    store.close().await;
+}
+
+/// An operator's resend or replay takes the event from whoever held it, so
+/// it goes out at once instead of when that claim lapses.
+async fn a_resent_or_replayed_event_is_claimable_at_once(backend: Backend) {
+    let Some((db, store, m)) = store_with_merchant(backend).await else {
+        return;
+    };
+    let one = |session| Event {
+        session,
+        sequence: 1,
+        merchant: m,
+        target_url: None,
+    };
+    insert_events(&db, &[one(21), one(22)], 1_000).await;
+    let by_a = store.claim_webhooks(terms("a", 1_000, 8)).await.unwrap();
+    assert_eq!(by_a.len(), 2);
+
+    let resent = store
+        .resend_webhook(&by_a[0].event_id, 1_100)
+        .await
+        .unwrap();
+    let replayed = store.replay_webhooks(m, 0, 1_001, 1_100).await.unwrap();
+    let by_b = store.claim_webhooks(terms("b", 1_200, 8)).await.unwrap();
+
+    assert!(resent);
+    assert_eq!(replayed, 2);
+    assert_eq!(
+        by_b.len(),
+        2,
+        "both are claimable long before the lease lapses"
+    );
+    assert!(
+        by_b.iter()
+            .all(|row| row.claimed_by.as_deref() == Some("b"))
+    );
     store.close().await;
 }

@@ -201,6 +201,13 @@ impl Store {
             .col_expr(webhook_event::Column::State, Expr::value("pending"))
             .col_expr(webhook_event::Column::Attempts, Expr::value(0))
             .col_expr(webhook_event::Column::NextAttemptAt, Expr::value(now_ms))
+            // Whoever was delivering it gives way: its record is refused
+            // (the claim changed) and the event is claimable at once.
+            .col_expr(
+                webhook_event::Column::ClaimedBy,
+                Expr::value(None::<String>),
+            )
+            .col_expr(webhook_event::Column::ClaimUntil, Expr::value(None::<i64>))
             .filter(webhook_event::Column::EventId.eq(event_id))
             .exec(self.db())
             .await?;
@@ -219,6 +226,13 @@ impl Store {
             .col_expr(webhook_event::Column::State, Expr::value("pending"))
             .col_expr(webhook_event::Column::Attempts, Expr::value(0))
             .col_expr(webhook_event::Column::NextAttemptAt, Expr::value(now_ms))
+            // Whoever was delivering it gives way: its record is refused
+            // (the claim changed) and the event is claimable at once.
+            .col_expr(
+                webhook_event::Column::ClaimedBy,
+                Expr::value(None::<String>),
+            )
+            .col_expr(webhook_event::Column::ClaimUntil, Expr::value(None::<i64>))
             .filter(webhook_event::Column::MerchantId.eq(merchant_id))
             .filter(webhook_event::Column::CreatedAt.gte(since_ms))
             .filter(webhook_event::Column::CreatedAt.lt(until_ms))
