@@ -56,10 +56,16 @@ fn endpoint_of(t: &str) -> String {
 /// the newest version of a row a record just committed) and, on
 /// PostgreSQL, skips rows another transaction is writing.
 fn claim_sql(backend: DbBackend) -> String {
-    let skip_locked = match backend {
-        DbBackend::Postgres => "FOR UPDATE SKIP LOCKED",
+    let (skip_locked, fitting) = match backend {
+        // The fitting ids as one array computed once: with `IN (SELECT …)`
+        // and fresh statistics the planner re-ran the window over the due
+        // rows for every pending row (a 5,000-row backlog: 600 ms a claim).
+        DbBackend::Postgres => (
+            "FOR UPDATE SKIP LOCKED",
+            "w.id = ANY(ARRAY(SELECT id FROM fits))",
+        ),
         // One writer at a time: the statement runs under the write lock.
-        _ => "",
+        _ => ("", "w.id IN (SELECT id FROM fits)"),
     };
     let (due, held) = (endpoint_of("e"), endpoint_of("c"));
     format!(
@@ -82,7 +88,7 @@ fn claim_sql(backend: DbBackend) -> String {
                 FROM due d LEFT JOIN held h ON h.endpoint = d.endpoint) r \
             WHERE r.slot <= $4) \
          UPDATE webhook_events SET claimed_by = $2, claim_until = $3 \
-         WHERE id IN (SELECT w.id FROM webhook_events w WHERE w.id IN (SELECT id FROM fits) \
+         WHERE id IN (SELECT w.id FROM webhook_events w WHERE {fitting} \
             AND w.state = 'pending' AND w.next_attempt_at <= $1 \
             AND (w.claim_until IS NULL OR w.claim_until <= $1) {skip_locked}) \
          RETURNING *"
