@@ -269,23 +269,7 @@ async fn a_killed_leader_is_replaced_within_ten_seconds() {
     };
     merchant_on(&db.url).await;
     let data = tempfile::tempdir().unwrap();
-    let (data_a, data_b) = (data.path().join("a"), data.path().join("b"));
-    let lease = [("KASSA_LEADER_LEASE_MS", "2000")];
-    let mut a = Node::start_with(
-        &db.url,
-        &data_a,
-        data.path(),
-        &[lease[0], ("KASSA_NODE_ID", "a")],
-    )
-    .await;
-    wait_for_leader(&a, true, Duration::from_secs(10)).await;
-    let b = Node::start_with(
-        &db.url,
-        &data_b,
-        data.path(),
-        &[lease[0], ("KASSA_NODE_ID", "b")],
-    )
-    .await;
+    let (mut a, b) = leader_then_follower(&db.url, data.path(), "2000").await;
     wait_for_leader(&b, false, Duration::from_secs(1)).await;
 
     a.kill();
@@ -387,22 +371,7 @@ async fn a_leader_stopped_by_sigterm_hands_over_long_before_its_lease_would_expi
     };
     merchant_on(&db.url).await;
     let data = tempfile::tempdir().unwrap();
-    let long = ("KASSA_LEADER_LEASE_MS", "30000");
-    let mut a = Node::start_with(
-        &db.url,
-        &data.path().join("a"),
-        data.path(),
-        &[long, ("KASSA_NODE_ID", "a")],
-    )
-    .await;
-    wait_for_leader(&a, true, Duration::from_secs(10)).await;
-    let b = Node::start_with(
-        &db.url,
-        &data.path().join("b"),
-        data.path(),
-        &[long, ("KASSA_NODE_ID", "b")],
-    )
-    .await;
+    let (mut a, b) = leader_then_follower(&db.url, data.path(), "30000").await;
 
     a.terminate();
     let stopped = Instant::now();
@@ -458,4 +427,26 @@ async fn a_sandbox_payment_on_the_node_that_does_not_lead_waits_for_the_leader()
     assert_eq!(two.session_status(id).await, "paid");
     two.stop().await;
     one.stop().await;
+}
+
+/// Two `kassa serve` children on `db_url` with the lease `lease_ms`: node
+/// "a", started first and waited for until it leads, then node "b".
+async fn leader_then_follower(db_url: &str, dir: &std::path::Path, lease_ms: &str) -> (Node, Node) {
+    let lease = ("KASSA_LEADER_LEASE_MS", lease_ms);
+    let a = Node::start_with(
+        db_url,
+        &dir.join("a"),
+        dir,
+        &[lease, ("KASSA_NODE_ID", "a")],
+    )
+    .await;
+    wait_for_leader(&a, true, Duration::from_secs(10)).await;
+    let b = Node::start_with(
+        db_url,
+        &dir.join("b"),
+        dir,
+        &[lease, ("KASSA_NODE_ID", "b")],
+    )
+    .await;
+    (a, b)
 }
