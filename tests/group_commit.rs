@@ -2,12 +2,16 @@
 //! transactions (group commit), yet each keeps its own outcome — a stale
 //! version is refused alone, and a write that fails midway is rolled back
 //! without taking the others with it. The same outcomes hold on PostgreSQL,
-//! where every transition has its own transaction.
+//! where every transition has its own transaction. A shared commit (written
+//! a statement per table) leaves exactly the rows the same transitions
+//! leave when each commits alone.
 
 use kassa::domain::checkout_session::SessionRecord;
 use kassa::domain::deposit::{DepositFact, DepositState};
+use kassa::domain::session::SessionStatus;
 use kassa::store::StoreError;
-use kassa::store::transitions::{DepositWrite, TransitionWrite};
+use kassa::store::transitions::{DepositWrite, OutboxEvent, TransitionWrite};
+use sea_orm::{ConnectionTrait, Statement};
 
 use crate::helpers::{Backend, TestApp, spawn_app};
 use crate::on_both_backends;
@@ -16,6 +20,94 @@ on_both_backends!(
     concurrent_transitions_share_commits_and_a_stale_one_is_refused_alone,
     a_transition_failing_midway_is_rolled_back_without_failing_the_others,
 );
+
+#[actix_web::test]
+async fn a_shared_commit_writes_the_rows_single_commits_write() {
+    let (Some(shared), Some(alone)) = (
+        spawn_app(Backend::Sqlite).await,
+        spawn_app(Backend::Sqlite).await,
+    ) else {
+        return;
+    };
+    // Session ids differ between the two databases; the rows are compared
+    // by order reference.
+    let mut writes = Vec::new();
+    for app in [&shared, &alone] {
+        let records = sessions(app, "GCSAME", 30).await;
+        // Set up alike on both: a transfer seen then dropped by a reorg
+        // (found again below), and a txid to clear.
+        for (i, r) in records.iter().enumerate() {
+            let prep: Vec<DepositWrite> = match i % 6 {
+                4 => vec![
+                    DepositWrite::Sighted {
+                        fact: fact(i, 7, 1),
+                        state: DepositState::Seen,
+                    },
+                    DepositWrite::Dropped {
+                        tx_hash: fact(i, 7, 1).tx_hash,
+                        log_index: 0,
+                    },
+                ],
+                _ => Vec::new(),
+            };
+            for (version, d) in (r.version..).zip(prep) {
+                let mut w = note_write(r);
+                w.expected_version = version;
+                w.txid_in = Some(Some(fact(i, 7, 1).tx_hash));
+                w.deposit = Some(d);
+                app.store.apply_transition(&w, 500).await.unwrap();
+            }
+            if i % 6 == 3 {
+                let mut w = note_write(r);
+                w.txid_in = Some(Some("0xset-then-cleared".into()));
+                app.store.apply_transition(&w, 500).await.unwrap();
+            }
+        }
+        let records = refreshed(app, &records).await;
+        writes.push(
+            records
+                .iter()
+                .enumerate()
+                .map(|(i, r)| rich_write(i, r))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let before = shared.store.group_commit_stats();
+
+    let together = futures_util::future::join_all(
+        writes[0]
+            .iter()
+            .map(|w| shared.store.apply_transition(w, 1_000)),
+    )
+    .await;
+    let mut one_by_one = Vec::new();
+    for w in &writes[1] {
+        one_by_one.push(alone.store.apply_transition(w, 1_000).await);
+    }
+
+    let after = shared.store.group_commit_stats();
+    assert!(
+        after.transactions - before.transactions < 10,
+        "the 30 transitions shared commits: {:?} → {after:?}",
+        before
+    );
+    let outcome = |r: &Result<(), StoreError>| match r {
+        Ok(()) => "written",
+        Err(StoreError::Conflict) => "stale",
+        Err(_) => "failed",
+    };
+    let together: Vec<_> = together.iter().map(outcome).collect();
+    let one_by_one: Vec<_> = one_by_one.iter().map(outcome).collect();
+    assert_eq!(together, one_by_one);
+    assert_eq!(together.iter().filter(|o| **o == "stale").count(), 5);
+    assert!(!together.contains(&"failed"));
+    let (shared_rows, alone_rows) = (dump(&shared.db.url).await, dump(&alone.db.url).await);
+    assert!(shared_rows.iter().any(|r| r.starts_with("money|counted")));
+    assert!(shared_rows.iter().any(|r| r.starts_with("money|held")));
+    assert_eq!(shared_rows, alone_rows);
+    shared.stop().await;
+    alone.stop().await;
+}
 
 const NOTE: &str = "written by the group commit test";
 
@@ -140,6 +232,123 @@ async fn sessions(app: &TestApp, prefix: &str, n: usize) -> Vec<SessionRecord> {
         records.push(app.store.session(id).await.unwrap().unwrap());
     }
     records
+}
+
+async fn refreshed(app: &TestApp, records: &[SessionRecord]) -> Vec<SessionRecord> {
+    let mut now = Vec::with_capacity(records.len());
+    for r in records {
+        now.push(app.store.session(r.id).await.unwrap().unwrap());
+    }
+    now
+}
+
+/// The `n`th test transfer (`block`, `confirmations` as given).
+fn fact(n: usize, block: u64, confirmations: u64) -> DepositFact {
+    DepositFact {
+        tx_hash: format!("0x{n:064x}"),
+        log_index: 0,
+        amount_units: 1_000_000 + n as u64,
+        block_number: block,
+        block_hash: format!("0x{block:064x}"),
+        from: "0x00000000000000000000000000000000000000aa".into(),
+        confirmations,
+        counts: confirmations > 1,
+    }
+}
+
+/// A transition of each kind the chain watcher hands over, by `i`: counted
+/// and paid, seen, held late, a txid cleared, a dropped transfer found
+/// again and counted, and a stale one.
+fn rich_write(i: usize, r: &SessionRecord) -> TransitionWrite {
+    let mut w = note_write(r);
+    let event = |status: &'static str| OutboxEvent {
+        event_id: format!("evt_gc_{i}_{status}"),
+        sequence: r.event_count + 1,
+        status,
+        payload: format!("{{\"n\":{i},\"status\":\"{status}\"}}"),
+    };
+    match i % 6 {
+        0 => {
+            w.status = SessionStatus::Paid;
+            w.received_units = fact(i, 9, 3).amount_units;
+            w.paid_at_ms = Some(1_000);
+            w.txid_in = Some(Some(fact(i, 9, 3).tx_hash));
+            w.deposit = Some(DepositWrite::Sighted {
+                fact: fact(i, 9, 3),
+                state: DepositState::Counted,
+            });
+            w.events = vec![event("paid")];
+            w.webhook_url = Some(format!("http://127.0.0.1:9/hook/{i}"));
+        }
+        1 => {
+            w.status = SessionStatus::Pending;
+            w.txid_in = Some(Some(fact(i, 9, 1).tx_hash));
+            w.deposit = Some(DepositWrite::Sighted {
+                fact: fact(i, 9, 1),
+                state: DepositState::Seen,
+            });
+            w.events = vec![event("pending")];
+        }
+        2 => {
+            w.last_error = Some(format!("late transfer {i}"));
+            w.deposit = Some(DepositWrite::Sighted {
+                fact: fact(i, 9, 5),
+                state: DepositState::Late,
+            });
+        }
+        3 => w.txid_in = Some(None),
+        4 => {
+            w.status = SessionStatus::Paid;
+            w.received_units = fact(i, 8, 4).amount_units;
+            w.paid_at_ms = Some(1_000);
+            w.deposit = Some(DepositWrite::Sighted {
+                fact: fact(i, 8, 4),
+                state: DepositState::Counted,
+            });
+            w.events = vec![event("paid")];
+        }
+        _ => w.expected_version += 1,
+    }
+    w
+}
+
+/// Every row the transitions touch, as text, in an order that does not
+/// depend on ids.
+async fn dump(url: &str) -> Vec<String> {
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    let queries = [
+        "SELECT 'session|' || order_id || '|' || status || '|' || received_usdc || '|' \
+           || version || '|' || event_count || '|' || COALESCE(paid_at, '-') || '|' \
+           || COALESCE(txid_in, '-') || '|' || COALESCE(txid_out, '-') || '|' \
+           || COALESCE(last_error, '-') FROM sessions",
+        "SELECT 'deposit|' || s.order_id || '|' || d.tx_hash || '|' || d.log_index || '|' \
+           || d.amount_usdc || '|' || d.confirmations || '|' || d.counted || '|' \
+           || d.observed_at || '|' || d.block_number || '|' || d.block_hash || '|' \
+           || d.from_address || '|' || d.state \
+           FROM deposits d JOIN sessions s ON s.id = d.session_id",
+        "SELECT 'money|' || m.kind || '|' || m.unit || '|' || m.amount || '|' \
+           || REPLACE(m.debit, m.session_id, s.order_id) || '|' \
+           || REPLACE(m.credit, m.session_id, s.order_id) || '|' || s.order_id || '|' \
+           || COALESCE(d.tx_hash, '-') || '|' || m.created_at FROM money_entries m \
+           JOIN sessions s ON s.id = m.session_id LEFT JOIN deposits d ON d.id = m.deposit_id",
+        "SELECT 'event|' || e.event_id || '|' || s.order_id || '|' || e.sequence || '|' \
+           || e.status || '|' || e.payload || '|' || COALESCE(e.target_url, '-') || '|' \
+           || e.state || '|' || e.next_attempt_at || '|' || e.created_at \
+           FROM webhook_events e JOIN sessions s ON s.id = e.session_id",
+    ];
+    let mut rows = Vec::new();
+    for sql in queries {
+        for row in db
+            .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap()
+        {
+            rows.push(row.try_get_by_index::<String>(0).unwrap());
+        }
+    }
+    db.close().await.unwrap();
+    rows.sort();
+    rows
 }
 
 /// A transition that changes nothing but the session's note and version.

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::oneshot;
 
+use super::transition_batch::write_transitions;
 use super::transitions::{Applied, TransitionWrite, write_transition};
 use super::{Store, StoreError};
 
@@ -178,17 +179,20 @@ impl Store {
         }
     }
 
-    /// Every transition of the batch in one transaction; any error but a
-    /// stale version rolls them all back.
+    /// Every transition of the batch in one transaction, a statement per
+    /// table; any error but a stale version rolls them all back.
     async fn write_together(
         &self,
         batch: &[Pending],
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         let txn = self.begin_immediate().await?;
-        let mut results = Vec::with_capacity(batch.len());
-        for p in batch {
-            results.push(outcome(write_transition(&txn, &p.write, p.now_ms).await?));
-        }
+        let writes: Vec<(&TransitionWrite, i64)> =
+            batch.iter().map(|p| (&p.write, p.now_ms)).collect();
+        let results = write_transitions(&txn, &writes)
+            .await?
+            .into_iter()
+            .map(outcome)
+            .collect();
         crate::fault::point("group_commit_written").await;
         txn.commit().await?;
         Ok(results)

@@ -14,11 +14,17 @@ pub(super) async fn write(
     entries: &[Entry],
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    money_entry::Entity::insert_many(entries.iter().map(|e| money_entry::ActiveModel {
-        created_at: Set(now_ms),
+    write_each(conn, entries.iter().map(|e| (e, now_ms))).await
+}
+
+/// Writes entries each with its own time, in one statement, on `conn` (the
+/// caller's transaction).
+pub(super) async fn write_each<'a>(
+    conn: &impl ConnectionTrait,
+    entries: impl IntoIterator<Item = (&'a Entry, i64)>,
+) -> Result<(), StoreError> {
+    money_entry::Entity::insert_many(entries.into_iter().map(|(e, at)| money_entry::ActiveModel {
+        created_at: Set(at),
         kind: Set(e.kind.as_str().into()),
         unit: Set(e.kind.unit().into()),
         amount: Set(e.amount.to_string()),

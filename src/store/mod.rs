@@ -49,6 +49,7 @@ pub mod session_list;
 pub mod sessions;
 mod settings;
 mod sweep_counts;
+mod transition_batch;
 pub mod transitions;
 pub mod webhook_claims;
 mod webhook_log;

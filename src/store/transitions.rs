@@ -244,43 +244,97 @@ pub(super) async fn write_transition(
         write_deposit(txn, write.session_id, deposit, now_ms).await?;
     }
     if let Some(payout) = &write.payout {
-        // Announced once: a second announcement rolls the whole write back.
-        let marked = sweep::Entity::update_many()
-            .col_expr(sweep::Column::AnnouncedAt, Expr::value(now_ms))
-            .filter(sweep::Column::Id.eq(payout.sweep_id))
-            .filter(sweep::Column::SessionId.eq(write.session_id))
-            .filter(sweep::Column::AnnouncedAt.is_null())
-            .exec(txn)
-            .await?;
-        if marked.rows_affected != 1 {
-            return Err(StoreError::Conflict);
-        }
+        mark_announced(txn, write.session_id, payout, now_ms).await?;
     }
     if !write.events.is_empty() {
-        webhook_event::Entity::insert_many(write.events.iter().map(|e| {
-            webhook_event::ActiveModel {
-                event_id: Set(e.event_id.clone()),
-                session_id: Set(write.session_id),
-                merchant_id: Set(write.merchant_id),
-                sequence: Set(e.sequence),
-                status: Set(e.status.to_string()),
-                payload: Set(e.payload.clone()),
-                target_url: Set(write.webhook_url.clone()),
-                state: Set("pending".into()),
-                attempts: Set(0),
-                next_attempt_at: Set(now_ms),
-                created_at: Set(now_ms),
-                delivered_at: Set(None),
-                ..Default::default()
-            }
-        }))
-        .exec_without_returning(txn)
-        .await?;
+        webhook_event::Entity::insert_many(outbox_rows(write, now_ms))
+            .exec_without_returning(txn)
+            .await?;
     }
     Ok(Applied::Written)
 }
 
-async fn write_deposit(
+/// Marks the sweep a `payout_sent` transition announces. Announced once: a
+/// second announcement is a conflict, which rolls the whole write back.
+pub(super) async fn mark_announced(
+    txn: &sea_orm::DatabaseTransaction,
+    session_id: i64,
+    payout: &PayoutWrite,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let marked = sweep::Entity::update_many()
+        .col_expr(sweep::Column::AnnouncedAt, Expr::value(now_ms))
+        .filter(sweep::Column::Id.eq(payout.sweep_id))
+        .filter(sweep::Column::SessionId.eq(session_id))
+        .filter(sweep::Column::AnnouncedAt.is_null())
+        .exec(txn)
+        .await?;
+    if marked.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}
+
+/// The outbox rows announcing a transition, pending from `now_ms`.
+pub(super) fn outbox_rows(
+    write: &TransitionWrite,
+    now_ms: i64,
+) -> impl Iterator<Item = webhook_event::ActiveModel> + '_ {
+    write
+        .events
+        .iter()
+        .map(move |e| webhook_event::ActiveModel {
+            event_id: Set(e.event_id.clone()),
+            session_id: Set(write.session_id),
+            merchant_id: Set(write.merchant_id),
+            sequence: Set(e.sequence),
+            status: Set(e.status.to_string()),
+            payload: Set(e.payload.clone()),
+            target_url: Set(write.webhook_url.clone()),
+            state: Set("pending".into()),
+            attempts: Set(0),
+            next_attempt_at: Set(now_ms),
+            created_at: Set(now_ms),
+            delivered_at: Set(None),
+            ..Default::default()
+        })
+}
+
+/// The row of a deposit first sighted (or found again) in `state`.
+pub(super) fn sighted_row(
+    session_id: i64,
+    fact: &DepositFact,
+    state: DepositState,
+    now_ms: i64,
+) -> deposit::ActiveModel {
+    deposit::ActiveModel {
+        session_id: Set(session_id),
+        tx_hash: Set(fact.tx_hash.clone()),
+        log_index: Set(fact.log_index),
+        amount_usdc: Set(units_to_i64(fact.amount_units)),
+        confirmations: Set(i64_of(fact.confirmations)),
+        counted: Set(state == DepositState::Counted),
+        observed_at: Set(now_ms),
+        block_number: Set(Some(i64_of(fact.block_number))),
+        block_hash: Set(Some(fact.block_hash.clone())),
+        from_address: Set(Some(fact.from.clone())),
+        state: Set(state.as_str().to_string()),
+        ..Default::default()
+    }
+}
+
+/// The journal entry a deposit sighted in `state` makes, if it enters the
+/// books (counted, or held when late).
+pub(super) fn sighted_entry(state: DepositState) -> Option<EntryKind> {
+    match state {
+        DepositState::Counted => Some(EntryKind::Counted),
+        DepositState::Late => Some(EntryKind::Held),
+        DepositState::Seen | DepositState::Dropped => None,
+    }
+}
+
+pub(super) async fn write_deposit(
     txn: &sea_orm::DatabaseTransaction,
     session_id: i64,
     write: &DepositWrite,
@@ -288,46 +342,24 @@ async fn write_deposit(
 ) -> Result<(), StoreError> {
     match write {
         DepositWrite::Sighted { fact, state } => {
-            let counted = *state == DepositState::Counted;
             // Usually a first sighting: one insert, whose id the journal
             // entry takes. A row already there must be a dropped one found
             // again (anything else is a conflict).
-            let inserted = deposit::Entity::insert(deposit::ActiveModel {
-                session_id: Set(session_id),
-                tx_hash: Set(fact.tx_hash.clone()),
-                log_index: Set(fact.log_index),
-                amount_usdc: Set(units_to_i64(fact.amount_units)),
-                confirmations: Set(i64_of(fact.confirmations)),
-                counted: Set(counted),
-                observed_at: Set(now_ms),
-                block_number: Set(Some(i64_of(fact.block_number))),
-                block_hash: Set(Some(fact.block_hash.clone())),
-                from_address: Set(Some(fact.from.clone())),
-                state: Set(state.as_str().to_string()),
-                ..Default::default()
-            })
-            .on_conflict_do_nothing_on([deposit::Column::TxHash, deposit::Column::LogIndex])
-            .exec(txn)
-            .await?;
-            let id = match inserted {
-                TryInsertResult::Inserted(row) => Some(row.last_insert_id),
-                TryInsertResult::Empty | TryInsertResult::Conflicted => {
-                    found_again(txn, fact, *state, now_ms).await?;
-                    None
+            let inserted = deposit::Entity::insert(sighted_row(session_id, fact, *state, now_ms))
+                .on_conflict_do_nothing_on([deposit::Column::TxHash, deposit::Column::LogIndex])
+                .exec(txn)
+                .await?;
+            match inserted {
+                TryInsertResult::Inserted(row) => {
+                    if let Some(kind) = sighted_entry(*state) {
+                        let entry =
+                            deposit_entry(kind, session_id, row.last_insert_id, fact.amount_units);
+                        journal::write(txn, &[entry], now_ms).await?;
+                    }
                 }
-            };
-            let kind = match state {
-                DepositState::Counted => Some(EntryKind::Counted),
-                DepositState::Late => Some(EntryKind::Held),
-                DepositState::Seen | DepositState::Dropped => None,
-            };
-            if let Some(kind) = kind {
-                let row = DepositRow {
-                    inserted: id.map(|id| (id, fact.amount_units)),
-                    tx_hash: &fact.tx_hash,
-                    log_index: fact.log_index,
-                };
-                journal_deposit(txn, kind, session_id, row, now_ms).await?;
+                TryInsertResult::Empty | TryInsertResult::Conflicted => {
+                    sighted_again(txn, session_id, fact, *state, now_ms).await?;
+                }
             }
         }
         DepositWrite::NowCounted { fact } => {
@@ -394,6 +426,27 @@ async fn write_deposit(
                 .exec(txn)
                 .await?;
         }
+    }
+    Ok(())
+}
+
+/// A sighted deposit whose row was already there: a dropped one found
+/// again takes its new sighting, and enters the books again if it counts.
+pub(super) async fn sighted_again(
+    txn: &sea_orm::DatabaseTransaction,
+    session_id: i64,
+    fact: &DepositFact,
+    state: DepositState,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    found_again(txn, fact, state, now_ms).await?;
+    if let Some(kind) = sighted_entry(state) {
+        let row = DepositRow {
+            inserted: None,
+            tx_hash: &fact.tx_hash,
+            log_index: fact.log_index,
+        };
+        journal_deposit(txn, kind, session_id, row, now_ms).await?;
     }
     Ok(())
 }
