@@ -10,7 +10,11 @@
 //!   every event arrives, in order per session.
 //! - Races: the same `Idempotency-Key` sent to two nodes at the same
 //!   instant creates one session and both answers are that session; the
-//!   same deposit applied by two nodes at once counts once.
+//!   same deposit applied by two nodes at once counts once (two in-process
+//!   nodes, whose session actors hear of one sandbox-ledger transfer at the
+//!   same instant, and then the leader's watcher finds it too). A sandbox
+//!   payment is no such race: each `/sandbox/pay` makes a transfer of its
+//!   own, so two of them are two payments.
 //! - Failover: the leader SIGKILLed, another node leads within 10 s, and
 //!   sessions created and paid through nginx after the kill are paid and
 //!   delivered.
@@ -23,11 +27,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
+use kassa::chain::ledger::{FINALITY_DEPTH, SANDBOX_PAYER, SandboxLedger};
 use kassa::domain::deposit::DepositFact;
 use serde_json::{Value, json};
 
 use crate::chaos_harness::{Hooks, assert_webhooks_arrived, count, sessions_in, settle};
-use crate::helpers::{Answer, Backend, TestDb, TestMerchant, order, raw_sql, read};
+use crate::helpers::{
+    Answer, Backend, TestApp, TestDb, TestMerchant, order, raw_sql, read, spawn_on,
+};
 use crate::nginx::Nginx;
 use crate::single_node::{Node, merchant_on};
 
@@ -223,6 +230,24 @@ impl Cluster {
     }
 }
 
+/// Two in-process nodes on one PostgreSQL database whose chain watchers
+/// step only when the test says so: the test's messages to the session
+/// actors are then the only ones applying a deposit.
+async fn two_quiet_nodes() -> Option<(TestApp, TestApp)> {
+    let db = TestDb::new(Backend::Postgres).await?;
+    let shared = db.shared();
+    let quiet = |name: &str| {
+        let name = name.to_string();
+        move |s: &mut kassa::config::RawSettings| {
+            s.node_id = Some(name);
+            s.chain_poll_ms = 3_600_000;
+        }
+    };
+    let one = spawn_on(db, quiet("one")).await;
+    let two = spawn_on(shared, quiet("two")).await;
+    Some((one, two))
+}
+
 /// `kassa_http_requests_total` of `node` for `route`, read from its own port.
 async fn requests_served(node: &Node, route: &str) -> u64 {
     let text = reqwest::get(node.url("/metrics"))
@@ -330,34 +355,41 @@ async fn one_idempotency_key_sent_to_two_nodes_at_once_creates_one_session() {
 
 #[actix_web::test]
 async fn the_same_deposit_applied_by_two_nodes_at_once_counts_once() {
-    let Some((one, two)) = crate::leadership::two_nodes(5_000).await else {
+    let Some((one, two)) = two_quiet_nodes().await else {
         return;
     };
+    let ledger = SandboxLedger::new(one.store.clone(), FINALITY_DEPTH, one.clock.clone());
+    let token: alloy_primitives::Address = kassa::config::USDC_POLYGON.parse().unwrap();
     let mut ids = Vec::new();
     for n in 0..20 {
         ids.push(one.new_session(&format!("SAME_DEPOSIT_{n}")).await);
     }
 
-    // Each session's one transfer, told to both nodes' session actors at once.
+    // Each session paid by one transfer on the sandbox ledger, told to both
+    // nodes' session actors at once.
     let mut expected = BTreeMap::new();
-    for (n, id) in ids.iter().enumerate() {
-        let units = one
-            .store
-            .session(*id)
-            .await
-            .unwrap()
-            .unwrap()
-            .expected
-            .units();
+    for id in &ids {
+        let record = one.store.session(*id).await.unwrap().unwrap();
+        let units = record.expected.units();
         expected.insert(*id, units);
+        let log = ledger
+            .transfer_confirmed(
+                token,
+                SANDBOX_PAYER,
+                record.deposit_address.address(),
+                units,
+                14,
+            )
+            .await
+            .unwrap();
         let fact = DepositFact {
-            tx_hash: format!("0x{:064x}", 0xd0_0000 + n),
-            log_index: 0,
+            tx_hash: format!("{:#x}", log.tx_hash),
+            log_index: log.log_index as i64,
             amount_units: units,
-            block_number: 100 + n as u64,
-            block_hash: format!("0x{:064x}", 0xb0_0000 + n),
-            from: "0x1111111111111111111111111111111111111111".into(),
-            confirmations: 64,
+            block_number: log.block_number,
+            block_hash: format!("{:#x}", log.block_hash),
+            from: log.from.to_checksum(None),
+            confirmations: 14,
             counts: true,
         };
         let (a, b) = futures_util::join!(
@@ -374,6 +406,14 @@ async fn the_same_deposit_applied_by_two_nodes_at_once_counts_once() {
         assert_eq!(applied.len(), 1, "session {id}: applied once: {a:?} {b:?}");
         assert_eq!(applied[0].record.status.as_str(), "paid");
     }
+
+    // The leader's watcher then finds the same transfers on the ledger.
+    let leader = if one.leadership.is_leader() {
+        &one
+    } else {
+        &two
+    };
+    leader.chain.sync().await.unwrap();
 
     let conn = sea_orm::Database::connect(&one.db.url).await.unwrap();
     for (id, units) in &expected {

@@ -177,7 +177,7 @@ async fn a_write_fenced_by_an_old_token_is_refused_after_a_takeover(backend: Bac
 }
 
 /// Two servers on one PostgreSQL database, the lease short.
-pub async fn two_nodes(ttl_ms: u64) -> Option<(TestApp, TestApp)> {
+async fn two_nodes(ttl_ms: u64) -> Option<(TestApp, TestApp)> {
     let db = TestDb::new(Backend::Postgres).await?;
     let shared = db.shared();
     let one = spawn_on(db, |s| {
