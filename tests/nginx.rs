@@ -55,7 +55,7 @@ pub fn example_for(nodes: &[String], port: u16) -> String {
     conf
 }
 
-/// nginx as a child process; killed on drop.
+/// nginx as a child process; stopped, with its workers, on drop.
 pub struct Nginx {
     child: Child,
     /// `http://127.0.0.1:port`.
@@ -174,7 +174,19 @@ impl Nginx {
 }
 
 impl Drop for Nginx {
+    /// SIGTERM, so the master stops its workers before it exits (a SIGKILLed
+    /// master leaves them running); SIGKILL if it has not exited in 10 s.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
