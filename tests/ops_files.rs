@@ -1,6 +1,7 @@
 //! The operators' files in `ops/`: the Prometheus alert rules pass promtool
 //! (syntax and their unit tests) and the Grafana dashboard is JSON; both
-//! name only metrics a running gateway serves on `/metrics`.
+//! name only metrics a running gateway serves on `/metrics`. The lines the
+//! README shows of the nginx example and the systemd unit are the files'.
 //!
 //! promtool is an outside program (Debian's `prometheus` package; `.ci/run`
 //! unpacks it): it is found at `KASSA_TEST_PROMTOOL` (default
@@ -183,4 +184,45 @@ async fn every_dashboard_query_is_promql_that_promtool_accepts() {
         said.contains(&format!("{} rules found", exprs.len())),
         "{said}"
     );
+}
+
+/// A config line as it matters: without its `#` comment and with single
+/// spaces.
+fn config_line(line: &str) -> String {
+    let line = line.split(" #").next().unwrap_or_default();
+    let line = if line.trim_start().starts_with('#') {
+        ""
+    } else {
+        line
+    };
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn every_line_the_readme_shows_of_the_nginx_example_and_the_systemd_unit_is_in_the_file() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("## Running several nodes")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the README has a Running several nodes section");
+    for (fence, file) in [
+        ("```nginx\n", "nginx/kassa.conf"),
+        ("```ini\n", "systemd/kassa.service"),
+    ] {
+        let shown = section
+            .split(fence)
+            .nth(1)
+            .and_then(|s| s.split("```").next())
+            .unwrap_or_else(|| panic!("the section shows {file}"));
+        let text = std::fs::read_to_string(ops(file)).unwrap();
+        let lines: BTreeSet<String> = text.lines().map(config_line).collect();
+        for line in shown.lines().map(config_line).filter(|l| !l.is_empty()) {
+            assert!(
+                lines.contains(&line),
+                "the README shows `{line}`, which ops/{file} does not have"
+            );
+        }
+    }
 }

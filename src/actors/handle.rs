@@ -1,6 +1,7 @@
 //! `Sessions`: the handle the rest of the gateway holds to create sessions
-//! and send facts to them. It hides which actor does what, and retries a
-//! message once on a fresh actor when the old one died.
+//! and send facts to them. It hides which actor does what, retries a
+//! message once on a fresh actor when the old one died, and again when
+//! another node's write won the version check (the actor reloads first).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -16,6 +17,10 @@ use super::session::{
 use super::supervision::{self, ActorKind, Queued};
 use crate::domain::checkout_session::{NewSession, SessionRecord};
 use crate::domain::deposit::DepositFact;
+
+/// How often a message is sent when other nodes keep moving its session
+/// first (each loss means another transition was committed meanwhile).
+const STALE_TRIES: usize = 3;
 
 #[derive(Clone)]
 pub struct Sessions {
@@ -119,7 +124,25 @@ impl Sessions {
         self.registry.send(Lookup { id }).await
     }
 
+    /// Sends `msg` to session `id`'s actor. A message whose write lost to
+    /// another node's (the version check) is sent again, so it is decided
+    /// against the session as that node left it: applied if it still
+    /// applies, refused otherwise, never written over the other's change.
     async fn dispatch<M>(&self, id: i64, msg: M) -> Result<SessionOutcome, SessionError>
+    where
+        M: Message<Result = Result<SessionOutcome, SessionError>> + Clone + Send + 'static,
+        SessionActor: Handler<M>,
+    {
+        let mut tries = 1;
+        loop {
+            match self.dispatch_once(id, msg.clone()).await {
+                Err(e) if e.is_stale() && tries < STALE_TRIES => tries += 1,
+                result => return result,
+            }
+        }
+    }
+
+    async fn dispatch_once<M>(&self, id: i64, msg: M) -> Result<SessionOutcome, SessionError>
     where
         M: Message<Result = Result<SessionOutcome, SessionError>> + Clone + Send + 'static,
         SessionActor: Handler<M>,

@@ -129,6 +129,13 @@ impl Store {
         Ok(record)
     }
 
+    /// Drops this node's cached copy of session `id`, so the next read
+    /// comes from the database: for a writer that just lost the version
+    /// check to another node, whose copy is as stale as its own.
+    pub fn forget_session(&self, id: i64) {
+        self.sessions.forget(id);
+    }
+
     /// Reads the sessions of `ids` not already cached in one query and
     /// caches them: a burst of cold session actors (a block range's
     /// deposits) then loads from memory instead of one query each. Only a

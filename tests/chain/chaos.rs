@@ -63,7 +63,7 @@ use crate::tls_hooks::{TlsHooks, ca_file};
 on_both_backends!(sessions_paid_on_anvil_through_seeded_kills_lose_nothing_and_conserve_money);
 
 /// Where the platform fee goes.
-const FEE_WALLET: &str = "0x00000000000000000000000000000000000fee01";
+pub const FEE_WALLET: &str = "0x00000000000000000000000000000000000fee01";
 
 /// Customers at once, each paying from a key of its own (one key's
 /// transfers must go one after another: its nonces).
@@ -82,24 +82,24 @@ const PAYER_UNITS: u64 = 1_000_000_000_000;
 
 /// One transfer a customer made (mined, so acknowledged by the chain).
 #[derive(Debug, Clone)]
-struct Payment {
-    session: i64,
-    units: u64,
+pub struct Payment {
+    pub session: i64,
+    pub units: u64,
     /// All that was owed (else half of it: the session stays underpaid).
-    full: bool,
+    pub full: bool,
 }
 
 /// What the customers were told, and what they paid.
 #[derive(Default)]
-struct Book {
-    creates: Creates,
-    payments: Vec<Payment>,
+pub struct Book {
+    pub creates: Creates,
+    pub payments: Vec<Payment>,
 }
 
 /// The server's environment on top of `Gateway`'s live-mode defaults:
 /// sweeps two blocks after finality, payouts and webhooks polled often, a
 /// fee, and the armed fault point if any.
-fn gateway_env(marker: &Path, armed: Option<&str>) -> Vec<(String, String)> {
+pub fn gateway_env(marker: &Path, armed: Option<&str>) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = [
         ("KASSA_PAYOUT_CONFIRMATIONS", "2"),
         ("KASSA_PAYOUT_POLL_MS", "100"),
@@ -140,11 +140,12 @@ fn usdc_units(text: &str) -> u64 {
     whole.parse::<u64>().unwrap() * 1_000_000 + fraction.parse::<u64>().unwrap()
 }
 
-/// Creates a USD session of `cents`: (id, deposit address, USDC owed in
-/// base units), or `None` when no 200 came (the server killed or paused).
+/// Creates a USD session of `cents` at `base` (a gateway, or nginx in
+/// front of several): (id, deposit address, USDC owed in base units), or
+/// `None` when no 200 came (the server killed or paused).
 async fn create(
     client: &reqwest::Client,
-    gateway: &Gateway,
+    base: &str,
     merchant: &TestMerchant,
     reference: &str,
     cents: u64,
@@ -153,7 +154,7 @@ async fn create(
     body["amount"] = json!(format!("{}.{:02}", cents / 100, cents % 100));
     body["currency"] = json!("USD");
     let answer = client
-        .post(format!("{}/gateway/session.php", gateway.base))
+        .post(format!("{base}/gateway/session.php"))
         .bearer_auth(&merchant.api_key)
         .json(&body)
         .timeout(Duration::from_secs(30))
@@ -175,12 +176,12 @@ async fn create(
     Some((id, to, owed))
 }
 
-/// Creates sessions and pays each on chain until `target` creates were
-/// answered 200 in all, or `stop` is set. A session answered 200 is always
-/// paid, server up or not: the customer has its address.
+/// Creates sessions at `base` and pays each on chain until `target`
+/// creates were answered 200 in all, or `stop` is set. A session answered
+/// 200 is always paid, server up or not: the customer has its address.
 #[allow(clippy::too_many_arguments)]
-async fn worker(
-    gateway: &Gateway,
+pub async fn worker(
+    base: &str,
     anvil: &Anvil,
     payer: &PrivateKeySigner,
     merchant: &TestMerchant,
@@ -195,7 +196,7 @@ async fn worker(
         };
         let reference = format!("chain-chaos-{n}");
         let cents = 100 + (n * 7_919) % 4_900;
-        let answer = create(&client, gateway, merchant, &reference, cents).await;
+        let answer = create(&client, base, merchant, &reference, cents).await;
         book.borrow_mut()
             .creates
             .answered(answer.as_ref().map(|(id, _, _)| *id), reference);
@@ -230,7 +231,7 @@ async fn phase(
     let workers = futures_util::future::join_all(
         payers
             .iter()
-            .map(|payer| worker(gateway, anvil, payer, merchant, book, target, &stop)),
+            .map(|payer| worker(&gateway.base, anvil, payer, merchant, book, target, &stop)),
     );
     let workers = async {
         workers.await;
@@ -239,7 +240,7 @@ async fn phase(
 }
 
 /// `WORKERS` payers with gas and USDC (the first is `Live`'s).
-async fn payers(anvil: &Anvil, first: PrivateKeySigner) -> Vec<PrivateKeySigner> {
+pub async fn payers(anvil: &Anvil, first: PrivateKeySigner) -> Vec<PrivateKeySigner> {
     let mut payers = vec![first];
     while payers.len() < WORKERS {
         let payer = PrivateKeySigner::random();
@@ -256,7 +257,7 @@ async fn payers(anvil: &Anvil, first: PrivateKeySigner) -> Vec<PrivateKeySigner>
 }
 
 /// Mines a block every `BLOCK_EVERY` until aborted.
-fn keep_mining(anvil: &Anvil) -> actix_web::rt::task::JoinHandle<()> {
+pub fn keep_mining(anvil: &Anvil) -> actix_web::rt::task::JoinHandle<()> {
     let node = anvil.node().clone();
     actix_web::rt::spawn(async move {
         loop {
@@ -269,7 +270,7 @@ fn keep_mining(anvil: &Anvil) -> actix_web::rt::task::JoinHandle<()> {
 }
 
 /// Waits until the watcher counted every payment.
-async fn all_counted(conn: &sea_orm::DatabaseConnection, payments: usize, within: Duration) {
+pub async fn all_counted(conn: &sea_orm::DatabaseConnection, payments: usize, within: Duration) {
     let deadline = Instant::now() + within;
     loop {
         let counted = count(
@@ -358,17 +359,94 @@ async fn sessions_paid_on_anvil_through_seeded_kills_lose_nothing_and_conserve_m
     settle(&conn, within).await;
     miner.abort();
 
-    // Assert 1: no acknowledged write lost: every create answered 200 is
-    // there, and every mined payment counted in full for its session.
+    // Assert: every create reached its phase's target, then everything a
+    // chaos run promises (`verify`).
     assert_eq!(book.creates.created.len(), knobs.sessions);
+    let outcome = verify(
+        &anvil,
+        &store,
+        &conn,
+        &hooks.all(),
+        &merchant,
+        &book,
+        &gateway.base,
+    )
+    .await;
+    let Outcome {
+        paid: paid_in_db,
+        webhooks,
+        sweeps_sent: sent,
+        head,
+        paid_in,
+        merchant_got,
+        fees,
+        held,
+    } = outcome;
+    webhooks.print_duplicates("chain chaos");
+    println!(
+        "chain chaos ({backend:?}, seed {:#x}): {} sessions created (200), {} creates cut; \
+         {} paid, {} underpaid (held); kills {:?}; webhooks: {} deliveries of {} events, \
+         {} duplicates; {sent} sweeps sent; {} blocks; paid in on chain {paid_in} = \
+         merchant {merchant_got} + fees {fees} + held {held} (base units); slowest restart \
+         {:.1} s; {:.1} s",
+        knobs.seed,
+        book.creates.created.len(),
+        book.creates.cut,
+        paid_in_db.len(),
+        book.payments.len() - paid_in_db.len(),
+        schedule,
+        webhooks.deliveries,
+        webhooks.events,
+        webhooks.extra(),
+        head,
+        slowest_start.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    let reached = schedule.iter().filter(|(_, r)| *r).count();
+    assert!(
+        reached * 2 >= knobs.kills,
+        "most kills should land on their armed point: {schedule:?}"
+    );
+    conn.close().await.unwrap();
+    drop(hooks);
+    gateway.kill_9();
+    store.close().await;
+}
+
+/// What [`verify`] found, for the run's summary line.
+pub struct Outcome {
+    pub paid: BTreeSet<i64>,
+    pub webhooks: harness::WebhookTally,
+    pub sweeps_sent: usize,
+    pub head: u64,
+    /// What the payers sent to deposit addresses, read from the chain.
+    pub paid_in: u64,
+    pub merchant_got: u64,
+    pub fees: u64,
+    pub held: u64,
+}
+
+/// Everything a chaos run promises, once it settled, reading the chain
+/// (see the module doc): every create answered 200 is there and every
+/// mined payment counted in full, no webhook lost and first arrivals in
+/// order, no payout twice, and money conserved to the base unit. `base`
+/// answers the status lookups (a gateway, or nginx in front of several).
+pub async fn verify(
+    anvil: &Anvil,
+    store: &kassa::store::Store,
+    conn: &sea_orm::DatabaseConnection,
+    got: &[harness::Delivery],
+    merchant: &TestMerchant,
+    book: &Book,
+    base: &str,
+) -> Outcome {
+    // No acknowledged write lost: every create answered 200 is there, and
+    // every mined payment counted in full for its session.
     let client = reqwest::Client::new();
     let payment_of: HashMap<i64, &Payment> = book.payments.iter().map(|p| (p.session, p)).collect();
     for (id, reference) in &book.creates.created {
         let answer = client
-            .get(format!(
-                "{}/gateway/session_status.php?session_id={id}",
-                gateway.base
-            ))
+            .get(format!("{base}/gateway/session_status.php?session_id={id}"))
             .header("X-API-Key", &merchant.api_key)
             .send()
             .await
@@ -387,7 +465,7 @@ async fn sessions_paid_on_anvil_through_seeded_kills_lose_nothing_and_conserve_m
             "session {id} received what was sent"
         );
     }
-    let paid_in_db = sessions_in(&conn, "paid").await;
+    let paid_in_db = sessions_in(conn, "paid").await;
     let paid_in_book: BTreeSet<i64> = book
         .payments
         .iter()
@@ -397,8 +475,16 @@ async fn sessions_paid_on_anvil_through_seeded_kills_lose_nothing_and_conserve_m
     assert_eq!(paid_in_db, paid_in_book, "paid = paid in full, no more");
 
     // Assert 2: no webhook lost, first arrivals in order; duplicates counted.
-    let webhooks = assert_webhooks_arrived(&conn, &hooks.all(), &paid_in_db).await;
-    webhooks.print_duplicates("chain chaos");
+    let webhooks = assert_webhooks_arrived(conn, got, &paid_in_db).await;
+    let unpaid_hooks: Vec<i64> = got
+        .iter()
+        .filter(|d| d.status == "paid" && !paid_in_db.contains(&d.session_id))
+        .map(|d| d.session_id)
+        .collect();
+    assert!(
+        unpaid_hooks.is_empty(),
+        "`paid` webhooks for sessions that are not paid: {unpaid_hooks:?}"
+    );
 
     // Assert 3: no duplicate payouts: every transfer out of a deposit
     // address is one mined leg of one sent sweep of that address.
@@ -502,25 +588,6 @@ async fn sessions_paid_on_anvil_through_seeded_kills_lose_nothing_and_conserve_m
         .filter(|p| !p.full)
         .map(|p| p.units)
         .sum();
-    println!(
-        "chain chaos ({backend:?}, seed {:#x}): {} sessions created (200), {} creates cut; \
-         {} paid, {} underpaid (held); kills {:?}; webhooks: {} deliveries of {} events, \
-         {} duplicates; {sent} sweeps sent; {} blocks; paid in on chain {paid_in} = \
-         merchant {merchant_got} + fees {fees} + held {held} (base units); slowest restart \
-         {:.1} s; {:.1} s",
-        knobs.seed,
-        book.creates.created.len(),
-        book.creates.cut,
-        paid_in_db.len(),
-        book.payments.len() - paid_in_db.len(),
-        schedule,
-        webhooks.deliveries,
-        webhooks.events,
-        webhooks.extra(),
-        head,
-        slowest_start.as_secs_f64(),
-        started.elapsed().as_secs_f64()
-    );
     assert_eq!(paid_in, sent_by_payers, "the chain has every payment");
     assert_eq!(paid_in, merchant_got + fees + held, "money conserved");
     assert_eq!(held, halves, "what stays held is the underpaid halves");
@@ -529,9 +596,9 @@ async fn sessions_paid_on_anvil_through_seeded_kills_lose_nothing_and_conserve_m
         "money moved: {fees} {merchant_got}"
     );
     let ids: Vec<i64> = addresses.keys().copied().collect();
-    let audit = crate::conservation::assert_conserved(&anvil, &store, &ids).await;
+    let audit = crate::conservation::assert_conserved(anvil, store, &ids).await;
     assert_eq!(audit.on_chain, paid_in);
-    let figures = crate::conservation::assert_ledger_check(&anvil, &store).await;
+    let figures = crate::conservation::assert_ledger_check(anvil, store).await;
     assert_eq!(
         (
             figures.received,
@@ -543,13 +610,14 @@ async fn sessions_paid_on_anvil_through_seeded_kills_lose_nothing_and_conserve_m
         (paid_in, merchant_got, fees, held, 0),
         "{figures:?}"
     );
-    let reached = schedule.iter().filter(|(_, r)| *r).count();
-    assert!(
-        reached * 2 >= knobs.kills,
-        "most kills should land on their armed point: {schedule:?}"
-    );
-    conn.close().await.unwrap();
-    drop(hooks);
-    gateway.kill_9();
-    store.close().await;
+    Outcome {
+        paid: paid_in_db,
+        webhooks,
+        sweeps_sent: sent,
+        head,
+        paid_in,
+        merchant_got,
+        fees,
+        held,
+    }
 }

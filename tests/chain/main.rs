@@ -7,7 +7,9 @@
 //! (`watcher_*.rs`) run a live-mode gateway on Anvil over SQLite and, where
 //! `KASSA_TEST_POSTGRES_URL` is set, PostgreSQL; each ends with the money
 //! check in `conservation.rs`. `chaos.rs` is the sandbox chaos run again
-//! on Anvil, sharing its harness (`../chaos_harness.rs`) with it.
+//! on Anvil, sharing its harness (`../chaos_harness.rs`) with it;
+//! `cluster_chaos.rs` kills the leader of three nodes behind nginx
+//! (`../nginx.rs`) with the same checks.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -19,6 +21,10 @@ mod helpers;
 mod chaos_harness;
 
 #[allow(dead_code)]
+#[path = "../nginx.rs"]
+mod nginx;
+
+#[allow(dead_code)]
 mod anvil;
 #[allow(dead_code)]
 mod fake_node;
@@ -27,6 +33,7 @@ mod gateway;
 mod proxy;
 
 mod chaos;
+mod cluster_chaos;
 mod conservation;
 #[allow(dead_code)]
 mod live;
