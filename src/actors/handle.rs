@@ -136,7 +136,7 @@ impl Sessions {
         let mut tries = 1;
         loop {
             match self.dispatch_once(id, msg.clone()).await {
-                Err(e) if e.is_stale() && tries < STALE_TRIES => tries += 1,
+                Err(SessionError::Stale) if tries < STALE_TRIES => tries += 1,
                 result => return result,
             }
         }

@@ -83,28 +83,21 @@ pub enum SessionError {
     NotFound,
     #[error("the database is unavailable")]
     Unavailable,
+    /// The write lost to another writer (a session actor on another node
+    /// moved the session first). Nothing was written and the actor dropped
+    /// its copy, so the message can be sent again: it is then decided
+    /// against the session as it now is.
+    #[error("another writer moved the session first")]
+    Stale,
     #[error("{0}")]
     Unexpected(String),
-}
-
-/// What a write refused by the version check reads as: another writer (a
-/// session actor on another node) moved the session first.
-const STALE: &str = "conflict";
-
-impl SessionError {
-    /// Whether the write lost to another writer. Nothing was written and the
-    /// actor dropped its copy, so the message can be sent again: it is then
-    /// decided against the session as it now is.
-    pub fn is_stale(&self) -> bool {
-        matches!(self, SessionError::Unexpected(why) if why == STALE)
-    }
 }
 
 impl From<StoreError> for SessionError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Unavailable(_) => SessionError::Unavailable,
-            StoreError::Conflict => SessionError::Unexpected(STALE.to_string()),
+            StoreError::Conflict => SessionError::Stale,
             other => SessionError::Unexpected(format!("{other:#}")),
         }
     }
@@ -167,7 +160,7 @@ impl SessionActor {
         };
         AtomicResponse::new(Box::pin(work.into_actor(self).map(|result, act, _| {
             act.record = result.as_ref().ok().map(|o| o.record.clone());
-            if result.as_ref().is_err_and(SessionError::is_stale) {
+            if matches!(result, Err(SessionError::Stale)) {
                 // Another node moved the session; the cache has the old row too.
                 act.deps.store.forget_session(act.id);
             }

@@ -67,6 +67,7 @@ pub async fn sandbox_pay(
         .map_err(|e| match e {
             SessionError::NotFound => ApiError::SessionNotFound,
             SessionError::Unavailable => ApiError::Unavailable,
+            SessionError::Stale => ApiError::Unexpected(anyhow::anyhow!(e)),
             SessionError::Unexpected(why) => ApiError::Unexpected(anyhow::anyhow!(why)),
         })?;
     if let Some(refusal) = receipt.outcome.refusal {

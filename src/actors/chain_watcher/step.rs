@@ -444,7 +444,7 @@ fn deliver<T>(result: Result<T, SessionError>) -> Result<(), StepError> {
     match result {
         Ok(_) => Ok(()),
         Err(SessionError::Unavailable) => Err(StepError::Session(SessionError::Unavailable)),
-        Err(e @ (SessionError::NotFound | SessionError::Unexpected(_))) => {
+        Err(e @ (SessionError::NotFound | SessionError::Stale | SessionError::Unexpected(_))) => {
             tracing::error!(error = %e, "a deposit could not be delivered to its session");
             Ok(())
         }

@@ -54,6 +54,7 @@ impl From<SessionError> for PageError {
         match e {
             SessionError::NotFound => PageError::NotFound,
             SessionError::Unavailable => PageError::Unavailable,
+            SessionError::Stale => PageError::Unexpected(anyhow::anyhow!(e)),
             SessionError::Unexpected(why) => PageError::Unexpected(anyhow::anyhow!(why)),
         }
     }
