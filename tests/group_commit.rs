@@ -13,13 +13,54 @@ use kassa::store::StoreError;
 use kassa::store::transitions::{DepositWrite, OutboxEvent, TransitionWrite};
 use sea_orm::{ConnectionTrait, Statement};
 
-use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::{Backend, TestApp, raw_sql, spawn_app};
 use crate::on_both_backends;
 
 on_both_backends!(
     concurrent_transitions_share_commits_and_a_stale_one_is_refused_alone,
     a_transition_failing_midway_is_rolled_back_without_failing_the_others,
+    a_deposit_counted_by_another_writer_is_not_counted_again,
 );
+
+/// A session actor whose view of a deposit is stale (another node counted
+/// it meanwhile) cannot count it a second time: the write is refused and
+/// the books hold one entry.
+async fn a_deposit_counted_by_another_writer_is_not_counted_again(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let record = sessions(&app, "TWICE", 1).await.remove(0);
+    let waiting = fact(901, 9, 1);
+    let mut w = note_write(&record);
+    w.deposit = Some(DepositWrite::Sighted {
+        fact: waiting.clone(),
+        state: DepositState::Seen,
+    });
+    app.store.apply_transition(&w, 1_000).await.unwrap();
+    // Another node counts it (its journal entry is left out here, so any
+    // entry found below was written by the refused write).
+    raw_sql(
+        &app.db.url,
+        &format!(
+            "UPDATE deposits SET state = 'counted', counted = TRUE WHERE tx_hash = '{}'",
+            waiting.tx_hash
+        ),
+    )
+    .await;
+
+    let now = app.store.session(record.id).await.unwrap().unwrap();
+    let mut count = note_write(&now);
+    count.deposit = Some(DepositWrite::NowCounted {
+        fact: fact(901, 9, 3),
+    });
+    let refused = app.store.apply_transition(&count, 2_000).await;
+
+    assert!(matches!(refused, Err(StoreError::Conflict)), "{refused:?}");
+    assert!(app.store.journal().await.unwrap().is_empty());
+    let after = app.store.session(record.id).await.unwrap().unwrap();
+    assert_eq!(after.version, now.version, "nothing of the write stands");
+    app.stop().await;
+}
 
 #[actix_web::test]
 async fn a_shared_commit_writes_the_rows_single_commits_write() {

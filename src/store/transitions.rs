@@ -363,7 +363,9 @@ pub(super) async fn write_deposit(
             }
         }
         DepositWrite::NowCounted { fact } => {
-            deposit::Entity::update_many()
+            // Only a deposit still waiting counts now: one counted already
+            // (by another node, say) is a conflict, never a second entry.
+            let counted = deposit::Entity::update_many()
                 .col_expr(deposit::Column::Counted, Expr::value(true))
                 .col_expr(
                     deposit::Column::State,
@@ -375,8 +377,12 @@ pub(super) async fn write_deposit(
                 )
                 .filter(deposit::Column::TxHash.eq(fact.tx_hash.clone()))
                 .filter(deposit::Column::LogIndex.eq(fact.log_index))
+                .filter(deposit::Column::State.eq(DepositState::Seen.as_str()))
                 .exec(txn)
                 .await?;
+            if counted.rows_affected != 1 {
+                return Err(StoreError::Conflict);
+            }
             let row = DepositRow {
                 inserted: None,
                 tx_hash: &fact.tx_hash,
