@@ -18,8 +18,8 @@ use kassa::store::merchants::MerchantUpdate;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Backend, MerchantSpec, TestApp, create_merchant, kassa, order, routing_scope, spawn_app_with,
-    stderr, stdout,
+    Backend, MerchantSpec, TestApp, TestDb, create_merchant, kassa, order, routing_scope,
+    spawn_app_with, spawn_on, stderr, stdout,
 };
 use crate::on_both_backends;
 
@@ -33,6 +33,62 @@ async fn app(backend: Backend) -> Option<TestApp> {
         s.routing_reload_ms = 100;
     })
     .await
+}
+
+/// Several nodes: a merchant disabled through one node is refused by
+/// another node on the same PostgreSQL within a second (though that node's
+/// key cache would keep the key for a minute), and works there again once
+/// enabled.
+#[actix_web::test]
+async fn a_merchant_disabled_on_one_node_is_refused_by_another_node_within_a_second() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    let shared = db.shared();
+    let long_cache = |s: &mut kassa::config::RawSettings| s.auth_cache_ttl_ms = 60_000;
+    let one = spawn_on(db, long_cache).await;
+    let two = spawn_on(shared, long_cache).await;
+    let (id, key) = (one.merchant.id, one.merchant.api_key.clone());
+    assert_eq!(
+        two.me_as(&key).await.status,
+        200,
+        "the other node caches the key"
+    );
+
+    admin::set_disabled(&console(&one), id, true).await.unwrap();
+    let refused = answered_within_a_second(&two, &key, 403).await;
+    assert_eq!(refused.error_code(), "merchant_disabled");
+
+    admin::set_disabled(&console(&one), id, false)
+        .await
+        .unwrap();
+    answered_within_a_second(&two, &key, 200).await;
+    assert_eq!(
+        two.me().await.status,
+        200,
+        "its own merchant was never touched"
+    );
+    two.stop().await;
+    one.stop().await;
+}
+
+/// Polls `/gateway/me.php` on `app` with `key` until it answers `status`;
+/// fails after a second.
+async fn answered_within_a_second(app: &TestApp, key: &str, status: u16) -> crate::helpers::Answer {
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    loop {
+        let answer = app.me_as(key).await;
+        if answer.status == status {
+            return answer;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {} after a second: {}",
+            answer.status,
+            answer.text
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 fn console(app: &TestApp) -> Console<'_> {
