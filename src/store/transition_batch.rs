@@ -43,10 +43,21 @@ pub(super) async fn write_transitions(
         return Ok(applied);
     }
     let written = update_sessions(txn, batch).await?;
+    let applied: Vec<Applied> = batch
+        .iter()
+        .map(|(w, _)| {
+            if written.contains(&w.session_id) {
+                Applied::Written
+            } else {
+                Applied::Stale
+            }
+        })
+        .collect();
     let live: Vec<(&TransitionWrite, i64)> = batch
         .iter()
-        .filter(|(w, _)| written.contains(&w.session_id))
-        .copied()
+        .zip(&applied)
+        .filter(|(_, a)| matches!(a, Applied::Written))
+        .map(|(w, _)| *w)
         .collect();
     write_deposits(txn, &live).await?;
     for (write, now_ms) in &live {
@@ -57,16 +68,7 @@ pub(super) async fn write_transitions(
     webhook_event::Entity::insert_many(live.iter().flat_map(|(w, at)| outbox_rows(w, *at)))
         .exec_without_returning(txn)
         .await?;
-    Ok(batch
-        .iter()
-        .map(|(w, _)| {
-            if written.contains(&w.session_id) {
-                Applied::Written
-            } else {
-                Applied::Stale
-            }
-        })
-        .collect())
+    Ok(applied)
 }
 
 /// Every session row in one version-checked `UPDATE … FROM` (SQLite);
