@@ -66,8 +66,9 @@ pub async fn sandbox_pay(
         .await
         .map_err(|e| match e {
             SessionError::NotFound => ApiError::SessionNotFound,
-            SessionError::Unavailable => ApiError::Unavailable,
-            SessionError::Stale => ApiError::Unexpected(anyhow::anyhow!(e)),
+            // Stale: other writers moved the session on every try; a retry
+            // shortly after goes through (503 with Retry-After).
+            SessionError::Unavailable | SessionError::Stale => ApiError::Unavailable,
             SessionError::Unexpected(why) => ApiError::Unexpected(anyhow::anyhow!(why)),
         })?;
     if let Some(refusal) = receipt.outcome.refusal {

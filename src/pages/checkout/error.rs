@@ -53,8 +53,9 @@ impl From<SessionError> for PageError {
     fn from(e: SessionError) -> Self {
         match e {
             SessionError::NotFound => PageError::NotFound,
-            SessionError::Unavailable => PageError::Unavailable,
-            SessionError::Stale => PageError::Unexpected(anyhow::anyhow!(e)),
+            // Stale: other writers moved the session on every try; the
+            // customer can retry shortly (503 with Retry-After).
+            SessionError::Unavailable | SessionError::Stale => PageError::Unavailable,
             SessionError::Unexpected(why) => PageError::Unexpected(anyhow::anyhow!(why)),
         }
     }
@@ -162,5 +163,22 @@ fn refusal_status(reason: Reason) -> StatusCode {
         | Reason::CountryNotEligible
         | Reason::CountryUnknown
         | Reason::BlockedForMerchant => StatusCode::FORBIDDEN,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_that_kept_moving_is_a_retry_later_not_a_failure() {
+        assert_eq!(
+            PageError::from(SessionError::Stale).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            PageError::from(SessionError::NotFound).status(),
+            StatusCode::NOT_FOUND
+        );
     }
 }
