@@ -29,14 +29,15 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use kassa::chain::ledger::{FINALITY_DEPTH, SANDBOX_PAYER, SandboxLedger};
 use kassa::domain::deposit::DepositFact;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::chaos_harness::{Hooks, assert_webhooks_arrived, count, sessions_in, settle};
 use crate::helpers::{
-    Answer, Backend, TestApp, TestDb, TestMerchant, order, raw_sql, read, spawn_on,
+    Answer, Backend, TestApp, TestDb, TestMerchant, one_leader, order, read, send_webhooks_to,
+    spawn_on,
 };
 use crate::nginx::Nginx;
-use crate::single_node::{Node, merchant_on};
+use crate::single_node::{Node, merchant_on, store_on};
 
 /// How many nodes run behind nginx (the example names three).
 const NODES: usize = 3;
@@ -83,14 +84,9 @@ impl Cluster {
         let db = TestDb::new(Backend::Postgres).await?;
         let merchant = merchant_on(&db.url).await;
         let hooks = Hooks::start().await;
-        raw_sql(
-            &db.url,
-            &format!(
-                "UPDATE merchants SET webhook_url = '{}' WHERE id = {}",
-                hooks.url, merchant.id
-            ),
-        )
-        .await;
+        let store = store_on(&db.url).await;
+        send_webhooks_to(&store, merchant.id, &hooks.url).await;
+        store.close().await;
         let data = tempfile::tempdir().unwrap();
         let nodes = start_nodes(&db.url, data.path(), NODES).await;
         let addresses: Vec<String> = nodes
@@ -182,41 +178,11 @@ impl Cluster {
         }
     }
 
-    /// What `/readyz` of each running node says about leading.
-    async fn leaders(&self) -> Vec<String> {
-        let mut leaders = Vec::new();
-        for node in self.running() {
-            let ready: Value = self
-                .client
-                .get(node.url("/readyz"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if ready["leader"].as_bool() == Some(true) {
-                leaders.push(ready["node"].as_str().unwrap().to_string());
-            }
-        }
-        leaders
-    }
-
     /// Polls `/readyz` until exactly one running node leads; its name and
     /// how long that took.
     async fn wait_for_one_leader(&self, within: Duration) -> (String, Duration) {
-        let started = Instant::now();
-        loop {
-            let leaders = self.leaders().await;
-            if let [leader] = leaders.as_slice() {
-                return (leader.clone(), started.elapsed());
-            }
-            assert!(
-                started.elapsed() < within,
-                "no single leader within {within:?}: {leaders:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let bases: Vec<&str> = self.running().map(|n| n.base.as_str()).collect();
+        one_leader(&self.client, &bases, within).await
     }
 
     /// Asserts that every outbox event reached the receiver, in order per

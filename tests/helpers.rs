@@ -381,17 +381,62 @@ pub async fn create_merchant(store: &Store, spec: MerchantSpec) -> TestMerchant 
     }
 }
 
+/// What `/readyz` of the server at `base` answers; `None` while it does not.
+pub async fn readyz(client: &reqwest::Client, base: &str) -> Option<Value> {
+    let answer = client.get(format!("{base}/readyz")).send().await.ok()?;
+    answer.json().await.ok()
+}
+
+/// The names (`KASSA_NODE_ID`) of the servers at `bases` whose `/readyz`
+/// says they lead.
+pub async fn leaders(client: &reqwest::Client, bases: &[&str]) -> Vec<String> {
+    let mut leading = Vec::new();
+    for base in bases {
+        if let Some(ready) = readyz(client, base).await
+            && ready["leader"].as_bool() == Some(true)
+        {
+            leading.push(ready["node"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    leading
+}
+
+/// Polls until exactly one of the servers at `bases` leads: its name, and
+/// how long that took.
+pub async fn one_leader(
+    client: &reqwest::Client,
+    bases: &[&str],
+    within: Duration,
+) -> (String, Duration) {
+    let started = std::time::Instant::now();
+    loop {
+        let leading = leaders(client, bases).await;
+        if let [leader] = leading.as_slice() {
+            return (leader.clone(), started.elapsed());
+        }
+        assert!(
+            started.elapsed() < within,
+            "no single leader within {within:?}: {leading:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Sends `merchant_id`'s webhooks to `url` (a test receiver).
 pub async fn point_merchant_at(app: &TestApp, merchant_id: i64, url: &str) {
+    send_webhooks_to(&app.store, merchant_id, url).await;
+}
+
+/// Sends `merchant_id`'s webhooks to `url`, through any store on the
+/// database (a server in another process reads it from there).
+pub async fn send_webhooks_to(store: &Store, merchant_id: i64, url: &str) {
     let update = kassa::store::merchants::MerchantUpdate {
         webhook_url: Some(url.to_string()),
         ..Default::default()
     };
     assert!(
-        app.store
-            .update_merchant(merchant_id, update, 0)
-            .await
-            .unwrap()
+        store.update_merchant(merchant_id, update, 0).await.unwrap(),
+        "merchant {merchant_id} exists"
     );
 }
 

@@ -15,7 +15,7 @@ use kassa::actors::chain_watcher::CURSOR;
 use kassa::store::StoreError;
 use kassa::store::lease::{CHAIN_LEADER, Fence};
 
-use crate::helpers::{Backend, TestApp, TestDb, open_store, spawn_app_with, spawn_on};
+use crate::helpers::{Backend, TestApp, TestDb, open_store, readyz, spawn_app_with, spawn_on};
 use crate::on_both_backends;
 use crate::single_node::{Node, merchant_on};
 
@@ -288,20 +288,16 @@ async fn a_killed_leader_is_replaced_within_ten_seconds() {
 
 /// Polls the node's `/readyz` until its `leader` is `leading`.
 async fn wait_for_leader(node: &Node, leading: bool, within: Duration) {
+    let client = reqwest::Client::new();
     let started = Instant::now();
     loop {
-        let ready: serde_json::Value = reqwest::get(node.url("/readyz"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if ready["leader"].as_bool() == Some(leading) {
+        let ready = readyz(&client, &node.base).await;
+        if ready.as_ref().and_then(|r| r["leader"].as_bool()) == Some(leading) {
             return;
         }
         assert!(
             started.elapsed() < within,
-            "leader never became {leading}: {ready}\n{}",
+            "leader never became {leading}: {ready:?}\n{}",
             node.log_text()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -303,14 +303,7 @@ async fn sessions_paid_on_anvil_through_seeded_kills_lose_nothing_and_conserve_m
     let store = crate::helpers::open_store(&db).await;
     let merchant = create_merchant(&store, MerchantSpec::default()).await;
     let hooks = TlsHooks::start();
-    crate::helpers::raw_sql(
-        &db.url,
-        &format!(
-            "UPDATE merchants SET webhook_url = '{}' WHERE id = {}",
-            hooks.url, merchant.id
-        ),
-    )
-    .await;
+    crate::helpers::send_webhooks_to(&store, merchant.id, &hooks.url).await;
     let payers = payers(&anvil, payer).await;
     let data = tempfile::tempdir().unwrap();
     let marker = data.path().join("fault.marker");
@@ -372,33 +365,17 @@ async fn sessions_paid_on_anvil_through_seeded_kills_lose_nothing_and_conserve_m
         &gateway.base,
     )
     .await;
-    let Outcome {
-        paid: paid_in_db,
-        webhooks,
-        sweeps_sent: sent,
-        head,
-        paid_in,
-        merchant_got,
-        fees,
-        held,
-    } = outcome;
-    webhooks.print_duplicates("chain chaos");
+    outcome.webhooks.print_duplicates("chain chaos");
     println!(
         "chain chaos ({backend:?}, seed {:#x}): {} sessions created (200), {} creates cut; \
-         {} paid, {} underpaid (held); kills {:?}; webhooks: {} deliveries of {} events, \
-         {} duplicates; {sent} sweeps sent; {} blocks; paid in on chain {paid_in} = \
-         merchant {merchant_got} + fees {fees} + held {held} (base units); slowest restart \
-         {:.1} s; {:.1} s",
+         {} paid, {} underpaid (held); kills {:?}; {}; slowest restart {:.1} s; {:.1} s",
         knobs.seed,
         book.creates.created.len(),
         book.creates.cut,
-        paid_in_db.len(),
-        book.payments.len() - paid_in_db.len(),
+        outcome.paid.len(),
+        book.payments.len() - outcome.paid.len(),
         schedule,
-        webhooks.deliveries,
-        webhooks.events,
-        webhooks.extra(),
-        head,
+        outcome.summary(),
         slowest_start.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
@@ -424,6 +401,25 @@ pub struct Outcome {
     pub merchant_got: u64,
     pub fees: u64,
     pub held: u64,
+}
+
+impl Outcome {
+    /// Deliveries, sweeps, blocks and the money, for a run's summary line.
+    pub fn summary(&self) -> String {
+        format!(
+            "webhooks: {} deliveries of {} events, {} duplicates; {} sweeps sent; {} blocks; \
+             paid in on chain {} = merchant {} + fees {} + held {} (base units)",
+            self.webhooks.deliveries,
+            self.webhooks.events,
+            self.webhooks.extra(),
+            self.sweeps_sent,
+            self.head,
+            self.paid_in,
+            self.merchant_got,
+            self.fees,
+            self.held
+        )
+    }
 }
 
 /// Everything a chaos run promises, once it settled, reading the chain

@@ -22,13 +22,13 @@ use std::cell::{Cell, RefCell};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::anvil::Anvil;
 use crate::chaos::{Book, all_counted, gateway_env, keep_mining, payers, verify, worker};
 use crate::chaos_harness::{count, settle, sigkill};
 use crate::gateway::Gateway;
-use crate::helpers::{Backend, MerchantSpec, TestDb, create_merchant, open_store, raw_sql};
+use crate::helpers::{
+    Backend, MerchantSpec, TestDb, create_merchant, one_leader, open_store, send_webhooks_to,
+};
 use crate::live::Live;
 use crate::nginx::Nginx;
 use crate::tls_hooks::TlsHooks;
@@ -68,44 +68,6 @@ async fn start_node(
     Gateway::start(db_url, &dir, anvil, &env).await
 }
 
-/// The `KASSA_NODE_ID`s whose `/readyz` says they lead, of `nodes`.
-async fn leaders(client: &reqwest::Client, nodes: &[(String, &Gateway)]) -> Vec<String> {
-    let mut leading = Vec::new();
-    for (name, node) in nodes {
-        let ready = client
-            .get(format!("{}/readyz", node.base))
-            .send()
-            .await
-            .ok();
-        let Some(ready) = ready else { continue };
-        let ready: Value = ready.json().await.unwrap_or_default();
-        if ready["leader"].as_bool() == Some(true) {
-            assert_eq!(ready["node"].as_str(), Some(name.as_str()));
-            leading.push(name.clone());
-        }
-    }
-    leading
-}
-
-/// Polls until exactly one of `nodes` leads: its name.
-async fn one_leader(
-    client: &reqwest::Client,
-    nodes: &[(String, &Gateway)],
-    within: Duration,
-) -> String {
-    let started = Instant::now();
-    loop {
-        if let [leader] = leaders(client, nodes).await.as_slice() {
-            return leader.clone();
-        }
-        assert!(
-            started.elapsed() < within,
-            "no single leader within {within:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[actix_web::test]
 async fn the_leader_killed_while_deposits_flow_loses_and_doubles_nothing() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -123,14 +85,7 @@ async fn the_leader_killed_while_deposits_flow_loses_and_doubles_nothing() {
     let store = open_store(&db).await;
     let merchant = create_merchant(&store, MerchantSpec::default()).await;
     let hooks = TlsHooks::start();
-    raw_sql(
-        &db.url,
-        &format!(
-            "UPDATE merchants SET webhook_url = '{}' WHERE id = {}",
-            hooks.url, merchant.id
-        ),
-    )
-    .await;
+    send_webhooks_to(&store, merchant.id, &hooks.url).await;
     let payers = payers(&anvil, payer).await;
     let data = tempfile::tempdir().unwrap();
     let marker = data.path().join("fault.marker");
@@ -150,8 +105,7 @@ async fn the_leader_killed_while_deposits_flow_loses_and_doubles_nothing() {
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let first = [("node-1".to_string(), &gateways[0])];
-    one_leader(&client, &first, Duration::from_secs(10)).await;
+    one_leader(&client, &[&gateways[0].base], Duration::from_secs(10)).await;
     for n in 2..=3 {
         gateways.push(start_node(&db.url, data.path(), &anvil, n, &marker, None).await);
     }
@@ -186,7 +140,8 @@ async fn the_leader_killed_while_deposits_flow_loses_and_doubles_nothing() {
         )
     }));
     let killer = async {
-        let leader = one_leader(&client, &named, Duration::from_secs(10)).await;
+        let bases: Vec<&str> = named.iter().map(|(_, g)| g.base.as_str()).collect();
+        let (leader, _) = one_leader(&client, &bases, Duration::from_secs(10)).await;
         assert_eq!(leader, "node-1", "the armed node leads");
         let deadline = Instant::now() + Duration::from_secs(60);
         while !(marker.exists() && book.borrow().creates.created.len() >= KILL_AFTER) {
@@ -206,12 +161,12 @@ async fn the_leader_killed_while_deposits_flow_loses_and_doubles_nothing() {
         .await;
         assert!(pending > 0, "the leader died holding a webhook claim");
         let paid_at_kill = book.borrow().payments.len();
-        let survivors: Vec<(String, &Gateway)> = named
+        let survivors: Vec<&str> = named
             .iter()
             .filter(|(name, _)| *name != leader)
-            .map(|(name, g)| (name.clone(), *g))
+            .map(|(_, g)| g.base.as_str())
             .collect();
-        let next = one_leader(&client, &survivors, Duration::from_secs(10)).await;
+        let (next, _) = one_leader(&client, &survivors, Duration::from_secs(10)).await;
         (leader, next, at.elapsed(), pending, paid_at_kill)
     };
     let (_, (leader, next, takeover, pending, paid_at_kill)) =
@@ -243,21 +198,14 @@ async fn the_leader_killed_while_deposits_flow_loses_and_doubles_nothing() {
     .await;
     outcome.webhooks.print_duplicates("cluster chaos");
     println!(
-        "cluster chaos: {leader} killed mid-delivery holding {pending} webhook claims after {paid_at_kill} \
-         payments, {next} led after {:.1} s; {} sessions created (200), {} creates cut; {} \
-         paid; webhooks: {} deliveries of {} events; {} sweeps sent; paid in on chain {} = \
-         merchant {} + fees {} + held {} (base units); {:.1} s",
+        "cluster chaos: {leader} killed mid-delivery holding {pending} webhook claims after \
+         {paid_at_kill} payments, {next} led after {:.1} s; {} sessions created (200), {} \
+         creates cut; {} paid; {}; {:.1} s",
         takeover.as_secs_f64(),
         book.creates.created.len(),
         book.creates.cut,
         outcome.paid.len(),
-        outcome.webhooks.deliveries,
-        outcome.webhooks.events,
-        outcome.sweeps_sent,
-        outcome.paid_in,
-        outcome.merchant_got,
-        outcome.fees,
-        outcome.held,
+        outcome.summary(),
         started.elapsed().as_secs_f64()
     );
     conn.close().await.unwrap();
