@@ -3,13 +3,16 @@
 //! it counted is reversed (the session leaves `paid`); paid again by a new
 //! transfer, the session names that transfer, not the one that vanished;
 //! held money that vanishes is no longer held; the same transaction mined
-//! again in another block counts once.
+//! again in another block counts once; a replaced checkpoint block is
+//! scanned again, and the payment its replacement holds counts.
 
 use std::time::Duration;
 
+use kassa::actors::chain_watcher::CURSOR;
 use kassa::domain::deposit::DepositState;
 use serde_json::json;
 
+use crate::anvil::block_of;
 use crate::conservation::assert_conserved;
 use crate::helpers::Backend;
 use crate::live::{Live, LiveSetup};
@@ -21,6 +24,7 @@ on_both_backends!(
     a_session_paid_again_after_a_reorg_shows_the_transfer_that_paid_it,
     a_late_deposit_reorganised_away_is_no_longer_held,
     a_reversed_transfer_mined_again_in_a_new_block_counts_once,
+    a_replaced_checkpoint_block_is_scanned_again_and_its_new_payment_counts,
 );
 
 async fn a_payment_reorganised_away_before_it_counted_leaves_the_session_created(backend: Backend) {
@@ -178,5 +182,59 @@ async fn a_reversed_transfer_mined_again_in_a_new_block_counts_once(backend: Bac
     assert_eq!(events, ["paid", "reversed", "paid"]);
     let audit = assert_conserved(&live.anvil, &live.app.store, &[id]).await;
     assert_eq!(audit.by_state["counted"], owed);
+    live.done().await;
+}
+
+async fn a_replaced_checkpoint_block_is_scanned_again_and_its_new_payment_counts(backend: Backend) {
+    // One block per eth_getLogs range: the step reads two ranges, and the
+    // second takes its last block's hash from its own logs.
+    let setup = LiveSetup {
+        max_block_range: 1,
+        ..LiveSetup::default()
+    };
+    let Some(live) = Live::start(backend, setup).await else {
+        return;
+    };
+    let kept = live.session("CHECKPOINT_KEPT", "10.00").await;
+    let lost = live.session("CHECKPOINT_LOST", "10.00").await;
+    let late = live.session("CHECKPOINT_LATE", "10.00").await;
+    let owed = live.owed_units(kept).await;
+    live.pay(kept, owed).await;
+    let before = live.anvil.snapshot().await;
+    let (number, hash) = block_of(&live.pay(lost, owed).await);
+    let report = live.step().await;
+    assert_eq!((report.seen, report.processed), (2, number), "{report:?}");
+    assert_eq!(
+        live.app.store.chain_cursor(CURSOR).await.unwrap(),
+        Some((number, format!("{hash:#x}"))),
+        "the checkpoint is the last block scanned, with its hash"
+    );
+
+    // The checkpoint's block is replaced by one paying another session:
+    // below the checkpoint, so only a scan that starts again finds it.
+    live.anvil.revert(before).await;
+    let (again, other) = block_of(&live.pay(late, owed).await);
+    assert_eq!(again, number);
+    assert_ne!(other, hash);
+    let report = live.step().await;
+    assert_eq!(report.dropped, 1, "{report:?}");
+    live.mine_and_step(3).await;
+
+    assert_eq!(live.status(kept).await, "paid");
+    assert_eq!(live.status(late).await, "paid", "found by scanning again");
+    assert_eq!(live.status(lost).await, "created");
+    let deposits = live.app.store.audited_deposits().await.unwrap();
+    let mut states: Vec<DepositState> = deposits.iter().map(|d| d.state).collect();
+    states.sort_by_key(|s| format!("{s:?}"));
+    assert_eq!(
+        states,
+        [
+            DepositState::Counted,
+            DepositState::Counted,
+            DepositState::Dropped
+        ],
+        "the kept payment is not counted twice by the second scan"
+    );
+    assert_conserved(&live.anvil, &live.app.store, &[kept, lost, late]).await;
     live.done().await;
 }

@@ -259,8 +259,9 @@ async fn scan<C: ChainSource + Clone>(
     };
     report.processed = from.saturating_sub(1);
     let mut sizer = RangeSizer::new(d.settings.max_range);
+    let mut how = HashFrom::ReadFirst;
     let mut next = if from <= safe {
-        Some(read_range(d, from, safe, &mut sizer).await?)
+        Some(read_range(d, from, safe, &mut sizer, &mut how).await?)
     } else {
         None
     };
@@ -276,7 +277,7 @@ async fn scan<C: ChainSource + Clone>(
     {
         let read_next = async {
             if to < safe {
-                Some(read_range(d, to + 1, safe, &mut sizer).await)
+                Some(read_range(d, to + 1, safe, &mut sizer, &mut how).await)
             } else {
                 None
             }
@@ -315,44 +316,82 @@ async fn scan<C: ChainSource + Clone>(
 
 /// One range's logs, read.
 struct ReadRange {
-    /// The range's last block and its hash, read before the logs.
+    /// The range's last block and its hash (see [`read_range`]).
     to: u64,
     to_hash: String,
     logs: Vec<TransferLog>,
     read_at: Instant,
 }
 
+/// How the hash of a range's last block is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HashFrom {
+    /// Read before the logs: if a reorg lands between the two reads, the
+    /// saved hash is the old one and the next step notices.
+    ReadFirst,
+    /// Taken from the logs' own answer, when one of them sits in that
+    /// block (one request less per range). Guessed after a range whose
+    /// last block had a log, as on a busy token every block does; a wrong
+    /// guess reads the range again, hash first.
+    Logs,
+}
+
 /// Reads the logs of the next range from `from` (at most up to `safe`), as
-/// wide as the sizer says; a range the node refuses is split.
+/// wide as the sizer says; a range the node refuses is split. The hash of
+/// its last block, saved with the checkpoint, always describes the chain
+/// the logs were read from, or an older one (then the next step notices).
 async fn read_range<C: ChainSource + Clone>(
     d: &StepDeps<C>,
     from: u64,
     safe: u64,
     sizer: &mut RangeSizer,
+    how: &mut HashFrom,
 ) -> Result<ReadRange, StepError> {
     loop {
         let to = safe.min(from.saturating_add(sizer.next() - 1));
         let blocks = to - from + 1;
-        // The hash is read before the logs: if a reorg lands between the
-        // two, the saved hash is the old one and the next step notices.
-        let to_hash = read("eth_getBlockByNumber", || d.chain.block_hash(to)).await?;
-        match read("eth_getLogs", || {
+        let read_first = match how {
+            HashFrom::ReadFirst => Some(
+                read("eth_getBlockByNumber", || d.chain.block_hash(to))
+                    .await?
+                    .map(hex_of)
+                    .unwrap_or_default(),
+            ),
+            HashFrom::Logs => None,
+        };
+        let logs = match read("eth_getLogs", || {
             d.chain.transfers(d.settings.token, from, to)
         })
         .await
         {
-            Err(ChainError::RangeTooLarge) if blocks > 1 => sizer.refused(blocks),
-            Err(e) => return Err(e.into()),
-            Ok(logs) => {
-                sizer.answered(blocks, logs.len());
-                return Ok(ReadRange {
-                    to,
-                    to_hash: to_hash.map(hex_of).unwrap_or_default(),
-                    logs,
-                    read_at: Instant::now(),
-                });
+            Err(ChainError::RangeTooLarge) if blocks > 1 => {
+                sizer.refused(blocks);
+                continue;
             }
-        }
+            Err(e) => return Err(e.into()),
+            Ok(logs) => logs,
+        };
+        sizer.answered(blocks, logs.len());
+        let in_logs = logs
+            .iter()
+            .rev()
+            .find(|log| log.block_number == to)
+            .map(|log| hex_of(log.block_hash));
+        *how = if in_logs.is_some() {
+            HashFrom::Logs
+        } else {
+            HashFrom::ReadFirst
+        };
+        let Some(to_hash) = in_logs.or(read_first) else {
+            // Guessed wrong: no log in the last block. Read again, hash first.
+            continue;
+        };
+        return Ok(ReadRange {
+            to,
+            to_hash,
+            logs,
+            read_at: Instant::now(),
+        });
     }
 }
 
