@@ -12,6 +12,7 @@ use actix::Recipient;
 use alloy_primitives::{B256, U256};
 use backon::{ExponentialBuilder, Retryable};
 use futures_util::StreamExt;
+use futures_util::future::{Either, LocalBoxFuture};
 
 use super::ranges::RangeSizer;
 use super::{CURSOR, MatchTransfers, WatcherSettings};
@@ -42,6 +43,8 @@ const DELIVERIES_AT_ONCE: usize = 128;
 /// During a catch-up the checkpoint is saved at least this often (and
 /// after the last range).
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// Ranges read while a delivery runs, at most, before reading waits.
+const READ_AHEAD: usize = 2;
 
 pub(super) struct StepDeps<C> {
     pub chain: C,
@@ -150,8 +153,10 @@ async fn recheck<C: ChainSource + Clone>(
     for t in gone {
         left_chain(d, &t, report).await?;
     }
-    let facts = due.iter().map(|t| (t.session_id, tracked_fact(t, view)));
-    for (_, result, at) in deliver_all(d, facts).await {
+    let facts = due
+        .iter()
+        .map(|t| (t.session_id, tracked_fact(t, view), read_at));
+    for (_, result, _, at) in deliver_all(d, facts).await {
         deliver(result)?;
         counted_after(report, at - read_at);
     }
@@ -258,60 +263,107 @@ async fn scan<C: ChainSource + Clone>(
         }
     };
     report.processed = from.saturating_sub(1);
+    follow_ranges(d, view, from, safe, report).await
+}
+
+/// A read range's logs on their way to their sessions.
+type Reading<'a> = LocalBoxFuture<'a, (Result<ReadRange, StepError>, RangeSizer, HashFrom)>;
+/// Ranges' deposits being delivered: what it found, and the last range's
+/// block and hash.
+type Delivering<'a> = LocalBoxFuture<'a, (Result<StepReport, StepError>, u64, String)>;
+
+/// Reads ranges from `from` to `safe` one after another while their
+/// deposits go to their sessions. One read and one delivery run at a time;
+/// ranges read while a delivery runs wait (at most [`READ_AHEAD`]) and go
+/// together in the next one, so a slow commit does not hold the node's
+/// reads up and a larger batch shares each commit. Deliveries keep chain
+/// order; the checkpoint moves only past delivered ranges.
+async fn follow_ranges<C: ChainSource + Clone>(
+    d: &StepDeps<C>,
+    view: ChainView,
+    from: u64,
+    safe: u64,
+    report: &mut StepReport,
+) -> Result<(), StepError> {
+    let start_read = |from: u64, mut sizer: RangeSizer, mut how: HashFrom| -> Reading<'_> {
+        Box::pin(async move {
+            let range = read_range(d, from, safe, &mut sizer, &mut how).await;
+            (range, sizer, how)
+        })
+    };
     let mut sizer = RangeSizer::new(d.settings.max_range);
     let mut how = HashFrom::ReadFirst;
-    let mut next = if from <= safe {
-        Some(read_range(d, from, safe, &mut sizer, &mut how).await?)
-    } else {
-        None
-    };
+    let mut next = from;
+    let mut read_failed = None;
+    let mut reading: Option<Reading<'_>> = None;
+    let mut waiting: Vec<ReadRange> = Vec::new();
+    let mut delivering: Option<Delivering<'_>> = None;
     let mut saved_at = Instant::now();
-    // While one range's deposits go to their sessions, the next range is
-    // read: the node's work and the database's overlap.
-    while let Some(ReadRange {
-        to,
-        to_hash,
-        logs,
-        read_at,
-    }) = next.take()
-    {
-        let read_next = async {
-            if to < safe {
-                Some(read_range(d, to + 1, safe, &mut sizer, &mut how).await)
-            } else {
-                None
-            }
-        };
-        let started = Instant::now();
-        let count = logs.len();
-        let delivering = async {
-            let delivered = deliver_range(d, view, logs, read_at, report).await;
-            (delivered, started.elapsed())
-        };
-        let ((delivered, delivery), read) = futures_util::join!(delivering, read_next);
-        tracing::debug!(
-            to,
-            logs = count,
-            delivery_ms = delivery.as_secs_f64() * 1e3,
-            step_ms = started.elapsed().as_secs_f64() * 1e3,
-            "range delivered while the next was read"
-        );
-        delivered?;
-        let read = read.transpose();
-        // Saved after the last range, when a read failed, and at least every
-        // CHECKPOINT_EVERY between: each save is a commit of its own, and a
-        // step cut short repeats at most that much (idempotently).
-        let last = !matches!(read, Ok(Some(_)));
-        if last || saved_at.elapsed() >= CHECKPOINT_EVERY {
-            d.store
-                .save_chain_cursor(CURSOR, to, &to_hash, d.clock.now_ms())
-                .await?;
-            saved_at = Instant::now();
+    loop {
+        if delivering.is_none() && !waiting.is_empty() {
+            let ranges = std::mem::take(&mut waiting);
+            let (to, to_hash) = ranges
+                .last()
+                .map(|r| (r.to, r.to_hash.clone()))
+                .unwrap_or_default();
+            delivering = Some(Box::pin(async move {
+                (deliver_ranges(d, view, ranges).await, to, to_hash)
+            }));
         }
-        report.processed = to;
-        next = read?;
+        if reading.is_none() && read_failed.is_none() && next <= safe && waiting.len() < READ_AHEAD
+        {
+            reading = Some(start_read(next, sizer, how));
+        }
+        let done = match (reading.as_mut(), delivering.as_mut()) {
+            (Some(r), Some(del)) => match futures_util::future::select(r, del).await {
+                Either::Left((read, _)) => Either::Left(read),
+                Either::Right((delivered, _)) => Either::Right(delivered),
+            },
+            (Some(r), None) => Either::Left(r.await),
+            (None, Some(del)) => Either::Right(del.await),
+            (None, None) => break,
+        };
+        match done {
+            Either::Left((range, sized, hashed)) => {
+                reading = None;
+                (sizer, how) = (sized, hashed);
+                match range {
+                    Ok(range) => {
+                        next = range.to + 1;
+                        waiting.push(range);
+                    }
+                    // What was read before still goes to its sessions and
+                    // moves the checkpoint; then the step fails.
+                    Err(e) => read_failed = Some(e),
+                }
+            }
+            Either::Right((delivered, to, to_hash)) => {
+                delivering = None;
+                let found = delivered?;
+                report.seen += found.seen;
+                report.counted += found.counted;
+                report.count_latencies.extend(found.count_latencies);
+                // Saved after the last range and at least every
+                // CHECKPOINT_EVERY between: each save is a commit of its
+                // own, and a step cut short repeats at most that much
+                // (idempotently).
+                let last = waiting.is_empty()
+                    && reading.is_none()
+                    && (read_failed.is_some() || next > safe);
+                if last || saved_at.elapsed() >= CHECKPOINT_EVERY {
+                    d.store
+                        .save_chain_cursor(CURSOR, to, &to_hash, d.clock.now_ms())
+                        .await?;
+                    saved_at = Instant::now();
+                }
+                report.processed = to;
+            }
+        }
     }
-    Ok(())
+    match read_failed {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// One range's logs, read.
@@ -395,36 +447,52 @@ async fn read_range<C: ChainSource + Clone>(
     }
 }
 
-/// Matches a range's logs against the watched set and hands the deposits
-/// to their sessions.
-async fn deliver_range<C: ChainSource + Clone>(
+/// Matches ranges' logs against the watched set and hands the deposits
+/// to their sessions: what they found.
+async fn deliver_ranges<C: ChainSource + Clone>(
     d: &StepDeps<C>,
     view: ChainView,
-    logs: Vec<TransferLog>,
-    read_at: Instant,
-    report: &mut StepReport,
-) -> Result<(), StepError> {
-    if !logs.is_empty() {
-        d.issued.learn().await?;
+    ranges: Vec<ReadRange>,
+) -> Result<StepReport, StepError> {
+    let mut found = StepReport::default();
+    if ranges.iter().all(|r| r.logs.is_empty()) {
+        return Ok(found);
     }
-    let matched = {
-        let _queued = Queued::enter(ActorKind::ChainWatcher);
-        d.matcher.send(MatchTransfers(logs)).await
+    d.issued.learn().await?;
+    let started = Instant::now();
+    let count = ranges.len();
+    let mut facts = Vec::new();
+    for range in ranges {
+        let matched = {
+            let _queued = Queued::enter(ActorKind::ChainWatcher);
+            d.matcher.send(MatchTransfers(range.logs)).await
+        }
+        .map_err(|_| StepError::Stopped)?;
+        facts.extend(matched.into_iter().filter_map(|(session_id, log)| {
+            log_fact(&log, d, view).map(|f| (session_id, f, range.read_at))
+        }));
     }
-    .map_err(|_| StepError::Stopped)?;
-    let facts = matched
-        .into_iter()
-        .filter_map(|(session_id, log)| log_fact(&log, d, view).map(|f| (session_id, f)));
-    for (counted, result, at) in deliver_all(d, facts).await {
+    let deposits = facts.len();
+    for (counted, result, read_at, at) in deliver_all(d, facts).await {
         deliver(result)?;
-        report.seen += 1;
+        found.seen += 1;
         metrics::counter!("kassa_chain_deposits_total", "outcome" => "seen").increment(1);
         if counted {
-            counted_after(report, at - read_at);
+            counted_after(&mut found, at - read_at);
         }
     }
-    Ok(())
+    tracing::debug!(
+        ranges = count,
+        deposits,
+        delivery_ms = started.elapsed().as_secs_f64() * 1e3,
+        "ranges delivered"
+    );
+    Ok(found)
 }
+
+/// A deposit handed to its session: whether it counted, what the session
+/// said, when its block was read and when the session answered.
+type Delivered = (bool, Result<SessionOutcome, SessionError>, Instant, Instant);
 
 /// Hands deposits to their sessions: each session's in chain order, up to
 /// [`DELIVERIES_AT_ONCE`] sessions side by side (every session actor
@@ -432,11 +500,11 @@ async fn deliver_range<C: ChainSource + Clone>(
 /// what the session said and when.
 async fn deliver_all<C>(
     d: &StepDeps<C>,
-    facts: impl IntoIterator<Item = (i64, DepositFact)>,
-) -> Vec<(bool, Result<SessionOutcome, SessionError>, Instant)> {
+    facts: impl IntoIterator<Item = (i64, DepositFact, Instant)>,
+) -> Vec<Delivered> {
     let mut order: Vec<i64> = Vec::new();
-    let mut by_session: HashMap<i64, Vec<DepositFact>> = HashMap::new();
-    for (session_id, fact) in facts {
+    let mut by_session: HashMap<i64, Vec<(DepositFact, Instant)>> = HashMap::new();
+    for (session_id, fact, read_at) in facts {
         crate::fault::point("deposit_confirming").await;
         by_session
             .entry(session_id)
@@ -444,7 +512,7 @@ async fn deliver_all<C>(
                 order.push(session_id);
                 Vec::new()
             })
-            .push(fact);
+            .push((fact, read_at));
     }
     // One query for the sessions these deposits wake (most are cold).
     if let Err(e) = d.store.warm_sessions(&order).await {
@@ -455,10 +523,10 @@ async fn deliver_all<C>(
         let facts = by_session.remove(&session_id).unwrap_or_default();
         async move {
             let mut done = Vec::with_capacity(facts.len());
-            for fact in facts {
+            for (fact, read_at) in facts {
                 let counted = fact.counts;
                 let result = sessions.deposit(session_id, fact).await;
-                done.push((counted, result, Instant::now()));
+                done.push((counted, result, read_at, Instant::now()));
             }
             done
         }
