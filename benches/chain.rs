@@ -291,7 +291,7 @@ async fn run(o: Options) {
     let total = mid.as_secs_f64();
     let share_of = |x: f64| x / total * 100.0;
     println!(
-        "\nWhere the watcher's time goes (the run nearest the median, {total:.3} s). The next range is read while the last one's deposits are recorded, so the rows overlap and do not add up:\n"
+        "\nWhere the watcher's time goes (the run nearest the median, {total:.3} s). Ranges are read while earlier ones' deposits are recorded, so the rows overlap and do not add up:\n"
     );
     println!("| part | seconds | share of the step |");
     println!("|---|---|---|");
