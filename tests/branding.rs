@@ -1,12 +1,15 @@
 //! Merchant branding on the hosted pages: the logo (and exactly its origin
 //! in the CSP `img-src`), the display name, the accent colour as a CSS
 //! custom property; none of it when the merchant has none. The CLI flags
-//! that set it are in `branding_cli.rs`.
+//! that set it are in `branding_cli.rs`. With several nodes, branding
+//! saved on one shows on another within the cache TTL.
+
+use std::time::{Duration, Instant};
 
 use kassa::domain::branding::{AccentColor, DisplayName, LogoUrl};
 use kassa::store::merchants::MerchantUpdate;
 
-use crate::helpers::{Answer, Backend, TestApp, read, spawn_app};
+use crate::helpers::{Answer, Backend, TestApp, TestDb, read, spawn_app, spawn_on};
 
 pub(crate) const LOGO: &str = "https://cdn.brand.example/img/logo.png";
 
@@ -162,4 +165,46 @@ async fn a_pale_accent_gets_dark_text_and_the_refusal_page_is_branded_too() {
         "img-src 'self' data: https://cdn.brand.example"
     );
     app.stop().await;
+}
+
+/// Several nodes: branding saved through one node shows on the pages of
+/// another node, which had the merchant cached, within its cache's TTL.
+#[actix_web::test]
+async fn branding_saved_on_one_node_shows_on_another_nodes_pages_within_the_cache_ttl() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    let shared = db.shared();
+    let ttl = Duration::from_millis(1_000);
+    let cached = |s: &mut kassa::config::RawSettings| s.session_cache_ttl_ms = 1_000;
+    let one = spawn_on(db, cached).await;
+    let two = spawn_on(shared, cached).await;
+    let id = one.new_session("BRAND_NODES").await;
+    let path = format!("/pay.php?session={id}");
+    let before = page(&two, &path).await;
+    assert_eq!(before.status, 200, "{}", before.text);
+    assert!(!before.text.contains("Brand &#38; Co"), "not branded yet");
+
+    brand(&one, full_branding()).await;
+    let saved = Instant::now();
+    let deadline = saved + ttl + Duration::from_secs(1);
+    loop {
+        let answer = page(&two, &path).await;
+        if answer.text.contains("<h1>Brand &#38; Co</h1>") {
+            assert!(
+                answer.text.contains("--accent:#1e3a8a"),
+                "the accent came with the name: {}",
+                answer.text
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the other node still shows the old branding {:?} after saving",
+            saved.elapsed()
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    two.stop().await;
+    one.stop().await;
 }

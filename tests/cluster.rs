@@ -15,6 +15,10 @@
 //!   same instant, and then the leader's watcher finds it too). A sandbox
 //!   payment is no such race: each `/sandbox/pay` makes a transfer of its
 //!   own, so two of them are two payments.
+//! - Client addresses: behind nginx each customer address (its own
+//!   loopback address) has its own quota of link openings, and an
+//!   X-Forwarded-For the customer forged does not escape it
+//!   (`KASSA_TRUSTED_PROXIES` names only nginx).
 //! - Failover: the leader SIGKILLed, another node leads within 10 s, and
 //!   sessions created and paid through nginx after the kill are paid and
 //!   delivered.
@@ -28,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use kassa::chain::ledger::{FINALITY_DEPTH, SANDBOX_PAYER, SandboxLedger};
+use kassa::clock::Clock;
 use kassa::domain::deposit::DepositFact;
 use serde_json::json;
 
@@ -52,7 +57,7 @@ struct Cluster {
     client: reqwest::Client,
     conn: sea_orm::DatabaseConnection,
     _data: tempfile::TempDir,
-    _db: TestDb,
+    db: TestDb,
 }
 
 /// The environment of node `n` of a cluster.
@@ -106,7 +111,7 @@ impl Cluster {
                 .unwrap(),
             conn,
             _data: data,
-            _db: db,
+            db,
         })
     }
 
@@ -469,4 +474,75 @@ async fn a_killed_leader_is_replaced_within_ten_seconds_and_payments_through_ngi
 /// The `KASSA_NODE_ID` of cluster node `i` (from 0).
 fn node_name(i: usize) -> String {
     format!("node-{}", i + 1)
+}
+
+#[actix_web::test]
+async fn behind_nginx_each_customer_address_has_its_own_quota_and_a_forged_forwarded_for_does_not_escape_it()
+ {
+    let Some(cluster) = Cluster::start().await else {
+        return;
+    };
+    let store = store_on(&cluster.db.url).await;
+    let mut input = crate::storefront::link_input("Tip jar");
+    input.amount = "2".into();
+    let link = kassa::app::links::create(
+        &store,
+        &crate::storefront::rules(),
+        cluster.merchant.id,
+        &input,
+        kassa::clock::SystemClock.now_ms(),
+    )
+    .await
+    .unwrap();
+    store.close().await;
+    let path = format!("{}/l/{}", cluster.nginx.base, link.slug);
+    // Two customers on their own loopback addresses: nginx sees each as
+    // its client and appends it to X-Forwarded-For.
+    let customer = |ip: [u8; 4]| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from(ip))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    };
+    let open = |client: &reqwest::Client, forged: Option<String>| {
+        let mut request = client
+            .post(&path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("");
+        if let Some(forged) = forged {
+            request = request.header("x-forwarded-for", forged);
+        }
+        let sent = request.send();
+        async move { sent.await.unwrap().status().as_u16() }
+    };
+
+    // Customer A names another address on every request; only the one
+    // nginx saw counts, so A runs into the quota (ten per node).
+    let a = customer([127, 0, 0, 2]);
+    let mut opened = 0;
+    let mut limited = false;
+    for n in 0..NODES * 10 + 20 {
+        match open(&a, Some(format!("198.51.100.{n}"))).await {
+            303 => opened += 1,
+            429 => {
+                limited = true;
+                break;
+            }
+            other => panic!("open {n} answered {other}"),
+        }
+    }
+    assert!(
+        limited,
+        "a forged X-Forwarded-For escaped the quota: {opened} opens"
+    );
+    assert!(
+        (10..=NODES * 10 + 2).contains(&opened),
+        "limited after {opened} opens"
+    );
+    // Customer B, behind the same nginx, is not limited by A.
+    let b = customer([127, 0, 0, 3]);
+    for n in 1..=3 {
+        assert_eq!(open(&b, None).await, 303, "customer B's open {n}");
+    }
 }
