@@ -1,15 +1,17 @@
 //! What the cluster benchmark reads besides its own requests: CPU time of
 //! processes (utime + stime from `/proc/<pid>/stat`) and PostgreSQL's
-//! counters for the benchmark's database (`pg_stat_database.xact_commit`,
-//! the next transaction id, connections), asked on a connection to the
+//! counters (commits in the benchmark's database, the next transaction id,
+//! WAL written and flushed, connections), asked on a connection to the
 //! admin database so that reading them commits nothing in the measured one.
 //!
 //! `xact_commit` counts every committed transaction, read-only ones too;
 //! a backend reports it at most once a second and an idle one may hold it
 //! back for up to 10 s (PostgreSQL 15), so a window's closing read waits
-//! out `settle` first. The next transaction id moves at once, but only for
-//! transactions that wrote (a read-only one gets no id): it is the count of
-//! transactions that wait for a WAL flush.
+//! out `settle` first (`pg_stat_wal` likewise). The next transaction id and
+//! the WAL position move at once, server-wide; the id moves only for
+//! transactions that wrote (a read-only one gets none): it counts the
+//! commits that wait for a WAL flush. The server must have nothing else to
+//! do while the benchmark runs.
 
 use std::time::{Duration, Instant};
 
@@ -113,13 +115,46 @@ pub struct Database {
     name: String,
 }
 
+/// What the database did, as counts (or, for the idle cluster, per second).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DbWork {
+    /// Committed transactions in the benchmark's database.
+    pub commits: f64,
+    /// Transactions that wrote (server-wide: the next transaction id).
+    pub writes: f64,
+    /// WAL written (server-wide), in bytes.
+    pub wal_bytes: f64,
+    /// WAL flushes to disk (server-wide, `pg_stat_wal.wal_sync`).
+    pub wal_syncs: f64,
+}
+
+impl DbWork {
+    fn zip(&self, other: &DbWork, f: impl Fn(f64, f64) -> f64) -> DbWork {
+        DbWork {
+            commits: f(self.commits, other.commits),
+            writes: f(self.writes, other.writes),
+            wal_bytes: f(self.wal_bytes, other.wal_bytes),
+            wal_syncs: f(self.wal_syncs, other.wal_syncs),
+        }
+    }
+
+    pub fn per(&self, n: f64) -> DbWork {
+        self.zip(self, |a, _| a / n)
+    }
+}
+
 /// The counters at one instant.
 #[derive(Debug, Clone, Copy)]
 pub struct Counters {
-    pub commits: i64,
-    /// The next transaction id: moves once per transaction that wrote.
-    pub next_xid: i64,
+    pub totals: DbWork,
     pub at: Instant,
+}
+
+impl Counters {
+    /// What was done between `earlier` and these.
+    pub fn since(&self, earlier: &Counters) -> DbWork {
+        self.totals.zip(&earlier.totals, |a, b| a - b)
+    }
 }
 
 impl Database {
@@ -139,15 +174,22 @@ impl Database {
     pub async fn counters(&mut self) -> Counters {
         let row = sea_orm::sqlx::query(
             "SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = $1), \
-             pg_snapshot_xmax(pg_current_snapshot())::text::bigint",
+             pg_snapshot_xmax(pg_current_snapshot())::text::bigint, \
+             pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint, \
+             (SELECT wal_sync FROM pg_stat_wal)",
         )
         .bind(&self.name)
         .fetch_one(&mut self.admin)
         .await
         .unwrap();
+        let value = |i: usize| row.get::<i64, _>(i) as f64;
         Counters {
-            commits: row.get(0),
-            next_xid: row.get(1),
+            totals: DbWork {
+                commits: value(0),
+                writes: value(1),
+                wal_bytes: value(2),
+                wal_syncs: value(3),
+            },
             at: Instant::now(),
         }
     }
@@ -169,22 +211,16 @@ impl Database {
     }
 }
 
-/// Commits and writing transactions between two readings, less what the
-/// idle cluster commits by itself over the time between them that was not
-/// the measured work (`idle_per_second`, `work` long).
-pub fn work_commits(
-    before: &Counters,
-    after: &Counters,
-    work: Duration,
-    idle_per_second: (f64, f64),
-) -> (f64, f64) {
+/// What the database did between two readings, less what the idle
+/// cluster does by itself (`idle`, per second) over the part of that time
+/// that was not the measured work (`work` long): the settle time.
+pub fn work_done(before: &Counters, after: &Counters, work: Duration, idle: &DbWork) -> DbWork {
     let extra = after
         .at
         .duration_since(before.at)
         .saturating_sub(work)
         .as_secs_f64();
-    (
-        (after.commits - before.commits) as f64 - idle_per_second.0 * extra,
-        (after.next_xid - before.next_xid) as f64 - idle_per_second.1 * extra,
-    )
+    after
+        .since(before)
+        .zip(idle, |done, rate| done - rate * extra)
 }

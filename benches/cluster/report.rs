@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::meter::CpuMs;
+use crate::meter::{CpuMs, DbWork};
 
 /// One measured row.
 pub struct Row {
@@ -22,8 +22,9 @@ pub struct Row {
     pub units: f64,
     pub work: Duration,
     pub cpu: CpuMs,
-    /// Commits and writing transactions over the window (idle ones out).
-    pub commits: Option<(f64, f64)>,
+    /// What the database did over the window (the idle cluster's part of
+    /// the settle time taken out).
+    pub db: Option<DbWork>,
     pub connections: Option<i64>,
 }
 
@@ -31,15 +32,13 @@ pub struct Row {
 pub struct Idle {
     pub nodes: usize,
     pub seconds: f64,
-    pub commits: f64,
-    pub writes: f64,
+    pub done: DbWork,
     pub cpu: CpuMs,
 }
 
 impl Idle {
-    /// Commits and writing transactions per second.
-    pub fn per_second(&self) -> (f64, f64) {
-        (self.commits / self.seconds, self.writes / self.seconds)
+    pub fn per_second(&self) -> DbWork {
+        self.done.per(self.seconds)
     }
 }
 
@@ -55,9 +54,9 @@ pub fn print(rows: &[Row], idles: &[Idle], concurrency: usize) {
          CPU and commits per request answered (per event delivered on the webhook row)\n"
     );
     println!(
-        "| what | nodes | req/s | vs baseline | p50 ms | p99 ms | errors | server CPU ms/req | PostgreSQL CPU ms/req | nginx CPU ms/req | load gen CPU ms/req | cores busy | commits/req | writing tx/req | DB connections |"
+        "| what | nodes | req/s | vs baseline | p50 ms | p99 ms | errors | server CPU ms/req | PostgreSQL CPU ms/req | nginx CPU ms/req | load gen CPU ms/req | cores busy | commits/req | writing tx/req | WAL bytes/req | WAL flushes/req | DB connections |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         let per = |ms: f64| format!("{:.3}", ms / r.units.max(1.0));
         let (p50, p99) = r
@@ -69,17 +68,16 @@ pub fn print(rows: &[Row], idles: &[Idle], concurrency: usize) {
         } else {
             "–".into()
         };
-        let (commits, writes) = r
-            .commits
-            .map(|(c, w)| {
-                (
-                    format!("{:.2}", c / r.units.max(1.0)),
-                    format!("{:.2}", w / r.units.max(1.0)),
-                )
-            })
-            .unwrap_or(("–".into(), "–".into()));
+        // Clamped at 0: a small negative is the idle estimate's noise.
+        let db = r.db.map(|d| d.per(r.units.max(1.0)));
+        let show = |f: fn(&DbWork) -> f64, digits: usize| {
+            db.map(|d| format!("{:.*}", digits, f(&d).max(0.0)))
+                .unwrap_or("–".into())
+        };
+        let (commits, writes) = (show(|d| d.commits, 2), show(|d| d.writes, 2));
+        let (wal, syncs) = (show(|d| d.wal_bytes, 0), show(|d| d.wal_syncs, 3));
         println!(
-            "| {} | {} | {:.0} | {vs} | {p50} | {p99} | {} | {} | {} | {} | {} | {:.2} | {commits} | {writes} | {} |",
+            "| {} | {} | {:.0} | {vs} | {p50} | {p99} | {} | {} | {} | {} | {} | {:.2} | {commits} | {writes} | {wal} | {syncs} | {} |",
             r.what,
             if r.nodes == 0 {
                 "–".to_string()
@@ -97,13 +95,19 @@ pub fn print(rows: &[Row], idles: &[Idle], concurrency: usize) {
         );
     }
     println!("\nidle (no requests; taken out of the rows' commits for the settle time):\n");
-    println!("| nodes | commits/s | writing tx/s | Kassa CPU ms/s | PostgreSQL CPU ms/s |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| nodes | commits/s | writing tx/s | WAL bytes/s | WAL flushes/s | Kassa CPU ms/s | PostgreSQL CPU ms/s |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     for idle in idles {
-        let (commits, writes) = idle.per_second();
+        let rate = idle.per_second();
         println!(
-            "| {} | {commits:.1} | {writes:.1} | {:.1} | {:.1} |",
+            "| {} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.1} |",
             idle.nodes,
+            rate.commits,
+            rate.writes,
+            rate.wal_bytes,
+            rate.wal_syncs,
             idle.cpu.app / idle.seconds,
             idle.cpu.postgres / idle.seconds
         );
