@@ -33,6 +33,8 @@ mod meter;
 mod nodes;
 #[path = "cluster/report.rs"]
 mod report;
+#[path = "cluster/webhooks.rs"]
+mod webhooks;
 
 #[path = "../tests/nginx.rs"]
 #[allow(dead_code)]
@@ -47,7 +49,7 @@ mod helpers {
 
 use std::time::{Duration, Instant};
 
-use common::hooks::{create_and_pay, delivered_per_second, serve_receiver, store, wait_delivered};
+use common::hooks::serve_receiver;
 use common::load::{Request, SESSION_BODY, create_one, load, serve_baseline};
 use common::{BenchDb, Server, flag, free_port};
 use meter::{Counters, Cpu, Database, work_done};
@@ -56,13 +58,13 @@ use nodes::Node;
 use report::{Idle, Row};
 
 /// The options after `--`.
-struct Options {
-    seconds: u64,
-    concurrency: usize,
-    sessions: usize,
-    settle: Duration,
-    idle: Duration,
-    endpoint_concurrency: usize,
+pub struct Options {
+    pub seconds: u64,
+    pub concurrency: usize,
+    pub sessions: usize,
+    pub settle: Duration,
+    pub idle: Duration,
+    pub endpoint_concurrency: usize,
 }
 
 fn main() {
@@ -182,7 +184,7 @@ async fn run(options: Options) {
     }
     let nginx = proxy.as_ref().unwrap();
     rows.push(
-        deliveries(
+        webhooks::deliveries(
             &options,
             &db.url,
             &mut pg,
@@ -198,10 +200,32 @@ async fn run(options: Options) {
     drop(nodes);
     rows.push(baseline(&options).await);
     report::print(&rows, &idles, options.concurrency);
+    let answered: f64 = rows
+        .iter()
+        .filter(|r| r.what.starts_with("POST"))
+        .map(|r| r.units)
+        .sum();
+    println!(
+        "\nsessions in the database: {} ({} creates answered 200 in the rows, {} for the status rows, {} for the webhooks)",
+        sessions_in(&db.url).await,
+        answered,
+        status_ids.len(),
+        options.sessions
+    );
     println!(
         "\n(the whole run took {:.0} s)",
         started.elapsed().as_secs_f64()
     );
+}
+
+/// How many sessions the database holds: each create answered 200 is one.
+async fn sessions_in(db_url: &str) -> i64 {
+    use sea_orm::sqlx::Connection;
+    let mut conn = sea_orm::sqlx::PgConnection::connect(db_url).await.unwrap();
+    sea_orm::sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
 }
 
 /// A row's load time after the load generator's warm-up.
@@ -253,70 +277,5 @@ async fn idle(pg: &mut Database, pids: &[u32], options: &Options, n: usize) -> I
         seconds: c1.at.duration_since(c0.at).as_secs_f64(),
         done: c1.since(&c0),
         cpu,
-    }
-}
-
-/// Webhook deliveries/s with every node running: a backlog of one `paid`
-/// event per session, made while the receiver is down, replayed once it is up.
-#[allow(clippy::too_many_arguments)]
-async fn deliveries(
-    options: &Options,
-    db_url: &str,
-    pg: &mut Database,
-    nodes: &[Node],
-    nginx: &Nginx,
-    (merchant, key): (i64, &str),
-    hook_port: u16,
-    idle: &Idle,
-) -> Row {
-    let leader = nodes::leader(nodes).await;
-    // Paid at the leader: a sandbox payment through another node waits for
-    // the leader's chain watcher to see it (README, "Who leads").
-    let at = Instant::now();
-    create_and_pay(&nginx.base, &leader.url(""), key, options.sessions, 64).await;
-    println!(
-        "\nwebhooks: {} sessions created through nginx and paid at the leader in {:.1} s, the receiver down",
-        options.sessions,
-        at.elapsed().as_secs_f64()
-    );
-    let store = store(db_url).await;
-    let pids: Vec<u32> = nodes.iter().map(Node::pid).collect();
-    let before = pg.settled(options.settle).await;
-    let cpu0 = Cpu::now(&pids);
-    let at = Instant::now();
-    // Up only now: the nodes' retries deliver nothing before the window.
-    let _receiver = Server::start(&["serve-receiver", &hook_port.to_string()]);
-    let now = kassa::clock::Clock::now_ms(&kassa::clock::SystemClock);
-    let events = store
-        .replay_webhooks(merchant, 0, i64::MAX, now)
-        .await
-        .unwrap();
-    let asked = wait_delivered(&store, events as usize).await;
-    let work = at.elapsed();
-    let cpu = Cpu::now(&pids).since(&cpu0);
-    let connections = pg.connections().await;
-    let after = pg.settled(options.settle).await;
-    let mut db = work_done(&before, &after, work, &idle.per_second());
-    // The benchmark's own: the replay (one write) and its polls (reads).
-    db.commits -= 1.0 + asked as f64;
-    db.writes -= 1.0;
-    let delivered = store.count_webhooks("delivered").await.unwrap();
-    let rate = delivered_per_second(&store).await;
-    println!(
-        "webhooks: receiver up, {events} events replayed, {delivered} delivered in {:.2} s ({:.0}/s wall, {rate:.0}/s from the first 200 to the last)",
-        work.as_secs_f64(),
-        delivered as f64 / work.as_secs_f64()
-    );
-    Row {
-        what: "webhook deliveries (backlog)".to_string(),
-        nodes: nodes.len(),
-        rps: rate,
-        latency: None,
-        errors: events.saturating_sub(delivered),
-        units: delivered as f64,
-        work,
-        cpu,
-        db: Some(db),
-        connections: Some(connections),
     }
 }
