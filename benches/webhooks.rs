@@ -12,12 +12,8 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use common::{BenchDb, Server, flag, serve_kassa};
-
-const SESSION_BODY: &str =
-    r#"{"domain":"shop.example","merchant_ref":"HOOK","amount":"10.00","currency":"USD"}"#;
+use common::hooks::{create_and_pay, delivered_per_second, serve_receiver, store, wait_delivered};
+use common::{BenchDb, Server, flag, free_port, serve_kassa};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -59,57 +55,6 @@ fn main() {
     });
 }
 
-/// Creates `n` sessions (64 at a time) and pays them (`concurrency` at a time).
-async fn create_and_pay(base: &str, key: &str, n: usize, concurrency: usize) {
-    let client = reqwest::Client::new();
-    let mut ids = Vec::with_capacity(n);
-    for chunk in (0..n).collect::<Vec<_>>().chunks(64) {
-        let created = futures_util::future::join_all(chunk.iter().map(|_| {
-            client
-                .post(format!("{base}/gateway/session.php"))
-                .header("X-API-Key", key)
-                .body(SESSION_BODY)
-                .send()
-        }))
-        .await;
-        for r in created {
-            let v: serde_json::Value = r.unwrap().json().await.unwrap();
-            ids.push(v["session_id"].as_i64().unwrap());
-        }
-    }
-    for chunk in ids.chunks(concurrency) {
-        futures_util::future::join_all(chunk.iter().map(|id| {
-            client
-                .post(format!("{base}/sandbox/pay"))
-                .json(&serde_json::json!({ "session_id": id }))
-                .send()
-        }))
-        .await;
-    }
-}
-
-async fn store(db_url: &str) -> kassa::store::Store {
-    kassa::store::Store::connect(&kassa::store::DatabaseSettings {
-        url: db_url.to_string(),
-        max_connections: 2,
-        acquire_timeout: Duration::from_secs(10),
-        session_cache_ttl: Duration::ZERO,
-        // Only counts are read here, never a secret.
-        secrets_key: kassa::store::secrets_key::SecretsKeySource::SandboxGenerated(
-            std::env::temp_dir().join("kassa-bench-secrets.key"),
-        ),
-    })
-    .await
-    .unwrap()
-}
-
-async fn wait_delivered(store: &kassa::store::Store, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while store.count_webhooks("delivered").await.unwrap() < n as u64 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Commit-to-200 latencies (ms, sorted) of `n` sessions paid one at a time.
 async fn latency_run(db_url: &str, n: usize) -> Vec<i64> {
     let receiver = Server::start(&["serve-receiver"]);
@@ -118,7 +63,8 @@ async fn latency_run(db_url: &str, n: usize) -> Vec<i64> {
         db_url,
         &format!("http://{}/hook", receiver.addr),
     ]);
-    create_and_pay(&format!("http://{}", kassa.addr), &kassa.key, n, 1).await;
+    let base = format!("http://{}", kassa.addr);
+    create_and_pay(&base, &base, &kassa.key, n, 1).await;
     let store = store(db_url).await;
     wait_delivered(&store, n).await;
     let mut latencies: Vec<i64> = store
@@ -134,50 +80,19 @@ async fn latency_run(db_url: &str, n: usize) -> Vec<i64> {
 
 /// Deliveries/s of a backlog of `n` events once the receiver comes up.
 async fn backlog_run(db_url: &str, n: usize) -> f64 {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let kassa = Server::start(&[
         "serve-kassa",
         db_url,
         &format!("http://127.0.0.1:{port}/hook"),
     ]);
-    create_and_pay(&format!("http://{}", kassa.addr), &kassa.key, n, 64).await;
+    let base = format!("http://{}", kassa.addr);
+    create_and_pay(&base, &base, &kassa.key, n, 64).await;
     let _receiver = Server::start(&["serve-receiver", &port.to_string()]);
     let store = store(db_url).await;
     // The operator's `kassa webhooks replay` after an outage: every event due now.
     let now = kassa::clock::Clock::now_ms(&kassa::clock::SystemClock);
     store.replay_webhooks(1, 0, i64::MAX, now).await.unwrap();
     wait_delivered(&store, n).await;
-    let done: Vec<i64> = store
-        .delivery_timings()
-        .await
-        .unwrap()
-        .iter()
-        .map(|(_, d)| *d)
-        .collect();
-    let (first, last) = (
-        done.iter().min().copied().unwrap_or(0),
-        done.iter().max().copied().unwrap_or(1),
-    );
-    done.len() as f64 / ((last - first).max(1) as f64 / 1000.0)
-}
-
-/// A receiver that answers 200 at once (a well-behaved merchant endpoint),
-/// on `port` when given.
-fn serve_receiver(port: Option<&str>) {
-    use actix_web::{App, HttpResponse, HttpServer, web};
-    actix_web::rt::System::new().block_on(async {
-        let server = HttpServer::new(|| {
-            App::new().default_service(web::to(|_body: web::Bytes| async {
-                HttpResponse::Ok().body("ok")
-            }))
-        })
-        .bind(format!("127.0.0.1:{}", port.unwrap_or("0")))
-        .unwrap();
-        println!("READY {}", server.addrs()[0]);
-        server.run().await.unwrap();
-    });
+    delivered_per_second(&store).await
 }

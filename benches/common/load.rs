@@ -157,7 +157,8 @@ fn customer(worker: usize, n: usize) -> String {
 
 /// The baseline: a bare actix-web endpoint that parses a JSON body and
 /// answers JSON (`/echo`), and one that parses a form and answers 303
-/// (`/form`). Prints `READY <addr>`.
+/// (`/form`); `/healthz` answers 200, as a node's does, for a proxy in front
+/// (the cluster benchmark's nginx waits for it). Prints `READY <addr>`.
 pub fn serve_baseline() {
     use actix_web::{App, HttpResponse, HttpServer, web};
     actix_web::rt::System::new().block_on(async {
@@ -169,6 +170,7 @@ pub fn serve_baseline() {
                         HttpResponse::Ok().json(serde_json::json!({ "ok": true, "received": body.0.as_object().map(|o| o.len()) }))
                     }),
                 )
+                .route("/healthz", web::get().to(HttpResponse::Ok))
                 .route(
                     "/form",
                     web::post().to(
