@@ -299,6 +299,7 @@ async fn follow_ranges<C: ChainSource + Clone>(
     let mut waiting: Vec<ReadRange> = Vec::new();
     let mut delivering: Option<Delivering<'_>> = None;
     let mut saved_at = Instant::now();
+    let mut unsaved: Option<(u64, String)> = None;
     loop {
         if delivering.is_none() && !waiting.is_empty() {
             let ranges = std::mem::take(&mut waiting);
@@ -343,22 +344,27 @@ async fn follow_ranges<C: ChainSource + Clone>(
                 report.seen += found.seen;
                 report.counted += found.counted;
                 report.count_latencies.extend(found.count_latencies);
-                // Saved after the last range and at least every
-                // CHECKPOINT_EVERY between: each save is a commit of its
-                // own, and a step cut short repeats at most that much
-                // (idempotently).
-                let last = waiting.is_empty()
-                    && reading.is_none()
-                    && (read_failed.is_some() || next > safe);
-                if last || saved_at.elapsed() >= CHECKPOINT_EVERY {
+                report.processed = to;
+                // Saved at least every CHECKPOINT_EVERY, and once more after
+                // the loop: each save is a commit of its own, and a step cut
+                // short repeats at most that much (idempotently).
+                if saved_at.elapsed() >= CHECKPOINT_EVERY {
                     d.store
                         .save_chain_cursor(CURSOR, to, &to_hash, d.clock.now_ms())
                         .await?;
                     saved_at = Instant::now();
+                    unsaved = None;
+                } else {
+                    unsaved = Some((to, to_hash));
                 }
-                report.processed = to;
             }
         }
+    }
+    // After the last range, or after a failed read: what was delivered.
+    if let Some((to, to_hash)) = unsaved {
+        d.store
+            .save_chain_cursor(CURSOR, to, &to_hash, d.clock.now_ms())
+            .await?;
     }
     match read_failed {
         Some(e) => Err(e),
