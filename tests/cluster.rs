@@ -477,8 +477,7 @@ fn node_name(i: usize) -> String {
 }
 
 #[actix_web::test]
-async fn behind_nginx_each_customer_address_has_its_own_quota_and_a_forged_forwarded_for_does_not_escape_it()
- {
+async fn behind_nginx_a_forged_forwarded_for_does_not_escape_a_customers_own_quota() {
     let Some(cluster) = Cluster::start().await else {
         return;
     };

@@ -11,7 +11,6 @@
 set -euo pipefail
 secs=${1:-10}
 out=benches/profiles
-target=${CARGO_TARGET_DIR:-target}
 bin=$(cargo bench --bench gateway --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*\)).*/\1/p' | tail -1)
 [ -x "$bin" ] || { echo "the gateway benchmark did not build" >&2; exit 1; }
 work=$(mktemp -d)
@@ -24,7 +23,7 @@ for _ in $(seq 1 100); do
 done
 read -r _ addr key < "$work/ready"
 export KASSA_KEY=$key
-echo "kassa (pid $server) on $addr; $target"
+echo "kassa (pid $server) on $addr"
 
 profile() { # name url script
   local name=$1 url=$2 script=$3
