@@ -5,6 +5,7 @@
 
 pub mod hooks;
 pub mod load;
+pub mod raw;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
