@@ -29,6 +29,7 @@ use crate::chain::source::{ChainError, ChainSource};
 use crate::clock::SharedClock;
 use crate::domain::confirmation::ConfirmationPolicy;
 use crate::store::Store;
+use crate::store::chain::ADDRESS_PAGE;
 use crate::store::lease::Fence;
 
 /// How long one JSON-RPC request may take.
@@ -221,15 +222,23 @@ async fn check_chain_id(rpc: &RpcChain, expected: u64) -> anyhow::Result<()> {
     }
 }
 
-/// Every deposit address ever issued, with its session.
+/// Every deposit address ever issued, with its session; read in pages into
+/// a map sized once.
 async fn watched_set(store: &Store) -> anyhow::Result<HashMap<Address, i64>> {
-    let rows = store.deposit_addresses().await?;
-    let mut watched = HashMap::with_capacity(rows.len());
-    for (id, address) in rows {
-        let address: Address = address
-            .parse()
-            .with_context(|| format!("session {id} has an unreadable deposit address"))?;
-        watched.insert(address, id);
+    let count = usize::try_from(store.deposit_address_count().await?).unwrap_or(0);
+    let mut watched = HashMap::with_capacity(count);
+    let mut after = i64::MIN;
+    loop {
+        let rows = store.deposit_addresses_after(after, ADDRESS_PAGE).await?;
+        let Some(&(last, _)) = rows.last() else {
+            return Ok(watched);
+        };
+        for (id, address) in rows {
+            let address: Address = address
+                .parse()
+                .with_context(|| format!("session {id} has an unreadable deposit address"))?;
+            watched.insert(address, id);
+        }
+        after = last;
     }
-    Ok(watched)
 }

@@ -69,8 +69,18 @@ impl Issued {
     /// leadership).
     pub async fn all(&self) -> Result<(), StepError> {
         let started = self.clock.now_ms();
-        let rows = self.store.deposit_addresses().await?;
-        self.add(rows).await?;
+        let mut after = i64::MIN;
+        loop {
+            let rows = self
+                .store
+                .deposit_addresses_after(after, crate::store::chain::ADDRESS_PAGE)
+                .await?;
+            let Some(&(last, _)) = rows.last() else {
+                break;
+            };
+            self.add(rows).await?;
+            after = last;
+        }
         self.read_from_ms.store(started, Ordering::SeqCst);
         Ok(())
     }
