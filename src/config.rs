@@ -69,6 +69,7 @@ pub struct RawSettings {
     pub expiry_sweep_interval_ms: u64,
     pub db_max_connections: u32,
     pub db_acquire_timeout_ms: u64,
+    pub sqlite_cache_mb: u64,
     pub create_batch_max: usize,
     pub api_create_concurrency: usize,
     pub api_status_concurrency: usize,
@@ -137,6 +138,7 @@ impl Default for RawSettings {
             wallet_mnemonic_file: None,
             expiry_sweep_interval_ms: 1000,
             db_max_connections: 16,
+            sqlite_cache_mb: crate::store::DEFAULT_SQLITE_CACHE_MB,
             db_acquire_timeout_ms: 2000,
             create_batch_max: 256,
             api_create_concurrency: 128,
@@ -411,6 +413,12 @@ impl Settings {
         if raw.db_max_connections == 0 {
             bail!("setting `db_max_connections` must be at least 1");
         }
+        if raw.sqlite_cache_mb < 8 {
+            bail!(
+                "setting `sqlite_cache_mb` (KASSA_SQLITE_CACHE_MB): {} is below the least of 8",
+                raw.sqlite_cache_mb
+            );
+        }
         let page_secret = raw
             .page_secret
             .filter(|s| !s.trim().is_empty())
@@ -440,6 +448,7 @@ impl Settings {
                 max_connections: raw.db_max_connections,
                 acquire_timeout: Duration::from_millis(raw.db_acquire_timeout_ms.max(100)),
                 session_cache_ttl: Duration::from_millis(raw.session_cache_ttl_ms),
+                sqlite_cache_mb: raw.sqlite_cache_mb,
                 secrets_key,
             },
             public_url,

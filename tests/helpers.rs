@@ -306,6 +306,7 @@ pub async fn open_store(db: &TestDb) -> Store {
         max_connections: 4,
         acquire_timeout: Duration::from_secs(10),
         session_cache_ttl: Duration::ZERO,
+        sqlite_cache_mb: kassa::store::DEFAULT_SQLITE_CACHE_MB,
         secrets_key: test_secrets_key(),
     })
     .await

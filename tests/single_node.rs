@@ -79,6 +79,7 @@ pub async fn store_on(url: &str) -> kassa::store::Store {
         max_connections: 2,
         acquire_timeout: Duration::from_secs(10),
         session_cache_ttl: Duration::ZERO,
+        sqlite_cache_mb: kassa::store::DEFAULT_SQLITE_CACHE_MB,
         secrets_key: crate::helpers::test_secrets_key(),
     })
     .await

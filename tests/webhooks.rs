@@ -588,6 +588,7 @@ async fn deliveries_pending_when_the_server_is_killed_arrive_after_restart() {
         max_connections: 2,
         acquire_timeout: Duration::from_secs(2),
         session_cache_ttl: Duration::ZERO,
+        sqlite_cache_mb: kassa::store::DEFAULT_SQLITE_CACHE_MB,
         secrets_key: crate::helpers::test_secrets_key(),
     })
     .await

@@ -22,6 +22,7 @@ pub async fn merchant_on(db_url: &str, webhook_url: &str) -> (i64, String) {
         max_connections: 2,
         acquire_timeout: Duration::from_secs(10),
         session_cache_ttl: Duration::ZERO,
+        sqlite_cache_mb: kassa::store::DEFAULT_SQLITE_CACHE_MB,
         secrets_key: kassa::store::secrets_key::SecretsKeySource::File(SECRETS_KEY.into()),
     })
     .await

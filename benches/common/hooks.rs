@@ -51,6 +51,7 @@ pub async fn store(db_url: &str) -> kassa::store::Store {
         max_connections: 2,
         acquire_timeout: Duration::from_secs(10),
         session_cache_ttl: Duration::ZERO,
+        sqlite_cache_mb: kassa::store::DEFAULT_SQLITE_CACHE_MB,
         // Only counts are read here, never a secret.
         secrets_key: kassa::store::secrets_key::SecretsKeySource::SandboxGenerated(
             std::env::temp_dir().join("kassa-bench-secrets.key"),

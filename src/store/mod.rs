@@ -70,7 +70,7 @@ use sea_orm::{
 };
 
 pub use sealed::SealedAtStart;
-pub use settings::DatabaseSettings;
+pub use settings::{DEFAULT_SQLITE_CACHE_MB, DatabaseSettings};
 
 /// A failure of the store, classified for the caller.
 #[derive(Debug, thiserror::Error)]
@@ -210,12 +210,22 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(settings.acquire_timeout)
-                // 64 MiB of page cache per connection: random-key index pages
-                // stay in memory instead of being re-read. No memory-mapped
-                // reads: in WAL mode every reader unmaps its whole mapping
-                // after each commit by another connection, and under group
-                // commits that munmap cost more than the copies it saved.
+                // Up to 64 MiB of page cache per connection, so random-key
+                // index pages stay in memory instead of being re-read, but
+                // no more than `sqlite_cache_mb` for all of them together
+                // (SQLite's soft heap limit, process-wide: past it a cache
+                // recycles its own oldest pages rather than growing). Without
+                // that bound 16 connections could hold 1 GiB, and a server
+                // that had read a million sessions once sat at 300 MB idle.
+                // No memory-mapped reads: in WAL mode every reader unmaps its
+                // whole mapping after each commit by another connection, and
+                // under group commits that munmap cost more than the copies
+                // it saved.
                 .pragma("cache_size", "-65536")
+                .pragma(
+                    "soft_heap_limit",
+                    (settings.sqlite_cache_mb.saturating_mul(1 << 20)).to_string(),
+                )
                 .pragma("mmap_size", "0");
             if let Some(dir) = options
                 .get_filename()

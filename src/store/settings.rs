@@ -13,6 +13,14 @@ pub struct DatabaseSettings {
     pub acquire_timeout: Duration,
     /// How long a session read from the database is served from memory.
     pub session_cache_ttl: Duration,
+    /// SQLite only: MiB of memory SQLite's page caches may hold together
+    /// (every pooled connection's; its soft heap limit).
+    pub sqlite_cache_mb: u64,
     /// The key that seals secrets at rest (webhook secrets, provider credentials).
     pub secrets_key: SecretsKeySource,
 }
+
+/// The default of [`DatabaseSettings::sqlite_cache_mb`]: with it, a server
+/// on one million open sessions holding 10,000 live session actors stays
+/// under 300 MB resident (`cargo bench --bench memory`).
+pub const DEFAULT_SQLITE_CACHE_MB: u64 = 64;
