@@ -133,20 +133,35 @@ pub async fn load(
         bytes += b;
         answered_ok += a;
     }
-    all.sort_unstable();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0) as f64
-            / 1000.0
-    };
-    Stats {
-        rps: all.len() as f64 / duration.as_secs_f64(),
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
-        errors,
-        bytes: bytes as f64 / all.len().max(1) as f64,
-        answered_ok,
+    Stats::of(all, errors, bytes, answered_ok, duration)
+}
+
+impl Stats {
+    /// The figures of a run of `duration`: `latencies` (µs) of the requests
+    /// measured, `errors` and `bytes` among them, `answered_ok` in all.
+    pub fn of(
+        mut latencies: Vec<u32>,
+        errors: u64,
+        bytes: u64,
+        answered_ok: u64,
+        duration: Duration,
+    ) -> Stats {
+        latencies.sort_unstable();
+        let all = &latencies;
+        let pct = |p: f64| {
+            all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0) as f64
+                / 1000.0
+        };
+        Stats {
+            rps: all.len() as f64 / duration.as_secs_f64(),
+            p50_ms: pct(0.50),
+            p99_ms: pct(0.99),
+            errors,
+            bytes: bytes as f64 / all.len().max(1) as f64,
+            answered_ok,
+        }
     }
 }
 

@@ -121,23 +121,14 @@ struct Tally {
 }
 
 impl Tally {
-    fn stats(mut self, duration: Duration) -> Stats {
-        self.latencies.sort_unstable();
-        let all = &self.latencies;
-        let pct = |p: f64| {
-            all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-                .copied()
-                .unwrap_or(0) as f64
-                / 1000.0
-        };
-        Stats {
-            rps: all.len() as f64 / duration.as_secs_f64(),
-            p50_ms: pct(0.50),
-            p99_ms: pct(0.99),
-            errors: self.errors,
-            bytes: self.bytes as f64 / all.len().max(1) as f64,
-            answered_ok: self.answered_ok,
-        }
+    fn stats(self, duration: Duration) -> Stats {
+        Stats::of(
+            self.latencies,
+            self.errors,
+            self.bytes,
+            self.answered_ok,
+            duration,
+        )
     }
 }
 
