@@ -456,6 +456,9 @@ async fn start_router(
     ))
 }
 
+/// Bounds of the histograms that count batch sizes.
+const BATCH_SIZE_BUCKETS: [f64; 10] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+
 /// The process-wide Prometheus recorder, installed once.
 fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
     static HANDLE: Mutex<Option<PrometheusHandle>> = Mutex::new(None);
@@ -476,6 +479,17 @@ fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
             &supervision::HANDLING_BUCKETS,
         )
         .context("actor handling buckets")?
+        // Batch sizes, not durations: counted in sessions or transitions.
+        .set_buckets_for_metric(
+            Matcher::Full("kassa_create_batch_size".into()),
+            &BATCH_SIZE_BUCKETS,
+        )
+        .context("batch size buckets")?
+        .set_buckets_for_metric(
+            Matcher::Full("kassa_store_group_commit_size".into()),
+            &BATCH_SIZE_BUCKETS,
+        )
+        .context("batch size buckets")?
         .install_recorder()
         .context("installing the metrics recorder")?;
     crate::metric_families::register();

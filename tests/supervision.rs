@@ -209,6 +209,12 @@ async fn sessions_payments_and_a_session_panic_show_in_the_supervision_figures(b
         ),
         OPENED as f64
     );
+    // Created one after another, each session was a batch of one, counted
+    // in size buckets (le="2" is no duration bucket).
+    assert_eq!(
+        scrape.must("kassa_create_batch_size_bucket", &[("le", "2")]),
+        OPENED as f64
+    );
     for kind in ["session", "registry"] {
         let handled = actor(&scrape, "kassa_actor_messages_total", kind);
         assert!(handled >= PAID as f64, "{kind} handled {handled}");
