@@ -15,6 +15,15 @@ use super::{Store, StoreError};
 /// Deposit addresses read per query when the whole watched set is read
 /// ([`Store::deposit_addresses_after`]).
 pub const ADDRESS_PAGE: u64 = 10_000;
+
+/// Sessions' ids and deposit addresses, before filters and order: what
+/// every read of the watched set selects.
+fn addresses_query() -> sea_orm::Select<session::Entity> {
+    session::Entity::find()
+        .select_only()
+        .column(session::Column::Id)
+        .column(session::Column::DepositAddress)
+}
 use crate::domain::checkout_session::SessionRecord;
 use crate::domain::confirmation::Progress;
 use crate::domain::deposit::DepositState;
@@ -187,10 +196,7 @@ impl Store {
         after: i64,
         limit: u64,
     ) -> Result<Vec<(i64, String)>, StoreError> {
-        Ok(session::Entity::find()
-            .select_only()
-            .column(session::Column::Id)
-            .column(session::Column::DepositAddress)
+        Ok(addresses_query()
             .filter(session::Column::Id.gt(after))
             .order_by_asc(session::Column::Id)
             .limit(limit)
@@ -202,10 +208,7 @@ impl Store {
     /// Every deposit address ever issued, with its session: late deposits to
     /// old sessions must still be seen.
     pub async fn deposit_addresses(&self) -> Result<Vec<(i64, String)>, StoreError> {
-        Ok(session::Entity::find()
-            .select_only()
-            .column(session::Column::Id)
-            .column(session::Column::DepositAddress)
+        Ok(addresses_query()
             .into_tuple::<(i64, String)>()
             .all(self.db())
             .await?)
@@ -220,10 +223,7 @@ impl Store {
         &self,
         since_ms: i64,
     ) -> Result<Vec<(i64, String)>, StoreError> {
-        Ok(session::Entity::find()
-            .select_only()
-            .column(session::Column::Id)
-            .column(session::Column::DepositAddress)
+        Ok(addresses_query()
             .filter(session::Column::CreatedAt.gte(since_ms))
             .into_tuple::<(i64, String)>()
             .all(self.db())
