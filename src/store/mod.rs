@@ -146,6 +146,28 @@ fn unavailable_code(code: &str) -> bool {
     matches!(code, "57P01" | "57P02" | "57P03" | "53100" | "53300")
 }
 
+/// Whether a SQLite connection going back to the pool is outside any
+/// transaction, as sqlx counts them. A COMMIT that fails on a full disk or an
+/// I/O error makes SQLite roll the transaction back by itself; sqlx's own
+/// ROLLBACK then fails and its count stays at one. Reused, such a connection
+/// would turn the next BEGIN into a SAVEPOINT and, after the next rollback,
+/// hold a transaction open in which every later "commit" only releases a
+/// savepoint: answered, never written. So it is closed instead. The ping
+/// first lets the rollback a dropped transaction queued run.
+async fn sqlite_connection_is_clean(
+    conn: &mut sea_orm::sqlx::SqliteConnection,
+) -> Result<bool, sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::Connection;
+    conn.ping().await?;
+    let stuck = conn.is_in_transaction();
+    if stuck {
+        tracing::warn!(
+            "closing a database connection left inside a transaction (after a failed commit)"
+        );
+    }
+    Ok(!stuck)
+}
+
 /// A write transaction, holding this process's SQLite write lane until it ends.
 pub(crate) struct WriteTxn {
     txn: sea_orm::DatabaseTransaction,
@@ -239,6 +261,7 @@ impl Store {
                 .max_connections(settings.max_connections)
                 .min_connections(1)
                 .acquire_timeout(settings.acquire_timeout)
+                .after_release(|conn, _| Box::pin(sqlite_connection_is_clean(conn)))
                 .connect_with(options)
                 .await
                 .with_context(|| format!("opening the SQLite database {url}"))?;
@@ -395,7 +418,62 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::unavailable_code;
+
+    /// The state a COMMIT failing on a full disk leaves: SQLite has ended
+    /// the transaction, sqlx still counts it. Made here without a full disk
+    /// by ending it behind sqlx's back. With one pooled connection, the next
+    /// writes must each be committed or rolled back for real, so a later
+    /// committed row is there for a reader on its own connection.
+    #[actix_web::test]
+    async fn a_connection_whose_commit_failed_does_not_turn_later_commits_into_savepoints() {
+        use sea_orm::sqlx::{Connection, SqliteConnection};
+        use sea_orm::{ConnectionTrait, TransactionTrait};
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("pool.sqlite3").display());
+        let store = super::Store::connect(&super::DatabaseSettings {
+            url: url.clone(),
+            max_connections: 1,
+            acquire_timeout: std::time::Duration::from_secs(5),
+            session_cache_ttl: std::time::Duration::ZERO,
+            sqlite_cache_mb: super::DEFAULT_SQLITE_CACHE_MB,
+            secrets_key: super::secrets_key::SecretsKeySource::SandboxGenerated(
+                dir.path().join("secrets.key"),
+            ),
+        })
+        .await
+        .unwrap();
+        let db = store.db();
+        db.execute_unprepared("CREATE TABLE t (x INTEGER)")
+            .await
+            .unwrap();
+
+        let txn = db.begin().await.unwrap();
+        txn.execute_unprepared("INSERT INTO t VALUES (0)")
+            .await
+            .unwrap();
+        txn.execute_unprepared("ROLLBACK").await.unwrap();
+        assert!(txn.commit().await.is_err(), "the commit should fail");
+
+        let txn = db.begin().await.unwrap();
+        txn.execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+        drop(txn); // rolled back
+        let txn = db.begin().await.unwrap();
+        txn.execute_unprepared("INSERT INTO t VALUES (2)")
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+
+        let mut reader = SqliteConnection::connect(&url).await.unwrap();
+        let rows: Vec<i64> = sea_orm::sqlx::query_scalar("SELECT x FROM t ORDER BY x")
+            .fetch_all(&mut reader)
+            .await
+            .unwrap();
+        assert_eq!(rows, vec![2]);
+    }
 
     #[test]
     fn a_full_disk_busy_lock_or_io_error_is_unavailable_and_a_constraint_is_not() {
