@@ -1,8 +1,10 @@
 //! `KeyUsage`: records when each API key was last used without a database
-//! write per API call. Authentication tells it `KeyUsed` (fire and forget);
-//! it keeps the latest time per key in memory and writes the batch in one
-//! transaction every flush interval (5 s in the server), on demand
-//! ([`KeyUses::flush`]) and once more when the server stops gracefully.
+//! write per API call. Authentication notes the use in a map shared with
+//! the actor (a short lock, no message: a message per request woke the
+//! actor's thread from every HTTP worker); the actor writes the latest time
+//! per key in one transaction every flush interval (5 s in the server), on
+//! demand ([`KeyUses::flush`]) and once more when the server stops
+//! gracefully.
 //!
 //! Precision: `last_used_at` is the time of the latest authenticated
 //! request, written up to one interval late; a crash (not a graceful stop)
@@ -11,6 +13,7 @@
 //! must not decide anything about a key; it only remembers uses.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -25,14 +28,6 @@ fn note(pending: &mut HashMap<i64, i64>, key_id: i64, at_ms: i64) {
         .or_insert(at_ms);
 }
 
-/// A key authenticated a request.
-#[derive(Message, Debug, Clone, Copy)]
-#[rtype(result = "()")]
-pub struct KeyUsed {
-    pub key_id: i64,
-    pub at_ms: i64,
-}
-
 /// Write what was recorded now; answers how many keys were written.
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "Result<usize, StoreError>")]
@@ -41,8 +36,15 @@ pub struct FlushKeyUses;
 pub struct KeyUsage {
     store: Store,
     every: Duration,
-    /// Key id → latest use (unix ms) not yet written.
-    pending: HashMap<i64, i64>,
+    /// Key id → latest use (unix ms) not yet written; shared with [`KeyUses`].
+    pending: Pending,
+}
+
+type Pending = Arc<Mutex<HashMap<i64, i64>>>;
+
+/// The map, whether or not a holder panicked (it only ever holds times).
+fn lock(pending: &Pending) -> std::sync::MutexGuard<'_, HashMap<i64, i64>> {
+    pending.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Actor for KeyUsage {
@@ -55,19 +57,11 @@ impl Actor for KeyUsage {
 
 impl Supervised for KeyUsage {}
 
-impl Handler<KeyUsed> for KeyUsage {
-    type Result = ();
-
-    fn handle(&mut self, used: KeyUsed, _: &mut Context<Self>) {
-        note(&mut self.pending, used.key_id, used.at_ms);
-    }
-}
-
 impl Handler<FlushKeyUses> for KeyUsage {
     type Result = ResponseActFuture<Self, Result<usize, StoreError>>;
 
     fn handle(&mut self, _: FlushKeyUses, _: &mut Context<Self>) -> Self::Result {
-        let batch: Vec<(i64, i64)> = self.pending.drain().collect();
+        let batch: Vec<(i64, i64)> = lock(&self.pending).drain().collect();
         let store = self.store.clone();
         let write = async move {
             let result = store.record_key_uses(&batch).await;
@@ -80,8 +74,9 @@ impl Handler<FlushKeyUses> for KeyUsage {
                     Ok(()) => Ok(batch.len()),
                     Err(e) => {
                         tracing::warn!(error = %e, keys = batch.len(), "could not record API key uses; keeping them for the next flush");
+                        let mut pending = lock(&act.pending);
                         for (key_id, at_ms) in batch {
-                            note(&mut act.pending, key_id, at_ms);
+                            note(&mut pending, key_id, at_ms);
                         }
                         Err(e)
                     }
@@ -94,23 +89,26 @@ impl Handler<FlushKeyUses> for KeyUsage {
 #[derive(Clone)]
 pub struct KeyUses {
     addr: Addr<KeyUsage>,
+    pending: Pending,
 }
 
 impl KeyUses {
     /// Starts the recorder under a supervisor, flushing every `every`.
     /// Must run inside the actix system.
     pub fn start(store: Store, every: Duration) -> KeyUses {
+        let pending = Pending::default();
+        let shared = pending.clone();
         let addr = Supervisor::start(move |_| KeyUsage {
             store,
             every,
-            pending: HashMap::new(),
+            pending: shared,
         });
-        KeyUses { addr }
+        KeyUses { addr, pending }
     }
 
     /// Records a use (never waits, never fails the request).
     pub fn used(&self, key_id: i64, at_ms: i64) {
-        self.addr.do_send(KeyUsed { key_id, at_ms });
+        note(&mut lock(&self.pending), key_id, at_ms);
     }
 
     /// Writes the recorded uses now.
