@@ -11,6 +11,7 @@ on_both_backends!(
     duplicate_merchant_emails_keep_the_oldest_owner_and_later_ones_get_a_dup_tag,
     a_merchants_key_from_before_api_keys_still_authenticates_and_is_listed,
     a_session_from_before_session_sources_reads_as_opened_through_the_api,
+    sessions_keep_rows_indexes_and_deposits_and_new_ones_are_stored_in_creation_order,
 );
 
 /// Migrations before `m20261202_000007_unique_merchant_emails`.
@@ -19,6 +20,8 @@ const BEFORE_UNIQUE_EMAILS: u32 = 12;
 const BEFORE_API_KEYS: u32 = 14;
 /// Migrations before `m20261204_000101_add_session_source`.
 const BEFORE_SESSION_SOURCE: u32 = 18;
+/// Migrations before `m20261207_000102_sessions_in_creation_order`.
+const BEFORE_CREATION_ORDER: u32 = 31;
 
 async fn connect(db: &TestDb, backend: Backend) -> DatabaseConnection {
     let url = match backend {
@@ -216,5 +219,117 @@ async fn a_session_from_before_session_sources_reads_as_opened_through_the_api(b
     let source_id: Option<i64> = row.try_get("", "source_id").unwrap();
     assert_eq!(source, "api");
     assert_eq!(source_id, None);
+    conn.close().await.unwrap();
+}
+
+/// The SQLite rebuild of `sessions` (its id no longer the table's own key)
+/// keeps every row, index and deposit; PostgreSQL is left as it was. After
+/// it, SQLite stores new sessions in the order they are inserted, whatever
+/// their ids.
+async fn sessions_keep_rows_indexes_and_deposits_and_new_ones_are_stored_in_creation_order(
+    backend: Backend,
+) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let conn = connect(&db, backend).await;
+    Migrator::up(&conn, Some(BEFORE_CREATION_ORDER))
+        .await
+        .unwrap();
+    let b = conn.get_database_backend();
+    let exec = |sql: String| {
+        let conn = &conn;
+        async move {
+            conn.execute_raw(Statement::from_string(b, sql))
+                .await
+                .unwrap();
+        }
+    };
+    exec(
+        "INSERT INTO merchants (id, email, webhook_disabled, package, checkout_mode, \
+          crypto_enabled, disabled, created_at, updated_at) \
+          VALUES (1, 'old@shop.example', false, 'pro', 'smart_router', true, false, 0, 0)"
+            .into(),
+    )
+    .await;
+    let session = |id: i64, hd: i64| {
+        format!(
+            "INSERT INTO sessions (id, merchant_id, hd_index, deposit_address, order_id, \
+             amount_minor, currency, expected_usdc, received_usdc, status, version, \
+             event_count, shop_domain, test, created_at, expires_at) VALUES ({id}, 1, {hd}, \
+             '0xabc', 'ORDER-{id}', 100, 'EUR', 108, 0, 'created', 0, 0, 'shop.example', \
+             true, {hd}, 2)"
+        )
+    };
+    exec(session(9_000_000_000, 1)).await;
+    exec(session(5_000_000_000, 2)).await;
+    exec(
+        "INSERT INTO deposits (session_id, tx_hash, log_index, amount_usdc, confirmations, \
+          counted, observed_at) VALUES (5000000000, '0xfeed', 0, 108, 1, true, 0)"
+            .into(),
+    )
+    .await;
+
+    Migrator::up(&conn, None).await.unwrap();
+
+    let ids = |sql: &'static str| {
+        let conn = &conn;
+        async move {
+            conn.query_all_raw(Statement::from_string(b, sql))
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.try_get_by_index::<i64>(0).unwrap())
+                .collect::<Vec<i64>>()
+        }
+    };
+    assert_eq!(
+        ids("SELECT id FROM sessions ORDER BY id").await,
+        vec![5_000_000_000, 9_000_000_000]
+    );
+    assert_eq!(
+        ids("SELECT session_id FROM deposits").await,
+        vec![5_000_000_000]
+    );
+    assert_eq!(
+        ids("SELECT id FROM sessions WHERE merchant_id = 1 AND order_id = 'ORDER-9000000000'")
+            .await,
+        vec![9_000_000_000]
+    );
+    if backend == Backend::Sqlite {
+        // Still the parent of deposits: a deposit for no session is refused.
+        let orphan = conn
+            .execute_raw(Statement::from_string(
+                b,
+                "INSERT INTO deposits (session_id, tx_hash, log_index, amount_usdc, \
+                 confirmations, counted, observed_at) VALUES (77, '0xbad', 0, 1, 1, true, 0)",
+            ))
+            .await;
+        assert!(orphan.is_err(), "{orphan:?}");
+        assert_eq!(
+            ids("SELECT count(*) FROM pragma_foreign_key_check").await,
+            vec![0]
+        );
+        assert_eq!(
+            conn.query_one_raw(Statement::from_string(b, "PRAGMA integrity_check"))
+                .await
+                .unwrap()
+                .unwrap()
+                .try_get_by_index::<String>(0)
+                .unwrap(),
+            "ok"
+        );
+        let indexes = ids("SELECT count(*) FROM sqlite_master WHERE type = 'index' \
+                           AND tbl_name = 'sessions' AND name LIKE 'idx_sessions_%'")
+        .await;
+        assert_eq!(indexes, vec![8]);
+        // New sessions go to the end of the table, not to their id's place.
+        exec(session(7_000_000_000, 3)).await;
+        exec(session(1_000_000_000, 4)).await;
+        assert_eq!(
+            ids("SELECT id FROM sessions ORDER BY rowid").await,
+            vec![5_000_000_000, 9_000_000_000, 7_000_000_000, 1_000_000_000]
+        );
+    }
     conn.close().await.unwrap();
 }

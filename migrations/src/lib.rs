@@ -38,6 +38,9 @@ mod m20261205_000202_create_operators;
 mod m20261206_000101_create_leases;
 mod m20261206_000102_index_sessions_created;
 mod m20261206_000201_claim_webhook_events;
+mod m20261207_000101_drop_redundant_order_index;
+mod m20261207_000102_sessions_in_creation_order;
+mod sqlite_rebuild;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -76,6 +79,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000101_create_leases::Migration),
             Box::new(m20261206_000102_index_sessions_created::Migration),
             Box::new(m20261206_000201_claim_webhook_events::Migration),
+            Box::new(m20261207_000101_drop_redundant_order_index::Migration),
+            Box::new(m20261207_000102_sessions_in_creation_order::Migration),
         ]
     }
 }
