@@ -10,7 +10,8 @@ use crate::clock::SharedClock;
 use crate::domain::merchant::Merchant;
 use crate::domain::money::Money;
 use crate::domain::routing::{
-    Capabilities, Method, Provider, Reason, RouteContext, RoutingConfig, capabilities,
+    Audience, Capabilities, Method, Provider, Reason, RouteContext, RoutingConfig, capabilities,
+    decide,
 };
 use crate::providers::WidgetRequest;
 
@@ -187,8 +188,22 @@ impl Router {
     }
 
     /// Decides the route of a session about to be created. When the router
-    /// does not answer, the hint is simply not resolved.
+    /// does not answer, the hint is simply not resolved. Without a hint
+    /// there is nothing to resolve and no adapter to ask, so the published
+    /// view answers, without a round trip to the actor (most creates).
     pub async fn decide(&self, question: RouteQuestion) -> RouteDecision {
+        if question.hint.is_none() {
+            let decision = self.with_context(&question.merchant, |ctx| {
+                decide(ctx, None, Audience::Customer(question.country.as_deref()))
+            });
+            return RouteDecision {
+                selected_provider: None,
+                method: decision.method,
+                smart_route: decision.smart_route,
+                reason: decision.reason,
+                description: decision.describe(),
+            };
+        }
         let smart_route = question
             .merchant
             .smart_routing_effective(self.setting_enabled);
