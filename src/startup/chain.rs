@@ -229,8 +229,8 @@ async fn watched_set(store: &Store) -> anyhow::Result<HashMap<Address, i64>> {
     let mut watched = HashMap::with_capacity(count);
     let mut after = i64::MIN;
     loop {
-        let rows = store.deposit_addresses_after(after, ADDRESS_PAGE).await?;
-        let Some(&(last, _)) = rows.last() else {
+        let (rows, next) = store.deposit_addresses_after(after, ADDRESS_PAGE).await?;
+        let Some(next) = next else {
             return Ok(watched);
         };
         for (id, address) in rows {
@@ -239,6 +239,6 @@ async fn watched_set(store: &Store) -> anyhow::Result<HashMap<Address, i64>> {
                 .with_context(|| format!("session {id} has an unreadable deposit address"))?;
             watched.insert(address, id);
         }
-        after = last;
+        after = next;
     }
 }

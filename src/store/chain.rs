@@ -188,21 +188,38 @@ impl Store {
     }
 
     /// Up to `limit` deposit addresses with their sessions, of the sessions
-    /// after `after` by id: the whole set read page by page, so that a
+    /// whose HD index is above `after`, and the HD index to read on from
+    /// (`None` past the last): the whole set read page by page, so that a
     /// million sessions never sit in memory as database rows at once (read
-    /// whole, they left a server at 460 MB resident after start).
+    /// whole, they left a server at 460 MB resident after start). By HD
+    /// index, not by id: indexes are handed out in creation order, which is
+    /// the order SQLite stores sessions in, so a page reads neighbouring
+    /// table pages instead of one page per session (by random id, a start on
+    /// a million sessions read the table a page per row and sat at 307 MB
+    /// instead of 167).
     pub async fn deposit_addresses_after(
         &self,
         after: i64,
         limit: u64,
-    ) -> Result<Vec<(i64, String)>, StoreError> {
-        Ok(addresses_query()
-            .filter(session::Column::Id.gt(after))
-            .order_by_asc(session::Column::Id)
+    ) -> Result<(Vec<(i64, String)>, Option<i64>), StoreError> {
+        let rows: Vec<(i64, i64, String)> = session::Entity::find()
+            .select_only()
+            .column(session::Column::HdIndex)
+            .column(session::Column::Id)
+            .column(session::Column::DepositAddress)
+            .filter(session::Column::HdIndex.gt(after))
+            .order_by_asc(session::Column::HdIndex)
             .limit(limit)
-            .into_tuple::<(i64, String)>()
+            .into_tuple()
             .all(self.db())
-            .await?)
+            .await?;
+        let next = rows.last().map(|(hd_index, _, _)| *hd_index);
+        Ok((
+            rows.into_iter()
+                .map(|(_, id, address)| (id, address))
+                .collect(),
+            next,
+        ))
     }
 
     /// Every deposit address ever issued, with its session: late deposits to

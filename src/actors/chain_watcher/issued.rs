@@ -71,15 +71,15 @@ impl Issued {
         let started = self.clock.now_ms();
         let mut after = i64::MIN;
         loop {
-            let rows = self
+            let (rows, next) = self
                 .store
                 .deposit_addresses_after(after, crate::store::chain::ADDRESS_PAGE)
                 .await?;
-            let Some(&(last, _)) = rows.last() else {
+            let Some(next) = next else {
                 break;
             };
             self.add(rows).await?;
-            after = last;
+            after = next;
         }
         self.read_from_ms.store(started, Ordering::SeqCst);
         Ok(())
