@@ -18,6 +18,18 @@ use crate::helpers::{
     create_merchant, kassa, order, read, stderr, stdout,
 };
 
+/// Launches so far in this test process: each node logs to its own file.
+static LAUNCHES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The address a server's log says it listens on (`kassa is listening
+/// address=127.0.0.1:PORT ...`), once it has said so.
+fn listening_address(log: &str) -> Option<&str> {
+    log.lines()
+        .find(|line| line.contains("kassa is listening"))?
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("address="))
+}
+
 /// `kassa serve` in its own process.
 pub struct Node {
     child: Child,
@@ -86,14 +98,6 @@ pub async fn store_on(url: &str) -> kassa::store::Store {
     .unwrap()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `path` opened for appending (created if missing).
 fn append(path: &Path) -> std::fs::File {
     std::fs::OpenOptions::new()
@@ -103,13 +107,17 @@ fn append(path: &Path) -> std::fs::File {
         .unwrap()
 }
 
-/// `kassa serve` on `db_url`, logging stdout and stderr to `log`, on a free port.
-fn serve_command(db_url: &str, data: &Path, port: u16, log: &Path) -> Command {
+/// `kassa serve` on `db_url`, logging stdout and stderr to `log`, on a port
+/// the kernel picks when it binds (read back from the log by
+/// [`listening_address`]). A port picked beforehand and released could be
+/// taken by another test's server in between, whose answers would then be
+/// taken for this one's.
+fn serve_command(db_url: &str, data: &Path, log: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kassa"));
     command
         .arg("serve")
         .envs(node_env(db_url, data))
-        .env("KASSA_BIND", format!("127.0.0.1:{port}"))
+        .env("KASSA_BIND", "127.0.0.1:0")
         // The same name on every start: a server restarted on a new port
         // takes the chain lease back at once (tests override it).
         .env("KASSA_NODE_ID", "serve-test")
@@ -125,7 +133,7 @@ fn serve_command(db_url: &str, data: &Path, port: u16, log: &Path) -> Command {
 
 impl Node {
     /// Starts a server on `db_url` and waits until it answers; its log goes
-    /// to `logs/serve-<port>.log`.
+    /// to `logs/serve-<n>.log`.
     pub async fn start(db_url: &str, data: &Path, logs: &Path) -> Node {
         Self::launch(db_url, data, logs, &[]).await
     }
@@ -155,21 +163,36 @@ impl Node {
         // Everything that can fail comes before the spawn: from then on the
         // child belongs to a `Node`, whose drop kills it.
         let client = reqwest::Client::new();
-        let port = free_port();
-        let log = logs.join(format!("serve-{port}.log"));
-        let child = serve_command(db_url, data, port, &log)
+        let log = logs.join(format!(
+            "serve-{}.log",
+            LAUNCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        // The line naming the bound address is logged whatever level the
+        // test asked for.
+        let level = extra
+            .iter()
+            .find(|(name, _)| *name == "KASSA_LOG")
+            .map_or("info,sqlx=warn", |(_, level)| *level);
+        let child = serve_command(db_url, data, &log)
             .envs(extra.iter().copied())
+            .env("KASSA_LOG", format!("{level},kassa::cli::serve=info"))
             .spawn()
             .unwrap();
         let mut node = Node {
             child,
-            base: format!("http://127.0.0.1:{port}"),
+            base: String::new(),
             log,
             client,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(r) = node.client.get(node.url("/healthz")).send().await
+            if node.base.is_empty()
+                && let Some(address) = listening_address(&node.log_text())
+            {
+                node.base = format!("http://{address}");
+            }
+            if !node.base.is_empty()
+                && let Ok(r) = node.client.get(node.url("/healthz")).send().await
                 && r.status().is_success()
             {
                 return node;
@@ -323,9 +346,7 @@ async fn a_second_server_on_the_same_sqlite_folder_refuses_to_start_and_a_killed
 
     // A second server on the same database: refused, non-zero, and it says why.
     let log = data.path().join("second.log");
-    let mut second = serve_command(&db.url, data.path(), free_port(), &log)
-        .spawn()
-        .unwrap();
+    let mut second = serve_command(&db.url, data.path(), &log).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
         if let Some(status) = second.try_wait().unwrap() {
