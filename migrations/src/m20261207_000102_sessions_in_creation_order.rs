@@ -68,11 +68,7 @@ async fn rebuild(manager: &SchemaManager<'_>, id_type: &'static str) -> Result<(
         return Ok(());
     }
     let db = own_connection(manager)?;
-    if id_type == "bigint" {
-        with_foreign_keys_off(db, "sessions", |conn| Box::pin(steps(conn, "bigint"))).await
-    } else {
-        with_foreign_keys_off(db, "sessions", |conn| Box::pin(steps(conn, "integer"))).await
-    }
+    with_foreign_keys_off(db, "sessions", |conn| Box::pin(steps(conn, id_type))).await
 }
 
 fn own_connection<'a>(manager: &'a SchemaManager<'_>) -> Result<&'a DatabaseConnection, DbErr> {

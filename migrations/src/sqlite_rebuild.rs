@@ -23,17 +23,15 @@ pub async fn exec(conn: &mut sqlx::SqliteConnection, sql: String) -> Result<(), 
     Ok(())
 }
 
-/// The steps of a rebuild, run inside its transaction.
-pub type Steps = for<'c> fn(
-    &'c mut sqlx::SqliteConnection,
-) -> Pin<Box<dyn Future<Output = Result<(), DbErr>> + Send + 'c>>;
+/// What the steps of a rebuild return: their work on the connection.
+pub type StepsFuture<'c> = Pin<Box<dyn Future<Output = Result<(), DbErr>> + Send + 'c>>;
 
-/// Runs `steps` as described above; a connection that failed half way is
+/// Runs `steps` (which may capture what they need) as described above; a connection that failed half way is
 /// closed rather than handed back to the pool.
 pub async fn with_foreign_keys_off(
     db: &DatabaseConnection,
     table: &str,
-    steps: Steps,
+    steps: impl for<'c> FnOnce(&'c mut sqlx::SqliteConnection) -> StepsFuture<'c>,
 ) -> Result<(), DbErr> {
     let mut conn = db
         .get_sqlite_connection_pool()
@@ -54,7 +52,7 @@ pub async fn with_foreign_keys_off(
 async fn transaction(
     conn: &mut sqlx::SqliteConnection,
     table: &str,
-    steps: Steps,
+    steps: impl for<'c> FnOnce(&'c mut sqlx::SqliteConnection) -> StepsFuture<'c>,
 ) -> Result<(), DbErr> {
     exec(conn, "BEGIN IMMEDIATE".into()).await?;
     steps(conn).await?;
