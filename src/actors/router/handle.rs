@@ -287,3 +287,124 @@ impl Router {
         self.addr.send(GetRouterStatus).await.unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::actors::router::RouterSetup;
+    use crate::domain::branding::Branding;
+    use crate::domain::merchant::{CheckoutMode, Package};
+    use crate::domain::money::Currency;
+    use crate::domain::payout_wallet::PayoutWallets;
+
+    fn merchant(package: Package, checkout_mode: CheckoutMode, crypto_enabled: bool) -> Merchant {
+        Merchant {
+            id: 1,
+            email: "m@shop.example".into(),
+            package,
+            checkout_mode,
+            country: Some("NL".into()),
+            crypto_enabled,
+            disabled: false,
+            payout_wallets: PayoutWallets::current_only(Some(
+                "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into(),
+            )),
+            webhook_url: None,
+            branding: Branding::default(),
+            domains: vec!["shop.example".into()],
+        }
+    }
+
+    fn question(merchant: &Merchant, hint: Option<&str>, country: Option<&str>) -> RouteQuestion {
+        RouteQuestion {
+            merchant: merchant.clone(),
+            hint: hint.map(str::to_string),
+            country: country.map(str::to_string),
+            fiat: Money::from_minor(2_500, Currency::parse("EUR").unwrap()),
+        }
+    }
+
+    /// A create without a hint is answered from the published view, as
+    /// the actor answers it, and still answered when the actor is gone; a
+    /// hinted one needs the actor.
+    #[actix_web::test]
+    async fn a_create_without_a_hint_is_decided_as_the_actor_decides_it_without_the_actor() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::connect(&crate::store::DatabaseSettings {
+            url: format!("sqlite://{}", dir.path().join("router.sqlite3").display()),
+            max_connections: 2,
+            acquire_timeout: std::time::Duration::from_secs(5),
+            session_cache_ttl: std::time::Duration::ZERO,
+            sqlite_cache_mb: crate::store::DEFAULT_SQLITE_CACHE_MB,
+            secrets_key: crate::store::secrets_key::SecretsKeySource::SandboxGenerated(
+                dir.path().join("secrets.key"),
+            ),
+        })
+        .await
+        .unwrap();
+        store.migrate().await.unwrap();
+        let clock: SharedClock = crate::clock::ManualClock::new();
+        let actor = RouterActor::load(RouterSetup {
+            factory: crate::providers::ProviderFactory::new(
+                Default::default(),
+                "http://127.0.0.1:1",
+                crate::domain::page_token::PageSecret::new(vec![7; 32]),
+                true,
+            ),
+            store,
+            clock: clock.clone(),
+            sandbox: true,
+            setting_enabled: true,
+            reload_every: std::time::Duration::from_secs(3600),
+            cooldown: std::time::Duration::from_secs(60),
+        })
+        .await
+        .unwrap();
+        let view = actor.view();
+        let arbiter = Arbiter::new();
+        let addr = RouterActor::start_in_arbiter(&arbiter.handle(), |_| actor);
+        let router = Router::new(addr.clone(), true, view, clock);
+
+        let merchants = [
+            merchant(Package::Pro, CheckoutMode::SmartRouter, true),
+            merchant(Package::Pro, CheckoutMode::Standard, true),
+            merchant(Package::Free, CheckoutMode::SmartRouter, true),
+            merchant(Package::Unlimited, CheckoutMode::SmartRouter, false),
+        ];
+        let countries = [None, Some("NL"), Some("US")];
+        let mut answers = Vec::new();
+        for m in &merchants {
+            for country in countries {
+                let fast = router.decide(question(m, None, country)).await;
+                let asked = addr
+                    .send(DecideRoute(question(m, None, country)))
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    fast, asked,
+                    "{:?}/{:?} in {country:?}",
+                    m.package, m.checkout_mode
+                );
+                answers.push(fast);
+            }
+        }
+        assert!(answers.iter().all(|a| a.reason == Reason::NoHint));
+        let smart: Vec<bool> = answers.iter().map(|a| a.smart_route).collect();
+        assert!(
+            smart.contains(&true) && smart.contains(&false),
+            "Smart Routing is in force for some merchants only: {smart:?}"
+        );
+
+        arbiter.stop();
+        arbiter.join().unwrap();
+        for (i, m) in merchants.iter().enumerate() {
+            let after = router.decide(question(m, None, countries[0])).await;
+            assert_eq!(after, answers[i * countries.len()]);
+        }
+        let hinted = router
+            .decide(question(&merchants[0], Some("card"), None))
+            .await;
+        assert_eq!(hinted.reason, Reason::RouterUnavailable);
+    }
+}
