@@ -152,12 +152,20 @@ fn unavailable_code(code: &str) -> bool {
 /// ROLLBACK then fails and its count stays at one. Reused, such a connection
 /// would turn the next BEGIN into a SAVEPOINT and, after the next rollback,
 /// hold a transaction open in which every later "commit" only releases a
-/// savepoint: answered, never written. So it is closed instead. The ping
-/// first lets the rollback a dropped transaction queued run.
+/// savepoint: answered, never written. So it is closed instead.
+///
+/// The count is read first, without a round trip to the connection's
+/// worker thread: almost every connection comes back outside a transaction
+/// (sqlx pings it after this check anyway). Only one still counted inside
+/// is pinged, which lets a rollback queued by a dropped transaction run,
+/// and read again.
 async fn sqlite_connection_is_clean(
     conn: &mut sea_orm::sqlx::SqliteConnection,
 ) -> Result<bool, sea_orm::sqlx::Error> {
     use sea_orm::sqlx::Connection;
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
     conn.ping().await?;
     let stuck = conn.is_in_transaction();
     if stuck {
