@@ -27,9 +27,10 @@ use crate::store::{Store, StoreError};
 /// numbers everywhere), and not guessable from one another.
 const ID_RANGE: std::ops::Range<i64> = 1_000_000_000..(1_i64 << 53);
 /// How many HD indexes to reserve (and derive) at once: a few milliseconds
-/// of derivation on one core. One refill of 2,048 took about 40 ms of a
-/// core in one piece, and every create in flight on a saturated machine
-/// waited behind it (the creates' p99).
+/// of derivation on one core. A refill of 2,048 is about 40 ms of a core in
+/// one piece (estimated from the ~20 µs a derivation takes in the create
+/// profile, not timed), which every create in flight on a saturated machine
+/// could wait behind.
 const POOL_REFILL: u32 = 256;
 /// Below this many ready addresses background refills run, one after the
 /// other, so creates rarely wait for derivation.
