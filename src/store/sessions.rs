@@ -97,16 +97,28 @@ impl Store {
         Ok(row.value - i64::from(n)..row.value)
     }
 
-    /// Inserts a batch of sessions in one transaction (one commit for all).
+    /// Inserts a batch of sessions with one statement, and so one commit
+    /// for all. A single statement is a transaction of its own on both
+    /// databases: all its rows or none, committed (and synced, as an
+    /// explicit commit is) before it answers. So no `BEGIN` and `COMMIT`
+    /// are sent around it: on PostgreSQL that is two round trips fewer per
+    /// batch, on SQLite two hand-offs fewer to the connection's thread. On
+    /// SQLite the write lane is still taken, so the statement never waits
+    /// on another writer of this process. A fenced store keeps the explicit
+    /// transaction its lease check needs.
     pub async fn insert_sessions(&self, batch: &[AssignedSession]) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
         }
-        let txn = self.begin_write().await?;
-        session::Entity::insert_many(batch.iter().map(to_active))
-            .exec_without_returning(&*txn)
-            .await?;
-        txn.commit().await?;
+        let insert = session::Entity::insert_many(batch.iter().map(to_active));
+        if self.fence.is_some() {
+            let txn = self.begin_write().await?;
+            insert.exec_without_returning(&*txn).await?;
+            txn.commit().await?;
+        } else {
+            let _lane = self.lock_lane().await?;
+            insert.exec_without_returning(self.db()).await?;
+        }
         for s in batch {
             self.sessions.put(s.to_record());
         }
