@@ -384,6 +384,31 @@ impl Store {
         Ok(WriteTxn { txn, _lane: lane })
     }
 
+    /// Runs one write statement as a transaction of its own and answers
+    /// its rows (those of `RETURNING`, if any). A single statement is all
+    /// or nothing and committed (and synced, as an explicit commit is)
+    /// before it answers, on both databases, so no `BEGIN` and `COMMIT` are
+    /// sent around it: on PostgreSQL two round trips fewer, on SQLite two
+    /// hand-offs fewer to the connection's thread. On SQLite the write lane
+    /// is still taken, so the statement never waits on another writer of
+    /// this process. A fenced store keeps the transaction its lease check
+    /// needs.
+    pub(crate) async fn write_statement(
+        &self,
+        statement: sea_orm::Statement,
+    ) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+        use sea_orm::ConnectionTrait;
+        if self.fence.is_some() {
+            let txn = self.begin_write().await?;
+            let rows = txn.query_all_raw(statement).await?;
+            txn.commit().await?;
+            Ok(rows)
+        } else {
+            let _lane = self.lock_lane().await?;
+            self.db.query_all_raw(statement).await
+        }
+    }
+
     /// Takes this process's SQLite write lane (none on PostgreSQL).
     async fn lock_lane(&self) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, DbErr> {
         use sea_orm::ConnAcquireErr;

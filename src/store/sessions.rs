@@ -4,10 +4,10 @@
 use std::ops::Range;
 
 use kassa_entities::{counter, session};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, QueryTrait,
 };
 
 use super::{Store, StoreError};
@@ -76,49 +76,37 @@ impl SessionCache {
 }
 
 impl Store {
-    /// Reserves `n` fresh HD indexes; they are never handed out again, used or not.
+    /// Reserves `n` fresh HD indexes; they are never handed out again, used
+    /// or not. One `UPDATE … RETURNING` ([`Store::write_statement`]).
     pub async fn reserve_hd_indexes(&self, n: u32) -> Result<Range<i64>, StoreError> {
-        let txn = self.begin_write().await?;
-        counter::Entity::update_many()
-            .col_expr(
+        let mut update = Query::update();
+        update
+            .table(counter::Entity)
+            .value(
                 counter::Column::Value,
                 Expr::col(counter::Column::Value).add(i64::from(n)),
             )
-            .filter(counter::Column::Name.eq(HD_COUNTER))
-            .exec(&*txn)
-            .await?;
-        let row = counter::Entity::find_by_id(HD_COUNTER.to_string())
-            .one(&*txn)
-            .await?
+            .and_where(Expr::col(counter::Column::Name).eq(HD_COUNTER))
+            .returning_col(counter::Column::Value);
+        let rows = self.write_statement(self.backend().build(&update)).await?;
+        let value: i64 = rows
+            .first()
             .ok_or_else(|| {
                 StoreError::Unexpected(anyhow::anyhow!("the hd_index counter is missing"))
-            })?;
-        txn.commit().await?;
-        Ok(row.value - i64::from(n)..row.value)
+            })?
+            .try_get_by_index(0)?;
+        Ok(value - i64::from(n)..value)
     }
 
-    /// Inserts a batch of sessions with one statement, and so one commit
-    /// for all. A single statement is a transaction of its own on both
-    /// databases: all its rows or none, committed (and synced, as an
-    /// explicit commit is) before it answers. So no `BEGIN` and `COMMIT`
-    /// are sent around it: on PostgreSQL that is two round trips fewer per
-    /// batch, on SQLite two hand-offs fewer to the connection's thread. On
-    /// SQLite the write lane is still taken, so the statement never waits
-    /// on another writer of this process. A fenced store keeps the explicit
-    /// transaction its lease check needs.
+    /// Inserts a batch of sessions with one statement
+    /// ([`Store::write_statement`]), and so one commit for all.
     pub async fn insert_sessions(&self, batch: &[AssignedSession]) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
         }
-        let insert = session::Entity::insert_many(batch.iter().map(to_active));
-        if self.fence.is_some() {
-            let txn = self.begin_write().await?;
-            insert.exec_without_returning(&*txn).await?;
-            txn.commit().await?;
-        } else {
-            let _lane = self.lock_lane().await?;
-            insert.exec_without_returning(self.db()).await?;
-        }
+        let insert =
+            session::Entity::insert_many(batch.iter().map(to_active)).build(self.backend());
+        self.write_statement(insert).await?;
         for s in batch {
             self.sessions.put(s.to_record());
         }
