@@ -156,18 +156,21 @@ pub fn parse_country(s: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    fn merchant() -> Merchant {
+impl Merchant {
+    /// A merchant of `shop.example` in the Netherlands with a valid payout
+    /// wallet, for unit tests.
+    pub(crate) fn for_tests(
+        package: Package,
+        checkout_mode: CheckoutMode,
+        crypto_enabled: bool,
+    ) -> Merchant {
         Merchant {
             id: 1,
             email: "m@shop.example".into(),
-            package: Package::Pro,
-            checkout_mode: CheckoutMode::SmartRouter,
+            package,
+            checkout_mode,
             country: Some("NL".into()),
-            crypto_enabled: true,
+            crypto_enabled,
             disabled: false,
             payout_wallets: PayoutWallets::current_only(Some(
                 "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into(),
@@ -176,6 +179,16 @@ mod tests {
             branding: Branding::default(),
             domains: vec!["shop.example".into()],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn merchant() -> Merchant {
+        Merchant::for_tests(Package::Pro, CheckoutMode::SmartRouter, true)
     }
 
     #[test]

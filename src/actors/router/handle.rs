@@ -293,27 +293,11 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::actors::router::RouterSetup;
-    use crate::domain::branding::Branding;
     use crate::domain::merchant::{CheckoutMode, Package};
     use crate::domain::money::Currency;
-    use crate::domain::payout_wallet::PayoutWallets;
 
     fn merchant(package: Package, checkout_mode: CheckoutMode, crypto_enabled: bool) -> Merchant {
-        Merchant {
-            id: 1,
-            email: "m@shop.example".into(),
-            package,
-            checkout_mode,
-            country: Some("NL".into()),
-            crypto_enabled,
-            disabled: false,
-            payout_wallets: PayoutWallets::current_only(Some(
-                "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into(),
-            )),
-            webhook_url: None,
-            branding: Branding::default(),
-            domains: vec!["shop.example".into()],
-        }
+        Merchant::for_tests(package, checkout_mode, crypto_enabled)
     }
 
     fn question(merchant: &Merchant, hint: Option<&str>, country: Option<&str>) -> RouteQuestion {
