@@ -26,8 +26,9 @@ pub async fn exec(conn: &mut sqlx::SqliteConnection, sql: String) -> Result<(), 
 /// What the steps of a rebuild return: their work on the connection.
 pub type StepsFuture<'c> = Pin<Box<dyn Future<Output = Result<(), DbErr>> + Send + 'c>>;
 
-/// Runs `steps` (which may capture what they need) as described above; a connection that failed half way is
-/// closed rather than handed back to the pool.
+/// Runs `steps` (which may capture what they need) as described above; a
+/// connection that failed half way is closed rather than handed back to the
+/// pool.
 pub async fn with_foreign_keys_off(
     db: &DatabaseConnection,
     table: &str,
