@@ -29,7 +29,6 @@ use crate::chain::source::{ChainError, ChainSource};
 use crate::clock::SharedClock;
 use crate::domain::confirmation::ConfirmationPolicy;
 use crate::store::Store;
-use crate::store::chain::ADDRESS_PAGE;
 use crate::store::lease::Fence;
 
 /// How long one JSON-RPC request may take.
@@ -227,18 +226,14 @@ async fn check_chain_id(rpc: &RpcChain, expected: u64) -> anyhow::Result<()> {
 async fn watched_set(store: &Store) -> anyhow::Result<HashMap<Address, i64>> {
     let count = usize::try_from(store.deposit_address_count().await?).unwrap_or(0);
     let mut watched = HashMap::with_capacity(count);
-    let mut after = i64::MIN;
-    loop {
-        let (rows, next) = store.deposit_addresses_after(after, ADDRESS_PAGE).await?;
-        let Some(next) = next else {
-            return Ok(watched);
-        };
+    let mut pages = store.address_pages();
+    while let Some(rows) = pages.next().await? {
         for (id, address) in rows {
             let address: Address = address
                 .parse()
                 .with_context(|| format!("session {id} has an unreadable deposit address"))?;
             watched.insert(address, id);
         }
-        after = next;
     }
+    Ok(watched)
 }

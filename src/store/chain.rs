@@ -17,8 +17,8 @@ use crate::domain::deposit::DepositState;
 use crate::domain::session::SessionStatus;
 
 /// Deposit addresses read per query when the whole watched set is read
-/// ([`Store::deposit_addresses_after`]).
-pub const ADDRESS_PAGE: u64 = 10_000;
+/// ([`AddressPages`]).
+const ADDRESS_PAGE: u64 = 10_000;
 
 /// Sessions' ids and deposit addresses, before filters and order: what
 /// every read of the watched set selects.
@@ -27,6 +27,48 @@ fn addresses_query() -> sea_orm::Select<session::Entity> {
         .select_only()
         .column(session::Column::Id)
         .column(session::Column::DepositAddress)
+}
+
+/// Every deposit address ever issued, with its session, read
+/// [`ADDRESS_PAGE`] at a time, so that a million sessions never sit in
+/// memory as database rows at once (read whole, they left a server at
+/// 460 MB resident after start).
+///
+/// In HD index order, not by id: indexes are handed out in creation order,
+/// which is the order SQLite stores sessions in, so a page reads
+/// neighbouring table pages instead of one page per session (by random id,
+/// a start on a million sessions read the table a page per row and sat at
+/// 307 MB instead of 170–182 MB).
+pub struct AddressPages<'s> {
+    store: &'s Store,
+    /// The HD index to read on from; `None` once past the last.
+    after: Option<i64>,
+}
+
+impl AddressPages<'_> {
+    /// The next page, or `None` past the last.
+    pub async fn next(&mut self) -> Result<Option<Vec<(i64, String)>>, StoreError> {
+        let Some(after) = self.after else {
+            return Ok(None);
+        };
+        let rows: Vec<(i64, String, i64)> = addresses_query()
+            .column(session::Column::HdIndex)
+            .filter(session::Column::HdIndex.gt(after))
+            .order_by_asc(session::Column::HdIndex)
+            .limit(ADDRESS_PAGE)
+            .into_tuple()
+            .all(self.store.db())
+            .await?;
+        self.after = rows.last().map(|(_, _, hd_index)| *hd_index);
+        if self.after.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(
+            rows.into_iter()
+                .map(|(id, address, _)| (id, address))
+                .collect(),
+        ))
+    }
 }
 
 /// A deposit whose block may still leave the canonical chain.
@@ -187,36 +229,12 @@ impl Store {
         Ok(session::Entity::find().count(self.db()).await?)
     }
 
-    /// Up to `limit` deposit addresses with their sessions, of the sessions
-    /// whose HD index is above `after`, and the HD index to read on from
-    /// (`None` past the last): the whole set read page by page, so that a
-    /// million sessions never sit in memory as database rows at once (read
-    /// whole, they left a server at 460 MB resident after start). By HD
-    /// index, not by id: indexes are handed out in creation order, which is
-    /// the order SQLite stores sessions in, so a page reads neighbouring
-    /// table pages instead of one page per session (by random id, a start on
-    /// a million sessions read the table a page per row and sat at 307 MB
-    /// instead of 170–182 MB).
-    pub async fn deposit_addresses_after(
-        &self,
-        after: i64,
-        limit: u64,
-    ) -> Result<(Vec<(i64, String)>, Option<i64>), StoreError> {
-        let rows: Vec<(i64, String, i64)> = addresses_query()
-            .column(session::Column::HdIndex)
-            .filter(session::Column::HdIndex.gt(after))
-            .order_by_asc(session::Column::HdIndex)
-            .limit(limit)
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        let next = rows.last().map(|(_, _, hd_index)| *hd_index);
-        Ok((
-            rows.into_iter()
-                .map(|(id, address, _)| (id, address))
-                .collect(),
-            next,
-        ))
+    /// The whole watched set, read a page at a time ([`AddressPages`]).
+    pub fn address_pages(&self) -> AddressPages<'_> {
+        AddressPages {
+            store: self,
+            after: Some(i64::MIN),
+        }
     }
 
     /// Every deposit address ever issued, with its session: late deposits to

@@ -69,17 +69,9 @@ impl Issued {
     /// leadership).
     pub async fn all(&self) -> Result<(), StepError> {
         let started = self.clock.now_ms();
-        let mut after = i64::MIN;
-        loop {
-            let (rows, next) = self
-                .store
-                .deposit_addresses_after(after, crate::store::chain::ADDRESS_PAGE)
-                .await?;
-            let Some(next) = next else {
-                break;
-            };
+        let mut pages = self.store.address_pages();
+        while let Some(rows) = pages.next().await? {
             self.add(rows).await?;
-            after = next;
         }
         self.read_from_ms.store(started, Ordering::SeqCst);
         Ok(())
