@@ -464,19 +464,9 @@ mod tests {
         use sea_orm::sqlx::{Connection, SqliteConnection};
         use sea_orm::{ConnectionTrait, TransactionTrait};
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("pool.sqlite3").display());
-        let store = super::Store::connect(&super::DatabaseSettings {
-            url: url.clone(),
-            max_connections: 1,
-            acquire_timeout: std::time::Duration::from_secs(5),
-            session_cache_ttl: std::time::Duration::ZERO,
-            sqlite_cache_mb: super::DEFAULT_SQLITE_CACHE_MB,
-            secrets_key: super::secrets_key::SecretsKeySource::SandboxGenerated(
-                dir.path().join("secrets.key"),
-            ),
-        })
-        .await
-        .unwrap();
+        let settings = super::DatabaseSettings::sqlite_for_tests(dir.path(), 1);
+        let url = settings.url.clone();
+        let store = super::Store::connect(&settings).await.unwrap();
         let db = store.db();
         db.execute_unprepared("CREATE TABLE t (x INTEGER)")
             .await

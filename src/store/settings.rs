@@ -20,6 +20,22 @@ pub struct DatabaseSettings {
     pub secrets_key: SecretsKeySource,
 }
 
+#[cfg(test)]
+impl DatabaseSettings {
+    /// A SQLite database file in `dir` (its secrets key beside it), no
+    /// session cache, at most `max_connections`: for unit tests.
+    pub(crate) fn sqlite_for_tests(dir: &std::path::Path, max_connections: u32) -> Self {
+        Self {
+            url: format!("sqlite://{}", dir.join("test.sqlite3").display()),
+            max_connections,
+            acquire_timeout: Duration::from_secs(5),
+            session_cache_ttl: Duration::ZERO,
+            sqlite_cache_mb: DEFAULT_SQLITE_CACHE_MB,
+            secrets_key: SecretsKeySource::SandboxGenerated(dir.join("secrets.key")),
+        }
+    }
+}
+
 /// The default of [`DatabaseSettings::sqlite_cache_mb`]: with it, a server
 /// on one million open sessions holding 10,000 live session actors stays
 /// under 300 MB resident (`cargo bench --bench memory`).

@@ -296,10 +296,6 @@ mod tests {
     use crate::domain::merchant::{CheckoutMode, Package};
     use crate::domain::money::Currency;
 
-    fn merchant(package: Package, checkout_mode: CheckoutMode, crypto_enabled: bool) -> Merchant {
-        Merchant::for_tests(package, checkout_mode, crypto_enabled)
-    }
-
     fn question(merchant: &Merchant, hint: Option<&str>, country: Option<&str>) -> RouteQuestion {
         RouteQuestion {
             merchant: merchant.clone(),
@@ -315,16 +311,9 @@ mod tests {
     #[actix_web::test]
     async fn a_create_without_a_hint_is_decided_as_the_actor_decides_it_without_the_actor() {
         let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::Store::connect(&crate::store::DatabaseSettings {
-            url: format!("sqlite://{}", dir.path().join("router.sqlite3").display()),
-            max_connections: 2,
-            acquire_timeout: std::time::Duration::from_secs(5),
-            session_cache_ttl: std::time::Duration::ZERO,
-            sqlite_cache_mb: crate::store::DEFAULT_SQLITE_CACHE_MB,
-            secrets_key: crate::store::secrets_key::SecretsKeySource::SandboxGenerated(
-                dir.path().join("secrets.key"),
-            ),
-        })
+        let store = crate::store::Store::connect(
+            &crate::store::DatabaseSettings::sqlite_for_tests(dir.path(), 2),
+        )
         .await
         .unwrap();
         store.migrate().await.unwrap();
@@ -351,10 +340,10 @@ mod tests {
         let router = Router::new(addr.clone(), true, view, clock);
 
         let merchants = [
-            merchant(Package::Pro, CheckoutMode::SmartRouter, true),
-            merchant(Package::Pro, CheckoutMode::Standard, true),
-            merchant(Package::Free, CheckoutMode::SmartRouter, true),
-            merchant(Package::Unlimited, CheckoutMode::SmartRouter, false),
+            Merchant::for_tests(Package::Pro, CheckoutMode::SmartRouter, true),
+            Merchant::for_tests(Package::Pro, CheckoutMode::Standard, true),
+            Merchant::for_tests(Package::Free, CheckoutMode::SmartRouter, true),
+            Merchant::for_tests(Package::Unlimited, CheckoutMode::SmartRouter, false),
         ];
         let countries = [None, Some("NL"), Some("US")];
         let mut answers = Vec::new();
