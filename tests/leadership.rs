@@ -173,6 +173,9 @@ async fn a_write_fenced_by_an_old_token_is_refused_after_a_takeover(backend: Bac
         .set_deposit_confirmations(&[("0x1".into(), 0, 3)])
         .await;
     assert!(matches!(unled, Err(StoreError::Fenced)), "{unled:?}");
+    // A single-statement write on a fenced store keeps its lease check.
+    let reserved = leader.reserve_hd_indexes(1).await;
+    assert!(matches!(reserved, Err(StoreError::Fenced)), "{reserved:?}");
     store.close().await;
 }
 
